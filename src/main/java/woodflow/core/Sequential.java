@@ -1,0 +1,46 @@
+package woodflow.core;
+
+import org.bytedeco.pytorch.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Transforms composed in list order: forward applies them first to last and sums their log-dets; inverse applies
+ * their inverses last to first.
+ */
+public class Sequential extends Module implements Transform {
+    private final List<Transform> parts = new ArrayList<>();
+
+    public <M extends Module & Transform> M add(String name, M t) {
+        child(name, t);
+        parts.add(t);
+        return t;
+    }
+
+    public List<Transform> parts() {
+        return parts;
+    }
+
+    @Override
+    public FlowResult forward(Tensor x) {
+        Tensor logDet = null;
+        for (Transform t : parts) {
+            FlowResult r = t.forward(x);
+            x = r.out();
+            logDet = logDet == null ? r.logDet() : logDet.add(r.logDet());
+        }
+        return new FlowResult(x, logDet == null ? x.new_zeros(x.size(0)) : logDet);
+    }
+
+    @Override
+    public FlowResult inverse(Tensor y) {
+        Tensor logDet = null;
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            FlowResult r = parts.get(i).inverse(y);
+            y = r.out();
+            logDet = logDet == null ? r.logDet() : logDet.add(r.logDet());
+        }
+        return new FlowResult(y, logDet == null ? y.new_zeros(y.size(0)) : logDet);
+    }
+}

@@ -1,0 +1,117 @@
+package woodflow.layers;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.Init;
+import woodflow.core.Module;
+import woodflow.core.NumericalException;
+import woodflow.core.Tensors;
+
+/**
+ * One factor {@code I_n + U V} of a Woodbury transformation, with {@code U: n x d} and {@code V: d x n} initialised
+ * from N(0, 0.01^2), applied from the left (channel transform) or from the right (spatial, width and height
+ * transforms). In evaluation mode the d x d inverse and log-det are cached until a parameter changes (detected
+ * through the tensors' version counters), so sampling pays for them once.
+ */
+public final class LowRankFactor extends Module {
+    /** log|det(I + V U)| below this is treated as singular: the inverse would amplify noise by e^18 or more. */
+    static final double SINGULAR_LOG_DET = -18;
+
+    private final Tensor u;
+    private final Tensor v;
+    private final int n;
+    private final int d;
+    private Tensor cachedInv;
+    private Tensor cachedLogDet;
+    private long cachedVersion = -1;
+
+    public LowRankFactor(int n, int d, Init init) {
+        if (n <= 0) throw new IllegalArgumentException("a Woodbury factor needs a positive size, got n = " + n);
+        if (d <= 0) throw new IllegalArgumentException("a Woodbury latent dimension must be positive, got d = " + d);
+        this.n = n;
+        this.d = d;
+        u = param("U", init.normal(0.01, n, d));
+        v = param("V", init.normal(0.01, d, n));
+    }
+
+    public int size() {
+        return n;
+    }
+
+    public int rank() {
+        return d;
+    }
+
+    public Tensor u() {
+        return u;
+    }
+
+    public Tensor v() {
+        return v;
+    }
+
+    private boolean cacheable() {
+        return !isTraining() && !org.bytedeco.pytorch.GradMode.is_enabled();
+    }
+
+    private long version() {
+        return u._version() * 1_000_003L + v._version();
+    }
+
+    /** log|det(I_n + U V)| in float64 (0-dim), differentiable. */
+    public Tensor logAbsDet() {
+        if (cacheable()) {
+            refresh();
+            return cachedLogDet;
+        }
+        return LowRank.logAbsDet(LowRank.capacitance(u, v));
+    }
+
+    private void refresh() {
+        long ver = version();
+        if (ver == cachedVersion && cachedInv != null) return;
+        Tensor cap = LowRank.capacitance(u, v);
+        Tensor ld = LowRank.logAbsDet(cap);
+        Tensor inv = LowRank.inverse(cap).to(Tensors.dtype(u));
+        Tensors.release(cachedInv);
+        Tensors.release(cachedLogDet);
+        cachedInv = Tensors.keep(inv);
+        cachedLogDet = Tensors.keep(ld);
+        cachedVersion = ver;
+    }
+
+    private Tensor inverseCapacitance() {
+        if (cacheable()) {
+            refresh();
+            checkSingular(cachedLogDet);
+            return cachedInv;
+        }
+        Tensor cap = LowRank.capacitance(u, v);
+        checkSingular(LowRank.logAbsDet(cap));
+        return LowRank.inverse(cap).to(Tensors.dtype(u));
+    }
+
+    private void checkSingular(Tensor logDet) {
+        double ld = logDet.item_double();
+        if (!Double.isFinite(ld) || ld < SINGULAR_LOG_DET) {
+            throw new NumericalException("Woodbury layer " + path() + ": the matrix I + V U (" + d + "x" + d
+                    + ") is near-singular (log|det| = " + ld + "), so the layer cannot be inverted reliably");
+        }
+    }
+
+    public Tensor left(Tensor x) {
+        return LowRank.left(u, v, x);
+    }
+
+    public Tensor right(Tensor x) {
+        return LowRank.right(x, u, v);
+    }
+
+    public Tensor leftInverse(Tensor y) {
+        return LowRank.leftInverse(u, v, inverseCapacitance(), y);
+    }
+
+    public Tensor rightInverse(Tensor y) {
+        return LowRank.rightInverse(y, u, v, inverseCapacitance());
+    }
+}

@@ -1,0 +1,92 @@
+package woodflow.layers;
+
+import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowResult;
+import woodflow.core.Init;
+import woodflow.core.Module;
+import woodflow.core.Tensors;
+import woodflow.core.Transform;
+
+import static woodflow.core.Tensors.s;
+
+/**
+ * The memory-efficient Woodbury transformation (Lu &amp; Huang, 2020, supplement §B): a channel transform, then a
+ * width transform and a height transform, each the identity plus a rank-d update.
+ *
+ * <pre>
+ *   forward:  X_c = (I_c + U_c V_c) X                       X as (c, h*w)
+ *             X_w = X_c (I_w + U_w V_w)                     X_c as (c*h, w)
+ *             Y   = X_w (I_h + U_h V_h)                     X_w as (c*w, h), i.e. with h and w swapped
+ *   inverse:  the same three steps in reverse order, each by the Woodbury identity
+ *   log-det:  h*w log|det(I + V_c U_c)| + c*h log|det(I + V_w U_w)| + c*w log|det(I + V_h U_h)|
+ * </pre>
+ * Parameters d_c*2c + d_w*2w + d_h*2h: O(d (c + h + w)) instead of O(d (c + h w)).
+ */
+public final class MeWoodburyTransform extends Module implements Transform {
+    private final LowRankFactor channel;
+    private final LowRankFactor width;
+    private final LowRankFactor height;
+    private final int c;
+    private final int h;
+    private final int w;
+
+    public MeWoodburyTransform(int c, int h, int w, int dChannel, int dHeight, int dWidth, Init init) {
+        if (c <= 0 || h <= 0 || w <= 0) {
+            throw new IllegalArgumentException("ME-Woodbury transform needs a positive shape, got " + c + "x" + h + "x" + w);
+        }
+        this.c = c;
+        this.h = h;
+        this.w = w;
+        channel = child("channel", new LowRankFactor(c, dChannel, init));
+        width = child("width", new LowRankFactor(w, dWidth, init));
+        height = child("height", new LowRankFactor(h, dHeight, init));
+    }
+
+    public LowRankFactor channel() {
+        return channel;
+    }
+
+    public LowRankFactor width() {
+        return width;
+    }
+
+    public LowRankFactor height() {
+        return height;
+    }
+
+    private Tensor logDet(Tensor x, double sign) {
+        Tensor ld = channel.logAbsDet().mul(s((double) h * w))
+                .add(width.logAbsDet().mul(s((double) c * h)))
+                .add(height.logAbsDet().mul(s((double) c * w)));
+        return ld.mul(s(sign)).to(Tensors.dtype(x)).expand(x.size(0));
+    }
+
+    private void check(Tensor x) {
+        if (x.dim() != 4 || x.size(1) != c || x.size(2) != h || x.size(3) != w) {
+            throw new IllegalArgumentException("ME-Woodbury layer " + path() + " was built for (B, " + c + ", " + h
+                    + ", " + w + ") inputs, got " + Tensors.shapeString(x));
+        }
+    }
+
+    @Override
+    public FlowResult forward(Tensor x) {
+        check(x);
+        long b = x.size(0);
+        Tensor xc = channel.left(x.reshape(b, c, (long) h * w));
+        Tensor xw = width.right(xc.reshape(b, (long) c * h, w));
+        Tensor xt = xw.reshape(b, c, h, w).transpose(2, 3).reshape(b, (long) c * w, h);
+        Tensor y = height.right(xt).reshape(b, c, w, h).transpose(2, 3).contiguous();
+        return new FlowResult(y, logDet(x, 1));
+    }
+
+    @Override
+    public FlowResult inverse(Tensor y) {
+        check(y);
+        long b = y.size(0);
+        Tensor yt = y.transpose(2, 3).reshape(b, (long) c * w, h);
+        Tensor xw = height.rightInverse(yt).reshape(b, c, w, h).transpose(2, 3).reshape(b, (long) c * h, w);
+        Tensor xc = width.rightInverse(xw).reshape(b, c, (long) h * w);
+        Tensor x = channel.leftInverse(xc).reshape(b, c, h, w);
+        return new FlowResult(x, logDet(y, -1));
+    }
+}

@@ -1,0 +1,14 @@
+package woodflow.model;
+
+import woodflow.core.Init;
+import woodflow.core.Sequential;
+import woodflow.layers.ActNorm;
+
+/** One step of flow: ActNorm, then the permutation layer, then the coupling (SPEC §2.5). */
+public final class FlowStep extends Sequential {
+    public FlowStep(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        add("actnorm", new ActNorm(c, init));
+        add("permutation", Layers.permutation(cfg, level, c, h, w, init));
+        add("coupling", Layers.coupling(cfg, level, c, h, w, init));
+    }
+}

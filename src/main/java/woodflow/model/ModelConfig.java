@@ -1,0 +1,176 @@
+package woodflow.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The architecture of a multi-scale flow (SPEC §2.5): image shape, levels L, steps K per level, coupling channels,
+ * the permutation layer and coupling of every step, and the latent dimensions of the Woodbury layers per level.
+ * Missing fields take the defaults below; {@link #validate()} rejects impossible values with a message that names
+ * the field.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ModelConfig(
+        @JsonProperty("channels") Integer channels,
+        @JsonProperty("height") Integer height,
+        @JsonProperty("width") Integer width,
+        @JsonProperty("levels") Integer levels,
+        @JsonProperty("steps") Integer steps,
+        @JsonProperty("hidden") Integer hidden,
+        @JsonProperty("permutation") String permutation,
+        @JsonProperty("coupling") String coupling,
+        @JsonProperty("d_c") int[] dC,
+        @JsonProperty("d_s") int[] dS,
+        @JsonProperty("d_h") int[] dH,
+        @JsonProperty("d_w") int[] dW,
+        @JsonProperty("learn_top") Boolean learnTop,
+        @JsonProperty("logscale_factor") Double logScaleFactor,
+        @JsonProperty("kernel") Integer kernel,
+        @JsonProperty("spline_bins") Integer splineBins,
+        @JsonProperty("spline_bound") Double splineBound) {
+
+    public static final List<String> PERMUTATIONS =
+            List.of("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "emerging", "periodic", "reverse");
+    public static final List<String> COUPLINGS = List.of("affine", "additive", "spline", "macow");
+
+    public ModelConfig {
+        channels = channels == null ? 3 : channels;
+        height = height == null ? 32 : height;
+        width = width == null ? width(height) : width;
+        levels = levels == null ? 3 : levels;
+        steps = steps == null ? 8 : steps;
+        hidden = hidden == null ? 512 : hidden;
+        permutation = permutation == null ? "woodbury" : permutation.toLowerCase(Locale.ROOT);
+        coupling = coupling == null ? "affine" : coupling.toLowerCase(Locale.ROOT);
+        learnTop = learnTop == null ? Boolean.TRUE : learnTop;
+        logScaleFactor = logScaleFactor == null ? 1.0 : logScaleFactor;
+        kernel = kernel == null ? 3 : kernel;
+        splineBins = splineBins == null ? 4 : splineBins;
+        splineBound = splineBound == null ? 3.0 : splineBound;
+        dC = dC == null ? fill(levels, 16) : dC;
+        dS = dS == null ? fill(levels, 16) : dS;
+        dH = dH == null ? fill(levels, 16) : dH;
+        dW = dW == null ? fill(levels, 16) : dW;
+    }
+
+    private static Integer width(Integer height) {
+        return height;
+    }
+
+    private static int[] fill(int n, int v) {
+        int[] a = new int[Math.max(n, 0)];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    /** A config with the given shape and architecture and default everything else. */
+    public static ModelConfig of(int c, int h, int w, int levels, int steps, int hidden, String permutation) {
+        return new ModelConfig(c, h, w, levels, steps, hidden, permutation, null, null, null, null, null, null, null,
+                null, null, null);
+    }
+
+    public ModelConfig withCoupling(String c) {
+        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, c, dC, dS, dH, dW, learnTop,
+                logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withPermutation(String p) {
+        return new ModelConfig(channels, height, width, levels, steps, hidden, p, coupling, dC, dS, dH, dW, learnTop,
+                logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withLatentDims(int[] dC, int[] dS, int[] dH, int[] dW) {
+        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
+                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withShape(int c, int h, int w) {
+        return new ModelConfig(c, h, w, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW, learnTop,
+                logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withSteps(int k) {
+        return new ModelConfig(channels, height, width, levels, k, hidden, permutation, coupling, dC, dS, dH, dW,
+                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withHidden(int hid) {
+        return new ModelConfig(channels, height, width, levels, steps, hid, permutation, coupling, dC, dS, dH, dW,
+                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    public ModelConfig withLearnTop(boolean learn) {
+        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
+                learn, logScaleFactor, kernel, splineBins, splineBound);
+    }
+
+    /** Throws {@link IllegalArgumentException} naming every impossible value. */
+    public ModelConfig validate() {
+        List<String> p = new ArrayList<>();
+        if (channels <= 0) p.add("channels must be positive, got " + channels);
+        if (height <= 0 || width <= 0) p.add("image size must be positive, got " + height + "x" + width);
+        if (levels <= 0) p.add("levels (L) must be at least 1, got " + levels);
+        if (steps <= 0) p.add("steps (K) must be at least 1, got " + steps);
+        if (hidden <= 0) p.add("coupling channels (hidden) must be positive, got " + hidden);
+        if (levels > 0 && levels < 31 && height > 0 && width > 0) {
+            int f = 1 << levels;
+            if (height % f != 0) {
+                p.add("image height " + height + " is not divisible by 2^L = " + f + " (L = " + levels + " levels)");
+            }
+            if (width % f != 0) {
+                p.add("image width " + width + " is not divisible by 2^L = " + f + " (L = " + levels + " levels)");
+            }
+        }
+        if (!PERMUTATIONS.contains(permutation)) {
+            p.add("unknown permutation '" + permutation + "': use one of " + String.join(", ", PERMUTATIONS));
+        }
+        if (!COUPLINGS.contains(coupling)) {
+            p.add("unknown coupling '" + coupling + "': use one of " + String.join(", ", COUPLINGS));
+        }
+        if (permutation.equals("woodbury")) {
+            dims(p, "d_c", dC);
+            dims(p, "d_s", dS);
+        } else if (permutation.equals("me-woodbury")) {
+            dims(p, "d_c", dC);
+            dims(p, "d_h", dH);
+            dims(p, "d_w", dW);
+        }
+        if (kernel <= 0 || kernel % 2 == 0) p.add("kernel must be a positive odd number, got " + kernel);
+        if (splineBins < 1) p.add("spline_bins must be at least 1, got " + splineBins);
+        if (!(splineBound > 0)) p.add("spline_bound must be positive, got " + splineBound);
+        if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p));
+        return this;
+    }
+
+    private void dims(List<String> p, String name, int[] d) {
+        if (d.length < levels) {
+            p.add("latent dimension list " + name + " has " + d.length + " entries but the model has L = " + levels
+                    + " levels");
+            return;
+        }
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] <= 0) p.add(name + "[" + i + "] must be positive, got " + d[i]);
+        }
+    }
+
+    /** Channels, height and width of the input to the steps of level {@code l} (after its squeeze). */
+    public int[] levelShape(int l) {
+        int c = channels, h = height, w = width;
+        for (int i = 0; i <= l; i++) {
+            c *= 4;
+            h /= 2;
+            w /= 2;
+            if (i < l) c /= 2;
+        }
+        return new int[] {c, h, w};
+    }
+
+    public int dimensions() {
+        return channels * height * width;
+    }
+}

@@ -1,0 +1,68 @@
+package woodflow.model;
+
+import org.junit.jupiter.api.Test;
+import woodflow.core.Init;
+import woodflow.coupling.Coupling;
+import woodflow.coupling.GlowConditioner;
+import woodflow.layers.LowRankFactor;
+import woodflow.layers.Split;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Impossible configurations fail at construction with a message that names the problem. */
+class ModelConfigTest {
+    private static ModelConfig base() {
+        return ModelConfig.of(3, 32, 32, 3, 2, 16, "woodbury");
+    }
+
+    @Test
+    void imageSideNotDivisibleByTwoToTheL() {
+        assertThatThrownBy(() -> new MultiScaleFlow(base().withShape(3, 30, 32), Init.float32()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("image height 30 is not divisible by 2^L = 8 (L = 3 levels)");
+        assertThatThrownBy(() -> base().withShape(3, 32, 36).validate())
+                .hasMessageContaining("image width 36 is not divisible by 2^L = 8");
+    }
+
+    @Test
+    void oddChannelCountForACoupling() {
+        assertThatThrownBy(() -> Coupling.checkChannels(3))
+                .hasMessageContaining("even channel count").hasMessageContaining("got 3");
+        assertThatThrownBy(() -> Layers.coupling(base(), 0, 5, 4, 4, Init.float32()))
+                .hasMessageContaining("even channel count");
+        assertThatThrownBy(() -> new Split(5, Init.float32())).hasMessageContaining("even channel count, got 5");
+    }
+
+    @Test
+    void latentDimensionListShorterThanL() {
+        ModelConfig c = base().withLatentDims(new int[] {8, 8}, new int[] {16, 16, 8}, null, null);
+        assertThatThrownBy(c::validate)
+                .hasMessageContaining("latent dimension list d_c has 2 entries but the model has L = 3 levels");
+        ModelConfig me = base().withPermutation("me-woodbury")
+                .withLatentDims(new int[] {8, 8, 16}, null, new int[] {16}, new int[] {16, 16, 8});
+        assertThatThrownBy(me::validate).hasMessageContaining("d_h has 1 entries");
+    }
+
+    @Test
+    void nonPositiveSizes() {
+        assertThatThrownBy(() -> base().withShape(0, 32, 32).validate()).hasMessageContaining("channels must be positive");
+        assertThatThrownBy(() -> base().withSteps(0).validate()).hasMessageContaining("steps (K) must be at least 1");
+        assertThatThrownBy(() -> base().withHidden(-4).validate()).hasMessageContaining("coupling channels");
+        assertThatThrownBy(() -> ModelConfig.of(3, 32, 32, 0, 2, 16, "woodbury").validate())
+                .hasMessageContaining("levels (L) must be at least 1");
+        assertThatThrownBy(() -> base().withLatentDims(new int[] {8, 0, 8}, null, null, null).validate())
+                .hasMessageContaining("d_c[1] must be positive");
+        assertThatThrownBy(() -> new LowRankFactor(16, 0, Init.float32()))
+                .hasMessageContaining("latent dimension must be positive");
+        assertThatThrownBy(() -> new GlowConditioner(2, 0, 4, 1, Init.float32()))
+                .hasMessageContaining("coupling channels must be positive");
+    }
+
+    @Test
+    void unknownLayerNames() {
+        assertThatThrownBy(() -> base().withPermutation("fft").validate())
+                .hasMessageContaining("unknown permutation 'fft'");
+        assertThatThrownBy(() -> base().withCoupling("quadratic").validate())
+                .hasMessageContaining("unknown coupling 'quadratic'");
+    }
+}
