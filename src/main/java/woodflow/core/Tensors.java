@@ -50,6 +50,14 @@ public final class Tensors {
         throw new IllegalArgumentException("unknown dtype " + t);
     }
 
+    /**
+     * An owning handle to {@code t}. The elements of the presets' tuple results ({@code T_TensorTensor_T.get0()}
+     * and friends) point into the tuple and dangle once it is freed; wrap them with this before keeping them.
+     */
+    public static Tensor own(Tensor t) {
+        return new Tensor(t);
+    }
+
     public static Scalar s(double v) {
         return new Scalar(v);
     }

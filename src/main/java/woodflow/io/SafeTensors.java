@@ -29,12 +29,14 @@ public final class SafeTensors {
     /** A file's tensors (as CPU tensors) and metadata. */
     public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
 
+    /**
+     * Serialises tensors and string metadata. The SHA-256 of the data section is added to the metadata as
+     * {@code sha256}, so {@link #read} detects a torn or corrupted file.
+     */
     public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
-        if (metadata != null && !metadata.isEmpty()) {
-            ObjectNode m = header.putObject("__metadata__");
-            metadata.forEach(m::put);
-        }
+        ObjectNode m = header.putObject("__metadata__");
+        if (metadata != null) metadata.forEach(m::put);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         for (var e : tensors.entrySet()) {
             Tensor t = e.getValue();
@@ -48,6 +50,7 @@ public final class SafeTensors {
             off.add(data.size() + bytes.length);
             data.writeBytes(bytes);
         }
+        m.put("sha256", sha256(data.toByteArray(), 0, data.size()));
         byte[] h;
         try {
             h = JSON.writeValueAsBytes(header);
@@ -82,6 +85,10 @@ public final class SafeTensors {
             throw new IOException(what + " has a corrupt safetensors header: " + e.getMessage());
         }
         long base = 8 + n;
+        String expected = header.path("__metadata__").path("sha256").asText(null);
+        if (expected != null && !expected.equals(sha256(bytes, (int) base, (int) (bytes.length - base)))) {
+            throw new IOException(what + " is corrupt: its data does not match the checksum in its header");
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = header.fields();
@@ -110,6 +117,16 @@ public final class SafeTensors {
             tensors.put(e.getKey(), Tensors.fromBytes(raw, dt, shape));
         }
         return new Contents(tensors, meta);
+    }
+
+    static String sha256(byte[] b, int offset, int length) {
+        try {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            d.update(b, offset, length);
+            return java.util.HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String dtypeName(ScalarType t) {

@@ -40,13 +40,13 @@ public final class Conv1x1 extends Module implements Transform {
         this.lu = lu;
         Tensor q;
         try (NoGradGuard g = new NoGradGuard()) {
-            q = torch.linalg_qr(init.normal(1, c, c).to(ScalarType.Double)).get0();
+            q = torch.linalg_qr(init.normal(1, c, c).to(ScalarType.Double)).get0().clone();
         }
         if (!lu) {
             weight = param("weight", q.to(init.dtype()));
         } else {
             var plu = torch.linalg_lu(q);
-            Tensor p = plu.get0(), l = plu.get1(), u = plu.get2();
+            Tensor p = Tensors.own(plu.get0()), l = Tensors.own(plu.get1()), u = Tensors.own(plu.get2());
             Tensor diag = u.diagonal();
             perm = buffer("P", p.to(init.dtype()));
             signS = buffer("sign", torch.sign(diag).to(init.dtype()));
@@ -67,7 +67,7 @@ public final class Conv1x1 extends Module implements Transform {
 
     private Tensor logDet(Tensor x, double sign) {
         double hw = (double) x.size(2) * x.size(3);
-        Tensor ld = lu ? logS.sum() : torch.linalg_slogdet(weight.to(ScalarType.Double)).get1();
+        Tensor ld = lu ? logS.sum() : Tensors.own(torch.linalg_slogdet(weight.to(ScalarType.Double)).get1());
         return ld.mul(s(sign * hw)).to(Tensors.dtype(x)).expand(x.size(0));
     }
 

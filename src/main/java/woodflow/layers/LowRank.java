@@ -30,7 +30,7 @@ public final class LowRank {
 
     /** log|det(I_d + V U)| as a 0-dim tensor in float64. */
     public static Tensor logAbsDet(Tensor capacitance) {
-        return torch.linalg_slogdet(capacitance).get1();
+        return woodflow.core.Tensors.own(torch.linalg_slogdet(capacitance).get1());
     }
 
     /** {@code (I_d + V U)^-1}, computed in float64. */

@@ -1,0 +1,132 @@
+package woodflow.train;
+
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Tensors;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static woodflow.core.Tensors.s;
+
+/**
+ * Adam (Kingma &amp; Ba, 2015) with decoupled weight decay (Loshchilov &amp; Hutter, 2019), written out so that its
+ * state (first and second moments per parameter, step count) is saved in checkpoints by parameter name:
+ * <pre>
+ *   m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g^2
+ *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  +  lr * wd * p
+ * </pre>
+ * Moments are kept in float32 (the parameters' precision), whatever the autocast mode.
+ */
+public final class Adam {
+    private final Map<String, Tensor> params;
+    private final Map<String, Tensor> m = new LinkedHashMap<>();
+    private final Map<String, Tensor> v = new LinkedHashMap<>();
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private long step;
+
+    public Adam(Map<String, Tensor> params, double beta1, double beta2, double eps, double weightDecay) {
+        this.params = params;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (var e : params.entrySet()) {
+                m.put(e.getKey(), Tensors.keep(torch.zeros_like(e.getValue())));
+                v.put(e.getKey(), Tensors.keep(torch.zeros_like(e.getValue())));
+            }
+        }
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** Clears every parameter's gradient. */
+    public void zeroGrad() {
+        for (Tensor p : params.values()) {
+            Tensor g = p.grad();
+            if (g.defined()) g.zero_();
+        }
+    }
+
+    /** The global L2 norm of all gradients (missing gradients count as zero). */
+    public double gradNorm() {
+        try (NoGradGuard ng = new NoGradGuard()) {
+            List<Tensor> sq = new ArrayList<>();
+            for (Tensor p : params.values()) {
+                Tensor g = p.grad();
+                if (g.defined()) sq.add(g.pow(s(2)).sum().reshape(1));
+            }
+            if (sq.isEmpty()) return 0;
+            return Math.sqrt(Tensors.cat(sq, 0).sum().item_double());
+        }
+    }
+
+    /** Scales all gradients by {@code factor} (for gradient-norm clipping). */
+    public void scaleGrads(double factor) {
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (Tensor p : params.values()) {
+                Tensor g = p.grad();
+                if (g.defined()) g.mul_(s(factor));
+            }
+        }
+    }
+
+    /** One update with learning rate {@code lr}. */
+    public void update(double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (var e : params.entrySet()) {
+                Tensor p = e.getValue(), g = p.grad();
+                if (!g.defined()) continue;
+                Tensor mt = m.get(e.getKey()), vt = v.get(e.getKey());
+                mt.mul_(s(beta1)).add_(g, s(1 - beta1));
+                vt.mul_(s(beta2)).addcmul_(g, g, s(1 - beta2));
+                Tensor denom = vt.sqrt().div(s(Math.sqrt(bc2))).add_(s(eps));
+                if (weightDecay > 0) p.mul_(s(1 - lr * weightDecay));
+                p.addcdiv_(mt, denom, s(-lr / bc1));
+            }
+        }
+    }
+
+    /** The optimiser state by name: {@code adam.m.NAME}, {@code adam.v.NAME}. */
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        m.forEach((k, t) -> out.put("adam.m." + k, t));
+        v.forEach((k, t) -> out.put("adam.v." + k, t));
+        return out;
+    }
+
+    /** Restores moments and step from a checkpoint; every parameter must have both moments of matching shape. */
+    public void load(Map<String, Tensor> state, long step) {
+        List<String> problems = new ArrayList<>();
+        for (String k : params.keySet()) {
+            for (String kind : new String[] {"m", "v"}) {
+                Tensor saved = state.get("adam." + kind + "." + k);
+                Tensor mine = (kind.equals("m") ? m : v).get(k);
+                if (saved == null) problems.add("missing adam." + kind + "." + k);
+                else if (saved.numel() != mine.numel()) problems.add("adam." + kind + "." + k + " has the wrong size");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("optimiser state does not fit the model: "
+                    + String.join("; ", problems.subList(0, Math.min(8, problems.size()))));
+        }
+        try (NoGradGuard ng = new NoGradGuard()) {
+            for (String k : params.keySet()) {
+                m.get(k).copy_(state.get("adam.m." + k).reshape(Tensors.shape(m.get(k))));
+                v.get(k).copy_(state.get("adam.v." + k).reshape(Tensors.shape(v.get(k))));
+            }
+        }
+        this.step = step;
+    }
+}

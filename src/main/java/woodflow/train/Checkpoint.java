@@ -1,0 +1,102 @@
+package woodflow.train;
+
+import org.bytedeco.pytorch.Tensor;
+import woodflow.core.Init;
+import woodflow.io.AtomicFiles;
+import woodflow.io.SafeTensors;
+import woodflow.model.MultiScaleFlow;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A training checkpoint: one safetensors file (a numpy or PyTorch user opens it with
+ * {@code safetensors.numpy.load_file}) holding the model's parameters and buffers ({@code model.*}, ActNorm's
+ * "initialised" flags included) and Adam's moments ({@code adam.m.*}, {@code adam.v.*}), with the full run config,
+ * the iteration, Adam's step, the best test bpd, the learning rate and the random state in its metadata.
+ * Randomness in training is a function of (seed, iteration) only, so those two numbers are the complete RNG state.
+ * Files are written atomically and carry a SHA-256 of their data.
+ */
+public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainState state, Path file) {
+
+    /** Counters of a run that a checkpoint restores. */
+    public record TrainState(long iteration, long adamStep, double bestTestBpd, double lr, long skippedSteps,
+                             double trainSeconds) {
+        public static TrainState fresh(double lr) {
+            return new TrainState(0, 0, Double.NaN, lr, 0, 0);
+        }
+    }
+
+    public static void save(Path file, RunConfig config, MultiScaleFlow model, Adam adam, TrainState st)
+            throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        model.stateDict().forEach((k, t) -> tensors.put("model." + k, t));
+        if (adam != null) tensors.putAll(adam.state());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "woodflow-checkpoint-1");
+        meta.put("config", config.toJson());
+        meta.put("iteration", Long.toString(st.iteration()));
+        meta.put("adam_step", Long.toString(st.adamStep()));
+        meta.put("best_test_bpd", Double.toString(st.bestTestBpd()));
+        meta.put("lr", Double.toString(st.lr()));
+        meta.put("skipped_steps", Long.toString(st.skippedSteps()));
+        meta.put("train_seconds", Double.toString(st.trainSeconds()));
+        meta.put("seed", Long.toString(config.train().seed()));
+        AtomicFiles.write(file, SafeTensors.write(tensors, meta));
+    }
+
+    /**
+     * Reads a checkpoint. Throws {@link IOException} naming the file when it is missing, truncated, corrupt
+     * (checksum mismatch) or not a woodflow checkpoint.
+     */
+    public static Checkpoint read(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new IOException("checkpoint " + file + " does not exist");
+        }
+        SafeTensors.Contents c = SafeTensors.read(bytes, "checkpoint " + file);
+        Map<String, String> m = c.metadata();
+        if (!"woodflow-checkpoint-1".equals(m.get("format")) || !m.containsKey("config")) {
+            throw new IOException(file + " is a safetensors file but not a woodflow checkpoint (no config in it)");
+        }
+        RunConfig config = RunConfig.fromJson(m.get("config"));
+        TrainState st = new TrainState(Long.parseLong(m.get("iteration")), Long.parseLong(m.get("adam_step")),
+                Double.parseDouble(m.get("best_test_bpd")), Double.parseDouble(m.get("lr")),
+                Long.parseLong(m.getOrDefault("skipped_steps", "0")),
+                Double.parseDouble(m.getOrDefault("train_seconds", "0")));
+        return new Checkpoint(config, c.tensors(), st, file);
+    }
+
+    /** The model's state ({@code model.*} without the prefix). */
+    public Map<String, Tensor> modelState() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        tensors.forEach((k, t) -> {
+            if (k.startsWith("model.")) out.put(k.substring(6), t);
+        });
+        return out;
+    }
+
+    /** Builds the checkpoint's model (float32) and loads its state. */
+    public MultiScaleFlow model() {
+        MultiScaleFlow model = new MultiScaleFlow(config.model(), Init.float32());
+        try {
+            model.loadStateDict(modelState());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("checkpoint " + file + ": " + e.getMessage());
+        }
+        return model;
+    }
+
+    /** Reads a checkpoint file and returns its model, ready for evaluation. */
+    public static MultiScaleFlow loadModel(Path file) throws IOException {
+        MultiScaleFlow m = read(file).model();
+        m.train(false);
+        return m;
+    }
+}

@@ -1,0 +1,77 @@
+package woodflow.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of a run folder: {@code checkpoints/ckpt-ITERATION.safetensors}, the newest N kept, plus
+ * {@code checkpoints/best.safetensors}. Loading takes the newest checkpoint that reads back intact; a torn or corrupt
+ * one is reported and skipped.
+ */
+public final class CheckpointStore {
+    private static final Pattern NAME = Pattern.compile("ckpt-(\\d+)\\.safetensors");
+    private final Path dir;
+    private final int keep;
+
+    public CheckpointStore(Path runDir, int keep) {
+        this.dir = runDir.resolve("checkpoints");
+        this.keep = keep;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path pathFor(long iteration) {
+        return dir.resolve(String.format("ckpt-%08d.safetensors", iteration));
+    }
+
+    public Path best() {
+        return dir.resolve("best.safetensors");
+    }
+
+    /** Checkpoint files, newest first. */
+    public List<Path> list() throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        List<Path> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).forEach(out::add);
+        }
+        out.sort(Comparator.comparingLong(CheckpointStore::iterationOf).reversed());
+        return out;
+    }
+
+    static long iterationOf(Path p) {
+        Matcher m = NAME.matcher(p.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /** Deletes all but the newest {@code keep} checkpoints (best.safetensors is separate and kept). */
+    public void prune() throws IOException {
+        List<Path> all = list();
+        for (int i = keep; i < all.size(); i++) Files.deleteIfExists(all.get(i));
+    }
+
+    /**
+     * The newest checkpoint that reads back intact, or null when there is none. Each unreadable one is passed to
+     * {@code warn} with the reason.
+     */
+    public Checkpoint latestValid(Consumer<String> warn) throws IOException {
+        for (Path p : list()) {
+            try {
+                return Checkpoint.read(p);
+            } catch (IOException | RuntimeException e) {
+                warn.accept("skipping unreadable checkpoint " + p.getFileName() + ": " + e.getMessage());
+            }
+        }
+        return null;
+    }
+}

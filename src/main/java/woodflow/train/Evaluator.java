@@ -1,0 +1,55 @@
+package woodflow.train;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Tensors;
+import woodflow.data.ImageSource;
+import woodflow.data.Quantization;
+import woodflow.model.MultiScaleFlow;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Test-set bits per dimension: every image of a source (or the first {@code limit}), dequantised with noise from a
+ * fixed seed so that every evaluation of every model sees the same noise.
+ */
+public final class Evaluator {
+    private Evaluator() {}
+
+    /** Per-image bpd of images {@code [0, count)} of {@code source}. */
+    public static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
+                                      long noiseSeed) {
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        int n = Math.min(count, source.size());
+        double[] out = new double[n];
+        torch.manual_seed(noiseSeed);
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int start = 0; start < n; start += batch) {
+                try (PointerScope scope = new PointerScope()) {
+                    int end = Math.min(n, start + batch);
+                    List<byte[]> imgs = new ArrayList<>();
+                    for (int i = start; i < end; i++) imgs.add(source.image(i));
+                    Tensor x = Quantization.dequantize(
+                            Quantization.stack(imgs, source.channels(), source.height(), source.width()), nBits);
+                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                    System.arraycopy(b, 0, out, start, b.length);
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return out;
+    }
+
+    public static double meanBitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
+                                        long noiseSeed) {
+        double[] b = bitsPerDim(model, source, count, nBits, batch, noiseSeed);
+        double s = 0;
+        for (double v : b) s += v;
+        return s / b.length;
+    }
+}

@@ -1,0 +1,77 @@
+package woodflow.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The run's machine-readable metrics, one JSON object per line ({@code metrics.jsonl}). Each line is written with a
+ * single append and flushed, so a crash leaves at most one torn final line; {@link #openForResume} removes it and
+ * every line past the iteration the run resumes from, so the file continues as if never interrupted.
+ */
+public final class MetricsLog {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path file;
+
+    private MetricsLog(Path file) {
+        this.file = file;
+    }
+
+    public static MetricsLog create(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.write(file, new byte[0]);
+        return new MetricsLog(file);
+    }
+
+    public static MetricsLog openForResume(Path file, long resumeIteration) throws IOException {
+        if (!Files.exists(file)) return create(file);
+        List<String> kept = new ArrayList<>();
+        for (JsonNode n : read(file)) {
+            if (n.path("iteration").asLong() <= resumeIteration) kept.add(JSON.writeValueAsString(n));
+        }
+        StringBuilder b = new StringBuilder();
+        for (String k : kept) b.append(k).append('\n');
+        woodflow.io.AtomicFiles.writeString(file, b.toString());
+        return new MetricsLog(file);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public ObjectNode newRecord() {
+        return JSON.createObjectNode();
+    }
+
+    public void append(ObjectNode record) throws IOException {
+        byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+        Files.write(file, line, StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.SYNC);
+    }
+
+    /** All complete records of a metrics file (a torn last line is ignored). */
+    public static List<JsonNode> read(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.exists(file)) return out;
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i].strip();
+            if (l.isEmpty()) continue;
+            boolean last = i == lines.length - 1; // no trailing newline: possibly torn
+            try {
+                out.add(JSON.readTree(l));
+            } catch (IOException e) {
+                if (!last) throw new IOException("metrics file " + file + " has a corrupt line " + (i + 1));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,67 @@
+package woodflow.train;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The named run configurations shipped in the jar under {@code presets/NAME.yaml}. */
+public final class Presets {
+    private Presets() {}
+
+    /** Names of all presets, in the order of {@code presets/index.txt}. */
+    public static List<String> names() {
+        List<String> out = new ArrayList<>();
+        try (InputStream in = Presets.class.getResourceAsStream("/presets/index.txt")) {
+            if (in == null) return out;
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = r.readLine()) != null) {
+                line = line.strip();
+                if (!line.isEmpty() && !line.startsWith("#")) out.add(line);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    /** The preset's YAML text, as shipped (for {@code woodflow presets --show NAME}). */
+    public static String text(String name) {
+        try (InputStream in = open(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static RunConfig load(String name) {
+        try (InputStream in = open(name)) {
+            return RunConfig.parse(in, "preset " + name);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A preset name, or a path to a YAML/JSON file. */
+    public static RunConfig resolve(String nameOrPath) {
+        if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.endsWith(".json")) {
+            return RunConfig.read(Path.of(nameOrPath));
+        }
+        return load(nameOrPath);
+    }
+
+    private static InputStream open(String name) {
+        InputStream in = name.matches("[A-Za-z0-9._-]+") ? Presets.class.getResourceAsStream("/presets/" + name + ".yaml")
+                : null;
+        if (in == null) {
+            throw new IllegalArgumentException("unknown preset '" + name + "': known presets are "
+                    + String.join(", ", names()) + " (or pass a .yaml/.json file)");
+        }
+        return in;
+    }
+}

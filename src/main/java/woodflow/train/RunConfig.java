@@ -1,0 +1,125 @@
+package woodflow.train;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import woodflow.data.DataConfig;
+import woodflow.model.ModelConfig;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A complete run: the model, the data and the training settings. Presets are such files (YAML or JSON), under
+ * {@code presets/} in the jar; a user copies one, edits it and passes it with {@code --config}. Unknown keys are
+ * errors, so a typo never silently falls back to a default.
+ */
+public record RunConfig(
+        @JsonProperty("description") String description,
+        @JsonProperty("model") ModelConfig model,
+        @JsonProperty("data") DataConfig data,
+        @JsonProperty("train") TrainConfig train) {
+
+    public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    public RunConfig {
+        description = description == null ? "" : description;
+        model = model == null ? ModelConfig.of(3, 32, 32, 3, 8, 512, "woodbury") : model;
+        data = data == null ? DataConfig.embedded() : data;
+        train = train == null ? TrainConfig.defaults() : train;
+    }
+
+    public RunConfig validate() {
+        model.validate();
+        train.validate();
+        return this;
+    }
+
+    public RunConfig withModel(ModelConfig m) {
+        return new RunConfig(description, m, data, train);
+    }
+
+    public RunConfig withData(DataConfig d) {
+        return new RunConfig(description, model, d, train);
+    }
+
+    public RunConfig withTrain(TrainConfig t) {
+        return new RunConfig(description, model, data, t);
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String toYaml() {
+        try {
+            return YAML.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static RunConfig fromJson(String json) {
+        try {
+            return JSON.readValue(json, RunConfig.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid run config: " + describe(e));
+        }
+    }
+
+    /** Reads a YAML or JSON run config, with an error naming the file and the bad key. */
+    public static RunConfig read(Path file) {
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException("config file " + file + " does not exist");
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read config " + file + ": " + e.getMessage());
+        }
+    }
+
+    static RunConfig parse(InputStream in, String what) {
+        try {
+            RunConfig c = YAML.readValue(in, RunConfig.class);
+            if (c == null) throw new IllegalArgumentException("config " + what + " is empty");
+            return c;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid config " + what + ": " + describe(e));
+        }
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof UnrecognizedPropertyException u) {
+            List<String> known = new ArrayList<>();
+            for (Object k : u.getKnownPropertyIds()) known.add(String.valueOf(k));
+            return "unknown key '" + u.getPropertyName() + "' at " + path(u) + " (known keys: "
+                    + String.join(", ", known) + ")";
+        }
+        String m = e.getMessage();
+        int nl = m == null ? -1 : m.indexOf('\n');
+        return nl > 0 ? m.substring(0, nl) : m;
+    }
+
+    private static String path(UnrecognizedPropertyException u) {
+        StringBuilder b = new StringBuilder();
+        for (var r : u.getPath()) {
+            if (r.getFieldName() != null) b.append(b.length() > 0 ? "." : "").append(r.getFieldName());
+        }
+        return b.length() == 0 ? "top level" : b.toString();
+    }
+}

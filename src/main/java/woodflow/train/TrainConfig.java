@@ -1,0 +1,119 @@
+package woodflow.train;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a model is trained (SPEC §3, seed §C.2): Adam with α = 1e-3, β = (0.9, 0.999) by default, optional linear
+ * warm-up, gradient-norm clipping and decoupled weight decay; the evaluation, sampling and checkpoint intervals;
+ * precision and backpropagation mode. Missing fields take the defaults below.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TrainConfig(
+        @JsonProperty("batch") Integer batch,
+        @JsonProperty("iterations") Integer iterations,
+        @JsonProperty("lr") Double lr,
+        @JsonProperty("beta1") Double beta1,
+        @JsonProperty("beta2") Double beta2,
+        @JsonProperty("eps") Double eps,
+        @JsonProperty("warmup") Integer warmup,
+        @JsonProperty("clip") Double clip,
+        @JsonProperty("weight_decay") Double weightDecay,
+        @JsonProperty("eval_every") Integer evalEvery,
+        @JsonProperty("eval_batch") Integer evalBatch,
+        @JsonProperty("eval_seed") Long evalSeed,
+        @JsonProperty("log_every") Integer logEvery,
+        @JsonProperty("sample_every") Integer sampleEvery,
+        @JsonProperty("checkpoint_every") Integer checkpointEvery,
+        @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("precision") String precision,
+        @JsonProperty("backprop") String backprop,
+        @JsonProperty("max_bad_steps") Integer maxBadSteps,
+        @JsonProperty("temperatures") double[] temperatures) {
+
+    public TrainConfig {
+        batch = batch == null ? 32 : batch;
+        iterations = iterations == null ? 1000 : iterations;
+        lr = lr == null ? 1e-3 : lr;
+        beta1 = beta1 == null ? 0.9 : beta1;
+        beta2 = beta2 == null ? 0.999 : beta2;
+        eps = eps == null ? 1e-8 : eps;
+        warmup = warmup == null ? 0 : warmup;
+        clip = clip == null ? 0.0 : clip;
+        weightDecay = weightDecay == null ? 0.0 : weightDecay;
+        evalEvery = evalEvery == null ? 100 : evalEvery;
+        evalBatch = evalBatch == null ? 100 : evalBatch;
+        evalSeed = evalSeed == null ? 4321L : evalSeed;
+        logEvery = logEvery == null ? 10 : logEvery;
+        sampleEvery = sampleEvery == null ? 0 : sampleEvery;
+        checkpointEvery = checkpointEvery == null ? evalEvery : checkpointEvery;
+        keepCheckpoints = keepCheckpoints == null ? 3 : keepCheckpoints;
+        seed = seed == null ? 0L : seed;
+        precision = precision == null ? "fp32" : precision;
+        backprop = backprop == null ? "standard" : backprop;
+        maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
+        temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
+    }
+
+    public static TrainConfig defaults() {
+        return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null);
+    }
+
+    public TrainConfig validate() {
+        List<String> p = new ArrayList<>();
+        if (batch < 1) p.add("batch must be at least 1, got " + batch);
+        if (iterations < 0) p.add("iterations must be >= 0, got " + iterations);
+        if (!(lr > 0) || Double.isInfinite(lr)) p.add("lr must be a positive number, got " + lr);
+        if (!(beta1 >= 0 && beta1 < 1)) p.add("beta1 must be in [0, 1), got " + beta1);
+        if (!(beta2 >= 0 && beta2 < 1)) p.add("beta2 must be in [0, 1), got " + beta2);
+        if (!(eps > 0)) p.add("eps must be positive, got " + eps);
+        if (warmup < 0) p.add("warmup must be >= 0, got " + warmup);
+        if (!(clip >= 0)) p.add("clip must be >= 0 (0 = off), got " + clip);
+        if (!(weightDecay >= 0)) p.add("weight_decay must be >= 0, got " + weightDecay);
+        if (evalEvery < 1) p.add("eval_every must be at least 1, got " + evalEvery);
+        if (evalBatch < 1) p.add("eval_batch must be at least 1, got " + evalBatch);
+        if (logEvery < 1) p.add("log_every must be at least 1, got " + logEvery);
+        if (sampleEvery < 0) p.add("sample_every must be >= 0 (0 = only at evaluations), got " + sampleEvery);
+        if (checkpointEvery < 1) p.add("checkpoint_every must be at least 1, got " + checkpointEvery);
+        if (keepCheckpoints < 1) p.add("keep_checkpoints must be at least 1, got " + keepCheckpoints);
+        if (maxBadSteps < 1) p.add("max_bad_steps must be at least 1, got " + maxBadSteps);
+        if (!List.of("fp32", "bf16-mixed").contains(precision)) {
+            p.add("precision must be fp32 or bf16-mixed, got '" + precision + "'");
+        }
+        if (!List.of("standard", "invertible").contains(backprop)) {
+            p.add("backprop must be standard or invertible, got '" + backprop + "'");
+        }
+        for (double t : temperatures) {
+            if (!(t > 0) || Double.isInfinite(t)) p.add("temperatures must be finite and > 0, got " + t);
+        }
+        if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p));
+        return this;
+    }
+
+    public TrainConfig with(Integer iterations, Integer batch, Long seed, String precision, String backprop) {
+        return new TrainConfig(batch != null ? batch : this.batch, iterations != null ? iterations : this.iterations, lr,
+                beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery, sampleEvery,
+                checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,
+                precision != null ? precision : this.precision, backprop != null ? backprop : this.backprop,
+                maxBadSteps, temperatures);
+    }
+
+    public TrainConfig withIntervals(Integer evalEvery, Integer checkpointEvery, Integer logEvery) {
+        return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip, weightDecay,
+                evalEvery != null ? evalEvery : this.evalEvery, evalBatch, evalSeed,
+                logEvery != null ? logEvery : this.logEvery, sampleEvery,
+                checkpointEvery != null ? checkpointEvery : this.checkpointEvery, keepCheckpoints, seed, precision,
+                backprop, maxBadSteps, temperatures);
+    }
+
+    public TrainConfig withLr(double newLr) {
+        return new TrainConfig(batch, iterations, newLr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
+                evalBatch, evalSeed, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
+                maxBadSteps, temperatures);
+    }
+}

@@ -1,0 +1,40 @@
+package woodflow.train;
+
+import woodflow.data.ArraySource;
+import woodflow.data.DataConfig;
+import woodflow.model.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Tiny structured images and a tiny run config for trainer tests. */
+final class TestData {
+    private TestData() {}
+
+    /** {@code n} 1x8x8 images: a bright square at a random place on a dark, slightly noisy background. */
+    static ArraySource squares(int n, long seed) {
+        Random r = new Random(seed);
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] im = new byte[64];
+            int x0 = r.nextInt(5), y0 = r.nextInt(5);
+            for (int y = 0; y < 8; y++) {
+                for (int x = 0; x < 8; x++) {
+                    boolean in = x >= x0 && x < x0 + 3 && y >= y0 && y < y0 + 3;
+                    im[y * 8 + x] = (byte) (in ? 200 + r.nextInt(40) : 20 + r.nextInt(20));
+                }
+            }
+            out.add(im);
+        }
+        return new ArraySource(out, 1, 8, 8, "squares");
+    }
+
+    static RunConfig tinyRun(int iterations, int evalEvery) {
+        ModelConfig m = ModelConfig.of(1, 8, 8, 2, 1, 8, "woodbury")
+                .withLatentDims(new int[] {2, 2}, new int[] {2, 2}, null, null);
+        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, "fp32", "standard")
+                .withIntervals(evalEvery, evalEvery, 5);
+        return new RunConfig("test", m, DataConfig.embedded(), t);
+    }
+}

@@ -1,0 +1,93 @@
+package woodflow.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import woodflow.core.Tensors;
+import woodflow.data.ArraySource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TrainerTest {
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {
+        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
+        Trainer t = new Trainer(cfg, dir, train, test, System.out, true);
+        Trainer.Result r = t.run(resume);
+        t.finish();
+        return r;
+    }
+
+    @Test
+    void learnsAndWritesTheRunFolder(@TempDir Path dir) throws Exception {
+        Trainer.Result r = train(TestData.tinyRun(40, 20), dir, false);
+        assertThat(r.iterations()).isEqualTo(40);
+        List<JsonNode> m = MetricsLog.read(dir.resolve("metrics.jsonl"));
+        double first = m.stream().filter(n -> n.has("test_bpd")).findFirst().orElseThrow().get("test_bpd").asDouble();
+        assertThat(r.bestTestBpd()).isLessThan(first);
+        JsonNode summary = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        assertThat(summary.get("iterations").asLong()).isEqualTo(40);
+        assertThat(summary.get("best_test_bpd").asDouble()).isEqualTo(r.bestTestBpd());
+        assertThat(summary.get("images_per_s").asDouble()).isPositive();
+        assertThat(summary.get("test_bpd").asDouble()).isEqualTo(r.testBpd());
+        assertThat(Files.exists(dir.resolve("checkpoints/ckpt-00000040.safetensors"))).isTrue();
+        assertThat(Files.exists(dir.resolve("checkpoints/best.safetensors"))).isTrue();
+        assertThat(Files.exists(dir.resolve("config.yaml"))).isTrue();
+        assertThat(Files.list(dir.resolve("samples")).count()).isEqualTo(2);
+    }
+
+    @Test
+    void resumedRunMatchesAnUninterruptedOne(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a"), b = dir.resolve("b");
+        train(TestData.tinyRun(20, 10), a, false);
+        train(TestData.tinyRun(10, 10), b, false); // "killed" after its checkpoint at 10
+        Trainer.Result rb = train(TestData.tinyRun(20, 10), b, true);
+        assertThat(rb.iterations()).isEqualTo(20);
+        Checkpoint ca = Checkpoint.read(a.resolve("checkpoints/ckpt-00000020.safetensors"));
+        Checkpoint cb = Checkpoint.read(b.resolve("checkpoints/ckpt-00000020.safetensors"));
+        assertThat(cb.state().iteration()).isEqualTo(ca.state().iteration());
+        assertThat(cb.state().adamStep()).isEqualTo(ca.state().adamStep()).isEqualTo(20);
+        assertThat(cb.tensors().keySet()).isEqualTo(ca.tensors().keySet());
+        assertThat(ca.tensors().keySet()).anyMatch(k -> k.startsWith("adam.v."));
+        for (Map.Entry<String, Tensor> e : ca.tensors().entrySet()) {
+            double diff = e.getValue().sub(cb.tensors().get(e.getKey())).abs().max().item_double();
+            assertThat(diff).as(e.getKey()).isEqualTo(0.0);
+        }
+        // the metrics file continues: iterations strictly increasing, no duplicates from the resumed part
+        List<JsonNode> m = MetricsLog.read(b.resolve("metrics.jsonl"));
+        long last = -1;
+        for (JsonNode n : m) {
+            if (!n.has("train_bpd")) continue;
+            assertThat(n.get("iteration").asLong()).isGreaterThan(last);
+            last = n.get("iteration").asLong();
+        }
+        assertThat(last).isEqualTo(20);
+    }
+
+    @Test
+    void refusesToOverwriteARunWithoutResume(@TempDir Path dir) throws Exception {
+        train(TestData.tinyRun(5, 5), dir, false);
+        assertThatThrownBy(() -> train(TestData.tinyRun(5, 5), dir, false))
+                .hasMessageContaining("already holds checkpoints: pass --resume");
+    }
+
+    @Test
+    void rejectsImagesOfTheWrongShape(@TempDir Path dir) {
+        RunConfig cfg = TestData.tinyRun(5, 5).withModel(TestData.tinyRun(5, 5).model().withShape(3, 8, 8));
+        assertThatThrownBy(() -> new Trainer(cfg, dir, TestData.squares(8, 1), TestData.squares(8, 2), null, true))
+                .hasMessageContaining("the training images are 1x8x8 but the model takes 3x8x8");
+    }
+}
