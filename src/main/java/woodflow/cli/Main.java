@@ -1,0 +1,60 @@
+package woodflow.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import woodflow.data.DataException;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/**
+ * The {@code woodflow} command line: train, evaluate, sample and compare normalizing flows with Woodbury
+ * transformations. Every command prints a one-line reason and exits non-zero on failure.
+ */
+@Command(name = "woodflow", mixinStandardHelpOptions = true, version = "woodflow 0.1.0",
+        description = "Normalizing flows with Woodbury transformations: train, evaluate, sample, compare.",
+        subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
+                ScoreCommand.class, InspectCommand.class, PresetsCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage error). */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            err.println("woodflow: error: " + reason(ex));
+            if (Boolean.getBoolean("woodflow.debug")) ex.printStackTrace(err);
+            err.flush();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    /** The one-line reason of a failure, without engine stack traces. */
+    static String reason(Throwable ex) {
+        Throwable t = ex;
+        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.lang.reflect.UndeclaredThrowableException)) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        if (m == null) m = t.getClass().getSimpleName();
+        if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof IOException
+                || t instanceof DataException || t instanceof woodflow.core.NumericalException)) {
+            int cut = m.indexOf("\nException raised from");
+            if (cut < 0) cut = m.indexOf('\n');
+            if (cut > 0) m = m.substring(0, cut);
+            m = t.getClass().getSimpleName() + ": " + m;
+        }
+        return m.strip();
+    }
+}

@@ -1,0 +1,131 @@
+package woodflow.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import woodflow.data.DataConfig;
+import woodflow.data.Splits;
+import woodflow.report.RunReport;
+import woodflow.train.Presets;
+import woodflow.train.RunConfig;
+import woodflow.train.TrainConfig;
+import woodflow.train.Trainer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code woodflow train}: trains a model from a preset or config file into a run folder. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a flow from a preset or a config file, writing checkpoints, metrics, samples and a "
+                + "report to a run folder.",
+                "Example: woodflow train --preset fmnist-woodbury --iterations 600 --out runs/fm"})
+public final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    Common common;
+
+    @Option(names = "--preset", description = "A named preset (see `woodflow presets`).")
+    String preset;
+
+    @Option(names = "--config", description = "A YAML/JSON run config file (copy a preset with `woodflow presets "
+            + "--show NAME` and edit it).")
+    Path config;
+
+    @Option(names = "--out", description = "Run folder (default: runs/PRESET).")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its latest intact checkpoint.")
+    boolean resume;
+
+    @Option(names = "--iterations", description = "Total training iterations (overrides the config).")
+    Integer iterations;
+
+    @Option(names = "--batch", description = "Batch size (overrides the config).")
+    Integer batch;
+
+    @Option(names = "--seed", description = "Random seed for initialisation, data order and noise.")
+    Long seed;
+
+    @Option(names = "--precision", description = "fp32 or bf16-mixed (conditioner networks in bfloat16).")
+    String precision;
+
+    @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
+            + "bounded memory).")
+    String backprop;
+
+    @Option(names = "--eval-every", description = "Evaluate test bpd every N iterations.")
+    Integer evalEvery;
+
+    @Option(names = "--checkpoint-every", description = "Write a checkpoint every N iterations.")
+    Integer checkpointEvery;
+
+    @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
+    String dataPath;
+
+    @Option(names = "--train-limit", description = "Use only the first N training images.")
+    Integer trainLimit;
+
+    @Option(names = "--test-limit", description = "Use only the first N test images.")
+    Integer testLimit;
+
+    @Option(names = "--no-report", description = "Skip report.html and the final sample grids.")
+    boolean noReport;
+
+    @Option(names = "--quiet", description = "Print only the final summary.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        common.setUp();
+        Path dir = out != null ? out : Path.of("runs", preset != null ? preset : "run");
+        RunConfig cfg;
+        if (resume && Files.exists(dir.resolve("config.yaml")) && preset == null && config == null) {
+            cfg = RunConfig.read(dir.resolve("config.yaml"));
+        } else if (preset != null && config != null) {
+            throw new IllegalArgumentException("give either --preset or --config, not both");
+        } else if (preset != null) {
+            cfg = Presets.load(preset);
+        } else if (config != null) {
+            cfg = RunConfig.read(config);
+        } else {
+            throw new IllegalArgumentException("say what to train: --preset NAME (see `woodflow presets`) or "
+                    + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
+        }
+        cfg = applyOverrides(cfg);
+        return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet);
+    }
+
+    RunConfig applyOverrides(RunConfig cfg) {
+        TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
+                .withIntervals(evalEvery, checkpointEvery, null);
+        DataConfig d = cfg.data();
+        if (dataPath != null) d = d.withPath(dataPath);
+        if (trainLimit != null || testLimit != null) {
+            d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
+                    : d.testLimit());
+        }
+        return cfg.withTrain(t).withData(d).validate();
+    }
+
+    /** Trains, writes the report and prints a summary; shared with {@code demo}. */
+    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet)
+            throws Exception {
+        long t0 = System.nanoTime();
+        try (Splits data = Runs.open(cfg)) {
+            data.writeHoldout(dir.resolve("holdout.txt"));
+            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet);
+            Trainer.Result r = trainer.run(resume);
+            trainer.finish();
+            double wall = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
+                    + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
+            if (!noReport) {
+                Path report = RunReport.write(dir, trainer.model(), cfg, data.test(), r, wall);
+                System.out.println("report: " + report);
+            }
+            System.out.println("run folder: " + dir);
+        }
+        return 0;
+    }
+}
