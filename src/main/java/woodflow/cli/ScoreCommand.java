@@ -3,7 +3,10 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.data.ArraySource;
+import woodflow.data.DataException;
 import woodflow.data.FolderSource;
+import woodflow.data.ImageDecoder;
 import woodflow.model.MultiScaleFlow;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
@@ -46,26 +49,40 @@ public final class ScoreCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(CheckpointOption.resolve(checkpoint));
         MultiScaleFlow model = c.model();
         var m = c.config().model();
-        FolderSource src = new FolderSource(images.toString(), FolderSource.list(images), m.channels(), m.height(),
-                onBadImage);
-        if (src.size() == 0) throw new IllegalArgumentException("no images found in " + images);
+        if (!onBadImage.equals("skip") && !onBadImage.equals("fail")) {
+            throw new IllegalArgumentException("--on-bad-image must be skip or fail, got '" + onBadImage + "'");
+        }
+        // decode file by file, so each score belongs to its own file and a bad file is named
+        List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();
+        List<byte[]> pixels = new ArrayList<>();
+        for (Path f : FolderSource.list(images)) {
+            try {
+                pixels.add(ImageDecoder.toChw(Files.readAllBytes(f), f.toString(), m.channels(), m.height()));
+                files.add(f);
+            } catch (DataException | java.io.IOException e) {
+                if (onBadImage.equals("fail")) throw new DataException(Main.reason(e));
+                skipped.add(f);
+            }
+        }
+        if (files.isEmpty()) throw new IllegalArgumentException("no decodable images found in " + images);
+        ArraySource src = new ArraySource(pixels, m.channels(), m.height(), m.width(), images.toString());
         double[] bpd = Evaluator.bitsPerDim(model, src, src.size(), c.config().data().nBits(), 32,
                 c.config().train().evalSeed());
         List<Integer> order = new ArrayList<>();
         StringBuilder csv = new StringBuilder("file,bpd\n");
         for (int i = 0; i < bpd.length; i++) {
             order.add(i);
-            csv.append(src.files().get(i)).append(',').append(String.format(Locale.ROOT, "%.5f", bpd[i])).append('\n');
+            csv.append(files.get(i)).append(',').append(String.format(Locale.ROOT, "%.5f", bpd[i])).append('\n');
         }
         woodflow.io.AtomicFiles.writeString(out, csv.toString());
         order.sort(Comparator.comparingDouble(i -> -bpd[i]));
         double mean = 0;
         for (double b : bpd) mean += b / bpd.length;
         System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", bpd.length, mean, out);
-        if (!src.skipped().isEmpty()) System.out.println("skipped " + src.skipped().size() + " undecodable images");
+        if (!skipped.isEmpty()) System.out.println("skipped " + skipped.size() + " undecodable images: " + skipped);
         System.out.println("least likely:");
         for (int k = 0; k < Math.min(5, order.size()); k++) {
-            System.out.printf(Locale.ROOT, "  %.4f  %s%n", bpd[order.get(k)], src.files().get(order.get(k)));
+            System.out.printf(Locale.ROOT, "  %.4f  %s%n", bpd[order.get(k)], files.get(order.get(k)));
         }
         return 0;
     }

@@ -17,7 +17,22 @@ public final class ImageGrid {
 
     private ImageGrid() {}
 
+    /** Tiles at native size, or enlarged (nearest neighbour) so each image is at least 64 pixels high. */
     public static BufferedImage tile(List<byte[]> images, int c, int h, int w, int columns) {
+        int scale = Math.max(1, 64 / h);
+        return scale == 1 ? tileNative(images, c, h, w, columns) : enlarge(tileNative(images, c, h, w, columns), scale);
+    }
+
+    private static BufferedImage enlarge(BufferedImage img, int scale) {
+        BufferedImage out = new BufferedImage(img.getWidth() * scale, img.getHeight() * scale,
+                BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < out.getHeight(); y++) {
+            for (int x = 0; x < out.getWidth(); x++) out.setRGB(x, y, img.getRGB(x / scale, y / scale));
+        }
+        return out;
+    }
+
+    public static BufferedImage tileNative(List<byte[]> images, int c, int h, int w, int columns) {
         if (c != 1 && c != 3) throw new IllegalArgumentException("can only draw 1- or 3-channel images, not " + c);
         int n = images.size();
         int cols = Math.max(1, Math.min(columns, n));
