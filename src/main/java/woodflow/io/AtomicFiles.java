@@ -23,7 +23,12 @@ public final class AtomicFiles {
 
     public static void write(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": cannot create its folder " + dir
+                    + (Files.exists(dir) ? " (a file of that name exists)" : " (" + e.getMessage() + ")"), e);
+        }
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

@@ -85,6 +85,17 @@ public final class SafeTensors {
             throw new IOException(what + " has a corrupt safetensors header: " + e.getMessage());
         }
         long base = 8 + n;
+        long dataEnd = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> f = header.fields(); f.hasNext(); ) {
+            var e = f.next();
+            if (!e.getKey().equals("__metadata__")) {
+                dataEnd = Math.max(dataEnd, e.getValue().path("data_offsets").path(1).asLong(0));
+            }
+        }
+        if (base + dataEnd > bytes.length) {
+            throw new IOException(what + " is truncated: its header describes " + (base + dataEnd)
+                    + " bytes but the file has " + bytes.length);
+        }
         String expected = header.path("__metadata__").path("sha256").asText(null);
         if (expected != null && !expected.equals(sha256(bytes, (int) base, (int) (bytes.length - base)))) {
             throw new IOException(what + " is corrupt: its data does not match the checksum in its header");

@@ -1,0 +1,170 @@
+package woodflow.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The command line end to end on a tiny embedded-data run: train, resume, eval, sample, score, inspect, and every
+ * error path prints its reason on one line and exits non-zero.
+ */
+class CliTest {
+    static Path run;
+    static Path config;
+
+    record Outcome(int code, String out, String err) {}
+
+    static synchronized Outcome cli(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.execute(args);
+            return new Outcome(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static final String TINY = """
+            description: tiny test run
+            model: {channels: 1, height: 8, width: 8, levels: 2, steps: 1, hidden: 8, permutation: woodbury,
+                    d_c: [2, 2], d_s: [4, 4]}
+            data: {kind: embedded, count: 256, holdout: 32, n_bits: 8}
+            train: {batch: 8, iterations: 40, eval_every: 20, log_every: 10, seed: 1}
+            """;
+
+    @BeforeAll
+    static void trainTinyRun(@TempDir Path dir) throws Exception {
+        config = dir.resolve("tiny.yaml");
+        Files.writeString(config, TINY);
+        run = dir.resolve("run");
+        Outcome o = cli("train", "--config", config.toString(), "--out", run.toString(), "--iterations", "20",
+                "--no-report");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("done: 20 iterations");
+    }
+
+    @Test
+    void resumeContinuesTheRunAndWritesTheReport() {
+        Outcome o = cli("train", "--out", run.toString(), "--resume", "--iterations", "40");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("resumed from checkpoints").contains("at iteration 20").contains("done: 40");
+        assertThat(Files.exists(run.resolve("report.html"))).isTrue();
+        assertThat(Files.exists(run.resolve("curve.png"))).isTrue();
+    }
+
+    @Test
+    void evalSampleInspectAndScore(@TempDir Path dir) throws Exception {
+        Outcome e = cli("eval", "--checkpoint", run.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).containsPattern("test bpd \\d+\\.\\d+ over 32 images");
+
+        Path png = dir.resolve("grid.png");
+        Outcome s = cli("sample", "--checkpoint", run.toString(), "--temperature", "0.7", "-n", "16", "--out",
+                png.toString());
+        assertThat(s.code()).as(s.err()).isZero();
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertThat(img.getWidth()).isGreaterThan(8 * 8);
+
+        Outcome sw = cli("sample", "--checkpoint", run.toString(), "--sweep", "0.5,1.0", "-n", "4", "--out",
+                dir.resolve("sweep.png").toString());
+        assertThat(sw.code()).as(sw.err()).isZero();
+
+        Outcome i = cli("inspect", "--checkpoint", run.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains("level0.step0.permutation").contains("WoodburyTransform").contains("total");
+
+        // score: a smooth image from the training distribution scores better (fewer bits) than pure noise
+        Path images = dir.resolve("images");
+        Files.createDirectories(images);
+        Random r = new Random(3);
+        BufferedImage noise = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) noise.getRaster().setSample(x, y, 0, r.nextInt(256));
+        ImageIO.write(noise, "png", images.resolve("noise.png").toFile());
+        woodflow.data.EmbeddedSource src = new woodflow.data.EmbeddedSource(1, 1, 8, 0, 0);
+        BufferedImage train = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+        byte[] px = src.image(0);
+        for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) train.getRaster().setSample(x, y, 0, px[y * 8 + x] & 255);
+        ImageIO.write(train, "png", images.resolve("train.png").toFile());
+        Files.writeString(images.resolve("broken.png"), "not a png");
+        Path csv = dir.resolve("scores.csv");
+        Outcome sc = cli("score", "--checkpoint", run.toString(), "--images", images.toString(), "--out",
+                csv.toString());
+        assertThat(sc.code()).as(sc.err()).isZero();
+        assertThat(sc.out()).contains("skipped 1 undecodable");
+        List<String> lines = Files.readAllLines(csv);
+        double noiseBpd = Double.NaN, trainBpd = Double.NaN;
+        for (String l : lines.subList(1, lines.size())) {
+            String[] f = l.split(",");
+            if (f[0].endsWith("noise.png")) noiseBpd = Double.parseDouble(f[1]);
+            if (f[0].endsWith("train.png")) trainBpd = Double.parseDouble(f[1]);
+        }
+        assertThat(trainBpd).isLessThan(noiseBpd);
+    }
+
+    private static void fails(Outcome o, String reason) {
+        assertThat(o.code()).as(o.out() + o.err()).isNotZero();
+        assertThat(o.err()).contains(reason);
+        assertThat(o.err().strip().lines().count()).as("one line: " + o.err()).isEqualTo(1);
+        assertThat(o.err()).doesNotContain("Exception raised from").doesNotContain("\tat ");
+    }
+
+    @Test
+    void everyErrorPathPrintsItsReasonAndExitsNonZero(@TempDir Path dir) throws Exception {
+        fails(cli("train", "--preset", "no-such-preset"), "unknown preset 'no-such-preset'");
+        fails(cli("train"), "say what to train");
+        fails(cli("train", "--preset", "demo", "--config", config.toString()), "either --preset or --config");
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, TINY.replace("hidden: 8", "hiden: 8"));
+        fails(cli("train", "--config", bad.toString(), "--out", dir.resolve("x").toString()), "unknown key 'hiden'");
+        Path impossible = dir.resolve("impossible.yaml");
+        Files.writeString(impossible, TINY.replace("height: 8, width: 8", "height: 10, width: 10"));
+        fails(cli("train", "--config", impossible.toString(), "--out", dir.resolve("y").toString()),
+                "image height 10 is not divisible by 2^L = 4");
+        fails(cli("train", "--config", dir.resolve("missing.yaml").toString()), "does not exist");
+        fails(cli("train", "--config", config.toString(), "--out", run.toString()), "already holds checkpoints");
+        fails(cli("train", "--config", config.toString(), "--precision", "fp8", "--out", dir.resolve("z").toString()),
+                "precision must be fp32 or bf16-mixed");
+        for (String t : new String[] {"0", "-1", "NaN", "Infinity"}) {
+            fails(cli("sample", "--checkpoint", run.toString(), "--temperature", t, "--out",
+                    dir.resolve("t.png").toString()), "temperature must be a finite number > 0");
+        }
+        fails(cli("sample", "--checkpoint", dir.resolve("nope.safetensors").toString(), "--out",
+                dir.resolve("t.png").toString()), "does not exist");
+        Path corrupt = dir.resolve("corrupt.safetensors");
+        byte[] good = Files.readAllBytes(run.resolve("checkpoints/best.safetensors"));
+        byte[] flipped = good.clone();
+        flipped[flipped.length - 5] ^= 0x55;
+        Files.write(corrupt, flipped);
+        fails(cli("eval", "--checkpoint", corrupt.toString()), "is corrupt");
+        Files.write(corrupt, java.util.Arrays.copyOf(good, good.length / 2));
+        fails(cli("eval", "--checkpoint", corrupt.toString()), "truncated");
+        Path notDir = dir.resolve("file");
+        Files.writeString(notDir, "x");
+        fails(cli("sample", "--checkpoint", run.toString(), "--out", notDir.resolve("g.png").toString()),
+                "cannot write");
+        fails(cli("score", "--checkpoint", run.toString(), "--images", dir.resolve("none").toString()),
+                "is not a folder");
+        Path wrongData = dir.resolve("wrong-data.yaml");
+        Files.writeString(wrongData, TINY.replace("kind: embedded", "kind: cifar10, path: " + dir.resolve("nodata")));
+        fails(cli("train", "--config", wrongData.toString(), "--out", dir.resolve("w").toString()), "nodata");
+        Outcome usage = cli("presets", "--bogus-option");
+        assertThat(usage.code()).isEqualTo(2);
+        assertThat(usage.err()).contains("Unknown option: '--bogus-option'");
+    }
+}
