@@ -52,6 +52,7 @@ public final class Trainer {
     private final boolean quiet;
     private MultiScaleFlow model;
     private Adam adam;
+    private TrainStep stepper;
     private CheckpointStore store;
     private MetricsLog metrics;
     private double lr;
@@ -105,6 +106,7 @@ public final class Trainer {
         torch.manual_seed(tc.seed());
         model = new MultiScaleFlow(config.model(), Init.float32());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
+        stepper = new TrainStep(model, adam, tc, nBits());
         lr = tc.lr();
         Checkpoint ckpt = resume ? store.latestValid(msg -> say("warning: " + msg)) : null;
         if (resume && ckpt == null) {
@@ -220,9 +222,7 @@ public final class Trainer {
     /** ActNorm's data-dependent initialisation on the first training batch, then the test bpd at iteration 0. */
     private void initialise(BatchOrder order, int bins) throws IOException {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            torch.manual_seed(config.train().seed() * 1_000_003L);
-            Tensor x = Quantization.dequantize(batchTensor(fetch(order, 0)), nBits());
-            model.bitsPerDim(x, bins);
+            model.bitsPerDim(stepper.dequantize(batchTensor(fetch(order, 0)), -1), bins);
         }
         double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), config.train().evalBatch(),
                 config.train().evalSeed());
@@ -239,34 +239,17 @@ public final class Trainer {
 
     /** One training iteration; returns the batch's mean bpd, or NaN when the step was skipped. */
     private double step(List<byte[]> imgs, long it, int bins) {
-        TrainConfig tc = config.train();
+        double loss;
         try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(tc.seed() * 1_000_003L + it + 1);
-            Tensor x = Quantization.dequantize(batchTensor(imgs), nBits());
-            adam.zeroGrad();
-            double loss;
-            try {
-                Tensor l = model.bitsPerDim(x, bins).mean();
-                loss = l.item_double();
-                if (!Double.isFinite(loss)) return skip();
-                l.backward();
-            } catch (NumericalException e) {
-                return skip();
-            }
-            double norm = adam.gradNorm();
-            if (!Double.isFinite(norm)) return skip();
-            if (tc.clip() > 0 && norm > tc.clip()) adam.scaleGrads(tc.clip() / norm);
-            adam.update(currentLr(it));
-            badInARow = 0;
-            return loss;
+            loss = stepper.run(batchTensor(imgs), it, currentLr(it));
         }
-    }
-
-    private double skip() {
-        skipped++;
-        badInARow++;
-        adam.zeroGrad();
-        return Double.NaN;
+        if (Double.isNaN(loss)) {
+            skipped++;
+            badInARow++;
+        } else {
+            badInARow = 0;
+        }
+        return loss;
     }
 
     /** After too many bad steps in a row: back to the last good checkpoint with half the learning rate. */

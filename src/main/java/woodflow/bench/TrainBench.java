@@ -1,0 +1,127 @@
+package woodflow.bench;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.Init;
+import woodflow.core.Precision;
+import woodflow.data.Quantization;
+import woodflow.model.MultiScaleFlow;
+import woodflow.sample.Sampler;
+import woodflow.train.Adam;
+import woodflow.train.RunConfig;
+import woodflow.train.TrainConfig;
+import woodflow.train.TrainStep;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on random
+ * 8-bit images of the model's shape: medians after warm-up, peak resident memory, and the model's floating-point
+ * work per second beside the machine's matrix-multiply rate measured in the same run.
+ */
+public final class TrainBench {
+    private TrainBench() {}
+
+    /** Results as an ordered map (printed as a table and one JSON line). */
+    public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations) {
+        TrainConfig tc = cfg.train();
+        Precision.set(Precision.Mode.parse(tc.precision()));
+        torch.manual_seed(tc.seed());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
+        TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
+        var m = cfg.model();
+        int b = tc.batch();
+        Tensor data = Tensors8.random(Math.max(4 * b, 64), m.channels(), m.height(), m.width(), 7);
+        double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
+                upd = new double[iterations];
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
+        }
+        double rssBefore = Machine.rssMiB();
+        for (int i = 0; i < warmup + iterations; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1), b);
+                long t0 = System.nanoTime();
+                step.run(batch, i, tc.lr());
+                double t = (System.nanoTime() - t0) / 1e9;
+                if (i >= warmup) {
+                    int k = i - warmup;
+                    times[k] = t;
+                    fwd[k] = step.lastTiming().forward();
+                    bwd[k] = step.lastTiming().backward();
+                    upd[k] = step.lastTiming().update();
+                }
+            }
+        }
+        double med = Machine.median(times);
+        double flops = 3 * Flops.forward(m, b);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "train");
+        r.put("config", describe(cfg));
+        r.put("precision", tc.precision());
+        r.put("batch", b);
+        r.put("threads", torch.get_num_threads());
+        r.put("iterations_timed", iterations);
+        r.put("iter_s_median", med);
+        r.put("images_per_s", b / med);
+        r.put("forward_s_median", Machine.median(fwd));
+        r.put("backward_s_median", Machine.median(bwd));
+        r.put("update_s_median", Machine.median(upd));
+        r.put("model_gflop_per_iter", flops / 1e9);
+        r.put("model_gflops", flops / med / 1e9);
+        r.put("matmul_fp32_gflops", Machine.matmulGflops(512, ScalarType.Float, 9));
+        r.put("matmul_bf16_gflops", Machine.matmulGflops(512, ScalarType.BFloat16, 9));
+        r.put("peak_rss_mib", Machine.peakRssMiB());
+        r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
+        r.put("parameters", model.parameterCount());
+        return r;
+    }
+
+    /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
+    public static Map<String, Object> sample(RunConfig cfg, int n, double temperature, int repeats) {
+        TrainConfig tc = cfg.train();
+        Precision.set(Precision.Mode.parse(tc.precision()));
+        torch.manual_seed(tc.seed());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        var m = cfg.model();
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor data = Tensors8.random(tc.batch(), m.channels(), m.height(), m.width(), 7);
+            model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()), Quantization.bins(cfg.data().nBits()));
+        }
+        model.train(false);
+        double[] t = new double[repeats];
+        try (PointerScope scope = new PointerScope()) {
+            Sampler.sample(model, n, temperature, cfg.data().nBits(), 1);
+        }
+        for (int i = 0; i < repeats; i++) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
+                Sampler.sample(model, n, temperature, cfg.data().nBits(), i + 2);
+                t[i] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("what", "sample");
+        r.put("config", describe(cfg));
+        r.put("precision", tc.precision());
+        r.put("threads", torch.get_num_threads());
+        r.put("samples", n);
+        r.put("temperature", temperature);
+        r.put("sample_s_median", Machine.median(t));
+        r.put("images_per_s", n / Machine.median(t));
+        r.put("peak_rss_mib", Machine.peakRssMiB());
+        return r;
+    }
+
+    static String describe(RunConfig cfg) {
+        var m = cfg.model();
+        return String.format(Locale.ROOT, "%dx%dx%d L=%d K=%d h=%d %s/%s", m.channels(), m.height(), m.width(),
+                m.levels(), m.steps(), m.hidden(), m.permutation(), m.coupling());
+    }
+}

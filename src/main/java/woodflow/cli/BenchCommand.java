@@ -1,0 +1,115 @@
+package woodflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import woodflow.bench.TrainBench;
+import woodflow.train.Presets;
+import woodflow.train.RunConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code woodflow bench}: speed and memory benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Speed and memory benchmarks (medians after warm-up; compare as ratios within one run).",
+        subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class})
+public final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Options shared by train and sample. */
+    static class Target {
+        @Option(names = "--preset", description = "A named preset (e.g. yardstick-c).")
+        String preset;
+
+        @Option(names = "--config", description = "A YAML/JSON run config file.")
+        Path config;
+
+        @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
+        String precision;
+
+        @Option(names = "--batch", description = "Batch size (default: the config's).")
+        Integer batch;
+
+        @Option(names = "--json", description = "Append the result as one JSON line to this file.")
+        Path json;
+
+        RunConfig resolve() {
+            if ((preset == null) == (config == null)) {
+                throw new IllegalArgumentException("give exactly one of --preset or --config");
+            }
+            RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
+            return c.withTrain(c.train().with(null, batch, null, precision, null)).validate();
+        }
+
+        void report(Map<String, Object> r) throws Exception {
+            for (var e : r.entrySet()) {
+                Object v = e.getValue();
+                System.out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(),
+                        v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v);
+            }
+            if (json != null) {
+                Files.writeString(json, JSON.writeValueAsString(r) + "\n", StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Images per second of a full training iteration (forward, backward, Adam), its parts, "
+                    + "the model's GFLOP/s beside the machine's matmul rate, and peak memory.",
+                    "Example: woodflow bench train --preset yardstick-c --precision bf16-mixed"})
+    static final class Train implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @picocli.CommandLine.Mixin
+        Target target = new Target();
+        @Option(names = "--warmup", defaultValue = "3", description = "Untimed iterations first (default 3).")
+        int warmup;
+        @Option(names = "--iterations", defaultValue = "10", description = "Timed iterations (default 10).")
+        int iterations;
+
+        @Override
+        public Integer call() throws Exception {
+            common.setUp();
+            if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
+            target.report(TrainBench.train(target.resolve(), warmup, iterations));
+            return 0;
+        }
+    }
+
+    @Command(name = "sample", mixinStandardHelpOptions = true,
+            description = {"Median seconds to sample N images at a temperature.",
+                    "Example: woodflow bench sample --preset yardstick-c -n 64"})
+    static final class Sample implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @picocli.CommandLine.Mixin
+        Target target = new Target();
+        @Option(names = {"-n", "--count"}, defaultValue = "64", description = "Images per sample call (default 64).")
+        int count;
+        @Option(names = "--temperature", defaultValue = "0.7", description = "Temperature (default 0.7).")
+        double temperature;
+        @Option(names = "--repeats", defaultValue = "5", description = "Timed repeats (default 5).")
+        int repeats;
+
+        @Override
+        public Integer call() throws Exception {
+            common.setUp();
+            woodflow.sample.Sampler.checkTemperature(temperature);
+            if (count < 1 || repeats < 1) throw new IllegalArgumentException("need --count >= 1 and --repeats >= 1");
+            target.report(TrainBench.sample(target.resolve(), count, temperature, repeats));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package woodflow.train;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.NumericalException;
+import woodflow.data.Quantization;
+import woodflow.model.MultiScaleFlow;
+
+/**
+ * One training iteration, shared by the trainer and the benchmarks: fresh uniform dequantisation seeded by
+ * (seed, iteration), the mean bits per dimension as the loss, backward (standard, or through inverses), optional
+ * gradient-norm clipping, and an Adam update. A step whose loss or gradient norm is not finite is not applied.
+ */
+public final class TrainStep {
+    /** Wall-clock seconds of the parts of the last step. */
+    public record Timing(double forward, double backward, double update) {}
+
+    private final MultiScaleFlow model;
+    private final Adam adam;
+    private final TrainConfig config;
+    private final int nBits;
+    private Timing last = new Timing(0, 0, 0);
+
+    public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
+        this.model = model;
+        this.adam = adam;
+        this.config = config;
+        this.nBits = nBits;
+    }
+
+    public Timing lastTiming() {
+        return last;
+    }
+
+    /** The dequantised batch of iteration {@code it}: noise drawn from a generator seeded by (seed, it). */
+    public Tensor dequantize(Tensor uint8, long it) {
+        torch.manual_seed(config.seed() * 1_000_003L + it + 1);
+        return Quantization.dequantize(uint8, nBits);
+    }
+
+    /**
+     * Runs iteration {@code it} on a (B, C, H, W) uint8 batch with learning rate {@code lr}. Returns the batch's
+     * mean bpd, or NaN when the loss or the gradient was not finite (the update is then skipped).
+     */
+    public double run(Tensor uint8, long it, double lr) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = dequantize(uint8, it);
+            adam.zeroGrad();
+            long t0 = System.nanoTime(), t1, t2;
+            double loss;
+            try {
+                Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
+                loss = l.item_double();
+                t1 = System.nanoTime();
+                if (!Double.isFinite(loss)) return fail(t0, t1);
+                l.backward();
+            } catch (NumericalException e) {
+                return fail(t0, System.nanoTime());
+            }
+            double norm = adam.gradNorm();
+            t2 = System.nanoTime();
+            if (!Double.isFinite(norm)) return fail(t0, t1);
+            if (config.clip() > 0 && norm > config.clip()) adam.scaleGrads(config.clip() / norm);
+            adam.update(lr);
+            long t3 = System.nanoTime();
+            last = new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+            return loss;
+        }
+    }
+
+    private double fail(long t0, long t1) {
+        adam.zeroGrad();
+        last = new Timing((t1 - t0) / 1e9, 0, 0);
+        return Double.NaN;
+    }
+}
