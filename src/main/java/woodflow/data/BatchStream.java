@@ -50,7 +50,7 @@ public final class BatchStream implements AutoCloseable {
 
     private static final Object END = new Object();
 
-    private record Failure(RuntimeException error) {}
+    private record Failure(Throwable error) {}
 
     private final ImageSource source;
     private final int batchSize;
@@ -114,8 +114,8 @@ public final class BatchStream implements AutoCloseable {
                 Object item;
                 try {
                     item = decode(k);
-                } catch (RuntimeException e) {
-                    item = new Failure(e);
+                } catch (RuntimeException | Error e) {
+                    item = new Failure(e); // handed to the consumer, so a failed decode never leaves next() waiting
                 }
                 q.put(item);
                 if (item instanceof Failure) return;
