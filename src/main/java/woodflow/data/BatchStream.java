@@ -74,7 +74,9 @@ public final class BatchStream implements AutoCloseable {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         if (startBatch < 0) throw new IllegalArgumentException("start batch must not be negative, got " + startBatch);
         if (workers < 0) throw new IllegalArgumentException("workers must not be negative, got " + workers);
-        if (source.size() == 0) throw new DataException(source.describe() + ": cannot stream batches from an empty data set");
+        if (source.size() == 0) {
+            throw new DataException(source.describe() + ": cannot stream batches from an empty data set");
+        }
         this.source = source;
         this.batchSize = batchSize;
         this.seed = seed;
@@ -188,10 +190,23 @@ public final class BatchStream implements AutoCloseable {
         return next * batchSize / source.size();
     }
 
-    /** Stops the workers; the source stays open (its owner closes it). */
+    /**
+     * Stops the workers and waits for them to finish the image in hand, so the source (which stays open: its owner
+     * closes it) may be closed safely right after; an LMDB closed under a running read could crash the process.
+     */
     @Override
     public void close() {
         closed = true;
         threads.forEach(Thread::interrupt);
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            if (t == Thread.currentThread()) continue;
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 }

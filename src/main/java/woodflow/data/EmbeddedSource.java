@@ -25,7 +25,9 @@ public final class EmbeddedSource implements ImageSource {
 
     /** {@code count} images of {@code channels x size x size} (1 = grey, 3 = RGB), indices {@code first..}. */
     public EmbeddedSource(int count, int channels, int size, long seed, long first) {
-        if (channels != 1 && channels != 3) throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
+        if (channels != 1 && channels != 3) {
+            throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
+        }
         if (size < 4) throw new DataException("the embedded data set needs a size of at least 4 pixels, got " + size);
         if (count < 0) throw new DataException("embedded image count must not be negative, got " + count);
         this.count = count;

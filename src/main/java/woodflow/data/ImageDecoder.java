@@ -120,7 +120,9 @@ public final class ImageDecoder {
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) throw new DataException(file + ": cannot open image file");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) throw new DataException(file + ": not a readable image (PNG, JPEG and WebP are supported)");
+            if (!readers.hasNext()) {
+                throw new DataException(file + ": not a readable image (PNG, JPEG and WebP are supported)");
+            }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);

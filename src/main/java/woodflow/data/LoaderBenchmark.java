@@ -23,7 +23,8 @@ public final class LoaderBenchmark {
         try {
             dir = Files.createTempDirectory("woodflow-loader-bench");
         } catch (IOException e) {
-            throw new DataException("cannot create a temporary directory for the loader benchmark (" + e.getMessage() + ")", e);
+            throw new DataException("cannot create a temporary directory for the loader benchmark ("
+                    + e.getMessage() + ")", e);
         }
         try {
             writeJpegs(dir, files, side);
