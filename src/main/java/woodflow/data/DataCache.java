@@ -52,7 +52,8 @@ public final class DataCache {
         ForkJoinPool pool = new ForkJoinPool(Math.max(1, workers));
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+            try (DataOutputStream out = new DataOutputStream(
+                    new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
                 byte[] k = key.getBytes(StandardCharsets.UTF_8);
                 out.write(CachedSource.MAGIC);
                 out.writeInt(source.channels());
@@ -70,7 +71,10 @@ public final class DataCache {
                     List<byte[]> block = pool.submit(() -> IntStream.range(from, to).parallel()
                             .mapToObj(source::image).toList()).get();
                     for (byte[] im : block) {
-                        if (im.length != per) throw new DataException(source.describe() + ": an image has " + im.length + " bytes, expected " + per);
+                        if (im.length != per) {
+                            throw new DataException(source.describe() + ": an image has " + im.length
+                                    + " bytes, expected " + per);
+                        }
                         out.write(im);
                     }
                 }

@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * Opens the training and test sets named by a {@link DataConfig} (SPEC §4). Layouts of {@code data.path}:
  * <pre>
  *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000)
- *   idx, fashion-mnist  train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz]
+ *   idx, mnist, fashion-mnist  train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz]
  *                   (fashion-mnist defaults to /usr/share/datasets/fashion-mnist); padded to data.size
  *   cifar10         data_batch_1..5[.bin] and test_batch[.bin], here or in cifar-10-batches-bin/
  *   imagenet        train_data_batch_*.npz (or any .npz in train/) and val_data.npz (or any .npz in val/, valid/);
@@ -54,6 +54,7 @@ public final class DataSets {
                 String tag = cfg.kind() + "-" + channels + "x" + size + "x" + size;
                 train = DataCache.openOrBuild(train, dir.resolve(tag + "-train.u8"), workers(cfg));
                 test = DataCache.openOrBuild(test, dir.resolve(tag + "-test.u8"), workers(cfg));
+                raw.close(); // everything is read from the cache files from now on
             }
             return new Splits(train, test, raw.holdout());
         } catch (RuntimeException e) {
@@ -172,7 +173,9 @@ public final class DataSets {
 
     private static Splits heldOutFolder(Path dir, DataConfig cfg, int channels, int size, int holdout) {
         List<Path> files = FolderSource.list(dir);
-        if (files.isEmpty()) throw new DataException(dir + ": no PNG, JPEG or WebP images found (searched sub-folders too)");
+        if (files.isEmpty()) {
+            throw new DataException(dir + ": no PNG, JPEG or WebP images found (searched sub-folders too)");
+        }
         List<String> names = files.stream().map(f -> FolderSource.relative(dir, f)).toList();
         HoldoutSplit split = HoldoutSplit.of(files.size(), holdout, cfg.seed());
         List<Path> train = new ArrayList<>();

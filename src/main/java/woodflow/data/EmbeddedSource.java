@@ -25,7 +25,9 @@ public final class EmbeddedSource implements ImageSource {
 
     /** {@code count} images of {@code channels x size x size} (1 = grey, 3 = RGB), indices {@code first..}. */
     public EmbeddedSource(int count, int channels, int size, long seed, long first) {
-        if (channels != 1 && channels != 3) throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
+        if (channels != 1 && channels != 3) {
+            throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
+        }
         if (size < 4) throw new DataException("the embedded data set needs a size of at least 4 pixels, got " + size);
         if (count < 0) throw new DataException("embedded image count must not be negative, got " + count);
         this.count = count;
@@ -106,18 +108,21 @@ public final class EmbeddedSource implements ImageSource {
         double dy = Math.sin(angle);
         double period = size * (0.12 + 0.2 * rng.nextDouble());
         double phase = rng.nextDouble() * period;
+        double half = size / 2.0;
+        double invPeriod = 1 / period;
         for (int y = 0; y < size; y++) {
             for (int x = 0; x < size; x++) {
-                double u = ((x + 0.5 - size / 2.0) * dx + (y + 0.5 - size / 2.0) * dy); // signed distance along the axis
+                double u = (x + 0.5 - half) * dx + (y + 0.5 - half) * dy; // signed distance along the axis
                 double t;
                 if (kind == 1) {
                     t = Math.min(1, Math.max(0, u / (size * 0.71) + 0.5)); // gradient across the diagonal
                 } else {
-                    double m = ((u + phase) % period + period) % period; // position within one stripe period
-                    t = m < period / 2 ? 0 : 1;
+                    double q = (u + phase) * invPeriod;
+                    t = q - Math.floor(q) < 0.5 ? 0 : 1; // first or second half of a stripe period
                 }
                 int i = y * size + x;
-                for (int k = 0; k < 3; k++) rgb[k * n + i] = (float) ((1 - t) * a[k] + t * b[k]);
+                float ft = (float) t;
+                for (int k = 0; k < 3; k++) rgb[k * n + i] = (1 - ft) * a[k] + ft * b[k];
             }
         }
     }
@@ -144,7 +149,9 @@ public final class EmbeddedSource implements ImageSource {
                     cover = ox * oy;
                 } else {
                     // one-pixel linear ramp across the circle's edge approximates its coverage
-                    double d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
+                    double ex = x + 0.5 - cx;
+                    double ey = y + 0.5 - cy;
+                    double d = Math.sqrt(ex * ex + ey * ey);
                     cover = Math.min(1, Math.max(0, radius - d + 0.5));
                     if (kind == 2) cover *= Math.min(1, Math.max(0, d - inner + 0.5));
                 }

@@ -1,16 +1,25 @@
 package woodflow.data;
 
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
+
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Encoded image bytes (PNG, JPEG, WebP through the TwelveMonkeys plug-ins, or anything else ImageIO reads) to a square
@@ -26,11 +35,15 @@ public final class ImageDecoder {
 
     private ImageDecoder() {}
 
+    /** Per decoding thread, one reusable reader per format: creating a reader costs more than decoding a small JPEG. */
+    private static final ThreadLocal<Map<String, List<ImageReader>>> READERS = ThreadLocal.withInitial(HashMap::new);
+
     /** Decodes {@code bytes}; {@code name} (a file or key) is used in the error message. */
     public static BufferedImage decode(byte[] bytes, String name) {
+        String format = sniff(bytes);
         BufferedImage img;
         try {
-            img = ImageIO.read(new ByteArrayInputStream(bytes));
+            img = format == null ? ImageIO.read(new ByteArrayInputStream(bytes)) : readWithCachedReader(bytes, format);
         } catch (IOException | RuntimeException e) {
             throw new DataException(name + ": cannot decode image (" + e.getMessage() + ")", e);
         }
@@ -41,12 +54,75 @@ public final class ImageDecoder {
         return img;
     }
 
+    /** The format named by the first bytes (JPEG, PNG, WebP), or null to let ImageIO try every reader. */
+    private static String sniff(byte[] b) {
+        if (b.length >= 3 && (b[0] & 255) == 0xFF && (b[1] & 255) == 0xD8 && (b[2] & 255) == 0xFF) return "jpeg";
+        if (b.length >= 8 && (b[0] & 255) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return "png";
+        if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'W' && b[9] == 'E'
+                && b[10] == 'B' && b[11] == 'P') {
+            return "webp";
+        }
+        return null;
+    }
+
+    /**
+     * Tries the readers of {@code format} in order, each kept per thread for reuse. For JPEG the JDK's own reader
+     * goes first: on ordinary YCbCr files it is about 1.6x faster than TwelveMonkeys' (measured here on 96x96
+     * images); it refuses CMYK/YCCK files, which then go to TwelveMonkeys' reader and come out in correct colours.
+     */
+    private static BufferedImage readWithCachedReader(byte[] bytes, String format) throws IOException {
+        Map<String, List<ImageReader>> cache = READERS.get();
+        List<ImageReader> readers = cache.computeIfAbsent(format, ImageDecoder::readersFor);
+        if (readers.isEmpty()) return ImageIO.read(new ByteArrayInputStream(bytes));
+        IOException firstIo = null;
+        RuntimeException firstRuntime = null;
+        for (int k = 0; k < readers.size(); k++) {
+            ImageReader reader = readers.get(k);
+            try (ImageInputStream in = new ByteArrayImageInputStream(bytes)) {
+                reader.setInput(in, true, true);
+                BufferedImage img = reader.read(0);
+                reader.setInput(null);
+                return img;
+            } catch (IOException | RuntimeException e) {
+                // a reader that failed may hold broken state: replace it with a fresh one of the same kind
+                ImageReader fresh = reader.getOriginatingProvider() == null ? null : newReader(reader);
+                reader.dispose();
+                if (fresh != null) readers.set(k, fresh);
+                else readers.remove(k--);
+                if (e instanceof IOException io && firstIo == null && firstRuntime == null) firstIo = io;
+                if (e instanceof RuntimeException r && firstIo == null && firstRuntime == null) firstRuntime = r;
+            }
+        }
+        if (firstIo != null) throw firstIo;
+        if (firstRuntime != null) throw firstRuntime;
+        throw new IOException("no " + format + " reader accepted the data");
+    }
+
+    private static List<ImageReader> readersFor(String format) {
+        List<ImageReader> readers = new ArrayList<>();
+        ImageIO.getImageReadersByFormatName(format).forEachRemaining(readers::add);
+        if (format.equals("jpeg")) {
+            readers.sort(Comparator.comparingInt(r -> r.getClass().getName().startsWith("com.sun.") ? 0 : 1));
+        }
+        return readers;
+    }
+
+    private static ImageReader newReader(ImageReader old) {
+        try {
+            return old.getOriginatingProvider().createReaderInstance();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Reads only the header: width and height, or a {@link DataException} when no reader accepts the file. */
     public static int[] probe(Path file) {
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) throw new DataException(file + ": cannot open image file");
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) throw new DataException(file + ": not a readable image (PNG, JPEG and WebP are supported)");
+            if (!readers.hasNext()) {
+                throw new DataException(file + ": not a readable image (PNG, JPEG and WebP are supported)");
+            }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
@@ -88,9 +164,11 @@ public final class ImageDecoder {
         ColorSpace cs = img.getColorModel().getColorSpace();
         boolean indexed = img.getColorModel() instanceof IndexColorModel;
         int bands = raster.getNumBands();
-        if (!indexed && (cs.getType() == ColorSpace.TYPE_GRAY && bands <= 2 || cs.isCS_sRGB() && bands >= 3)) {
+        boolean grey = cs.getType() == ColorSpace.TYPE_GRAY && bands <= 2;
+        if (!indexed && (grey || cs.isCS_sRGB() && bands >= 3)) {
+            int colour = grey ? 1 : 3;
+            if (bytePlanes(raster, x0, y0, side, colour, channels, out)) return out;
             // Raw samples: avoids getRGB's colour conversion, which brightens linear-grey images.
-            int colour = cs.getType() == ColorSpace.TYPE_GRAY ? 1 : 3;
             float[] scale = new float[colour];
             for (int b = 0; b < colour; b++) scale[b] = 255f / ((1 << raster.getSampleModel().getSampleSize(b)) - 1);
             int[] px = raster.getPixels(x0, y0, side, side, (int[]) null);
@@ -111,6 +189,41 @@ public final class ImageDecoder {
             store(out, i, n, channels, (p >> 16) & 255, (p >> 8) & 255, p & 255);
         }
         return out;
+    }
+
+    /**
+     * Fast path for 8-bit interleaved rasters (what the JPEG, PNG and WebP readers return for colour and grey
+     * images): reads the bytes directly instead of one virtual call per sample. False if the raster is another kind.
+     */
+    private static boolean bytePlanes(Raster raster, int x0, int y0, int side, int colour, int channels, float[] out) {
+        if (!(raster.getDataBuffer() instanceof DataBufferByte buffer)
+                || !(raster.getSampleModel() instanceof ComponentSampleModel sm)
+                || buffer.getNumBanks() != 1) {
+            return false;
+        }
+        for (int b = 0; b < colour; b++) if (sm.getSampleSize(b) != 8) return false;
+        byte[] data = buffer.getData();
+        int stride = sm.getPixelStride();
+        int scan = sm.getScanlineStride();
+        int[] offsets = sm.getBandOffsets();
+        int base = buffer.getOffset() + (y0 - raster.getSampleModelTranslateY()) * scan
+                + (x0 - raster.getSampleModelTranslateX()) * stride;
+        int n = side * side;
+        for (int y = 0; y < side; y++) {
+            int row = base + y * scan;
+            for (int x = 0; x < side; x++) {
+                int p = row + x * stride;
+                int i = y * side + x;
+                if (colour == 1) {
+                    float g = data[p + offsets[0]] & 255;
+                    for (int c = 0; c < channels; c++) out[c * n + i] = g;
+                } else {
+                    store(out, i, n, channels, data[p + offsets[0]] & 255, data[p + offsets[1]] & 255,
+                            data[p + offsets[2]] & 255);
+                }
+            }
+        }
+        return true;
     }
 
     private static void store(float[] out, int i, int n, int channels, float r, float g, float b) {

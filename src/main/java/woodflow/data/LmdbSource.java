@@ -32,6 +32,7 @@ public final class LmdbSource implements ImageSource {
     private final int size;
     private final boolean skipBad;
     private final AtomicInteger undecodable = new AtomicInteger();
+    private boolean closed;
 
     public LmdbSource(Path path, int channels, int size, String onBadImage) {
         this.path = path;
@@ -126,8 +127,11 @@ public final class LmdbSource implements ImageSource {
                 + (bad > 0 ? ", " + bad + " undecodable skipped" : "");
     }
 
+    /** Closes the database; a hold-out's train and test views share one source, so a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         env.close();
     }
 }

@@ -48,7 +48,9 @@ public record NpyHeader(long[] shape, int headerBytes) {
                 throw new DataException(name + ": unsupported .npy format version " + major + "." + (magic[7] & 255)
                         + " (versions 1, 2 and 3 are read)");
             }
-            if (length < 0 || length > (1 << 24)) throw new DataException(name + ": impossible .npy header length " + length);
+            if (length < 0 || length > (1 << 24)) {
+                throw new DataException(name + ": impossible .npy header length " + length);
+            }
             byte[] dict = new byte[length];
             d.readFully(dict);
             String text = new String(dict, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);

@@ -1,0 +1,80 @@
+package woodflow.data;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.Tensors;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.awt.image.WritableRaster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tiles CHW uint8 images (1 channel grey or 3 channels RGB) into one PNG: {@code columns} per row, 2 black pixels
+ * between tiles and around the border (as torchvision's {@code make_grid}). Used for data previews and the
+ * trainer's sample grids.
+ */
+public final class ImageGrid {
+    public static final int PADDING = 2;
+
+    private ImageGrid() {}
+
+    /** The grid as an RGB image. */
+    public static BufferedImage render(List<byte[]> images, int c, int h, int w, int columns) {
+        if (c != 1 && c != 3) throw new IllegalArgumentException("image grids need 1 or 3 channels, got " + c);
+        if (images.isEmpty()) throw new IllegalArgumentException("an image grid needs at least one image");
+        if (columns <= 0) throw new IllegalArgumentException("columns must be positive, got " + columns);
+        int cols = Math.min(columns, images.size());
+        int rows = (images.size() + cols - 1) / cols;
+        BufferedImage out = new BufferedImage(cols * (w + PADDING) + PADDING, rows * (h + PADDING) + PADDING,
+                BufferedImage.TYPE_3BYTE_BGR);
+        WritableRaster r = out.getRaster();
+        int n = h * w;
+        int[] rgb = new int[3 * n];
+        for (int k = 0; k < images.size(); k++) {
+            byte[] im = images.get(k);
+            if (im.length != c * n) {
+                throw new IllegalArgumentException("image " + k + " has " + im.length + " bytes, expected " + c + "x"
+                        + h + "x" + w);
+            }
+            for (int i = 0; i < n; i++) {
+                for (int b = 0; b < 3; b++) rgb[3 * i + b] = im[(c == 1 ? 0 : b) * n + i] & 255;
+            }
+            int x0 = PADDING + (k % cols) * (w + PADDING);
+            int y0 = PADDING + (k / cols) * (h + PADDING);
+            r.setPixels(x0, y0, w, h, rgb);
+        }
+        return out;
+    }
+
+    public static void write(List<byte[]> images, int c, int h, int w, int columns, Path png) {
+        BufferedImage img = render(images, c, h, w, columns);
+        try {
+            if (png.getParent() != null) Files.createDirectories(png.getParent());
+            if (!ImageIO.write(img, "png", png.toFile())) throw new IOException("no PNG writer");
+        } catch (IOException e) {
+            throw new DataException(png + ": cannot write image grid (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Writes a (B, C, H, W) uint8 tensor, e.g. {@code Quantization.toPixels(samples, nBits)}. */
+    public static void write(Tensor bchw, int columns, Path png) {
+        if (bchw.dim() != 4 || Tensors.dtype(bchw) != ScalarType.Byte) {
+            throw new IllegalArgumentException("image grids take a (B, C, H, W) uint8 tensor, got "
+                    + Tensors.dtype(bchw) + " " + Tensors.shapeString(bchw) + "; convert with Quantization.toPixels");
+        }
+        int b = (int) bchw.size(0);
+        int c = (int) bchw.size(1);
+        int h = (int) bchw.size(2);
+        int w = (int) bchw.size(3);
+        byte[] all = Tensors.toBytes(bchw);
+        int per = c * h * w;
+        List<byte[]> images = new ArrayList<>(b);
+        for (int i = 0; i < b; i++) images.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
+        write(images, c, h, w, columns, png);
+    }
+}
