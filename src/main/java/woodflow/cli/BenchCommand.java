@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 /** {@code woodflow bench}: speed and memory benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Speed and memory benchmarks (medians after warm-up; compare as ratios within one run).",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class})
+        subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchCommand.Loader.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -109,6 +109,37 @@ public final class BenchCommand implements Runnable {
             woodflow.sample.Sampler.checkTemperature(temperature);
             if (count < 1 || repeats < 1) throw new IllegalArgumentException("need --count >= 1 and --repeats >= 1");
             target.report(TrainBench.sample(target.resolve(), count, temperature, repeats));
+            return 0;
+        }
+    }
+
+    @Command(name = "loader", mixinStandardHelpOptions = true,
+            description = {"Images per second the background loader delivers from a folder of JPEGs (generated, "
+                    + "or --images DIR), decoded and resized to 64x64, in batches.",
+                    "Example: woodflow bench loader --batch 32"})
+    static final class Loader implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Option(names = "--images", description = "A folder of images (default: 500 generated 96x96 JPEGs).")
+        Path images;
+        @Option(names = "--batch", defaultValue = "32", description = "Batch size (default 32).")
+        int batch;
+        @Option(names = "--workers", defaultValue = "2", description = "Decoding threads (default 2).")
+        int workers;
+        @Option(names = "--batches", defaultValue = "40", description = "Batches to time (default 40).")
+        int batches;
+
+        @Override
+        public Integer call() throws Exception {
+            common.setUp();
+            double ips;
+            if (images != null) {
+                ips = woodflow.data.LoaderBenchmark.run(images, batch, workers, batches);
+            } else {
+                ips = woodflow.data.LoaderBenchmark.run(500, 96, batch, workers, batches);
+            }
+            System.out.printf(Locale.ROOT, "loader: %.0f images/s (64x64 from JPEG, batch %d, %d workers)%n", ips,
+                    batch, workers);
             return 0;
         }
     }

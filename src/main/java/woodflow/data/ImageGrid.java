@@ -51,30 +51,57 @@ public final class ImageGrid {
         return out;
     }
 
-    public static void write(List<byte[]> images, int c, int h, int w, int columns, Path png) {
+    /** The grid enlarged (nearest neighbour) so that each tile is at least 64 pixels high: for reports. */
+    public static BufferedImage renderForViewing(List<byte[]> images, int c, int h, int w, int columns) {
         BufferedImage img = render(images, c, h, w, columns);
+        int scale = Math.max(1, 64 / h);
+        if (scale == 1) return img;
+        BufferedImage out = new BufferedImage(img.getWidth() * scale, img.getHeight() * scale,
+                BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.Graphics2D g = out.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION,
+                java.awt.RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+        g.drawImage(img, 0, 0, out.getWidth(), out.getHeight(), null);
+        g.dispose();
+        return out;
+    }
+
+    public static byte[] pngBytes(BufferedImage img) {
+        java.io.ByteArrayOutputStream bo = new java.io.ByteArrayOutputStream();
         try {
-            if (png.getParent() != null) Files.createDirectories(png.getParent());
-            if (!ImageIO.write(img, "png", png.toFile())) throw new IOException("no PNG writer");
+            if (!ImageIO.write(img, "png", bo)) throw new IOException("no PNG writer");
         } catch (IOException e) {
-            throw new DataException(png + ": cannot write image grid (" + e.getMessage() + ")", e);
+            throw new IllegalStateException(e);
+        }
+        return bo.toByteArray();
+    }
+
+    /** Writes the grid atomically (see {@link woodflow.io.AtomicFiles}). */
+    public static void write(List<byte[]> images, int c, int h, int w, int columns, Path png) {
+        byte[] bytes = pngBytes(render(images, c, h, w, columns));
+        try {
+            woodflow.io.AtomicFiles.write(png, bytes);
+        } catch (IOException e) {
+            throw new DataException(e.getMessage(), e);
         }
     }
 
-    /** Writes a (B, C, H, W) uint8 tensor, e.g. {@code Quantization.toPixels(samples, nBits)}. */
-    public static void write(Tensor bchw, int columns, Path png) {
+    /** Splits a (B, C, H, W) uint8 tensor into CHW byte arrays. */
+    public static List<byte[]> images(Tensor bchw) {
         if (bchw.dim() != 4 || Tensors.dtype(bchw) != ScalarType.Byte) {
             throw new IllegalArgumentException("image grids take a (B, C, H, W) uint8 tensor, got "
                     + Tensors.dtype(bchw) + " " + Tensors.shapeString(bchw) + "; convert with Quantization.toPixels");
         }
         int b = (int) bchw.size(0);
-        int c = (int) bchw.size(1);
-        int h = (int) bchw.size(2);
-        int w = (int) bchw.size(3);
+        int per = (int) (bchw.size(1) * bchw.size(2) * bchw.size(3));
         byte[] all = Tensors.toBytes(bchw);
-        int per = c * h * w;
         List<byte[]> images = new ArrayList<>(b);
         for (int i = 0; i < b; i++) images.add(java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
-        write(images, c, h, w, columns, png);
+        return images;
+    }
+
+    /** Writes a (B, C, H, W) uint8 tensor, e.g. {@code Quantization.toPixels(samples, nBits)}. */
+    public static void write(Tensor bchw, int columns, Path png) {
+        write(images(bchw), (int) bchw.size(1), (int) bchw.size(2), (int) bchw.size(3), columns, png);
     }
 }

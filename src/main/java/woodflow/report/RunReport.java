@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
-import woodflow.sample.ImageGrid;
+import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.MetricsLog;
 import woodflow.train.RunConfig;
@@ -51,7 +51,7 @@ public final class RunReport {
             sampleSeconds = (System.nanoTime() - t0) / 1e9;
             for (double t : cfg.train().temperatures()) {
                 Tensor s = Sampler.sample(model, 64, t, nBits, seed);
-                byte[] png = ImageGrid.pngBytes(ImageGrid.tile(ImageGrid.images(s), c, h, w, 8));
+                byte[] png = ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), c, h, w, 8));
                 woodflow.io.AtomicFiles.write(runDir.resolve("samples").resolve(String.format(Locale.ROOT,
                         "final-t%.3f.png", t)), png);
                 samples.append("<figure>").append(Html.img(png, "samples T=" + t))
@@ -63,7 +63,7 @@ public final class RunReport {
         double reconError;
         try (PointerScope scope = new PointerScope()) {
             List<byte[]> rows = Sampler.temperatureSweep(model, cfg.train().temperatures(), 10, nBits, seed + 1);
-            sweep = ImageGrid.pngBytes(ImageGrid.tile(rows, c, h, w, 10));
+            sweep = ImageGrid.pngBytes(ImageGrid.renderForViewing(rows, c, h, w, 10));
             woodflow.io.AtomicFiles.write(runDir.resolve("samples/temperature-sweep.png"), sweep);
             List<byte[]> imgs = new ArrayList<>();
             for (int i = 0; i < Math.min(10, test.size()); i++) imgs.add(test.image(i));
@@ -74,7 +74,7 @@ public final class RunReport {
                 byte[] a = pairs.get(i), b = pairs.get(i + imgs.size());
                 for (int k = 0; k < a.length; k++) reconError = Math.max(reconError, Math.abs((a[k] & 255) - (b[k] & 255)));
             }
-            recon = ImageGrid.pngBytes(ImageGrid.tile(pairs, c, h, w, imgs.size()));
+            recon = ImageGrid.pngBytes(ImageGrid.renderForViewing(pairs, c, h, w, imgs.size()));
             woodflow.io.AtomicFiles.write(runDir.resolve("samples/reconstructions.png"), recon);
         }
 

@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Tensors;
+import woodflow.data.ImageGrid;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 

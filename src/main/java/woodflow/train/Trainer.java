@@ -8,10 +8,11 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.NumericalException;
 import woodflow.core.Precision;
+import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
-import woodflow.sample.ImageGrid;
+import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
 
 import java.io.IOException;
@@ -21,9 +22,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Trains a multi-scale flow on a data set and keeps a run folder:
@@ -34,7 +32,7 @@ import java.util.concurrent.Executors;
  *   RUN/checkpoints/          ckpt-ITERATION.safetensors (the newest N) and best.safetensors
  *   RUN/samples/              sample grids written at evaluations
  * </pre>
- * Each iteration: a batch in the seeded order of {@link BatchOrder}, fresh uniform dequantisation from a generator
+ * Each iteration: a batch in the seeded order of {@link BatchStream} (decoded ahead on background threads), fresh uniform dequantisation from a generator
  * seeded with (seed, iteration), mean bits per dimension as the loss, backward, optional clipping, Adam. A step whose
  * loss or gradient is not finite is skipped and counted; after {@code max_bad_steps} in a row the last good checkpoint
  * is restored and the learning rate halved. ActNorm is initialised from the first training batch.
@@ -150,33 +148,20 @@ public final class Trainer {
         return Quantization.stack(images, train.channels(), train.height(), train.width());
     }
 
-    private List<byte[]> fetch(BatchOrder order, long it) {
-        List<byte[]> imgs = new ArrayList<>();
-        for (int i : order.indices(it)) imgs.add(train.image(i));
-        return imgs;
-    }
-
     private Result loop() throws IOException {
         TrainConfig tc = config.train();
         int bins = Quantization.bins(nBits());
         long total = tc.iterations();
-        BatchOrder order = new BatchOrder(train.size(), tc.batch(), tc.seed());
-        ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "woodflow-prefetch");
-            t.setDaemon(true);
-            return t;
-        });
+        BatchStream stream = openStream();
         try (Progress progress = Progress.create(iteration, total, out, quiet)) {
-            if (iteration == 0) initialise(order, bins);
-            CompletableFuture<List<byte[]>> next = submit(prefetch, order, iteration);
+            if (iteration == 0) initialise(stream, bins);
             long windowStart = System.nanoTime();
             long windowImages = 0;
             double windowLoss = 0;
             int windowSteps = 0;
             while (iteration < total) {
-                List<byte[]> imgs = next.join();
+                List<byte[]> imgs = stream.next().images();
                 long it = iteration;
-                if (it + 1 < total) next = submit(prefetch, order, it + 1);
                 long t0 = System.nanoTime();
                 double loss = step(imgs, it, bins);
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
@@ -186,7 +171,11 @@ public final class Trainer {
                     windowSteps++;
                 }
                 windowImages += tc.batch();
-                if (badInARow >= tc.maxBadSteps()) recover(progress);
+                if (badInARow >= tc.maxBadSteps()) {
+                    recover(progress);
+                    stream.close();
+                    stream = openStream();
+                }
                 boolean evalNow = iteration % tc.evalEvery() == 0 || iteration == total;
                 if (iteration % tc.logEvery() == 0 || evalNow) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
@@ -210,19 +199,23 @@ public final class Trainer {
                 if (iteration % tc.checkpointEvery() == 0 || iteration == total) checkpoint();
             }
         } finally {
-            prefetch.shutdownNow();
+            stream.close();
         }
         return new Result(iteration, lastTest, best, lastImagesPerSecond, skipped, trainSeconds, runDir);
     }
 
-    private CompletableFuture<List<byte[]>> submit(ExecutorService ex, BatchOrder order, long it) {
-        return CompletableFuture.supplyAsync(() -> fetch(order, it), ex);
+    /** The training stream from the current iteration: batch i depends only on (seed, i). */
+    private BatchStream openStream() {
+        int workers = config.data().workers() != null ? config.data().workers() : 2;
+        return BatchStream.shuffled(train, config.train().batch(), config.train().seed(), iteration, workers, 4);
     }
 
     /** ActNorm's data-dependent initialisation on the first training batch, then the test bpd at iteration 0. */
-    private void initialise(BatchOrder order, int bins) throws IOException {
+    private void initialise(BatchStream stream, int bins) throws IOException {
+        List<byte[]> first = new ArrayList<>();
+        for (int p = 0; p < config.train().batch(); p++) first.add(train.image(stream.indexAt(p)));
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            model.bitsPerDim(stepper.dequantize(batchTensor(fetch(order, 0)), -1), bins);
+            model.bitsPerDim(stepper.dequantize(batchTensor(first), -1), bins);
         }
         double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), config.train().evalBatch(),
                 config.train().evalSeed());

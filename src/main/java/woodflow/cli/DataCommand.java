@@ -1,0 +1,125 @@
+package woodflow.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import woodflow.data.DataConfig;
+import woodflow.data.DataInspect;
+import woodflow.data.DataSets;
+import woodflow.data.Splits;
+import woodflow.train.Presets;
+import woodflow.train.RunConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code woodflow data}: look at a data source, or cache it decoded. */
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Inspect or cache a data set.",
+        subcommands = {DataCommand.Inspect.class, DataCommand.Cache.class})
+public final class DataCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    /** What to open: a path with a kind, or a preset's data section. */
+    static class Source {
+        @Parameters(index = "0", arity = "0..1", description = "Data folder or file (with --kind).")
+        Path path;
+
+        @Option(names = "--kind", description = "Format: embedded, fashion-mnist, idx, cifar10, folder, imagenet, "
+                + "lsun, celeba (default: guessed from the path).")
+        String kind;
+
+        @Option(names = "--preset", description = "Use this preset's data section.")
+        String preset;
+
+        @Option(names = "--size", description = "Side length to resize folder-like data to.")
+        Integer size;
+
+        @Option(names = "--channels", description = "1 (grey) or 3 (RGB).")
+        Integer channels;
+
+        DataConfig resolve() {
+            DataConfig d;
+            if (preset != null) {
+                RunConfig c = Presets.load(preset);
+                d = c.data().withChannels(c.model().channels()).withSize(c.model().height());
+                if (path != null) d = d.withPath(path.toString());
+            } else {
+                String k = kind != null ? kind : guess(path);
+                d = DataConfig.of(k, path == null ? null : path.toString());
+            }
+            if (size != null) d = d.withSize(size);
+            if (channels != null) d = d.withChannels(channels);
+            return d;
+        }
+
+        static String guess(Path p) {
+            if (p == null) return "embedded";
+            if (!Files.exists(p)) throw new IllegalArgumentException(p + " does not exist");
+            String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (n.contains("fashion") || n.contains("mnist")) return "fashion-mnist";
+            if (n.contains("cifar")) return "cifar10";
+            if (n.contains("lmdb") || Files.exists(p.resolve("data.mdb"))) return "lsun";
+            if (n.contains("celeba")) return "celeba";
+            if (n.contains("imagenet")) return "imagenet";
+            return "folder";
+        }
+    }
+
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = {"Print what a data source holds (count, size, channels, pixel statistics) and write a "
+                    + "grid of training images.",
+                    "Example: woodflow data inspect /usr/share/datasets/fashion-mnist --out fmnist.png"})
+    static final class Inspect implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Mixin
+        Source source = new Source();
+        @Option(names = "--out", defaultValue = "data-grid.png", description = "Grid PNG (default data-grid.png).")
+        Path out;
+        @Option(names = "--sample", defaultValue = "1000", description = "Images used for statistics.")
+        int sample;
+
+        @Override
+        public Integer call() {
+            common.setUp();
+            DataConfig d = source.resolve();
+            System.out.println("data: kind " + d.kind() + (d.path() == null ? "" : ", path " + d.path()));
+            DataInspect.run(d, sample, out, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "cache", mixinStandardHelpOptions = true,
+            description = {"Decode and resize a data set once into compact uint8 files, so later epochs skip "
+                    + "decoding (set data.cache to the same folder in the run config).",
+                    "Example: woodflow data cache --preset celeba64-woodbury --cache-dir cache/"})
+    static final class Cache implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Mixin
+        Source source = new Source();
+        @Option(names = "--cache-dir", required = true, description = "Folder for the cache files.")
+        Path dir;
+
+        @Override
+        public Integer call() {
+            common.setUp();
+            DataConfig d = source.resolve().withCache(dir.toString());
+            int c = d.channels() != null ? d.channels() : 3;
+            int s = d.size() != null ? d.size() : 32;
+            long t0 = System.nanoTime();
+            try (Splits sp = DataSets.open(d, c, s)) {
+                System.out.printf(Locale.ROOT, "cached %s (%d) and %s (%d) in %.1f s under %s%n",
+                        sp.train().describe(), sp.train().size(), sp.test().describe(), sp.test().size(),
+                        (System.nanoTime() - t0) / 1e9, dir);
+            }
+            return 0;
+        }
+    }
+}
