@@ -32,6 +32,12 @@ public final class Tensors {
         Loader.load(torch.class);
         int threads = Integer.getInteger("woodflow.threads", Runtime.getRuntime().availableProcessors());
         torch.set_num_threads(threads);
+        // one inter-op thread: the step's ops run in sequence, and more threads only compete for the cores
+        try {
+            torch.set_num_interop_threads(1);
+        } catch (RuntimeException e) {
+            // already set (another library initialised the pool first): keep its setting
+        }
         // The autocast cache keeps bf16 copies of weights across calls; ours change every step, so never cache.
         torch.set_autocast_cache_enabled(false);
         loaded = true;

@@ -8,7 +8,8 @@ import woodflow.layers.ActNorm;
 /**
  * The paper's coupling network (Glow's NN): conv3x3(c_in -> H) + ActNorm, ReLU, conv1x1(H -> H) + ActNorm, ReLU,
  * then a zero-initialised conv3x3(H -> c_out) scaled by exp(logs * f). The hidden convolutions have no bias (ActNorm
- * supplies it) and start from N(0, 0.05^2), as in the paper's code.
+ * supplies it) and start from N(0, 0.05^2), as in the paper's code. Once initialised, each ActNorm is folded into
+ * its convolution ({@link ActNorm#convolve}).
  */
 public final class GlowConditioner extends Module implements Conditioner {
     private final Tensor conv1;
@@ -28,8 +29,8 @@ public final class GlowConditioner extends Module implements Conditioner {
 
     @Override
     public Tensor apply(Tensor x1) {
-        Tensor h = norm1.apply(Conv.same(x1, conv1, null)).relu();
-        h = norm2.apply(Conv.same(h, conv2, null)).relu();
+        Tensor h = norm1.convolve(x1, conv1).relu();
+        h = norm2.convolve(h, conv2).relu();
         return out.apply(h);
     }
 }
