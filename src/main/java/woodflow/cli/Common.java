@@ -20,10 +20,11 @@ public class Common {
         if (!device.equals("cpu") && !device.startsWith("cuda")) {
             throw new IllegalArgumentException("--device must be cpu or cuda[:N], got '" + device + "'");
         }
-        if (device.startsWith("cuda")) {
-            throw new IllegalArgumentException("--device " + device + ": this build has the CPU natives only; build "
-                    + "with `mvn -Pgpu package` for CUDA (see README)");
-        }
         Tensors.load();
+        if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
+            throw new IllegalArgumentException("--device " + device + ": CUDA is not available (this build has the CPU "
+                    + "natives unless built with `mvn -Pgpu package`, and the machine needs an NVIDIA GPU; see README)");
+        }
+        woodflow.core.Init.setDefaultDevice(device);
     }
 }

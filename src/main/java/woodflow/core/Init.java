@@ -13,8 +13,19 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * generator: seed it with {@code torch.manual_seed} before building a model for a reproducible initialisation.
  */
 public record Init(ScalarType dtype, String device) {
+    /** The device models are built on unless a caller says otherwise ({@code --device}); "cpu" by default. */
+    private static volatile String defaultDevice = "cpu";
+
+    public static void setDefaultDevice(String device) {
+        defaultDevice = device;
+    }
+
+    public static String defaultDevice() {
+        return defaultDevice;
+    }
+
     public static Init float32() {
-        return new Init(ScalarType.Float, "cpu");
+        return new Init(ScalarType.Float, defaultDevice);
     }
 
     public static Init float64() {

@@ -57,7 +57,8 @@ public final class Sampler {
         model.train(false);
         try (NoGradGuard g = new NoGradGuard()) {
             // the centre of each pixel's bin, so the 8-bit round trip is exact
-            Tensor x = Quantization.centred(uint8, nBits).add(Tensors.s(0.5 / Quantization.bins(nBits)));
+            Tensor x = Quantization.centred(woodflow.train.Devices.like(uint8, model.parameters().get(0)), nBits)
+                    .add(Tensors.s(0.5 / Quantization.bins(nBits)));
             Tensor back = model.decode(model.encode(x).latents());
             List<byte[]> out = new ArrayList<>(ImageGrid.images(Quantization.toPixels(x, nBits)));
             out.addAll(ImageGrid.images(Quantization.toPixels(back, nBits)));

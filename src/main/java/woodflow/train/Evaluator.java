@@ -33,8 +33,9 @@ public final class Evaluator {
                     int end = Math.min(n, start + batch);
                     List<byte[]> imgs = new ArrayList<>();
                     for (int i = start; i < end; i++) imgs.add(source.image(i));
-                    Tensor x = Quantization.dequantize(
-                            Quantization.stack(imgs, source.channels(), source.height(), source.width()), nBits);
+                    Tensor x = Quantization.dequantize(Devices.like(
+                            Quantization.stack(imgs, source.channels(), source.height(), source.width()),
+                            model.parameters().get(0)), nBits);
                     double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
                     System.arraycopy(b, 0, out, start, b.length);
                 }

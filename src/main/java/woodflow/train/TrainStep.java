@@ -20,6 +20,7 @@ public final class TrainStep {
     private final Adam adam;
     private final TrainConfig config;
     private final int nBits;
+    private final org.bytedeco.pytorch.Tensor device;
     private Timing last = new Timing(0, 0, 0);
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
@@ -27,6 +28,7 @@ public final class TrainStep {
         this.adam = adam;
         this.config = config;
         this.nBits = nBits;
+        this.device = model.parameters().get(0);
     }
 
     public Timing lastTiming() {
@@ -36,7 +38,7 @@ public final class TrainStep {
     /** The dequantised batch of iteration {@code it}: noise drawn from a generator seeded by (seed, it). */
     public Tensor dequantize(Tensor uint8, long it) {
         torch.manual_seed(config.seed() * 1_000_003L + it + 1);
-        return Quantization.dequantize(uint8, nBits);
+        return Quantization.dequantize(Devices.like(uint8, device), nBits);
     }
 
     /**
