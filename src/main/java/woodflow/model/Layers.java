@@ -7,7 +7,11 @@ import woodflow.coupling.AdditiveTransform;
 import woodflow.coupling.AffineTransform;
 import woodflow.coupling.Coupling;
 import woodflow.coupling.GlowConditioner;
+import woodflow.coupling.MaCowUnit;
+import woodflow.coupling.RationalQuadraticSpline;
 import woodflow.layers.Conv1x1;
+import woodflow.layers.EmergingConv;
+import woodflow.layers.PeriodicConv;
 import woodflow.layers.MeWoodburyTransform;
 import woodflow.layers.Reverse;
 import woodflow.layers.WoodburyTransform;
@@ -30,6 +34,8 @@ public final class Layers {
             case "conv1x1" -> new Conv1x1(c, false, init);
             case "conv1x1-lu" -> new Conv1x1(c, true, init);
             case "reverse" -> new Reverse(c);
+            case "emerging" -> new EmergingConv(c, cfg.kernel(), init);
+            case "periodic" -> new PeriodicConv(c, cfg.kernel(), init);
             default -> throw new IllegalArgumentException("unknown permutation '" + cfg.permutation() + "'");
         };
         return m;
@@ -45,6 +51,12 @@ public final class Layers {
                     new AffineTransform());
             case "additive" -> new Coupling(new GlowConditioner(half, cfg.hidden(), half, cfg.logScaleFactor(), init),
                     new AdditiveTransform());
+            case "spline" -> {
+                RationalQuadraticSpline spline = new RationalQuadraticSpline(cfg.splineBins(), cfg.splineBound());
+                yield new Coupling(new GlowConditioner(half, cfg.hidden(), half * spline.parametersPerElement(),
+                        cfg.logScaleFactor(), init), spline);
+            }
+            case "macow" -> new MaCowUnit(c, cfg.hidden(), cfg.kernel(), cfg.logScaleFactor(), init);
             default -> throw new IllegalArgumentException("unknown coupling '" + cfg.coupling() + "'");
         };
         return m;

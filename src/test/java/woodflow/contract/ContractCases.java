@@ -5,8 +5,12 @@ import woodflow.coupling.AdditiveTransform;
 import woodflow.coupling.AffineTransform;
 import woodflow.coupling.Coupling;
 import woodflow.coupling.GlowConditioner;
+import woodflow.coupling.MaCowUnit;
+import woodflow.coupling.RationalQuadraticSpline;
 import woodflow.layers.ActNorm;
 import woodflow.layers.Conv1x1;
+import woodflow.layers.EmergingConv;
+import woodflow.layers.PeriodicConv;
 import woodflow.layers.MeWoodburyTransform;
 import woodflow.layers.Reverse;
 import woodflow.layers.Split;
@@ -54,6 +58,23 @@ public final class ContractCases {
                 () -> new MultiScaleFlow(tiny("me-woodbury", 2, 2), F64), 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-1x1-additive",
                 () -> new MultiScaleFlow(tiny("conv1x1-lu", 2, 1).withCoupling("additive"), F64), 2, 2, 8, 8));
+        c.add(new ContractCase("emerging", () -> new EmergingConv(4, 3, F64), 2, 4, 4, 4));
+        c.add(new ContractCase("emerging-5x5-oblong", () -> new EmergingConv(3, 5, F64), 2, 3, 3, 6));
+        c.add(new ContractCase("periodic", () -> new PeriodicConv(4, 3, F64), 2, 4, 4, 4));
+        c.add(new ContractCase("periodic-odd-width-wrapped", () -> new PeriodicConv(3, 5, F64), 2, 3, 3, 5));
+        c.add(new ContractCase("spline-coupling",
+                () -> new Coupling(new GlowConditioner(2, 8, 2 * 11, 1.0, F64), new RationalQuadraticSpline(4, 2.0)),
+                2, 4, 4, 4));
+        c.add(new ContractCase("macow-unit", () -> new MaCowUnit(4, 8, 3, 1.0, F64), 2, 4, 4, 4));
+        c.add(new ContractCase("macow-unit-oblong", () -> new MaCowUnit(2, 6, 3, 1.0, F64), 2, 2, 3, 7));
+        c.add(new ContractCase("model-glow-emerging",
+                () -> new MultiScaleFlow(tiny("emerging", 2, 1), F64), 2, 2, 8, 8));
+        c.add(new ContractCase("model-glow-periodic",
+                () -> new MultiScaleFlow(tiny("periodic", 2, 1), F64), 2, 2, 8, 8));
+        c.add(new ContractCase("model-glow-spline",
+                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling("spline"), F64), 2, 2, 8, 8));
+        c.add(new ContractCase("model-glow-macow",
+                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling("macow"), F64), 2, 2, 8, 8));
         return c;
     }
 
