@@ -11,6 +11,7 @@ import woodflow.train.RunConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,7 +19,8 @@ import java.util.concurrent.Callable;
 /** {@code woodflow bench}: speed and memory benchmarks. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Speed and memory benchmarks (medians after warm-up; compare as ratios within one run).",
-        subcommands = {BenchCommand.Train.class, BenchCommand.Sample.class, BenchCommand.Loader.class})
+        subcommands = {BenchCommand.LayersBench.class, BenchCommand.Train.class, BenchCommand.Sample.class,
+                BenchCommand.Loader.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -141,6 +143,91 @@ public final class BenchCommand implements Runnable {
             System.out.printf(Locale.ROOT, "loader: %.0f images/s (64x64 from JPEG, batch %d, %d workers)%n", ips,
                     batch, workers);
             return 0;
+        }
+    }
+
+    @Command(name = "layers", mixinStandardHelpOptions = true,
+            description = {"Median time (forward, inverse, forward+backward) and peak memory of every permutation "
+                    + "layer across channel counts and image sizes; CSV, log-log plots and fitted slopes.",
+                    "Example: woodflow bench layers --channels 12,48 --sizes 8,16,32,64,128,256 --out bench-out/layers"})
+    static final class LayersBench implements Callable<Integer> {
+        @Mixin
+        Common common;
+        @Option(names = "--layers", split = ",", description = "Default: all (conv1x1, conv1x1-lu, emerging, "
+                + "periodic, woodbury, me-woodbury).")
+        List<String> layers = woodflow.bench.LayerBench.LAYERS;
+        @Option(names = "--channels", split = ",", defaultValue = "12,48", description = "Default 12,48.")
+        int[] channels;
+        @Option(names = "--sizes", split = ",", defaultValue = "8,16,32,64,128,256", description = "Image sides.")
+        int[] sizes;
+        @Option(names = "--batch", defaultValue = "1", description = "Images per call (default 1).")
+        int batch;
+        @Option(names = "--d", defaultValue = "16", description = "Woodbury latent dimensions (default 16).")
+        int d;
+        @Option(names = "--warmup", defaultValue = "2", description = "Untimed calls (default 2).")
+        int warmup;
+        @Option(names = "--repeats", defaultValue = "5", description = "Timed calls (default 5).")
+        int repeats;
+        @Option(names = "--budget-seconds", defaultValue = "60", description = "Stop growing a layer's size once "
+                + "one measurement takes longer than this (default 60).")
+        double budget;
+        @Option(names = "--slope-from", defaultValue = "32", description = "Fit slopes over sizes >= this (32).")
+        int slopeFrom;
+        @Option(names = "--out", defaultValue = "bench-out/layers", description = "Output folder.")
+        Path out;
+        @Option(names = "--in-process", description = "Do not start a child JVM with a fixed malloc mmap threshold "
+                + "(peak memory is then less exact).")
+        boolean inProcess;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!inProcess && System.getenv("MALLOC_MMAP_THRESHOLD_") == null) return Child.rerun(this);
+            common.setUp();
+            if (batch < 1 || repeats < 1 || warmup < 0 || d < 1) {
+                throw new IllegalArgumentException("need --batch >= 1, --repeats >= 1, --warmup >= 0, --d >= 1");
+            }
+            var settings = new woodflow.bench.LayerBench.Settings(layers, channels, sizes, batch, d, warmup, repeats,
+                    budget);
+            System.out.printf(Locale.ROOT, "bench layers: %s, %d threads, batch %d, d %d (%s)%n",
+                    woodflow.bench.Machine.cpuModel(), org.bytedeco.pytorch.global.torch.get_num_threads(), batch, d,
+                    java.time.LocalDate.now());
+            var rows = woodflow.bench.LayerBench.run(settings, System.out);
+            woodflow.bench.LayerBench.write(rows, slopeFrom, out);
+            System.out.println("slopes of time against h*w (sizes >= " + slopeFrom + "):");
+            woodflow.bench.LayerBench.slopes(rows, slopeFrom).forEach((k, v) ->
+                    System.out.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
+            System.out.println("wrote " + out.resolve("layers.csv") + ", slopes.csv and layers-*.png");
+            return 0;
+        }
+    }
+
+    /** Re-runs this command line in a child JVM with a fixed malloc mmap threshold (exact peak memory). */
+    static final class Child {
+        private Child() {}
+
+        static int rerun(Object command) throws Exception {
+            String javaBin = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new java.util.ArrayList<>();
+            cmd.add(javaBin);
+            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("woodflow.cli.Main");
+            cmd.addAll(List.of(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0])));
+            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+            pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
+            return pb.start().waitFor();
+        }
+
+        /** The user's arguments: everything after the main class or jar in this JVM's command line. */
+        private static String[] tail(String[] all) {
+            for (int i = 0; i < all.length; i++) {
+                if (all[i].equals("-jar") || all[i].equals("woodflow.cli.Main")) {
+                    int from = all[i].equals("-jar") ? i + 2 : i + 1;
+                    return java.util.Arrays.copyOfRange(all, from, all.length);
+                }
+            }
+            return new String[0];
         }
     }
 }

@@ -1,0 +1,189 @@
+package woodflow.bench;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.FlowResult;
+import woodflow.core.Init;
+import woodflow.core.Module;
+import woodflow.core.Transform;
+import woodflow.model.Layers;
+import woodflow.model.ModelConfig;
+import woodflow.report.Plots;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The paper's speed comparison (seed Table 1) on measured timings: every permutation layer, at several channel
+ * counts and image sizes, in three directions — forward, inverse (the sampling direction) and forward+backward —
+ * with the median time after warm-up and the peak memory the operation adds. Writes {@code layers.csv}, a log-log
+ * plot per direction (time against h*w, one line per layer and channel count) and {@code slopes.csv}: the fitted
+ * exponent of time in h*w over the larger sizes, from which the complexities can be read off.
+ *
+ * <p>Peak memory is measured by resetting the kernel's high-water mark ({@code /proc/self/clear_refs}) before each
+ * operation and reading {@code VmHWM} after it; run with a fixed malloc mmap threshold (the bench command starts a
+ * child JVM with {@code MALLOC_MMAP_THRESHOLD_} set) so freed tensors return to the system between measurements.
+ */
+public final class LayerBench {
+    public static final List<String> LAYERS =
+            List.of("conv1x1", "conv1x1-lu", "emerging", "periodic", "woodbury", "me-woodbury");
+    public static final List<String> DIRECTIONS = List.of("forward", "inverse", "forward+backward");
+
+    /** One measurement. */
+    public record Row(String layer, int channels, int size, String direction, double medianMs, double peakMiB) {}
+
+    /** Settings of a sweep. */
+    public record Settings(List<String> layers, int[] channels, int[] sizes, int batch, int latentDim, int warmup,
+                           int repeats, double budgetSeconds) {}
+
+    private LayerBench() {}
+
+    public static List<Row> run(Settings s, PrintStream log) {
+        List<Row> rows = new ArrayList<>();
+        for (String layer : s.layers()) {
+            if (!LAYERS.contains(layer)) {
+                throw new IllegalArgumentException("unknown layer '" + layer + "': use " + String.join(", ", LAYERS));
+            }
+            for (int c : s.channels()) {
+                boolean tooSlow = false;
+                for (int size : s.sizes()) {
+                    if (tooSlow) {
+                        log.printf(Locale.ROOT, "%-12s c=%-3d %4dx%-4d skipped (over the time budget at a smaller "
+                                + "size)%n", layer, c, size, size);
+                        continue;
+                    }
+                    for (String dir : DIRECTIONS) {
+                        Row r = measure(layer, c, size, dir, s);
+                        rows.add(r);
+                        log.printf(Locale.ROOT, "%-12s c=%-3d %4dx%-4d %-17s %10.3f ms %9.1f MiB%n", layer, c, size,
+                                size, dir, r.medianMs(), r.peakMiB());
+                        if (r.medianMs() / 1000 * (s.warmup() + s.repeats()) > s.budgetSeconds()) tooSlow = true;
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    static Module build(String layer, int c, int size, int d) {
+        int[] dims = {d};
+        ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, layer).withLatentDims(dims, dims, dims, dims);
+        torch.manual_seed(1);
+        return Layers.permutation(cfg, 0, c, size, size, Init.float32());
+    }
+
+    static Row measure(String layer, int c, int size, String direction, Settings s) {
+        Module m = build(layer, c, size, s.latentDim());
+        Transform t = (Transform) m;
+        m.train(true); // no cached inverses: every direction pays for its own d x d solves, as a 1x1 conv pays for W^-1
+        double[] times = new double[s.repeats()];
+        double peak = 0;
+        try (PointerScope outer = new PointerScope()) {
+            Tensor x = torch.randn(new long[] {s.batch(), c, size, size});
+            Tensor y;
+            try (NoGradGuard g = new NoGradGuard()) {
+                y = t.forward(x).out();
+            }
+            for (int i = 0; i < s.warmup() + s.repeats(); i++) {
+                try (PointerScope scope = new PointerScope()) {
+                    boolean timed = i >= s.warmup();
+                    double base = timed ? Memory.resetPeak() : 0;
+                    long t0 = System.nanoTime();
+                    run(t, m, direction, x, y);
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    if (timed) {
+                        times[i - s.warmup()] = ms;
+                        peak = Math.max(peak, Memory.peakSince(base));
+                    }
+                }
+            }
+        }
+        return new Row(layer, c, size, direction, Machine.median(times), peak);
+    }
+
+    private static void run(Transform t, Module m, String direction, Tensor x, Tensor y) {
+        switch (direction) {
+            case "forward" -> {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    t.forward(x).out().sum().item_double();
+                }
+            }
+            case "inverse" -> {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    t.inverse(y).out().sum().item_double();
+                }
+            }
+            default -> {
+                for (Tensor p : m.parameters()) {
+                    if (p.grad().defined()) p.grad().zero_();
+                }
+                FlowResult f = t.forward(x);
+                f.out().sum().add(f.logDet().sum()).backward();
+            }
+        }
+    }
+
+    /** Least-squares slope of log(time) against log(h*w) over sizes >= minSize, per layer, channels, direction. */
+    public static Map<String, Double> slopes(List<Row> rows, int minSize) {
+        Map<String, List<double[]>> pts = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (r.size() < minSize || !(r.medianMs() > 0)) continue;
+            pts.computeIfAbsent(r.layer() + "|" + r.channels() + "|" + r.direction(), k -> new ArrayList<>())
+                    .add(new double[] {Math.log((double) r.size() * r.size()), Math.log(r.medianMs())});
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        pts.forEach((k, p) -> {
+            if (p.size() < 2) return;
+            double mx = 0, my = 0;
+            for (double[] q : p) {
+                mx += q[0] / p.size();
+                my += q[1] / p.size();
+            }
+            double sxy = 0, sxx = 0;
+            for (double[] q : p) {
+                sxy += (q[0] - mx) * (q[1] - my);
+                sxx += (q[0] - mx) * (q[0] - mx);
+            }
+            out.put(k, sxy / sxx);
+        });
+        return out;
+    }
+
+    /** Writes layers.csv, slopes.csv and one log-log PNG per direction into {@code dir}. */
+    public static void write(List<Row> rows, int minSlopeSize, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        StringBuilder csv = new StringBuilder("layer,channels,size,hw,direction,median_ms,peak_mib\n");
+        for (Row r : rows) {
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%.4f,%.2f%n", r.layer(), r.channels(), r.size(),
+                    r.size() * r.size(), r.direction(), r.medianMs(), r.peakMiB()));
+        }
+        woodflow.io.AtomicFiles.writeString(dir.resolve("layers.csv"), csv.toString());
+        StringBuilder sl = new StringBuilder("layer,channels,direction,slope_vs_hw,min_size\n");
+        slopes(rows, minSlopeSize).forEach((k, v) -> {
+            String[] f = k.split("\\|");
+            sl.append(String.format(Locale.ROOT, "%s,%s,%s,%.3f,%d%n", f[0], f[1], f[2], v, minSlopeSize));
+        });
+        woodflow.io.AtomicFiles.writeString(dir.resolve("slopes.csv"), sl.toString());
+        for (String direction : DIRECTIONS) {
+            Map<String, List<double[]>> series = new LinkedHashMap<>();
+            for (Row r : rows) {
+                if (!r.direction().equals(direction)) continue;
+                series.computeIfAbsent(r.layer() + " c=" + r.channels(), k -> new ArrayList<>())
+                        .add(new double[] {(double) r.size() * r.size(), r.medianMs()});
+            }
+            List<Plots.Series> list = new ArrayList<>();
+            series.forEach((k, v) -> list.add(Plots.series(k, v)));
+            Plots.writeLinePng(dir.resolve("layers-" + direction.replace('+', '-') + ".png"),
+                    "Permutation layers: " + direction + " (median ms)", "h*w (pixels)", "ms", list, true);
+        }
+    }
+}

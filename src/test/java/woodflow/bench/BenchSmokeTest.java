@@ -1,0 +1,66 @@
+package woodflow.bench;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import woodflow.core.Tensors;
+import woodflow.train.Presets;
+import woodflow.train.RunConfig;
+
+import javax.imageio.ImageIO;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The benchmark code runs on tiny sizes and writes well-formed output (no timing is asserted). */
+class BenchSmokeTest {
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    @Test
+    void layerBenchWritesCsvSlopesAndPlots(@TempDir Path dir) throws Exception {
+        var s = new LayerBench.Settings(LayerBench.LAYERS, new int[] {4}, new int[] {4, 8}, 1, 2, 0, 1, 60);
+        List<LayerBench.Row> rows = LayerBench.run(s, new PrintStream(OutputStream.nullOutputStream()));
+        assertThat(rows).hasSize(LayerBench.LAYERS.size() * 2 * 3);
+        LayerBench.write(rows, 4, dir);
+        List<String> csv = Files.readAllLines(dir.resolve("layers.csv"));
+        assertThat(csv.get(0)).isEqualTo("layer,channels,size,hw,direction,median_ms,peak_mib");
+        assertThat(csv).hasSize(rows.size() + 1);
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",");
+            assertThat(f).hasSize(7);
+            assertThat(Double.parseDouble(f[5])).isPositive();
+        }
+        List<String> slopes = Files.readAllLines(dir.resolve("slopes.csv"));
+        assertThat(slopes).hasSize(LayerBench.LAYERS.size() * 3 + 1);
+        for (String d : new String[] {"forward", "inverse", "forward-backward"}) {
+            assertThat(ImageIO.read(dir.resolve("layers-" + d + ".png").toFile()).getWidth()).isGreaterThan(100);
+        }
+    }
+
+    @Test
+    void slopesRecoverAKnownExponent() {
+        List<LayerBench.Row> rows = List.of(new LayerBench.Row("x", 1, 32, "forward", 2.0, 0),
+                new LayerBench.Row("x", 1, 64, "forward", 8.0, 0), new LayerBench.Row("x", 1, 128, "forward", 32.0, 0));
+        assertThat(LayerBench.slopes(rows, 32).get("x|1|forward")).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void trainAndSampleBenchReportTheirNumbers() {
+        RunConfig c = Presets.load("yardstick-a");
+        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().with(null, 4, null, null, null));
+        Map<String, Object> t = TrainBench.train(c, 1, 2);
+        assertThat((Double) t.get("images_per_s")).isPositive();
+        assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
+        assertThat((Double) t.get("matmul_fp32_gflops")).isPositive();
+        Map<String, Object> s = TrainBench.sample(c, 4, 0.7, 2);
+        assertThat((Double) s.get("sample_s_median")).isPositive();
+    }
+}
