@@ -20,10 +20,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -110,7 +112,8 @@ public final class SoakCommand implements Callable<Integer> {
                 threads, out);
         Random rng = new Random(seed);
         Map<Phase, Integer> kills = new EnumMap<>(Phase.class);
-        int finishedEarly = 0, tornLines = 0, tempFiles = 0;
+        int finishedEarly = 0, tornLines = 0;
+        Set<Path> temporaries = new HashSet<>();
         CheckpointStore store = new CheckpointStore(run, cfg.train().keepCheckpoints());
         for (int c = 1; c <= cycles; c++) {
             Phase phase = Phase.values()[(c - 1) % Phase.values().length];
@@ -131,11 +134,11 @@ public final class SoakCommand implements Callable<Integer> {
             }
             Inspection in = inspect(run, store);
             tornLines += in.tornLine ? 1 : 0;
-            tempFiles += in.temporaries;
+            temporaries.addAll(in.temporaries);
             System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
                     killed ? "killed " + describe(phase) : "ran to the end before the kill point", start, newest(store),
                     in.checkpoints, in.tornLine ? ", torn metrics line" : "",
-                    in.temporaries > 0 ? ", " + in.temporaries + " temporary file(s) of the killed writer" : "");
+                    in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size() + " temporary file(s) of killed writers");
         }
         long resumedFrom = newest(store);
         Trainer.Result finalRun = train(cfg, run, true);
@@ -156,7 +159,7 @@ public final class SoakCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "soak passed: %d kills (%s), %d runs ended before their kill point, %d torn "
                 + "metrics lines and %d temporary files cleaned up on resume, no corrupt checkpoint, no stale lock, "
                 + "nothing lost%n", totalKills, kills.toString().replaceAll("[{}]", "").toLowerCase(Locale.ROOT),
-                finishedEarly, tornLines, tempFiles);
+                finishedEarly, tornLines, temporaries.size());
         return 0;
     }
 
@@ -211,7 +214,7 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /** What a kill left behind. */
-    private record Inspection(int checkpoints, boolean tornLine, int temporaries) {}
+    private record Inspection(int checkpoints, boolean tornLine, List<Path> temporaries) {}
 
     /**
      * Checks the folder right after a kill: the lock is free, every checkpoint file reads back intact (checksums),
@@ -226,11 +229,11 @@ public final class SoakCommand implements Callable<Integer> {
             MetricsLog.read(metrics);
             boolean torn = Files.exists(metrics) && Files.size(metrics) > 0
                     && !Files.readString(metrics).endsWith("\n");
-            int temps = 0;
+            List<Path> temps = new ArrayList<>();
             for (Path d : List.of(run, store.dir(), run.resolve("samples"))) {
                 if (!Files.isDirectory(d)) continue;
                 try (Stream<Path> s = Files.list(d)) {
-                    temps += (int) s.filter(p -> p.getFileName().toString().contains(".tmp-")).count();
+                    s.filter(p -> p.getFileName().toString().contains(".tmp-")).forEach(temps::add);
                 }
             }
             return new Inspection(files.size(), torn, temps);
