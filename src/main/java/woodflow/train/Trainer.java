@@ -54,14 +54,15 @@ public final class Trainer {
     public record Result(long iterations, double testBpd, double bestTestBpd, double imagesPerSecond,
                          long skippedSteps, double trainSeconds, Path runDir) {}
 
+    /** Restores from one checkpoint (each halving the learning rate) before the run gives up. */
+    static final int MAX_RECOVERIES = 3;
+
     private final RunConfig config;
     private final Path runDir;
     private final ImageSource train;
     private final ImageSource test;
     private final PrintStream out;
     private final boolean quiet;
-    /** Restores from one checkpoint (each halving the learning rate) before the run gives up. */
-    static final int MAX_RECOVERIES = 3;
     private MultiScaleFlow model;
     private Adam adam;
     private CheckpointStore store;
@@ -362,8 +363,8 @@ public final class Trainer {
         int bad = badInARow;
         Checkpoint c = store.latestValid(msg -> warn(msg));
         if (c == null) {
-            throw new NumericalException(bad + " training steps in a row had a non-finite loss or gradient "
-                    + "before the first checkpoint; lower the learning rate (train.lr) or enable clipping (train.clip)");
+            throw new NumericalException(bad + " training steps in a row had a non-finite loss or gradient before "
+                    + "the first checkpoint; lower the learning rate (train.lr) or enable clipping (train.clip)");
         }
         if (recoveries >= MAX_RECOVERIES) {
             throw new NumericalException(String.format(Locale.ROOT, "training still produces non-finite losses or "
