@@ -63,7 +63,8 @@ public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--cycles", defaultValue = "20", description = "Train/kill cycles (default 20).")
     int cycles;
 
-    @Option(names = "--iterations", description = "Total iterations (default 60, or 4 per cycle if more).")
+    @Option(names = "--iterations", description = "Total iterations (default: the config's, 60 for the tiny one, "
+            + "and at least 4 per cycle).")
     Integer iterations;
 
     @Option(names = "--config", description = "Run config to soak (default: a tiny model on the embedded data).")

@@ -134,20 +134,8 @@ public final class Trainer {
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         lr = tc.lr();
         for (Path d : List.of(runDir, store.dir(), runDir.resolve("samples"))) AtomicFiles.removeStaleTemporaries(d);
-        Checkpoint ckpt = null;
-        if (resume) {
-            List<String> problems = new ArrayList<>();
-            ckpt = store.latestValid(msg -> {
-                problems.add(msg);
-                warn(msg);
-            });
-            if (ckpt == null && !problems.isEmpty()) {
-                throw new IOException("no checkpoint in " + store.dir() + " reads back intact (" + problems.get(0)
-                        + (problems.size() > 1 ? "; and " + (problems.size() - 1) + " more" : "") + "); move the "
-                        + "folder away to start the run over");
-            }
-            if (ckpt == null) say("no checkpoint in " + runDir + ": starting a new run");
-        }
+        Checkpoint ckpt = resume ? store.forResume(this::warn) : null;
+        if (resume && ckpt == null) say("no checkpoint in " + runDir + ": starting a new run");
         if (ckpt != null) {
             restore(ckpt);
             metrics = MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), iteration);
@@ -168,20 +156,7 @@ public final class Trainer {
         try {
             return loop();
         } catch (IOException e) {
-            throw new IOException(e.getMessage() + "; " + resumeHint(), e);
-        }
-    }
-
-    /** What survives a failed write, and how to go on: nothing already written is lost. */
-    private String resumeHint() {
-        try {
-            List<Path> ckpts = store.list();
-            if (ckpts.isEmpty()) return "no checkpoint was written yet: fix the problem and start the run again";
-            return "the run is kept up to " + runDir.relativize(ckpts.get(0)) + " (iteration "
-                    + CheckpointStore.iterationOf(ckpts.get(0)) + "): fix the problem (e.g. free disk space) and "
-                    + "continue with --resume";
-        } catch (IOException e) {
-            return "fix the problem and continue with --resume";
+            throw new IOException(e.getMessage() + "; " + store.resumeHint(), e); // e.g. a full disk
         }
     }
 
