@@ -14,7 +14,8 @@ import java.io.PrintWriter;
 @Command(name = "woodflow", mixinStandardHelpOptions = true, version = "woodflow 0.1.0",
         description = "Normalizing flows with Woodbury transformations: train, evaluate, sample, compare.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
-                ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
+                SoakCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -48,6 +49,12 @@ public final class Main implements Runnable {
         }
         String m = t.getMessage();
         if (m == null) m = t.getClass().getSimpleName();
+        if (t instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+            m = f.getFile() + ": " + (t instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
+                    : t instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists"
+                    : t instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : t.getClass().getSimpleName());
+        }
         if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof IOException
                 || t instanceof DataException || t instanceof woodflow.core.NumericalException)) {
             int cut = m.indexOf("\nException raised from");

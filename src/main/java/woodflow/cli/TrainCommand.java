@@ -114,12 +114,15 @@ public final class TrainCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
             data.writeHoldout(dir.resolve("holdout.txt"));
+            String dataAtStart = data.train().describe();
             Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet);
             Trainer.Result r = trainer.run(resume);
             trainer.finish();
             double wall = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
                     + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
+            // images that failed to decode during training (data.on_bad_image: skip) show in the description
+            if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (!noReport) {
                 Path report = RunReport.write(dir, trainer.model(), cfg, data.test(), r, wall);
                 System.out.println("report: " + report);

@@ -9,17 +9,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes a file so that readers see either the old content or the complete new one, never a torn file: the bytes
- * go to a temporary file in the same folder, are forced to disk, and the temporary file is renamed over the target.
- * If the write fails (a full disk), the temporary file is removed and the old file is untouched.
+ * go to a temporary file {@code .NAME.tmp-PID} in the same folder, are forced to disk, and the temporary file is
+ * renamed over the target. If the write fails (a full disk), the temporary file is removed and the old file is
+ * untouched. A process killed mid-write leaves only its temporary file, which {@link #removeStaleTemporaries}
+ * deletes later.
  */
 public final class AtomicFiles {
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.tmp-(\\d{1,18})");
+
     private AtomicFiles() {}
 
     /** Test hook: when set, writes whose target name contains this string fail as a full disk would. */
     static volatile String failWritesContaining = System.getProperty("woodflow.failWrites");
+
+    /**
+     * Test and soak hook ({@code -Dwoodflow.slowWrites=PART:MILLIS}): writes whose target name contains PART pause
+     * for MILLIS after half their bytes reached the temporary file, so a test can kill the process mid-write.
+     */
+    static volatile String slowWrites = System.getProperty("woodflow.slowWrites");
 
     public static void write(Path target, byte[] bytes) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
@@ -33,11 +47,20 @@ public final class AtomicFiles {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
+                String name = target.getFileName().toString();
                 String fail = failWritesContaining;
-                if (fail != null && !fail.isEmpty() && target.getFileName().toString().contains(fail)) {
+                if (fail != null && !fail.isEmpty() && name.contains(fail)) {
                     throw new IOException("No space left on device (simulated)");
                 }
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
+                long pause = pauseFor(name);
+                if (pause > 0) {
+                    buf.limit(bytes.length / 2);
+                    while (buf.hasRemaining()) ch.write(buf);
+                    ch.force(true);
+                    sleep(pause);
+                    buf.limit(bytes.length);
+                }
                 while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
             }
@@ -54,5 +77,42 @@ public final class AtomicFiles {
 
     public static void writeString(Path target, String text) throws IOException {
         write(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long pauseFor(String name) {
+        String spec = slowWrites;
+        if (spec == null || spec.isEmpty()) return 0;
+        int colon = spec.lastIndexOf(':');
+        if (colon <= 0 || !name.contains(spec.substring(0, colon))) return 0;
+        return Long.parseLong(spec.substring(colon + 1).strip());
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing");
+        }
+    }
+
+    /**
+     * Deletes the temporary files ({@code .NAME.tmp-PID}) in {@code dir} that processes which no longer run left
+     * behind when they were killed mid-write; returns how many. A live process's temporary file is left alone.
+     */
+    public static int removeStaleTemporaries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        List<Path> stale;
+        try (Stream<Path> s = Files.list(dir)) {
+            stale = s.filter(p -> {
+                Matcher m = TEMPORARY.matcher(p.getFileName().toString());
+                if (!m.matches()) return false;
+                long pid = Long.parseLong(m.group(1));
+                return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(h -> !h.isAlive())
+                        .orElse(true);
+            }).toList();
+        }
+        for (Path p : stale) Files.deleteIfExists(p);
+        return stale.size();
     }
 }

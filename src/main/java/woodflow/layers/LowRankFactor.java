@@ -69,13 +69,14 @@ public final class LowRankFactor extends Module {
 
     private void refresh() {
         long ver = version();
-        if (ver == cachedVersion && cachedInv != null) return;
+        if (ver == cachedVersion && cachedLogDet != null) return;
         Tensor cap = LowRank.capacitance(u, v);
         Tensor ld = LowRank.logAbsDet(cap);
-        Tensor inv = LowRank.inverse(cap).to(Tensors.dtype(u));
+        // No inverse of a singular matrix (the engine would fail with its own error): inverseCapacitance reports it.
+        Tensor inv = isSingular(ld.item_double()) ? null : LowRank.inverse(cap).to(Tensors.dtype(u));
         Tensors.release(cachedInv);
         Tensors.release(cachedLogDet);
-        cachedInv = Tensors.keep(inv);
+        cachedInv = inv == null ? null : Tensors.keep(inv);
         cachedLogDet = Tensors.keep(ld);
         cachedVersion = ver;
     }
@@ -91,9 +92,13 @@ public final class LowRankFactor extends Module {
         return LowRank.inverse(cap).to(Tensors.dtype(u));
     }
 
+    private static boolean isSingular(double logDet) {
+        return !Double.isFinite(logDet) || logDet < SINGULAR_LOG_DET;
+    }
+
     private void checkSingular(Tensor logDet) {
         double ld = logDet.item_double();
-        if (!Double.isFinite(ld) || ld < SINGULAR_LOG_DET) {
+        if (isSingular(ld)) {
             throw new NumericalException("Woodbury layer " + path() + ": the matrix I + V U (" + d + "x" + d
                     + ") is near-singular (log|det| = " + ld + "), so the layer cannot be inverted reliably");
         }

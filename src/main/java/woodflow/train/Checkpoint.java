@@ -23,9 +23,18 @@ import java.util.Map;
  */
 public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainState state, Path file) {
 
-    /** Counters of a run that a checkpoint restores. */
+    /**
+     * Counters of a run that a checkpoint restores. {@code logLossSum} and {@code logSteps} are the part of the
+     * current log interval already trained (so a resumed run logs the same train bpd as an uninterrupted one), and
+     * {@code badInARow} the non-finite steps just before the checkpoint.
+     */
     public record TrainState(long iteration, long adamStep, double bestTestBpd, double lr, long skippedSteps,
-                             double trainSeconds) {
+                             double trainSeconds, double logLossSum, int logSteps, int badInARow) {
+        public TrainState(long iteration, long adamStep, double bestTestBpd, double lr, long skippedSteps,
+                          double trainSeconds) {
+            this(iteration, adamStep, bestTestBpd, lr, skippedSteps, trainSeconds, 0, 0, 0);
+        }
+
         public static TrainState fresh(double lr) {
             return new TrainState(0, 0, Double.NaN, lr, 0, 0);
         }
@@ -45,6 +54,9 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
         meta.put("lr", Double.toString(st.lr()));
         meta.put("skipped_steps", Long.toString(st.skippedSteps()));
         meta.put("train_seconds", Double.toString(st.trainSeconds()));
+        meta.put("log_loss_sum", Double.toString(st.logLossSum()));
+        meta.put("log_steps", Integer.toString(st.logSteps()));
+        meta.put("bad_steps_in_a_row", Integer.toString(st.badInARow()));
         meta.put("seed", Long.toString(config.train().seed()));
         AtomicFiles.write(file, SafeTensors.write(tensors, meta));
     }
@@ -65,11 +77,20 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
         if (!"woodflow-checkpoint-1".equals(m.get("format")) || !m.containsKey("config")) {
             throw new IOException(file + " is a safetensors file but not a woodflow checkpoint (no config in it)");
         }
-        RunConfig config = RunConfig.fromJson(m.get("config"));
-        TrainState st = new TrainState(Long.parseLong(m.get("iteration")), Long.parseLong(m.get("adam_step")),
-                Double.parseDouble(m.get("best_test_bpd")), Double.parseDouble(m.get("lr")),
-                Long.parseLong(m.getOrDefault("skipped_steps", "0")),
-                Double.parseDouble(m.getOrDefault("train_seconds", "0")));
+        RunConfig config;
+        TrainState st;
+        try {
+            config = RunConfig.fromJson(m.get("config"));
+            st = new TrainState(Long.parseLong(m.get("iteration")), Long.parseLong(m.get("adam_step")),
+                    Double.parseDouble(m.get("best_test_bpd")), Double.parseDouble(m.get("lr")),
+                    Long.parseLong(m.getOrDefault("skipped_steps", "0")),
+                    Double.parseDouble(m.getOrDefault("train_seconds", "0")),
+                    Double.parseDouble(m.getOrDefault("log_loss_sum", "0")),
+                    Integer.parseInt(m.getOrDefault("log_steps", "0")),
+                    Integer.parseInt(m.getOrDefault("bad_steps_in_a_row", "0")));
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": invalid checkpoint metadata (" + e.getMessage() + ")", e);
+        }
         return new Checkpoint(config, c.tensors(), st, file);
     }
 

@@ -61,6 +61,37 @@ public final class CheckpointStore {
     }
 
     /**
+     * The checkpoint a resumed run starts from: the newest that reads back intact (each unreadable one passed to
+     * {@code warn}), or null when there is no checkpoint at all. When checkpoints exist but none reads back, this
+     * throws rather than let the run start over and overwrite the folder.
+     */
+    public Checkpoint forResume(Consumer<String> warn) throws IOException {
+        List<String> problems = new ArrayList<>();
+        Checkpoint c = latestValid(msg -> {
+            problems.add(msg);
+            warn.accept(msg);
+        });
+        if (c == null && !problems.isEmpty()) {
+            throw new IOException("no checkpoint in " + dir + " reads back intact (" + problems.get(0)
+                    + (problems.size() > 1 ? "; and " + (problems.size() - 1) + " more" : "") + "); move the folder "
+                    + "away to start the run over");
+        }
+        return c;
+    }
+
+    /** After a failed write: what the run folder still holds, and how to go on. */
+    String resumeHint() {
+        try {
+            List<Path> all = list();
+            if (all.isEmpty()) return "no checkpoint was written yet: fix the problem and start the run again";
+            return "the run is kept up to " + dir.getParent().relativize(all.get(0)) + " (iteration "
+                    + iterationOf(all.get(0)) + "): fix the problem (e.g. free disk space) and continue with --resume";
+        } catch (IOException e) {
+            return "fix the problem and continue with --resume";
+        }
+    }
+
+    /**
      * The newest checkpoint that reads back intact, or null when there is none. Each unreadable one is passed to
      * {@code warn} with the reason.
      */

@@ -33,14 +33,21 @@ public final class MetricsLog {
 
     public static MetricsLog openForResume(Path file, long resumeIteration) throws IOException {
         if (!Files.exists(file)) return create(file);
-        List<String> kept = new ArrayList<>();
-        for (JsonNode n : read(file)) {
-            if (n.path("iteration").asLong() <= resumeIteration) kept.add(JSON.writeValueAsString(n));
-        }
+        MetricsLog log = new MetricsLog(file);
+        log.truncateAfter(resumeIteration);
+        return log;
+    }
+
+    /**
+     * Drops every record past {@code iteration} (and a torn last line): the run continues from that iteration, as
+     * after a resume or a recovery from a checkpoint. The file is rewritten atomically.
+     */
+    public void truncateAfter(long iteration) throws IOException {
         StringBuilder b = new StringBuilder();
-        for (String k : kept) b.append(k).append('\n');
+        for (JsonNode n : read(file)) {
+            if (n.path("iteration").asLong() <= iteration) b.append(JSON.writeValueAsString(n)).append('\n');
+        }
         woodflow.io.AtomicFiles.writeString(file, b.toString());
-        return new MetricsLog(file);
     }
 
     public Path file() {
@@ -53,7 +60,11 @@ public final class MetricsLog {
 
     public void append(ObjectNode record) throws IOException {
         byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
-        Files.write(file, line, StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.SYNC);
+        try {
+            Files.write(file, line, StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.SYNC);
+        } catch (IOException e) {
+            throw new IOException("cannot append to the metrics file " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** All complete records of a metrics file (a torn last line is ignored). */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import woodflow.data.DataConfig;
@@ -110,16 +112,28 @@ public record RunConfig(
             return "unknown key '" + u.getPropertyName() + "' at " + path(u) + " (known keys: "
                     + String.join(", ", known) + ")";
         }
-        String m = e.getMessage();
+        if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
+            return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
+                    .replace("Integer", "integer").replace("Double", "number");
+        }
+        String m = e instanceof JsonMappingException j && !j.getPath().isEmpty()
+                ? joined(j.getPath()) + ": " + j.getOriginalMessage() : e.getMessage();
         int nl = m == null ? -1 : m.indexOf('\n');
         return nl > 0 ? m.substring(0, nl) : m;
     }
 
     private static String path(UnrecognizedPropertyException u) {
+        var refs = u.getPath();
+        String p = joined(refs.subList(0, Math.max(0, refs.size() - 1))); // the last one is the unknown key itself
+        return p.isEmpty() ? "top level" : p;
+    }
+
+    private static String joined(List<JsonMappingException.Reference> refs) {
         StringBuilder b = new StringBuilder();
-        for (var r : u.getPath()) {
+        for (var r : refs) {
             if (r.getFieldName() != null) b.append(b.length() > 0 ? "." : "").append(r.getFieldName());
+            else if (r.getIndex() >= 0) b.append('[').append(r.getIndex()).append(']');
         }
-        return b.length() == 0 ? "top level" : b.toString();
+        return b.toString();
     }
 }

@@ -23,10 +23,18 @@ public final class RunLock implements AutoCloseable {
     }
 
     public static RunLock acquire(Path runDir) throws IOException {
-        Files.createDirectories(runDir);
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new IOException("cannot create the run folder " + runDir + ": " + why(runDir, e), e);
+        }
         Path file = runDir.resolve("run.lock");
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new IOException("cannot create the run lock " + file + ": " + why(runDir, e), e);
+        }
         FileLock l;
         try {
             l = ch.tryLock();
@@ -39,10 +47,26 @@ public final class RunLock implements AutoCloseable {
             throw new IllegalStateException("run folder " + runDir + " is in use by another trainer"
                     + (holder.isEmpty() ? "" : " (" + holder + ")") + "; wait for it to finish or use another --out");
         }
-        ch.truncate(0);
-        ch.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
-        ch.force(true);
+        try {
+            ch.truncate(0);
+            String pid = "pid " + ProcessHandle.current().pid();
+            ch.write(java.nio.ByteBuffer.wrap(pid.getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        } catch (IOException e) {
+            // The pid is only shown to a second trainer; the lock holds without it (e.g. on a full disk, where the
+            // first real write reports the problem).
+        }
         return new RunLock(ch, l);
+    }
+
+    /** Why a folder could not be created: a file in the way (here or above), or the operating system's reason. */
+    private static String why(Path dir, IOException e) {
+        for (Path p = dir.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p) && !Files.isDirectory(p)) return p + " is a file, not a folder; choose another --out";
+        }
+        String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                : e.getClass().getSimpleName().replace("Exception", "");
+        return reason + "; choose a writable --out";
     }
 
     @Override

@@ -22,6 +22,8 @@ public final class TrainStep {
     private final int nBits;
     private final org.bytedeco.pytorch.Tensor device;
     private Timing last = new Timing(0, 0, 0);
+    private java.util.function.LongPredicate nanInput = it -> false;
+    private java.util.function.LongPredicate nanGradient = it -> false;
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
@@ -29,6 +31,12 @@ public final class TrainStep {
         this.config = config;
         this.nBits = nBits;
         this.device = model.parameters().get(0);
+    }
+
+    /** Test hook: poison the input (or the gradient) with NaN at the iterations the predicates accept. */
+    void injectFaults(java.util.function.LongPredicate input, java.util.function.LongPredicate gradient) {
+        nanInput = input;
+        nanGradient = gradient;
     }
 
     public Timing lastTiming() {
@@ -48,6 +56,7 @@ public final class TrainStep {
     public double run(Tensor uint8, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = dequantize(uint8, it);
+            if (nanInput.test(it)) x = x.mul(woodflow.core.Tensors.s(Double.NaN));
             adam.zeroGrad();
             long t0 = System.nanoTime(), t1, t2;
             double loss;
@@ -57,6 +66,7 @@ public final class TrainStep {
                 t1 = System.nanoTime();
                 if (!Double.isFinite(loss)) return fail(t0, t1);
                 l.backward();
+                if (nanGradient.test(it)) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
             } catch (NumericalException e) {
                 return fail(t0, System.nanoTime());
             }

@@ -11,6 +11,7 @@ import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
+import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongPredicate;
 
 /**
  * Trains a multi-scale flow on a data set and keeps a run folder:
@@ -35,12 +37,21 @@ import java.util.Locale;
  * Each iteration: a batch in the seeded order of {@link BatchStream} (decoded ahead on background threads), fresh uniform dequantisation from a generator
  * seeded with (seed, iteration), mean bits per dimension as the loss, backward, optional clipping, Adam. A step whose
  * loss or gradient is not finite is skipped and counted; after {@code max_bad_steps} in a row the last good checkpoint
- * is restored and the learning rate halved. ActNorm is initialised from the first training batch.
+ * is restored and the learning rate halved (at most {@link #MAX_RECOVERIES} times from one checkpoint, then the run
+ * stops with the reason). ActNorm is initialised from the first training batch.
+ *
+ * <p>Crash safety: every file is written atomically or appended line by line (see {@link MetricsLog}), so a run
+ * killed at any moment resumes from its newest intact checkpoint; a checkpoint holds the complete state (parameters,
+ * Adam's moments and step, counters, the part of the current log interval), so a resumed run continues bit for bit
+ * as the uninterrupted one would. Temporary files of killed writers are removed when a run starts.
  */
 public final class Trainer {
     /** What a finished (or stopped) run reports. */
     public record Result(long iterations, double testBpd, double bestTestBpd, double imagesPerSecond,
                          long skippedSteps, double trainSeconds, Path runDir) {}
+
+    /** Restores from one checkpoint (each halving the learning rate) before the run gives up. */
+    static final int MAX_RECOVERIES = 3;
 
     private final RunConfig config;
     private final Path runDir;
@@ -56,6 +67,11 @@ public final class Trainer {
     private double lr;
     private long skipped;
     private int badInARow;
+    private int recoveries;
+    private double logLossSum;
+    private int logSteps;
+    private LongPredicate nanInput = it -> false;
+    private LongPredicate nanGradient = it -> false;
     private double best = Double.NaN;
     private double lastTest = Double.NaN;
     private double lastImagesPerSecond = Double.NaN;
@@ -90,6 +106,16 @@ public final class Trainer {
         return config.data().nBits();
     }
 
+    /**
+     * Test hook: the iterations whose input batch ({@code input}) or whose gradient ({@code gradient}) is replaced by
+     * NaN, to exercise skipping and recovery. The predicates are asked once per executed step.
+     */
+    void injectFaults(LongPredicate input, LongPredicate gradient) {
+        nanInput = input;
+        nanGradient = gradient;
+        if (stepper != null) stepper.injectFaults(input, gradient);
+    }
+
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
         try (RunLock lock = RunLock.acquire(runDir)) {
@@ -105,11 +131,11 @@ public final class Trainer {
         model = new MultiScaleFlow(config.model(), Init.float32());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         stepper = new TrainStep(model, adam, tc, nBits());
+        stepper.injectFaults(nanInput, nanGradient);
         lr = tc.lr();
-        Checkpoint ckpt = resume ? store.latestValid(msg -> say("warning: " + msg)) : null;
-        if (resume && ckpt == null) {
-            say("no checkpoint in " + runDir + ": starting a new run");
-        }
+        for (Path d : List.of(runDir, store.dir(), runDir.resolve("samples"))) AtomicFiles.removeStaleTemporaries(d);
+        Checkpoint ckpt = resume ? store.forResume(this::warn) : null;
+        if (resume && ckpt == null) say("no checkpoint in " + runDir + ": starting a new run");
         if (ckpt != null) {
             restore(ckpt);
             metrics = MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), iteration);
@@ -123,25 +149,52 @@ public final class Trainer {
             metrics = MetricsLog.create(runDir.resolve("metrics.jsonl"));
             iteration = 0;
         }
-        woodflow.io.AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
-        return loop();
+        try {
+            return loop();
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + "; " + store.resumeHint(), e); // e.g. a full disk
+        }
     }
 
     private void say(String line) {
         if (!quiet && out != null) out.println(line);
     }
 
+    /** Warnings are printed even in quiet mode. */
+    private void warn(String line) {
+        if (out != null) out.println("warning: " + line);
+    }
+
+    private void notice(Progress progress, String line) {
+        if (quiet) {
+            if (out != null) out.println(line);
+        } else {
+            progress.message(line);
+        }
+    }
+
     private void restore(Checkpoint ckpt) {
-        model.loadStateDict(ckpt.modelState());
+        try {
+            model.loadStateDict(ckpt.modelState());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
+                    + "this run's config describes: " + e.getMessage() + "; resume with the run's own config (omit "
+                    + "--config) or train into another --out");
+        }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
-        iteration = ckpt.state().iteration();
-        best = ckpt.state().bestTestBpd();
-        lr = ckpt.state().lr();
-        skipped = ckpt.state().skippedSteps();
-        trainSeconds = ckpt.state().trainSeconds();
+        Checkpoint.TrainState st = ckpt.state();
+        iteration = st.iteration();
+        best = st.bestTestBpd();
+        lr = st.lr();
+        skipped = st.skippedSteps();
+        trainSeconds = st.trainSeconds();
+        logLossSum = st.logLossSum();
+        logSteps = st.logSteps();
+        badInARow = st.badInARow();
     }
 
     private Tensor batchTensor(List<byte[]> images) {
@@ -157,8 +210,6 @@ public final class Trainer {
             if (iteration == 0) initialise(stream, bins);
             long windowStart = System.nanoTime();
             long windowImages = 0;
-            double windowLoss = 0;
-            int windowSteps = 0;
             while (iteration < total) {
                 List<byte[]> imgs = stream.next().images();
                 long it = iteration;
@@ -167,20 +218,23 @@ public final class Trainer {
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
                 iteration = it + 1;
                 if (Double.isFinite(loss)) {
-                    windowLoss += loss;
-                    windowSteps++;
+                    logLossSum += loss;
+                    logSteps++;
                 }
                 windowImages += tc.batch();
                 if (badInARow >= tc.maxBadSteps()) {
                     recover(progress);
                     stream.close();
-                    stream = openStream();
+                    stream = openStream(); // the batches restart at the restored iteration
+                    windowStart = System.nanoTime();
+                    windowImages = 0;
+                    continue;
                 }
                 boolean evalNow = iteration % tc.evalEvery() == 0 || iteration == total;
                 if (iteration % tc.logEvery() == 0 || evalNow) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     lastImagesPerSecond = windowImages / secs;
-                    double trainBpd = windowSteps > 0 ? windowLoss / windowSteps : Double.NaN;
+                    double trainBpd = logSteps > 0 ? logLossSum / logSteps : Double.NaN;
                     ObjectNode r = metrics.newRecord();
                     r.put("iteration", iteration).put("train_bpd", trainBpd).put("images_per_s", lastImagesPerSecond)
                             .put("lr", currentLr(iteration)).put("skipped_steps", skipped)
@@ -189,8 +243,8 @@ public final class Trainer {
                     progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest);
                     windowStart = System.nanoTime();
                     windowImages = 0;
-                    windowLoss = 0;
-                    windowSteps = 0;
+                    logLossSum = 0;
+                    logSteps = 0;
                 }
                 if (evalNow) {
                     evaluate(progress);
@@ -245,20 +299,43 @@ public final class Trainer {
         return loss;
     }
 
-    /** After too many bad steps in a row: back to the last good checkpoint with half the learning rate. */
+    /**
+     * After too many bad steps in a row: back to the last good checkpoint with half the learning rate. The metrics
+     * past that checkpoint are dropped (the run continues from it) and a "recovered" record is written; the
+     * checkpoint is rewritten with the lowered rate, so a run killed now resumes with it. The best test bpd seen so
+     * far is kept (best.safetensors still holds that model).
+     */
     private void recover(Progress progress) throws IOException {
-        Checkpoint c = store.latestValid(msg -> progress.message("warning: " + msg));
+        int bad = badInARow;
+        Checkpoint c = store.latestValid(msg -> warn(msg));
         if (c == null) {
-            throw new NumericalException(badInARow + " training steps in a row had a non-finite loss or gradient "
-                    + "before the first checkpoint; lower the learning rate (train.lr) or enable clipping (train.clip)");
+            throw new NumericalException(bad + " training steps in a row had a non-finite loss or gradient before "
+                    + "the first checkpoint; lower the learning rate (train.lr) or enable clipping (train.clip)");
+        }
+        if (recoveries >= MAX_RECOVERIES) {
+            throw new NumericalException(String.format(Locale.ROOT, "training still produces non-finite losses or "
+                    + "gradients after restoring %s %d times with a halved learning rate each time (now %.3g); check "
+                    + "the data for bad values, or enable clipping (train.clip)", c.file().getFileName(),
+                    MAX_RECOVERIES, lr));
         }
         long skippedSoFar = skipped;
+        double secondsSoFar = trainSeconds;
+        double bestSoFar = best;
         restore(c);
         skipped = skippedSoFar;
+        trainSeconds = secondsSoFar;
+        if (Double.isNaN(best) || bestSoFar < best) best = bestSoFar;
         lr = lr / 2;
         badInARow = 0;
-        progress.message(String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the "
-                + "learning rate to %.3g", config.train().maxBadSteps(), c.file().getFileName(), lr));
+        recoveries++;
+        metrics.truncateAfter(iteration);
+        ObjectNode r = metrics.newRecord();
+        r.put("iteration", iteration).put("event", "recovered").put("restored", c.file().getFileName().toString())
+                .put("lr", lr).put("skipped_steps", skipped);
+        metrics.append(r);
+        Checkpoint.save(c.file(), config, model, adam, state());
+        notice(progress, String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the "
+                + "learning rate to %.3g", bad, c.file().getFileName(), lr));
     }
 
     private void evaluate(Progress progress) throws IOException {
@@ -278,17 +355,19 @@ public final class Trainer {
             Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
             ImageGrid.write(s, 8, runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)));
         } catch (NumericalException e) {
-            progress.message("warning: " + e.getMessage());
+            warn(e.getMessage());
         }
         progress.message(String.format(Locale.ROOT, "iteration %d: test bpd %.4f (best %.4f)", iteration, bpd, best));
     }
 
     private Checkpoint.TrainState state() {
-        return new Checkpoint.TrainState(iteration, adam.step(), best, lr, skipped, trainSeconds);
+        return new Checkpoint.TrainState(iteration, adam.step(), best, lr, skipped, trainSeconds, logLossSum, logSteps,
+                badInARow);
     }
 
     private void checkpoint() throws IOException {
         Checkpoint.save(store.pathFor(iteration), config, model, adam, state());
+        recoveries = 0;
         store.prune();
     }
 
@@ -299,7 +378,7 @@ public final class Trainer {
                 .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
                 .put("precision", config.train().precision()).put("description", config.description());
-        woodflow.io.AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
+        AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
     }
 
     /** Marks the run finished in {@code summary.json}. */
