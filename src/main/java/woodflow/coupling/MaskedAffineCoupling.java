@@ -1,6 +1,7 @@
 package woodflow.coupling;
 
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
@@ -95,7 +96,7 @@ public final class MaskedAffineCoupling extends Module implements Transform {
         long rows = yc.size(2);
         int seen = net.receptiveRows();
         List<Tensor> done = new ArrayList<>();
-        Tensor unknownRow = yc.narrow(2, 0, 1).mul(Tensors.s(0));
+        Tensor unknownRow = torch.zeros_like(yc.narrow(2, 0, 1));
         Tensor logDet = null;
         for (int i = 0; i < rows; i++) {
             // Row i's parameters depend only on the `seen` rows above it: run the net on those plus a placeholder
