@@ -158,7 +158,47 @@ public final class LayerBench {
         return out;
     }
 
-    /** Writes layers.csv, slopes.csv and one log-log PNG per direction into {@code dir}. */
+    /** Markdown tables: median ms per layer and size, one table per direction and channel count, then slopes. */
+    public static String markdown(List<Row> rows, int minSlopeSize) {
+        StringBuilder b = new StringBuilder();
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(), chans = new java.util.TreeSet<>();
+        java.util.LinkedHashSet<String> layers = new java.util.LinkedHashSet<>();
+        for (Row r : rows) {
+            sizes.add(r.size());
+            chans.add(r.channels());
+            layers.add(r.layer());
+        }
+        Map<String, Double> slopes = slopes(rows, minSlopeSize);
+        for (String dir : DIRECTIONS) {
+            for (int c : chans) {
+                b.append("\n**").append(dir).append(", c = ").append(c).append("** (median ms; peak MiB)\n\n| layer |");
+                for (int sz : sizes) b.append(' ').append(sz).append('×').append(sz).append(" |");
+                b.append(" slope vs h·w (≥").append(minSlopeSize).append(") |\n|---|");
+                for (int i = 0; i <= sizes.size(); i++) b.append("---:|");
+                b.append('\n');
+                for (String layer : layers) {
+                    b.append("| ").append(layer).append(" |");
+                    for (int sz : sizes) {
+                        Row r = find(rows, layer, c, sz, dir);
+                        b.append(r == null ? " — |" : String.format(Locale.ROOT, " %.3g; %.1f |", r.medianMs(),
+                                r.peakMiB()));
+                    }
+                    Double sl = slopes.get(layer + "|" + c + "|" + dir);
+                    b.append(sl == null ? " — |" : String.format(Locale.ROOT, " %.2f |", sl)).append('\n');
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    private static Row find(List<Row> rows, String layer, int c, int size, String dir) {
+        for (Row r : rows) {
+            if (r.layer().equals(layer) && r.channels() == c && r.size() == size && r.direction().equals(dir)) return r;
+        }
+        return null;
+    }
+
+    /** Writes layers.csv, slopes.csv, layers.md and one log-log PNG per direction into {@code dir}. */
     public static void write(List<Row> rows, int minSlopeSize, Path dir) throws IOException {
         Files.createDirectories(dir);
         StringBuilder csv = new StringBuilder("layer,channels,size,hw,direction,median_ms,peak_mib\n");
@@ -173,6 +213,7 @@ public final class LayerBench {
             sl.append(String.format(Locale.ROOT, "%s,%s,%s,%.3f,%d%n", f[0], f[1], f[2], v, minSlopeSize));
         });
         woodflow.io.AtomicFiles.writeString(dir.resolve("slopes.csv"), sl.toString());
+        woodflow.io.AtomicFiles.writeString(dir.resolve("layers.md"), markdown(rows, minSlopeSize));
         for (String direction : DIRECTIONS) {
             Map<String, List<double[]>> series = new LinkedHashMap<>();
             for (Row r : rows) {

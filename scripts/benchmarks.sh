@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
+# benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
+# Usage: scripts/benchmarks.sh [--quick]      (needs python3-torch for the yardstick; installs it if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${1:-}
+out=bench-out
+mkdir -p "$out" docs/bench
+yard=../shared/yardstick/torch_glow.py
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! command -v jq >/dev/null; then
+  apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread jq >/dev/null
+fi
+./woodflow --version >/dev/null   # build first, outside the timings
+: > "$out/runs.jsonl"
+sizes=8,16,32,64,128,256; [ "$quick" = --quick ] && sizes=8,16,32,64
+./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
+  --out "$out/layers" | tee "$out/layers.log"
+cp "$out"/layers/layers-*.png docs/bench/
+for p in fp32 bf16-mixed; do
+  ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
+  ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
+done
+./woodflow bench train --preset yardstick-a --warmup 3 --iterations 20 --json "$out/runs.jsonl"
+for p in fp32 bf16-mixed; do
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what train --iters 10 --threads 2 --precision $p \
+    | tee -a "$out/yardstick.jsonl"
+done
+OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what sample --threads 2 | tee -a "$out/yardstick.jsonl"
+OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config a --what train --iters 20 --threads 2 | tee -a "$out/yardstick.jsonl"
+./woodflow bench loader --batch 32 | tee "$out/loader.log"
+./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision bf16-mixed --warmup 1 --iterations 3 \
+  --json "$out/runs.jsonl"
+
+j() { jq -r "select($1) | $2" "$3" | head -1; }
+wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
+wc_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
+wc_samp32=$(j '.what=="sample" and .precision=="fp32"' .sample_s_median "$out/runs.jsonl")
+wc_sampbf=$(j '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median "$out/runs.jsonl")
+wc_rss=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
+wa_train=$(j '.what=="train" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
+mm32=$(j '.what=="train"' .matmul_fp32_gflops "$out/runs.jsonl")
+mmbf=$(j '.what=="train"' .matmul_bf16_gflops "$out/runs.jsonl")
+yc_train32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
+yc_trainbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s "$out/yardstick.jsonl")
+yc_samp=$(j '.config=="c" and .what=="sample"' .sample64_s_median "$out/yardstick.jsonl")
+yc_rss=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
+ya_train=$(j '.config=="a" and .what=="train"' .images_per_s "$out/yardstick.jsonl")
+i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
+loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
+r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+f() { awk -v a="$1" 'BEGIN { printf "%.3g", a }'; }
+
+{
+cat <<MD
+# Benchmarks
+
+Measured on this machine by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD));
+every number below is read from the benchmark outputs in \`bench-out/\`, none typed. Machine: $(nproc) cores,
+$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'). Shared machines are noisy: compare ratios
+within one run; the benchmarks report medians after warm-up.
+
+## Training and sampling against the paper's PyTorch code (yardstick)
+
+The yardstick is \`shared/yardstick/torch_glow.py\` (the same model in PyTorch $( /usr/bin/python3 -c 'import torch; print(torch.__version__)'),
+OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same session.
+
+| config c: 3×32×32, K=8, L=3, 512 channels, batch 16, Woodbury d=16 | woodflow | yardstick | ratio |
+|---|---:|---:|---:|
+| training, fp32 (images/s) | $(f $wc_train32) | $(f $yc_train32) | $(r $wc_train32 $yc_train32)× |
+| training, bf16-mixed (images/s) | $(f $wc_trainbf) | $(f $yc_trainbf) (its bf16 autocast) | $(r $wc_trainbf $yc_trainbf)× |
+| training, woodflow bf16-mixed vs yardstick fp32 | $(f $wc_trainbf) | $(f $yc_train32) | $(r $wc_trainbf $yc_train32)× |
+| sampling 64 images at T=0.7, fp32 (s) | $(f $wc_samp32) | $(f $yc_samp) | $(r $wc_samp32 $yc_samp)× the time |
+| sampling 64 images at T=0.7, bf16-mixed (s) | $(f $wc_sampbf) | $(f $yc_samp) | $(r $wc_sampbf $yc_samp)× the time |
+| peak resident memory of training (MiB) | $(f $wc_rss) | $(f $yc_rss) | $(r $wc_rss $yc_rss)× |
+
+Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32), fp32: woodflow $(f $wa_train) images/s,
+yardstick $(f $ya_train) images/s ($(r $wa_train $ya_train)×).
+
+Matrix-multiply rate measured in the same run (512×512×512): $(f $mm32) GFLOP/s in float32, $(f $mmbf) GFLOP/s in
+bfloat16. The model work per second of each training run (convolutions and matrix products counted analytically,
+3× the forward pass) is in the \`model_gflops\` field of each line below, beside these rates.
+
+\`\`\`
+$(cat "$out/runs.jsonl")
+\`\`\`
+
+## Permutation layers (seed Table 1 on measured timings)
+
+\`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 3 --warmup 1 --budget-seconds 20\`: batch 1,
+d = 16 for the Woodbury layers, 3×3 kernels for emerging and periodic convolutions; inverse without cached
+factorisations. Slopes are least-squares fits of log(time) against log(h·w) over sizes ≥ 32: 1 means linear in the
+number of pixels.
+
+![forward](docs/bench/layers-forward.png)
+![inverse](docs/bench/layers-inverse.png)
+![forward+backward](docs/bench/layers-forward-backward.png)
+$(cat "$out/layers/layers.md")
+
+## Data loading
+
+\`./woodflow bench loader --batch 32\`: $loader (500 generated 96×96 JPEGs decoded and resized to 64×64 on 2
+background threads), against the training rate of the imagenet64-woodbury preset (batch 32, bf16-mixed):
+$(f $i64) images/s — the loader is $(r ${loader% images/s} $i64)× faster than training consumes.
+
+## JMH (hot kernels)
+
+\`\`\`
+mvn -q -Pjmh -DskipTests package && java -cp 'target/woodflow.jar:target/lib/*' org.openjdk.jmh.Main
+\`\`\`
+runs the Woodbury and ME-Woodbury transforms both ways, the d×d solves, the emerging inverse and the spline
+(src/jmh/java/woodflow/jmh/KernelBenchmarks.java).
+MD
+[ -f "$out/memory.md" ] && { echo; echo "## Memory: backpropagation through inverses"; echo; cat "$out/memory.md"; }
+} > BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
