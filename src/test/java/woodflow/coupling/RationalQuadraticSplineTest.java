@@ -2,6 +2,7 @@ package woodflow.coupling;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -33,14 +34,16 @@ class RationalQuadraticSplineTest {
     private static Tensor[] randomParameters(long seed) {
         torch.manual_seed(seed);
         var o = Tensors.options(ScalarType.Double);
-        return new Tensor[] {torch.randn(new long[] {N, K}, o).mul(s(1.5)), torch.randn(new long[] {N, K}, o).mul(s(1.5)),
+        return new Tensor[] {torch.randn(new long[] {N, K}, o).mul(s(1.5)),
+                torch.randn(new long[] {N, K}, o).mul(s(1.5)),
                 torch.randn(new long[] {N, K - 1}, o).mul(s(1.5))};
     }
 
     /** Evaluates the N splines at one point each: column j of {@code points} for spline j. */
     private static double[][] evaluate(Tensor[] p, double[] points, boolean inverse) {
         Tensor x = Tensors.fromDoubles(points, N);
-        Tensor[] r = inverse ? SplineKernels.inverse(x, p[0], p[1], p[2], B) : SplineKernels.forward(x, p[0], p[1], p[2], B);
+        Tensor[] r = inverse ? SplineKernels.inverse(x, p[0], p[1], p[2], B)
+                : SplineKernels.forward(x, p[0], p[1], p[2], B);
         return new double[][] {Tensors.toDoubles(r[0]), Tensors.toDoubles(r[1])};
     }
 
@@ -67,7 +70,8 @@ class RationalQuadraticSplineTest {
                 assertThat(delta[j * (K + 1)]).isEqualTo(1.0);
                 assertThat(delta[j * (K + 1) + K]).isEqualTo(1.0);
                 for (int k = 0; k < K; k++) {
-                    assertThat(kx[j * (K + 1) + k + 1] - kx[j * (K + 1) + k]).isGreaterThanOrEqualTo(2 * B * SplineKernels.MIN * 0.999);
+                    assertThat(kx[j * (K + 1) + k + 1] - kx[j * (K + 1) + k])
+                            .isGreaterThanOrEqualTo(2 * B * SplineKernels.MIN * 0.999);
                 }
             }
         }
@@ -95,8 +99,7 @@ class RationalQuadraticSplineTest {
             int points = 601;
             var o = Tensors.options(ScalarType.Double);
             // every spline on the same grid from -B - 0.5 to B + 0.5: x (N, G), parameters broadcast to (N, G, .)
-            Tensor x = torch.linspace(new org.bytedeco.pytorch.Scalar(-B - 0.5), new org.bytedeco.pytorch.Scalar(B + 0.5),
-                    points, o).expand(N, points);
+            Tensor x = torch.linspace(new Scalar(-B - 0.5), new Scalar(B + 0.5), points, o).expand(N, points);
             Tensor[] q = new Tensor[3];
             for (int i = 0; i < 3; i++) q[i] = p[i].unsqueeze(1).expand(N, points, p[i].size(1));
             Tensor[] f = SplineKernels.forward(x, q[0], q[1], q[2], B);
@@ -130,10 +133,11 @@ class RationalQuadraticSplineTest {
                 double[] fp = shifted(p, at, h), fm = shifted(p, at, -h);
                 for (int j = 0; j < N; j++) {
                     double fd = (fp[j] - fm[j]) / (2 * h);
-                    assertThat(derivative[j]).as("derivative at %f", at[j]).isCloseTo(fd, within(1e-6 * Math.max(1, fd)));
+                    assertThat(derivative[j]).as("derivative at %f", at[j])
+                            .isCloseTo(fd, within(1e-6 * Math.max(1, fd)));
                 }
-                // on an interior knot: the second derivative jumps there, so check each side's one-sided
-                // second-order difference, (-3 f(x) + 4 f(x +- h) - f(x +- 2h)) / (+-2h): the spline is C^1 iff both agree
+                // on an interior knot the second derivative jumps, so check each side's one-sided second-order
+                // difference (-3 f(x) + 4 f(x +- h) - f(x +- 2h)) / (+-2h): the spline is C^1 iff both agree
                 for (int j = 0; j < N; j++) at[j] = kx[j * (K + 1) + 1 + rnd.nextInt(K - 1)];
                 derivative = exp(evaluate(p, at, false)[1]);
                 double[] f0 = evaluate(p, at, false)[0];
@@ -159,9 +163,9 @@ class RationalQuadraticSplineTest {
     void zeroParametersGiveTheIdentity() {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             var o = Tensors.options(ScalarType.Double);
-            Tensor x = torch.linspace(new org.bytedeco.pytorch.Scalar(-B - 1), new org.bytedeco.pytorch.Scalar(B + 1), 101, o);
-            Tensor[] r = SplineKernels.forward(x, torch.zeros(new long[] {101, K}, o), torch.zeros(new long[] {101, K}, o),
-                    torch.zeros(new long[] {101, K - 1}, o), B);
+            Tensor x = torch.linspace(new Scalar(-B - 1), new Scalar(B + 1), 101, o);
+            Tensor[] r = SplineKernels.forward(x, torch.zeros(new long[] {101, K}, o),
+                    torch.zeros(new long[] {101, K}, o), torch.zeros(new long[] {101, K - 1}, o), B);
             assertThat(r[0].sub(x).abs().max().item_double()).isLessThan(1e-12);
             assertThat(r[1].abs().max().item_double()).isLessThan(1e-12);
         }
@@ -181,7 +185,8 @@ class RationalQuadraticSplineTest {
             // element (sample 1, channel 1, row 2, column 0): parameters at channels per .. 2 per - 1
             Tensor t = theta.select(0, 1).narrow(0, per, per).select(1, 2).select(1, 0); // (per)
             Tensor[] r = SplineKernels.forward(x2.select(0, 1).select(0, 1).select(0, 2).select(0, 0).reshape(1),
-                    t.narrow(0, 0, K).reshape(1, K), t.narrow(0, K, K).reshape(1, K), t.narrow(0, 2 * K, K - 1).reshape(1, K - 1), B);
+                    t.narrow(0, 0, K).reshape(1, K), t.narrow(0, K, K).reshape(1, K),
+                    t.narrow(0, 2 * K, K - 1).reshape(1, K - 1), B);
             assertThat(f.out().select(0, 1).select(0, 1).select(0, 2).select(0, 0).item_double())
                     .isCloseTo(r[0].item_double(), within(1e-14));
             FlowResult b = spline.inverse(f.out(), theta);

@@ -57,7 +57,8 @@ class EmergingConvTest {
                         int out = raster(o, p, c), in = raster(i, q, c);
                         boolean allowed = lower ? in <= out : in >= out;
                         if (!allowed) {
-                            assertThat(Math.abs(v)).as("d y[%d, pixel %d] / d x[%d, pixel %d]", o, p, i, q).isEqualTo(0.0);
+                            assertThat(Math.abs(v)).as("d y[%d, pixel %d] / d x[%d, pixel %d]", o, p, i, q)
+                                    .isEqualTo(0.0);
                         } else if (in == out) {
                             diagonal[o * n + p] = v;
                         } else if (v != 0) {
