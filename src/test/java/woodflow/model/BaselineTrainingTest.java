@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.openblas.presets.openblas_nolapack;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,13 +43,11 @@ class BaselineTrainingTest {
         Tensors.load();
         torchThreads = torch.get_num_threads();
         torch.set_num_threads(1);
-        openblas_nolapack.blas_set_num_threads(1);
     }
 
     @AfterAll
     static void restoreThreads() {
         torch.set_num_threads(torchThreads);
-        openblas_nolapack.blas_set_num_threads(Runtime.getRuntime().availableProcessors());
     }
 
     /** 1 x 8 x 8 images, each a Gaussian blob of random centre, width and brightness on a dark background. */
