@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import woodflow.core.FlowResult;
 import woodflow.core.Tensors;
-import woodflow.layers.ActNorm;
 import woodflow.layers.Split;
 import woodflow.layers.Squeeze;
 import woodflow.model.FlowStep;
@@ -46,10 +45,12 @@ import static woodflow.core.Tensors.s;
  * recomputed forward from the exact level input (K tensors of the level's size, no graph), the listener is told and
  * the counter grows. The check costs K more inverses per level (about one more forward pass).
  *
- * <p><b>ActNorm.</b> ActNorm initialises itself from the first batch it sees. An inverse of an uninitialised ActNorm
- * would be meaningless, so when any ActNorm of the model is uninitialised this first runs one ordinary forward
- * without graph on the batch, which initialises every ActNorm from exactly the activations the standard path would
- * have used; the gradients then equal the standard path's.
+ * <p><b>ActNorm.</b> ActNorm initialises itself from the first batch it sees, and an inverse through an uninitialised
+ * ActNorm would be meaningless. The forward pass here is the model's ordinary forward (the same layers in the same
+ * order, only without graph and one step at a time), and it runs in full before any inverse: so on the first batch
+ * it initialises every ActNorm, in the steps and in the conditioners, from exactly the activations the standard path
+ * would have used, and the gradients then equal the standard path's. No separate initialisation pass is needed, and
+ * none would be cheaper (a whole-model forward in one scope would hold every step's activations at once).
  *
  * <p>Parameters' gradients are accumulated into {@code p.grad()} (like {@code backward()}); zero them before the
  * call. The image's own gradient is not produced. Mixed precision works unchanged: layers run their conditioners
@@ -116,15 +117,39 @@ public final class InvertibleBackprop {
         return new Result(loss.item_double(), bpd.detach());
     }
 
-    /** Runs one forward without graph when any ActNorm of the model is uninitialised; returns whether it did. */
-    public static boolean initialiseActNorm(MultiScaleFlow model, Tensor x) {
-        boolean[] pending = {false};
-        model.visit(m -> pending[0] |= m instanceof ActNorm a && !a.isInitialised());
-        if (!pending[0]) return false;
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            model.encode(x);
+    /**
+     * Mean and per-sample bits per dimension without any gradient, one step at a time (so in the memory of one
+     * step without graph, whatever the depth): for evaluating a test set. Like any forward, it initialises ActNorm.
+     */
+    public Result evaluate(Tensor x, int nBins) {
+        checkBins(nBins);
+        PointerScope outer = PointerScope.getInnerScope();
+        Tensor bpd;
+        double loss;
+        try (PointerScope work = new PointerScope()) {
+            bpd = bitsPerDim(x, forward(x, new Tensor[model.levels().size()], work), nBins);
+            loss = bpd.mean().item_double();
+            bpd.retainReference();
         }
-        return true;
+        return new Result(loss, handOver(bpd, outer));
+    }
+
+    private static void checkBins(int nBins) {
+        if (nBins < 1) throw new IllegalArgumentException("n_bins must be at least 1 (2^n_bits), got " + nBins);
+    }
+
+    private static Tensor bitsPerDim(Tensor x, Tensor logP, int nBins) {
+        double dims = (double) x.size(1) * x.size(2) * x.size(3);
+        return logP.sub(s(dims * Math.log(nBins))).mul(s(-1.0 / (dims * Math.log(2))));
+    }
+
+    /** Gives a tensor retained inside a closed scope to the caller's scope (or to the garbage collector). */
+    private static Tensor handOver(Tensor t, PointerScope outer) {
+        if (outer != null) {
+            outer.attach(t);
+            t.releaseReference();
+        }
+        return t;
     }
 
     /**
@@ -132,8 +157,7 @@ public final class InvertibleBackprop {
      * with the gradient of that mean accumulated into every parameter's {@code grad()}.
      */
     public Result backward(Tensor x, int nBins) {
-        if (nBins < 1) throw new IllegalArgumentException("n_bins must be at least 1, got " + nBins);
-        initialiseActNorm(model, x);
+        checkBins(nBins);
         Arrays.fill(lastDrift, Double.NaN);
         PointerScope outer = PointerScope.getInnerScope();
         List<MultiScaleFlow.Level> levels = model.levels();
@@ -143,8 +167,7 @@ public final class InvertibleBackprop {
         try (PointerScope work = new PointerScope()) {
             double dims = (double) x.size(1) * x.size(2) * x.size(3);
             double c = -1.0 / (x.size(0) * dims * Math.log(2));
-            Tensor logP = forward(x, z, work);
-            bpd = logP.sub(s(dims * Math.log(nBins))).mul(s(-1.0 / (dims * Math.log(2))));
+            bpd = bitsPerDim(x, forward(x, z, work), nBins);
             loss = bpd.mean().item_double();
             Tensor g = null;
             try {
@@ -163,11 +186,7 @@ public final class InvertibleBackprop {
             }
             bpd.retainReference();
         }
-        if (outer != null) {
-            outer.attach(bpd);
-            bpd.releaseReference();
-        }
-        return new Result(loss, bpd);
+        return new Result(loss, handOver(bpd, outer));
     }
 
     /**

@@ -224,6 +224,28 @@ class InvertibleBackpropTest {
     }
 
     @Test
+    void evaluationEqualsTheModelsBitsPerDimAndLeavesNoGradient() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = batch(Init.float64(), 15);
+            MultiScaleFlow m = prepared("me-woodbury", "affine", Init.float64(), x, 16);
+            zeroGrad(m);
+            double[] expected;
+            try (NoGradGuard g = new NoGradGuard()) {
+                expected = Tensors.toDoubles(m.bitsPerDim(x, N_BINS));
+            }
+            InvertibleBackprop.Result r = new InvertibleBackprop(m).evaluate(x, N_BINS);
+            double[] got = Tensors.toDoubles(r.bitsPerDim());
+            double mean = 0;
+            for (int i = 0; i < got.length; i++) {
+                assertThat(got[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-12));
+                mean += expected[i] / got.length;
+            }
+            assertThat(r.loss()).isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-12));
+            for (double[] g : grads(m).values()) if (g != null) for (double v : g) assertThat(v).isZero();
+        }
+    }
+
+    @Test
     void rejectsANegativeTolerance() {
         MultiScaleFlow m = new MultiScaleFlow(ContractCases.tiny("reverse", 1, 1), Init.float64());
         InvertibleBackprop inv = new InvertibleBackprop(m);
