@@ -37,13 +37,16 @@ import static woodflow.core.Tensors.s;
  * reaches their outputs through log N. Cost: one forward without graph, then per step one inverse, one forward with
  * graph and its backward; about 1.3-1.6x the time of the standard {@code bitsPerDim(x).mean().backward()}.
  *
- * <p><b>Drift.</b> A rebuilt input differs from the true one by rounding, which grows with the number of inverted
- * steps (only within a level: every level restarts from its exact stored output). With
- * {@link #withDriftCheck(double, DriftListener)} each level is first inverted without graph and its rebuilt input
- * compared with the exact one (the squeezed image for level 0, the squeezed first half of z_{l-1} otherwise, so
- * nothing more is kept). Over the tolerance, the level falls back to exact activations: its K step inputs are
- * recomputed forward from the exact level input (K tensors of the level's size, no graph), the listener is told and
- * the counter grows. The check costs K more inverses per level (about one more forward pass).
+ * <p><b>Drift.</b> A rebuilt input differs from the true one by rounding, amplified by every inverted step whose
+ * inverse is ill-conditioned (an affine scale near 0, a nearly singular Woodbury factor); it grows with depth only
+ * within a level, since every level restarts from its exact stored output. The exact input of every level is at hand
+ * without keeping anything more (the squeezed image for level 0, the squeezed first half of z_{l-1} otherwise), so
+ * every call measures each level's drift, max |rebuilt - exact|, in {@link #lastDrift()}; unchecked, after the level
+ * was walked (free, too late to change its gradients). With {@link #withDriftCheck(double, DriftListener)} each level
+ * is first inverted without graph and its rebuilt input compared with the exact one; over the tolerance, the level
+ * falls back to exact activations: its K step inputs are recomputed forward from the exact level input (K tensors of
+ * the level's size, no graph), the listener is told and the counter grows. The check costs K more inverses per level
+ * (about one more forward pass without graph).
  *
  * <p><b>ActNorm.</b> ActNorm initialises itself from the first batch it sees, and an inverse through an uninitialised
  * ActNorm would be meaningless. The forward pass here is the model's ordinary forward (the same layers in the same
@@ -89,7 +92,8 @@ public final class InvertibleBackprop {
      */
     public InvertibleBackprop withDriftCheck(double tolerance, DriftListener listener) {
         if (!(tolerance >= 0)) {
-            throw new IllegalArgumentException("the drift tolerance must be a number >= 0 (e.g. 1e-3), got " + tolerance);
+            throw new IllegalArgumentException("the drift tolerance must be a number >= 0 (e.g. 1e-3), got "
+                    + tolerance);
         }
         this.tolerance = tolerance;
         this.listener = listener == null ? d -> {} : listener;
@@ -101,7 +105,11 @@ public final class InvertibleBackprop {
         return fallbacks;
     }
 
-    /** The drift of every level in the last call (max |rebuilt - exact| of its input); NaN without the check. */
+    /**
+     * The drift of every level in the last call: max |rebuilt - exact| over the level's input. Without the check it
+     * is measured after the level was walked back (free, but too late to change its gradients): a trainer can watch
+     * it and turn the check on when it grows.
+     */
     public double[] lastDrift() {
         return lastDrift.clone();
     }
@@ -261,13 +269,11 @@ public final class InvertibleBackprop {
         PointerScope parent = PointerScope.getInnerScope();
         List<FlowStep> steps = model.levels().get(l).steps();
         Tensor[] inputs = null;
-        if (!Double.isNaN(tolerance)) {
-            double drift;
+        boolean checked = !Double.isNaN(tolerance);
+        if (checked) {
             Tensor input = levelInput(image, z, l);
             Tensor rebuilt = rebuild(steps, z[l]);
-            try (PointerScope scope = new PointerScope()) {
-                drift = rebuilt.sub(input).abs().max().item_double();
-            }
+            double drift = maxAbsDifference(rebuilt, input);
             Tensors.release(rebuilt);
             lastDrift[l] = drift;
             if (!(drift <= tolerance)) {
@@ -303,12 +309,24 @@ public final class InvertibleBackprop {
                 y = x;
                 gy = gx;
             }
+            if (!checked) {
+                // Unchecked, the drift is still measured, after the fact: y is now the rebuilt level input.
+                try (PointerScope scope = new PointerScope()) {
+                    lastDrift[l] = maxAbsDifference(y, levelInput(image, z, l));
+                }
+            }
             parent.attach(gy);
             return gy;
         } finally {
             Tensors.release(y);
             Tensors.release(gy);
             if (inputs != null) for (Tensor t : inputs) Tensors.release(t);
+        }
+    }
+
+    private static double maxAbsDifference(Tensor a, Tensor b) {
+        try (PointerScope scope = new PointerScope()) {
+            return a.sub(b).abs().max().item_double();
         }
     }
 

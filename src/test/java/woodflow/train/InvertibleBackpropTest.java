@@ -125,7 +125,10 @@ class InvertibleBackpropTest {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = batch(Init.float64(), 1);
             MultiScaleFlow m = prepared(permutation, coupling, Init.float64(), x, 2);
-            compare(m, x, new InvertibleBackprop(m), 1e-8);
+            InvertibleBackprop inv = new InvertibleBackprop(m);
+            compare(m, x, inv, 1e-8);
+            assertThat(inv.lastDrift()).as("drift measured after the fact, every level").hasSize(2)
+                    .allSatisfy(d -> assertThat(d).isBetween(0.0, 1e-10));
         }
     }
 
