@@ -260,7 +260,8 @@ public final class MemoryBenchmark {
     }
 
     private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",
-        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "bpd", "max_drift", "fallbacks", "error"};
+        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "bpd", "max_drift",
+        "fallbacks", "error"};
 
     private static Object cell(Map<String, Object> row, String column) {
         return switch (column) {
