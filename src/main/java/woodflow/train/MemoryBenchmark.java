@@ -282,8 +282,8 @@ public final class MemoryBenchmark {
     }
 
     private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",
-        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "cpu_seconds_per_iter", "bpd",
-        "max_drift", "fallbacks", "error"};
+        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "cpu_seconds_per_iter",
+        "bpd", "max_drift", "fallbacks", "error"};
 
     private static Object cell(Map<String, Object> row, String column) {
         return switch (column) {
@@ -345,9 +345,9 @@ public final class MemoryBenchmark {
                     .append(" |\n");
         }
         sb.append("\nTimes are medians over the iterations after the first (a warm-up); CPU time is the process's, ")
-                .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for Adam; ")
-                .append("Adam's moment buffers would add the same memory to both modes). activation_mb = peak RSS - RSS ")
-                .append("before the first iteration, when the parameters' gradients already exist.\n");
+                .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for ")
+                .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = peak RSS ")
+                .append("- RSS before the first iteration, when the parameters' gradients already exist.\n");
         return sb.toString();
     }
 }
