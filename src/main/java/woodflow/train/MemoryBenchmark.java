@@ -346,8 +346,8 @@ public final class MemoryBenchmark {
         }
         sb.append("\nTimes are medians over the iterations after the first (a warm-up); CPU time is the process's, ")
                 .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for ")
-                .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = peak RSS ")
-                .append("- RSS before the first iteration, when the parameters' gradients already exist.\n");
+                .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = ")
+                .append("peak RSS - RSS before the first iteration, when the parameters' gradients already exist.\n");
         return sb.toString();
     }
 }
