@@ -257,4 +257,15 @@ class InvertibleBackpropTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> inv.withDriftCheck(Double.NaN, null))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void rejectsAnImageOfTheWrongShape() {
+        try (PointerScope scope = new PointerScope()) {
+            MultiScaleFlow m = new MultiScaleFlow(ContractCases.tiny("reverse", 1, 1), Init.float64());
+            Tensor x = torch.zeros(new long[] {2, 3, 8, 8}, Init.float64().options());
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new InvertibleBackprop(m).backward(x, N_BINS))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(B, 2, 8, 8)")
+                    .hasMessageContaining("[2, 3, 8, 8]");
+        }
+    }
 }
