@@ -35,7 +35,8 @@ import static woodflow.core.Tensors.s;
  * it one at a time, so at any moment at most one step's graph (with its conditioner's activations) is alive. Squeeze
  * is a reshape: its gradient is the inverse reshape. The split and the top prior are steps like the others; the loss
  * reaches their outputs through log N. Cost: one forward without graph, then per step one inverse, one forward with
- * graph and its backward; about 1.3-1.6x the time of the standard {@code bitsPerDim(x).mean().backward()}.
+ * graph and its backward, against the standard path's forward with graph and backward: about 1.5x the CPU time of
+ * {@code bitsPerDim(x).mean().backward()} (a coupling's inverse evaluates its conditioner once more).
  *
  * <p><b>Drift.</b> A rebuilt input differs from the true one by rounding, amplified by every inverted step whose
  * inverse is ill-conditioned (an affine scale near 0, a nearly singular Woodbury factor); it grows with depth only
@@ -55,7 +56,12 @@ import static woodflow.core.Tensors.s;
  * would have used, and the gradients then equal the standard path's. No separate initialisation pass is needed, and
  * none would be cheaper (a whole-model forward in one scope would hold every step's activations at once).
  *
- * <p>Parameters' gradients are accumulated into {@code p.grad()} (like {@code backward()}); zero them before the
+ * <pre>
+ *   InvertibleBackprop ib = new InvertibleBackprop(model);          // once; optionally .withDriftCheck(1e-3, log)
+ *   every batch:  zero each p.grad();  Result r = ib.backward(x, nBins);  optimiser step;  r.loss() = mean bpd
+ *   evaluation:   ib.evaluate(x, nBins)                               // no gradient, memory of one step
+ * </pre>
+ * Parameters' gradients are accumulated into {@code p.grad()} (like {@code backward()}); zero them before the
  * call. The image's own gradient is not produced. Mixed precision works unchanged: layers run their conditioners
  * through {@link woodflow.core.Precision#conditioner} in the forward, the inverse and the recomputation alike.
  */
