@@ -1,0 +1,353 @@
+package woodflow.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Init;
+import woodflow.core.Tensors;
+import woodflow.model.ModelConfig;
+import woodflow.model.MultiScaleFlow;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static woodflow.core.Tensors.s;
+
+/**
+ * Peak resident memory and time per training iteration of a Woodbury-Glow with the standard backward
+ * ({@code bitsPerDim(x).mean().backward()}) and with {@link InvertibleBackprop}, as depth K grows and at the CelebA-HQ
+ * 128/256 preset sizes. Peak RSS (VmHWM of /proc/self/status) only grows within a process, so every (config, mode)
+ * runs in a fresh child JVM on the same classpath, which prints one JSON line; this process collects them into a
+ * Markdown table and a CSV.
+ *
+ * <p>Each child builds the float32 model (seeded), initialises ActNorm on a random batch, perturbs every parameter
+ * (N(0, perturbation^2)) and runs the iterations: zero the gradients, loss and backward, then the update
+ * {@code p -= lr * grad}. That update is a stand-in with Adam's memory traffic minus its two moment buffers (which
+ * are the same in both modes); the trainer's Adam is elsewhere. The first iteration is a warm-up; the time is the
+ * median of the rest. The invertible child reports every level's reconstruction drift in the last iteration and, with
+ * {@code --drift-check}, how many level passes fell back to exact activations.
+ *
+ * <pre>
+ *   java -cp CLASSPATH woodflow.train.MemoryBenchmark [--configs k4,k8,k16,k32,celeba128,celeba256,drift32]
+ *        [--iterations N] [--batch B] [--perturbation STD] [--drift-check TOLERANCE] [--out DIR]
+ *        [--timeout SECONDS] [--threads N]
+ * </pre>
+ */
+public final class MemoryBenchmark {
+    /** One model and batch to measure. */
+    public record Config(String name, int size, int levels, int steps, int hidden, int batch, int iterations,
+                         double perturbation, double driftTolerance) {
+        ModelConfig model() {
+            return ModelConfig.of(3, size, size, levels, steps, hidden, "woodbury").withCoupling("affine");
+        }
+
+        Config with(Integer iters, Integer b, Double p, Double tol) {
+            return new Config(name, size, levels, steps, hidden, b == null ? batch : b,
+                    iters == null ? iterations : iters, p == null ? perturbation : p,
+                    tol == null ? driftTolerance : tol);
+        }
+    }
+
+    /** Drift tolerance meaning "no check" (the drift is still measured after the fact). */
+    static final double NO_CHECK = -1;
+
+    /** The presets: K grows at 64x64 with 64 coupling channels; CelebA-HQ 128 and 256 (seed Table 2, batch 1). */
+    public static final Map<String, Config> PRESETS = new LinkedHashMap<>();
+
+    static {
+        for (int k : new int[] {4, 8, 16, 32}) {
+            PRESETS.put("k" + k, new Config("k" + k, 64, 4, k, 64, 8, 6, 0.01, NO_CHECK));
+        }
+        PRESETS.put("celeba128", new Config("celeba128", 128, 5, 24, 256, 1, 3, 0.01, NO_CHECK));
+        PRESETS.put("celeba256", new Config("celeba256", 256, 6, 16, 256, 1, 3, 0.01, NO_CHECK));
+        PRESETS.put("drift32", new Config("drift32", 32, 3, 8, 128, 8, 3, 0.02, NO_CHECK));
+    }
+
+    private static final String RESULT = "RESULT ";
+    private static final int N_BINS = 32;
+    private static final double LEARNING_RATE = 1e-5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private MemoryBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("--child")) {
+            Config c = JSON.readValue(args[1], Config.class);
+            Map<String, Object> row;
+            try {
+                row = child(c, args[2]);
+            } catch (RuntimeException e) {
+                row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
+            }
+            System.out.println(RESULT + JSON.writeValueAsString(row));
+            return;
+        }
+        Map<String, String> opt = options(args);
+        List<Config> configs = new ArrayList<>();
+        Integer iters = opt.containsKey("iterations") ? Integer.valueOf(opt.get("iterations")) : null;
+        Integer batch = opt.containsKey("batch") ? Integer.valueOf(opt.get("batch")) : null;
+        Double perturbation = opt.containsKey("perturbation") ? Double.valueOf(opt.get("perturbation")) : null;
+        Double tolerance = opt.containsKey("drift-check") ? Double.valueOf(opt.get("drift-check")) : null;
+        for (String name : opt.getOrDefault("configs", "k4,k8,k16,k32,celeba128,celeba256").split(",")) {
+            Config c = PRESETS.get(name.trim());
+            if (c == null) {
+                throw new IllegalArgumentException("unknown config '" + name + "': use some of " + PRESETS.keySet());
+            }
+            configs.add(c.with(iters, batch, perturbation, tolerance));
+        }
+        long timeout = Long.parseLong(opt.getOrDefault("timeout", "600"));
+        String threads = opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Config c : configs) {
+            for (String mode : List.of("standard", "invertible")) {
+                Map<String, Object> row = launch(c, mode, timeout, threads);
+                System.err.println(JSON.writeValueAsString(row));
+                rows.add(row);
+            }
+        }
+        String md = markdown(rows);
+        System.out.println(md);
+        Path out = Path.of(opt.getOrDefault("out", "target/bench"));
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("memory.md"), md);
+        Files.writeString(out.resolve("memory.csv"), csv(rows));
+        System.out.println("written " + out.resolve("memory.md") + " and " + out.resolve("memory.csv"));
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> opt = new LinkedHashMap<>();
+        List<String> known = List.of("configs", "iterations", "batch", "perturbation", "drift-check", "out", "timeout",
+                "threads");
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String key = a.startsWith("--") ? a.substring(2) : "";
+            if (!known.contains(key) || i + 1 >= args.length) {
+                throw new IllegalArgumentException("unknown or incomplete option '" + a + "': use --" + String.join(
+                        " VALUE, --", known) + " VALUE");
+            }
+            opt.put(key, args[++i]);
+        }
+        return opt;
+    }
+
+    /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
+    static Map<String, Object> launch(Config c, String mode, long timeoutSeconds, String threads)
+            throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "-Xmx1g", "-XX:+UseSerialGC",
+                // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
+                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
+                "-Dwoodflow.threads=" + threads, "-cp", System.getProperty("java.class.path"),
+                MemoryBenchmark.class.getName(), "--child", JSON.writeValueAsString(c), mode);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> lines = new ArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(
+                    new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) lines.add(line);
+            } catch (IOException e) {
+                lines.add("read error: " + e.getMessage());
+            }
+        });
+        reader.start();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("config", c.name());
+        row.put("mode", mode);
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            row.put("error", "timed out after " + timeoutSeconds + " s");
+            return row;
+        }
+        reader.join();
+        for (String line : lines) {
+            if (line.startsWith(RESULT)) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> r = JSON.readValue(line.substring(RESULT.length()), Map.class);
+                return r;
+            }
+        }
+        row.put("error", "exit code " + p.exitValue() + ", no result");
+        return row;
+    }
+
+    /** One (config, mode) measured in this process: call it in a fresh JVM. */
+    static Map<String, Object> child(Config c, String mode) {
+        if (!mode.equals("standard") && !mode.equals("invertible")) {
+            throw new IllegalArgumentException("mode must be standard or invertible, got " + mode);
+        }
+        Tensors.load();
+        torch.manual_seed(1);
+        MultiScaleFlow model = new MultiScaleFlow(c.model(), Init.float32());
+        Tensor x = Tensors.keep(torch.rand(new long[] {c.batch(), 3, c.size(), c.size()},
+                Init.float32().options()).sub(s(0.5)));
+        InvertibleBackprop inv = new InvertibleBackprop(model);
+        if (c.driftTolerance() >= 0) inv.withDriftCheck(c.driftTolerance(), null);
+        try (PointerScope scope = new PointerScope()) {
+            inv.evaluate(x, N_BINS); // ActNorm's data-dependent initialisation, one step at a time
+            try (NoGradGuard g = new NoGradGuard()) {
+                for (Tensor p : model.parameters()) {
+                    p.add_(torch.randn(Tensors.shape(p), Tensors.optionsLike(p)).mul(s(c.perturbation())));
+                }
+            }
+        }
+        allocateGradients(model);
+        long baseline = status("VmRSS");
+        double[] seconds = new double[c.iterations()];
+        double[] cpuSeconds = new double[c.iterations()];
+        double loss = Double.NaN;
+        for (int i = 0; i < c.iterations(); i++) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
+                long cpu0 = cpuNanos();
+                for (Tensor p : model.parameters()) if (p.grad().defined()) p.grad().zero_();
+                InvertibleBackprop.Result r = mode.equals("standard")
+                        ? InvertibleBackprop.standard(model, x, N_BINS) : inv.backward(x, N_BINS);
+                try (NoGradGuard g = new NoGradGuard()) {
+                    for (Tensor p : model.parameters()) p.sub_(p.grad().mul(s(LEARNING_RATE)));
+                }
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+                cpuSeconds[i] = (cpuNanos() - cpu0) / 1e9;
+                loss = r.loss();
+            }
+        }
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("config", c.name());
+        row.put("mode", mode);
+        row.put("size", c.size());
+        row.put("levels", c.levels());
+        row.put("steps", c.steps());
+        row.put("hidden", c.hidden());
+        row.put("batch", c.batch());
+        row.put("perturbation", c.perturbation());
+        row.put("params_m", model.parameterCount() / 1e6);
+        row.put("baseline_mb", baseline / 1024.0);
+        row.put("peak_mb", status("VmHWM") / 1024.0);
+        int from = c.iterations() > 1 ? 1 : 0;
+        row.put("seconds_per_iter", median(Arrays.copyOfRange(seconds, from, seconds.length)));
+        row.put("cpu_seconds_per_iter", median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
+        row.put("bpd", loss);
+        if (mode.equals("invertible")) {
+            row.put("drift_per_level", inv.lastDrift());
+            row.put("fallbacks", inv.fallbacks());
+        }
+        return row;
+    }
+
+    /** Gives every parameter its gradient buffer (zeros) before the baseline, so activation_mb holds activations. */
+    private static void allocateGradients(MultiScaleFlow model) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor total = null;
+            for (Tensor p : model.parameters()) {
+                Tensor t = p.sum().mul(s(0));
+                total = total == null ? t : total.add(t);
+            }
+            if (total != null) total.backward();
+        }
+    }
+
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** A field of /proc/self/status in kB (VmRSS: resident now, VmHWM: peak resident). */
+    static long status(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/status (Linux only): " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("/proc/self/status has no " + field + " line (Linux only)");
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",
+        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "cpu_seconds_per_iter",
+        "bpd", "max_drift", "fallbacks", "error"};
+
+    private static Object cell(Map<String, Object> row, String column) {
+        return switch (column) {
+            case "activation_mb" -> row.containsKey("peak_mb")
+                    ? num(row.get("peak_mb")) - num(row.get("baseline_mb")) : null;
+            case "max_drift" -> row.get("drift_per_level") instanceof List<?> l
+                    ? l.stream().mapToDouble(MemoryBenchmark::num).max().orElse(Double.NaN) : null;
+            default -> row.get(column);
+        };
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    private static String format(Object v) {
+        if (v == null) return "";
+        if (v instanceof Double d) {
+            double a = Math.abs(d);
+            return a != 0 && (a < 1e-2 || a >= 1e5) ? String.format(Locale.ROOT, "%.2e", d)
+                    : String.format(Locale.ROOT, "%.3f", d);
+        }
+        return v.toString();
+    }
+
+    static String csv(List<Map<String, Object>> rows) {
+        StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        for (Map<String, Object> r : rows) {
+            List<String> cells = new ArrayList<>();
+            for (String col : COLUMNS) cells.add(format(cell(r, col)).replace(',', ';'));
+            sb.append(String.join(",", cells)).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** The table of every run, then invertible / standard ratios per config. */
+    static String markdown(List<Map<String, Object>> rows) {
+        StringBuilder sb = new StringBuilder("| " + String.join(" | ", COLUMNS) + " |\n|");
+        sb.append(" --- |".repeat(COLUMNS.length)).append('\n');
+        for (Map<String, Object> r : rows) {
+            sb.append('|');
+            for (String col : COLUMNS) sb.append(' ').append(format(cell(r, col))).append(" |");
+            sb.append('\n');
+        }
+        sb.append("\n| config | peak ratio (inv / std) | activation ratio | time ratio | CPU time ratio |\n"
+                + "| --- | --- | --- | --- | --- |\n");
+        Map<String, Map<String, Object>> std = new LinkedHashMap<>(), inv = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) {
+            (r.get("mode").equals("standard") ? std : inv).put((String) r.get("config"), r);
+        }
+        for (String name : std.keySet()) {
+            Map<String, Object> a = std.get(name), b = inv.get(name);
+            if (b == null || a.containsKey("error") || b.containsKey("error")) continue;
+            sb.append("| ").append(name).append(" | ")
+                    .append(format(num(b.get("peak_mb")) / num(a.get("peak_mb")))).append(" | ")
+                    .append(format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb")))).append(" | ")
+                    .append(format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter")))).append(" | ")
+                    .append(format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter"))))
+                    .append(" |\n");
+        }
+        sb.append("\nTimes are medians over the iterations after the first (a warm-up); CPU time is the process's, ")
+                .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for ")
+                .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = ")
+                .append("peak RSS - RSS before the first iteration, when the parameters' gradients already exist.\n");
+        return sb.toString();
+    }
+}
