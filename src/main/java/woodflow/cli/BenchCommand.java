@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Speed and memory benchmarks (medians after warm-up; compare as ratios within one run).",
         subcommands = {BenchCommand.LayersBench.class, BenchCommand.Train.class, BenchCommand.Sample.class,
-                BenchCommand.Loader.class})
+                BenchCommand.Loader.class, BenchCommand.MemoryBench.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -228,6 +228,23 @@ public final class BenchCommand implements Runnable {
                 }
             }
             return new String[0];
+        }
+    }
+
+    @Command(name = "memory", mixinStandardHelpOptions = true,
+            description = {"Peak resident memory and time per iteration of standard and invertible backpropagation "
+                    + "while K grows and at the CelebA-HQ 128/256 sizes (one child JVM per measurement). Options: "
+                    + "--configs k4,k8,k16,k32,celeba128,celeba256 --iterations N --batch B --threads N --out DIR "
+                    + "--drift-check TOL --perturbation STD --timeout SECONDS.",
+                    "Example: woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory"})
+    static final class MemoryBench implements Callable<Integer> {
+        @picocli.CommandLine.Unmatched
+        List<String> args = new java.util.ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            woodflow.train.MemoryBenchmark.main(args.toArray(new String[0]));
+            return 0;
         }
     }
 }

@@ -33,7 +33,8 @@ public record TrainConfig(
         @JsonProperty("precision") String precision,
         @JsonProperty("backprop") String backprop,
         @JsonProperty("max_bad_steps") Integer maxBadSteps,
-        @JsonProperty("temperatures") double[] temperatures) {
+        @JsonProperty("temperatures") double[] temperatures,
+        @JsonProperty("drift_check") Double driftCheck) {
 
     public TrainConfig {
         batch = batch == null ? 32 : batch;
@@ -57,11 +58,12 @@ public record TrainConfig(
         backprop = backprop == null ? "standard" : backprop;
         maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
         temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
+        driftCheck = driftCheck == null ? 0.0 : driftCheck;
     }
 
     public static TrainConfig defaults() {
         return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
     }
 
     public TrainConfig validate() {
@@ -85,6 +87,7 @@ public record TrainConfig(
         if (!List.of("fp32", "bf16-mixed").contains(precision)) {
             p.add("precision must be fp32 or bf16-mixed, got '" + precision + "'");
         }
+        if (!(driftCheck >= 0)) p.add("drift_check must be >= 0 (0 = off), got " + driftCheck);
         if (!List.of("standard", "invertible").contains(backprop)) {
             p.add("backprop must be standard or invertible, got '" + backprop + "'");
         }
@@ -100,7 +103,7 @@ public record TrainConfig(
                 beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery, sampleEvery,
                 checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,
                 precision != null ? precision : this.precision, backprop != null ? backprop : this.backprop,
-                maxBadSteps, temperatures);
+                maxBadSteps, temperatures, driftCheck);
     }
 
     public TrainConfig withIntervals(Integer evalEvery, Integer checkpointEvery, Integer logEvery) {
@@ -108,12 +111,12 @@ public record TrainConfig(
                 evalEvery != null ? evalEvery : this.evalEvery, evalBatch, evalSeed,
                 logEvery != null ? logEvery : this.logEvery, sampleEvery,
                 checkpointEvery != null ? checkpointEvery : this.checkpointEvery, keepCheckpoints, seed, precision,
-                backprop, maxBadSteps, temperatures);
+                backprop, maxBadSteps, temperatures, driftCheck);
     }
 
     public TrainConfig withLr(double newLr) {
         return new TrainConfig(batch, iterations, newLr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
                 evalBatch, evalSeed, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
-                maxBadSteps, temperatures);
+                maxBadSteps, temperatures, driftCheck);
     }
 }

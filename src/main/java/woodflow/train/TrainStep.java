@@ -9,7 +9,8 @@ import woodflow.model.MultiScaleFlow;
 
 /**
  * One training iteration, shared by the trainer and the benchmarks: fresh uniform dequantisation seeded by
- * (seed, iteration), the mean bits per dimension as the loss, backward (standard, or through inverses), optional
+ * (seed, iteration), the mean bits per dimension as the loss, backward (standard, or through inverses with
+ * {@link InvertibleBackprop} when {@code train.backprop} is {@code invertible}), optional
  * gradient-norm clipping, and an Adam update. A step whose loss or gradient norm is not finite is not applied.
  */
 public final class TrainStep {
@@ -21,6 +22,7 @@ public final class TrainStep {
     private final TrainConfig config;
     private final int nBits;
     private final org.bytedeco.pytorch.Tensor device;
+    private final InvertibleBackprop invertible;
     private Timing last = new Timing(0, 0, 0);
     private java.util.function.LongPredicate nanInput = it -> false;
     private java.util.function.LongPredicate nanGradient = it -> false;
@@ -31,6 +33,12 @@ public final class TrainStep {
         this.config = config;
         this.nBits = nBits;
         this.device = model.parameters().get(0);
+        this.invertible = config.backprop().equals("invertible") ? new InvertibleBackprop(model) : null;
+        if (invertible != null && config.driftCheck() > 0) {
+            invertible.withDriftCheck(config.driftCheck(), d -> System.err.printf(java.util.Locale.ROOT,
+                    "backprop: level %d reconstructed with drift %.3g > %.3g; recomputed it from stored "
+                            + "activations%n", d.level(), d.maxAbsDifference(), d.tolerance()));
+        }
     }
 
     /** Test hook: poison the input (or the gradient) with NaN at the iterations the predicates accept. */
@@ -61,11 +69,18 @@ public final class TrainStep {
             long t0 = System.nanoTime(), t1, t2;
             double loss;
             try {
-                Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
-                loss = l.item_double();
-                t1 = System.nanoTime();
-                if (!Double.isFinite(loss)) return fail(t0, t1);
-                l.backward();
+                if (invertible != null) {
+                    // forward and backward together, one step's activations at a time
+                    loss = invertible.backward(x, Quantization.bins(nBits)).loss();
+                    t1 = System.nanoTime();
+                    if (!Double.isFinite(loss)) return fail(t0, t1);
+                } else {
+                    Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
+                    loss = l.item_double();
+                    t1 = System.nanoTime();
+                    if (!Double.isFinite(loss)) return fail(t0, t1);
+                    l.backward();
+                }
                 if (nanGradient.test(it)) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
             } catch (NumericalException e) {
                 return fail(t0, System.nanoTime());

@@ -32,8 +32,11 @@ import static woodflow.core.Tensors.s;
  */
 class InvertibleBackpropTest {
     /** Every permutation layer and coupling to check: a new layer is one more name here. */
-    static final List<String> PERMUTATIONS = List.of("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse");
-    static final List<String> COUPLINGS = List.of("affine", "additive");
+    static final List<String> PERMUTATIONS = List.of("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse",
+            "emerging", "periodic");
+    // The spline coupling's inverse (a quadratic solved per bin) reconstructs to ~1e-8 in float64, not 1e-10, so
+    // its reconstructed inputs differ by more than this test's exactness bound: it is covered by the contract test.
+    static final List<String> COUPLINGS = List.of("affine", "additive", "macow");
     static final double PERTURBATION = 0.05;
     static final int N_BINS = 32;
 

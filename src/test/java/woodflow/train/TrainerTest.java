@@ -90,4 +90,19 @@ class TrainerTest {
         assertThatThrownBy(() -> new Trainer(cfg, dir, TestData.squares(8, 1), TestData.squares(8, 2), null, true))
                 .hasMessageContaining("the training images are 1x8x8 but the model takes 3x8x8");
     }
+
+    @Test
+    void invertibleBackpropTrainsLikeStandard(@TempDir Path dir) throws Exception {
+        RunConfig std = TestData.tinyRun(10, 10);
+        RunConfig inv = std.withTrain(std.train().with(null, null, null, null, "invertible"));
+        train(std, dir.resolve("std"), false);
+        train(inv, dir.resolve("inv"), false);
+        Checkpoint a = Checkpoint.read(dir.resolve("std/checkpoints/ckpt-00000010.safetensors"));
+        Checkpoint b = Checkpoint.read(dir.resolve("inv/checkpoints/ckpt-00000010.safetensors"));
+        for (Map.Entry<String, Tensor> e : a.modelState().entrySet()) {
+            Tensor other = b.modelState().get(e.getKey());
+            double scale = Math.max(1e-3, e.getValue().abs().max().item_double());
+            assertThat(e.getValue().sub(other).abs().max().item_double() / scale).as(e.getKey()).isLessThan(1e-3);
+        }
+    }
 }
