@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 @Command(name = "woodflow", mixinStandardHelpOptions = true, version = "woodflow 0.1.0",
         description = "Normalizing flows with Woodbury transformations: train, evaluate, sample, compare.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
+                CompareCommand.class, AblateCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override

@@ -1,0 +1,148 @@
+package woodflow.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import woodflow.core.Tensors;
+import woodflow.data.DataSets;
+import woodflow.data.Splits;
+import woodflow.io.AtomicFiles;
+import woodflow.model.MultiScaleFlow;
+import woodflow.report.RunReport;
+import woodflow.sample.ImageGrid;
+import woodflow.sample.Sampler;
+import woodflow.train.Checkpoint;
+import woodflow.train.CheckpointStore;
+import woodflow.train.RunConfig;
+import woodflow.train.Trainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * One run of a study, in its own JVM so that its peak memory is its own: trains (or resumes) the run folder whose
+ * {@code config.yaml} the study wrote, until the budget is used, then measures sampling and writes
+ * {@code cell.json} beside {@code summary.json}:
+ * <pre>
+ *   iterations, train_seconds   where the run stands (the budget is met when cell.json exists and says so)
+ *   images_per_s                iterations x batch / train_seconds (training steps only)
+ *   sample_seconds_64           time to draw 64 samples at T = 0.7 from the best checkpoint (after one warm-up draw)
+ *   peak_rss_mb                 the process's peak resident memory (VmHWM: JVM, libtorch, data), max over sessions
+ * </pre>
+ * Usage (by {@link ChildJvm}): {@code CellRunner RUN_DIR BUDGET} with BUDGET {@code iterations:N} or
+ * {@code minutes:M}. Exits when its parent does, so an interrupted study leaves no training process behind.
+ */
+public final class CellRunner {
+    static final String CELL = "cell.json";
+    static final double TEMPERATURE = 0.7;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private CellRunner() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            System.err.println("usage: CellRunner RUN_DIR iterations:N|minutes:M");
+            System.exit(2);
+        }
+        ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
+        try {
+            run(Path.of(args[0]), Budget.decode(args[1]));
+        } catch (Exception | Error e) {
+            System.err.println("error: " + e.getMessage());
+            if (Boolean.getBoolean("woodflow.debug")) e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    static void run(Path dir, Budget budget) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        Tensors.load();
+        long t0 = System.nanoTime();
+        RunConfig cfg = RunConfig.read(dir.resolve("config.yaml")).validate();
+        try (Splits data = DataSets.open(cfg.data(), cfg.model().channels(), cfg.model().height())) {
+            data.writeHoldout(dir.resolve("holdout.txt"));
+            if (!trainingDone(dir, cfg, budget)) {
+                Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, false);
+                if (budget.timed()) trainer.stopAfterSeconds(budget.seconds());
+                Trainer.Result r = trainer.run(true);
+                trainer.finish();
+                RunReport.write(dir, trainer.model(), cfg, data.test(), r, (System.nanoTime() - t0) / 1e9);
+            } else {
+                markFinished(dir);
+            }
+        }
+        writeCell(dir, cfg);
+    }
+
+    /**
+     * Whether the run's training already used the budget: its newest intact checkpoint says so (a process stopped
+     * after the last checkpoint but before cell.json only needs the measurements).
+     */
+    private static boolean trainingDone(Path dir, RunConfig cfg, Budget budget) throws IOException {
+        JsonNode s = readJson(dir.resolve("summary.json"));
+        if (s == null || !budget.isMet(s.path("iterations").asLong(), s.path("train_seconds").asDouble())) {
+            return false;
+        }
+        Checkpoint c = new CheckpointStore(dir, cfg.train().keepCheckpoints()).latestValid(m -> {});
+        return c != null && budget.isMet(c.state().iteration(), c.state().trainSeconds());
+    }
+
+    private static void markFinished(Path dir) throws IOException {
+        ObjectNode s = (ObjectNode) readJson(dir.resolve("summary.json"));
+        s.put("status", "finished");
+        AtomicFiles.writeString(dir.resolve("summary.json"), s.toPrettyString() + "\n");
+    }
+
+    static JsonNode readJson(Path file) throws IOException {
+        return Files.exists(file) ? JSON.readTree(file.toFile()) : null;
+    }
+
+    private static void writeCell(Path dir, RunConfig cfg) throws IOException {
+        JsonNode s = readJson(dir.resolve("summary.json"));
+        long iterations = s.path("iterations").asLong();
+        double seconds = s.path("train_seconds").asDouble();
+        MultiScaleFlow model = Checkpoint.loadModel(dir.resolve("checkpoints").resolve("best.safetensors"));
+        double sampleSeconds;
+        try (PointerScope scope = new PointerScope()) {
+            long seed = cfg.train().seed() + 101;
+            Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            long t = System.nanoTime();
+            Tensor x = Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            sampleSeconds = (System.nanoTime() - t) / 1e9;
+            ImageGrid.write(x, 8, dir.resolve("samples").resolve(gridName()));
+        }
+        JsonNode old = readJson(dir.resolve(CELL));
+        double peak = Math.max(peakRssMb(), old == null ? 0 : old.path("peak_rss_mb").asDouble());
+        ObjectNode c = JSON.createObjectNode();
+        c.put("iterations", iterations).put("train_seconds", seconds)
+                .put("best_test_bpd", s.path("best_test_bpd").asDouble())
+                .put("parameters", s.path("parameters").asLong())
+                .put("images_per_s", seconds > 0 ? iterations * (double) cfg.train().batch() / seconds : Double.NaN)
+                .put("sample_seconds_64", sampleSeconds).put("peak_rss_mb", peak)
+                .put("threads", org.bytedeco.pytorch.global.torch.get_num_threads());
+        AtomicFiles.writeString(dir.resolve(CELL), c.toPrettyString() + "\n");
+    }
+
+    static String gridName() {
+        return String.format(Locale.ROOT, "compare-t%.1f.png", TEMPERATURE);
+    }
+
+    /** This process's peak resident set (VmHWM of /proc/self/status) in MB, or NaN where there is no /proc. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}
