@@ -31,10 +31,12 @@ import java.util.Locale;
  *   iterations, train_seconds   where the run stands (the budget is met when cell.json exists and says so)
  *   images_per_s                iterations x batch / train_seconds (training steps only)
  *   sample_seconds_64           time to draw 64 samples at T = 0.7 from the best checkpoint (after one warm-up draw)
- *   peak_rss_mb                 the process's peak resident memory (VmHWM: JVM, libtorch, data), max over sessions
+ *   peak_rss_mb                 the process's peak resident memory when training ended ({@link ProcessMemory})
+ *   rss_growth_mb               that peak minus the resident memory before the model was built (data loaded)
  * </pre>
- * Usage (by {@link ChildJvm}): {@code CellRunner RUN_DIR BUDGET} with BUDGET {@code iterations:N} or
- * {@code minutes:M}. Exits when its parent does, so an interrupted study leaves no training process behind.
+ * Both memory figures are the largest over the run's sessions (a resumed run keeps its earlier ones). Usage (by
+ * {@link ChildJvm}): {@code CellRunner RUN_DIR BUDGET} with BUDGET {@code iterations:N} or {@code minutes:M}.
+ * Exits when its parent does, so an interrupted study leaves no training process behind.
  */
 public final class CellRunner {
     static final String CELL = "cell.json";
@@ -64,19 +66,23 @@ public final class CellRunner {
         Tensors.load();
         long t0 = System.nanoTime();
         RunConfig cfg = RunConfig.read(dir.resolve("config.yaml")).validate();
+        double[] memory = {Double.NaN, Double.NaN};
         try (Splits data = DataSets.open(cfg.data(), cfg.model().channels(), cfg.model().height())) {
             data.writeHoldout(dir.resolve("holdout.txt"));
             if (!trainingDone(dir, cfg, budget)) {
+                double before = ProcessMemory.residentMb();
                 Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, false);
                 if (budget.timed()) trainer.stopAfterSeconds(budget.seconds());
                 Trainer.Result r = trainer.run(true);
                 trainer.finish();
+                double peak = ProcessMemory.peakMb();
+                memory = new double[] {peak, peak - before};
                 RunReport.write(dir, trainer.model(), cfg, data.test(), r, (System.nanoTime() - t0) / 1e9);
             } else {
                 markFinished(dir);
             }
         }
-        writeCell(dir, cfg);
+        writeCell(dir, cfg, memory);
     }
 
     /**
@@ -102,7 +108,8 @@ public final class CellRunner {
         return Files.exists(file) ? JSON.readTree(file.toFile()) : null;
     }
 
-    private static void writeCell(Path dir, RunConfig cfg) throws IOException {
+    /** Writes cell.json; {@code memory} is this session's {peak, growth} in MB (NaN when it did not train). */
+    private static void writeCell(Path dir, RunConfig cfg, double[] memory) throws IOException {
         JsonNode s = readJson(dir.resolve("summary.json"));
         long iterations = s.path("iterations").asLong();
         double seconds = s.path("train_seconds").asDouble();
@@ -117,32 +124,25 @@ public final class CellRunner {
             ImageGrid.write(x, 8, dir.resolve("samples").resolve(gridName()));
         }
         JsonNode old = readJson(dir.resolve(CELL));
-        double peak = Math.max(peakRssMb(), old == null ? 0 : old.path("peak_rss_mb").asDouble());
+        double peak = larger(memory[0], old == null ? Double.NaN : old.path("peak_rss_mb").asDouble());
+        double growth = larger(memory[1], old == null ? Double.NaN : old.path("rss_growth_mb").asDouble());
         ObjectNode c = JSON.createObjectNode();
         c.put("iterations", iterations).put("train_seconds", seconds)
                 .put("best_test_bpd", s.path("best_test_bpd").asDouble())
                 .put("parameters", s.path("parameters").asLong())
                 .put("images_per_s", seconds > 0 ? iterations * (double) cfg.train().batch() / seconds : Double.NaN)
                 .put("sample_seconds_64", sampleSeconds).put("peak_rss_mb", peak)
+                .put("rss_growth_mb", growth)
                 .put("threads", org.bytedeco.pytorch.global.torch.get_num_threads());
         AtomicFiles.writeString(dir.resolve(CELL), c.toPrettyString() + "\n");
     }
 
-    static String gridName() {
-        return String.format(Locale.ROOT, "compare-t%.1f.png", TEMPERATURE);
+    /** The larger of two values, ignoring NaN (a session that did not train has no memory figure). */
+    private static double larger(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
     }
 
-    /** This process's peak resident set (VmHWM of /proc/self/status) in MB, or NaN where there is no /proc. */
-    static double peakRssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
+    static String gridName() {
+        return String.format(Locale.ROOT, "compare-t%.1f.png", TEMPERATURE);
     }
 }

@@ -34,9 +34,11 @@ public final class StudyReport {
         n.add("best test bpd: the lowest test bpd over the run's evaluations, mean ± sample standard deviation "
                 + "(n − 1) over seeds (no spread for one seed). Train time: summed duration of the training steps "
                 + "(evaluation excluded); train images/s = iterations × batch / train time. Sampling: 64 images at "
-                + "T = 0.7 from the best checkpoint, timed after one warm-up draw. Peak RSS: the peak resident "
-                + "memory (VmHWM) of the process that trained the run, JVM and libtorch included; each run trains in "
-                + "its own process. Columns other than bpd are means over seeds (peak: the largest).");
+                + "T = 0.7 from the best checkpoint, timed after one warm-up draw. Each run trains in its own "
+                + "process; peak RSS: that process's peak resident memory (VmHWM) when training ended (JVM, libtorch, "
+                + "data set, model, optimiser state and activations); RSS growth: that peak minus the resident memory "
+                + "before the model was built, i.e. what training added (the largest over a resumed run's sessions). "
+                + "Columns other than bpd are means over seeds (memory: the largest).");
         return n;
     }
 

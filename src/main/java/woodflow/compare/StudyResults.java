@@ -20,7 +20,8 @@ import java.util.TreeMap;
 public final class StudyResults {
     /** One finished run: its measurements and its test-bpd curve as {iteration, training seconds, bpd} points. */
     public record Run(long seed, Path dir, double bestTestBpd, long parameters, long iterations, double trainSeconds,
-                      double imagesPerSecond, double sampleSeconds, double peakRssMb, List<double[]> curve) {}
+                      double imagesPerSecond, double sampleSeconds, double peakRssMb, double rssGrowthMb,
+                      List<double[]> curve) {}
 
     /** A variant's runs, aggregated. */
     public record Row(Variant variant, List<Run> runs, int seeds) {
@@ -61,9 +62,14 @@ public final class StudyResults {
             return mean(runs.stream().mapToDouble(Run::sampleSeconds).toArray());
         }
 
-        /** The largest peak of the variant's runs. */
+        /** The largest peak resident memory in training (VmHWM) of the variant's runs. */
         public double peakRssMb() {
             return runs.stream().mapToDouble(Run::peakRssMb).max().orElse(Double.NaN);
+        }
+
+        /** The largest growth of resident memory during training of the variant's runs. */
+        public double rssGrowthMb() {
+            return runs.stream().mapToDouble(Run::rssGrowthMb).max().orElse(Double.NaN);
         }
 
         /**
@@ -114,6 +120,7 @@ public final class StudyResults {
                     summary.path("parameters").asLong(), summary.path("iterations").asLong(),
                     summary.path("train_seconds").asDouble(), cell.path("images_per_s").asDouble(),
                     cell.path("sample_seconds_64").asDouble(), cell.path("peak_rss_mb").asDouble(),
+                    cell.path("rss_growth_mb").asDouble(),
                     curve(c.dir().resolve("metrics.jsonl"))));
         }
         List<Row> rows = new ArrayList<>();

@@ -11,7 +11,8 @@ import java.util.StringJoiner;
  * A study's results as a table: one row per variant, the same formatted cells in the Markdown table and the HTML
  * report, and the unrounded numbers in the CSV. Columns: the variant, parameters, best test bpd (mean ± sample
  * standard deviation over seeds, and each seed's), iterations, training-step time, training images/s, the time to
- * sample 64 images at T = 0.7, and the peak resident memory of the run's process.
+ * sample 64 images at T = 0.7, and the peak resident memory of the run's training process and its growth in
+ * training.
  */
 public final class StudyTable {
     private final String firstColumn;
@@ -24,7 +25,8 @@ public final class StudyTable {
 
     public List<String> header() {
         return List.of(firstColumn, "parameters", "best test bpd (mean ± std)", "per seed", "iterations",
-                "train time (s)", "train images/s", "sample 64 @ T=0.7 (s)", "peak RSS (MB)");
+                "train time (s)", "train images/s", "sample 64 @ T=0.7 (s)", "peak RSS (MB)",
+                "RSS growth (MB)");
     }
 
     /** The formatted cells of each row (what the Markdown table and the HTML report show). */
@@ -50,10 +52,15 @@ public final class StudyTable {
             c.add(String.format(Locale.ROOT, "%.1f", r.trainSeconds()));
             c.add(String.format(Locale.ROOT, "%.1f", r.imagesPerSecond()));
             c.add(String.format(Locale.ROOT, "%.3f", r.sampleSeconds()));
-            c.add(Double.isNaN(r.peakRssMb()) ? "n/a" : String.format(Locale.ROOT, "%.0f", r.peakRssMb()));
+            c.add(mb(r.peakRssMb()));
+            c.add(mb(r.rssGrowthMb()));
             out.add(c);
         }
         return out;
+    }
+
+    private static String mb(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.0f", v);
     }
 
     static String bpd(double v) {
@@ -87,7 +94,7 @@ public final class StudyTable {
     public String csv() {
         StringBuilder b = new StringBuilder(String.join(",", firstColumn, "runs", "seeds", "parameters",
                 "best_test_bpd_mean", "best_test_bpd_std", "best_test_bpd_per_seed", "iterations", "train_seconds",
-                "images_per_s", "sample_seconds_64", "peak_rss_mb")).append('\n');
+                "images_per_s", "sample_seconds_64", "peak_rss_mb", "rss_growth_mb")).append('\n');
         for (StudyResults.Row r : rows) {
             StringJoiner seeds = new StringJoiner(";"), values = new StringJoiner(";");
             for (StudyResults.Run run : r.runs()) {
@@ -97,7 +104,7 @@ public final class StudyTable {
             b.append(String.join(",", csvText(r.variant().label()), Integer.toString(r.runs().size()),
                     seeds.toString(), Long.toString(r.parameters()), num(r.bpdMean()), num(r.bpdStd()),
                     values.toString(), num(r.iterations()), num(r.trainSeconds()), num(r.imagesPerSecond()),
-                    num(r.sampleSeconds()), num(r.peakRssMb()))).append('\n');
+                    num(r.sampleSeconds()), num(r.peakRssMb()), num(r.rssGrowthMb()))).append('\n');
         }
         return b.toString();
     }
