@@ -5,6 +5,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import woodflow.compare.Bases;
 import woodflow.compare.Methods;
 import woodflow.compare.Study;
 import woodflow.train.RunConfig;
@@ -34,11 +35,22 @@ public final class CompareCommand implements Callable<Integer> {
                     + "spline, macow, additive (default: ${DEFAULT-VALUE}).")
     String methods;
 
+    @Option(names = "--paper-sizes", description = "Take each method's model from its own preset DATA-METHOD (the "
+            + "paper's sizes: e.g. 256 coupling channels for spline, 384 for MaCow) instead of the base's model with "
+            + "the layers swapped; data and training settings still come from the base. Needs --data.")
+    boolean paperSizes;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
         RunConfig base = study.baseConfig();
-        var variants = Methods.variants(Methods.parse(methods), base);
+        var list = Methods.parse(methods);
+        if (paperSizes && study.data == null) {
+            throw new IllegalArgumentException("--paper-sizes takes each method's preset DATA-METHOD: give --data "
+                    + "(e.g. --data cifar10), not --base");
+        }
+        var variants = paperSizes ? Methods.variantsFromPresets(list, base, Bases.dataPrefix(study.data))
+                : Methods.variants(list, base);
         Study s = new Study("Comparison of methods", "method", base, variants, study.seedList(base),
                 study.budget(base), study.outOr("compare"), Studies.commandLine(spec), System.out);
         return Studies.finish(s.run());

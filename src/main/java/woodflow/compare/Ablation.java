@@ -10,9 +10,9 @@ import java.util.Locale;
 
 /**
  * The variants of a one-parameter ablation of one method: the method's model from the base config with one
- * hyper-parameter set to each value in turn. Parameters: {@code d}, every Woodbury latent dimension (d_c, d_s, d_h,
- * d_w) at every level, as in the paper's study of d (Lu and Huang, 2020, §5); {@code K}, the flow steps per level;
- * {@code hidden}, the coupling networks' channels.
+ * hyper-parameter set to each value in turn. Parameters: {@code d}, every latent dimension of the Woodbury layers
+ * (d_c, d_s, d_h, d_w; Lu and Huang, 2020) at every level; {@code K}, the flow steps per level; {@code hidden}, the
+ * coupling networks' channels.
  */
 public final class Ablation {
     public static final List<String> PARAMETERS = List.of("d", "K", "hidden");

@@ -26,17 +26,23 @@ public final class Bases {
             throw new IllegalArgumentException("say which base config to compare on: --data " + String.join("|",
                     dataNames()) + ", or --base PRESET|FILE");
         }
-        String d = data.strip().toLowerCase(Locale.ROOT);
-        String preset = switch (d) {
-            case "embedded", "demo" -> "demo";
-            case "fmnist", "fashion-mnist" -> "fmnist-woodbury";
-            default -> d + "-woodbury";
-        };
+        String d = dataPrefix(data);
+        String preset = d.equals("demo") ? "demo" : d + "-woodbury";
         if (!Presets.names().contains(preset)) {
             throw new IllegalArgumentException("unknown --data '" + data + "': use one of " + String.join(", ",
                     dataNames()) + ", or --base PRESET|FILE");
         }
         return Presets.load(preset);
+    }
+
+    /** The preset prefix of a --data name: fmnist-*, cifar10-*, ...; "demo" for the embedded data. */
+    public static String dataPrefix(String data) {
+        String d = data.strip().toLowerCase(Locale.ROOT);
+        return switch (d) {
+            case "embedded", "demo" -> "demo";
+            case "fashion-mnist" -> "fmnist";
+            default -> d;
+        };
     }
 
     /** The data names {@code --data} accepts: embedded and every data set with a Woodbury preset. */

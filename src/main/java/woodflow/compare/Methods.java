@@ -18,8 +18,8 @@ import java.util.Map;
  * or MaCow coupling.
  */
 public final class Methods {
-    /** A method: its permutation layer and its coupling. */
-    public record Method(String name, String permutation, String coupling) {
+    /** A method: its permutation layer, its coupling, and the suffix of its presets (cifar10-SUFFIX). */
+    public record Method(String name, String permutation, String coupling, String preset) {
         /** The base model with this method's permutation and coupling. */
         public ModelConfig apply(ModelConfig base) {
             return base.withPermutation(permutation).withCoupling(coupling);
@@ -29,21 +29,21 @@ public final class Methods {
     private static final Map<String, Method> KNOWN = new LinkedHashMap<>();
 
     static {
-        add("woodbury", "woodbury", "affine");
-        add("me-woodbury", "me-woodbury", "affine");
-        add("glow-1x1", "conv1x1", "affine");
-        add("glow-lu", "conv1x1-lu", "affine");
-        add("emerging", "emerging", "affine");
-        add("periodic", "periodic", "affine");
-        add("spline", "conv1x1", "spline");
-        add("macow", "conv1x1", "macow");
-        add("additive", "conv1x1", "additive");
+        add("woodbury", "woodbury", "affine", "woodbury");
+        add("me-woodbury", "me-woodbury", "affine", "me-woodbury");
+        add("glow-1x1", "conv1x1", "affine", "glow");
+        add("glow-lu", "conv1x1-lu", "affine", "glow-lu");
+        add("emerging", "emerging", "affine", "emerging");
+        add("periodic", "periodic", "affine", "periodic");
+        add("spline", "conv1x1", "spline", "spline");
+        add("macow", "conv1x1", "macow", "macow");
+        add("additive", "conv1x1", "additive", "additive");
     }
 
     private Methods() {}
 
-    private static void add(String name, String permutation, String coupling) {
-        KNOWN.put(name, new Method(name, permutation, coupling));
+    private static void add(String name, String permutation, String coupling, String preset) {
+        KNOWN.put(name, new Method(name, permutation, coupling, preset));
     }
 
     /** Every method name, in the order of the paper's tables. */
@@ -79,11 +79,36 @@ public final class Methods {
     /** One variant per method: the base config with the method's permutation and coupling. */
     public static List<Variant> variants(List<Method> methods, RunConfig base) {
         List<Variant> out = new ArrayList<>();
+        for (Method m : methods) out.add(variant(m, base, m.apply(base.model())));
+        return out;
+    }
+
+    /**
+     * One variant per method with the model of the method's own preset {@code DATA-SUFFIX} (e.g. cifar10-spline:
+     * the paper's 256 coupling channels for the spline baseline, 384 for MaCow) and the base's data and training
+     * settings, so the runs still share data, batch, optimiser and seeds.
+     */
+    public static List<Variant> variantsFromPresets(List<Method> methods, RunConfig base, String data) {
+        List<Variant> out = new ArrayList<>();
         for (Method m : methods) {
-            RunConfig cfg = base.withModel(m.apply(base.model()));
-            String desc = m.name() + " (" + m.permutation() + " + " + m.coupling() + " coupling) in a comparison";
-            out.add(new Variant(m.name(), m.name(), new RunConfig(desc, cfg.model(), cfg.data(), cfg.train())));
+            String name = data + "-" + m.preset();
+            if (!woodflow.train.Presets.names().contains(name)) {
+                throw new IllegalArgumentException("--paper-sizes needs the preset " + name + " for method "
+                        + m.name() + ", and there is none: drop --paper-sizes to use the base's sizes for every "
+                        + "method, or leave " + m.name() + " out");
+            }
+            ModelConfig pm = woodflow.train.Presets.load(name).model();
+            if (!pm.permutation().equals(m.permutation()) || !pm.coupling().equals(m.coupling())) {
+                throw new IllegalStateException("preset " + name + " has " + pm.permutation() + " + " + pm.coupling()
+                        + ", not the layers of method " + m.name());
+            }
+            out.add(variant(m, base, pm));
         }
         return out;
+    }
+
+    private static Variant variant(Method m, RunConfig base, ModelConfig model) {
+        String desc = m.name() + " (" + m.permutation() + " + " + m.coupling() + " coupling) in a comparison";
+        return new Variant(m.name(), m.name(), new RunConfig(desc, model, base.data(), base.train()));
     }
 }

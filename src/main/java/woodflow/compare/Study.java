@@ -40,6 +40,7 @@ public final class Study {
     private final String command;
     private final PrintStream log;
     private final String date = LocalDate.now().toString();
+    private final String machine = machineNow();
 
     /**
      * @param firstColumn what the variants are ("method", or the ablated parameter)
@@ -99,6 +100,23 @@ public final class Study {
 
     public String date() {
         return date;
+    }
+
+    /** The cores, libtorch threads and load average when the study started: timings depend on them. */
+    public String machine() {
+        return machine;
+    }
+
+    private static String machineNow() {
+        String load = "unknown";
+        try {
+            load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the load average is only informative
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores, " + Integer.getInteger("woodflow.threads",
+                Runtime.getRuntime().availableProcessors()) + " libtorch thread(s) per run, load average " + load
+                + " at the start";
     }
 
     public List<Cell> cells() {

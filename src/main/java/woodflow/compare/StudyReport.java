@@ -24,7 +24,7 @@ public final class StudyReport {
     /** The notes under the table: what each column measures, the budget, the seeds and the command. */
     static List<String> notes(Study study) {
         List<String> n = new ArrayList<>();
-        n.add("Date: " + study.date() + ". Command: `" + study.command() + "`.");
+        n.add("Date: " + study.date() + ". Command: `" + study.command() + "`. Machine: " + study.machine() + ".");
         n.add("Base: " + study.base().description() + ". Every run uses the same data, preprocessing, batch size ("
                 + study.base().train().batch() + "), optimiser, evaluation images and dequantisation noise (eval seed "
                 + study.base().train().evalSeed() + "); only the model differs.");

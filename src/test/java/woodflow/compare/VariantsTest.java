@@ -43,6 +43,21 @@ class VariantsTest {
     }
 
     @Test
+    void paperSizesTakeEachMethodsModelFromItsPresetAndEverythingElseFromTheBase() {
+        RunConfig base = Bases.resolve("cifar10", null);
+        List<Variant> v = Methods.variantsFromPresets(Methods.parse("woodbury,spline,macow"), base,
+                Bases.dataPrefix("cifar10"));
+        assertThat(v).extracting(x -> x.config().model().hidden()).containsExactly(512, 256, 384);
+        assertThat(v).extracting(x -> x.config().model().coupling()).containsExactly("affine", "spline", "macow");
+        for (Variant x : v) {
+            assertThat(json(x.config().train())).isEqualTo(json(base.train()));
+            assertThat(json(x.config().data())).isEqualTo(json(base.data()));
+        }
+        assertThatThrownBy(() -> Methods.variantsFromPresets(Methods.parse("additive"), base, "cifar10"))
+                .hasMessageContaining("needs the preset cifar10-additive");
+    }
+
+    @Test
     void ablationSetsOneParameterAtEveryLevel() {
         Methods.Method me = Methods.of("me-woodbury");
         List<Variant> d = Ablation.variants(me, BASE, "d", List.of(2, 32));
