@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.NumericalException;
 import woodflow.core.Tensors;
 import woodflow.data.DataSets;
 import woodflow.data.Splits;
@@ -31,6 +32,7 @@ import java.util.Locale;
  *   iterations, train_seconds   where the run stands (the budget is met when cell.json exists and says so)
  *   images_per_s                iterations x batch / train_seconds (training steps only)
  *   sample_seconds_64           time to draw 64 samples at T = 0.7 from the best checkpoint (after one warm-up draw)
+ *   samples_finite              whether those samples were finite (an early model's inverse can overflow)
  *   peak_rss_mb                 the process's peak resident memory when training ended ({@link ProcessMemory})
  *   rss_growth_mb               that peak minus the resident memory before the model was built (data loaded)
  * </pre>
@@ -77,7 +79,12 @@ public final class CellRunner {
                 trainer.finish();
                 double peak = ProcessMemory.peakMb();
                 memory = new double[] {peak, peak - before};
-                RunReport.write(dir, trainer.model(), cfg, data.test(), r, (System.nanoTime() - t0) / 1e9);
+                try {
+                    RunReport.write(dir, trainer.model(), cfg, data.test(), r, (System.nanoTime() - t0) / 1e9);
+                } catch (NumericalException e) {
+                    // a model whose samples overflow at some temperature is a result, not a failed run
+                    System.out.println("warning: no report.html for this run: " + e.getMessage());
+                }
             } else {
                 markFinished(dir);
             }
@@ -115,13 +122,29 @@ public final class CellRunner {
         double seconds = s.path("train_seconds").asDouble();
         MultiScaleFlow model = Checkpoint.loadModel(dir.resolve("checkpoints").resolve("best.safetensors"));
         double sampleSeconds;
+        boolean finite = true;
+        Path grid = dir.resolve("samples").resolve(gridName());
         try (PointerScope scope = new PointerScope()) {
             long seed = cfg.train().seed() + 101;
-            Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            Tensor x = null;
+            try {
+                Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            } catch (NumericalException e) {
+                // timed again below, where it is reported
+            }
             long t = System.nanoTime();
-            Tensor x = Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            try {
+                x = Sampler.sample(model, 64, TEMPERATURE, cfg.data().nBits(), seed);
+            } catch (NumericalException e) {
+                finite = false;
+                System.out.println("warning: " + e.getMessage());
+            }
             sampleSeconds = (System.nanoTime() - t) / 1e9;
-            ImageGrid.write(x, 8, dir.resolve("samples").resolve(gridName()));
+            if (x != null) {
+                ImageGrid.write(x, 8, grid);
+            } else {
+                Files.deleteIfExists(grid);
+            }
         }
         JsonNode old = readJson(dir.resolve(CELL));
         double peak = larger(memory[0], old == null ? Double.NaN : old.path("peak_rss_mb").asDouble());
@@ -131,7 +154,7 @@ public final class CellRunner {
                 .put("best_test_bpd", s.path("best_test_bpd").asDouble())
                 .put("parameters", s.path("parameters").asLong())
                 .put("images_per_s", seconds > 0 ? iterations * (double) cfg.train().batch() / seconds : Double.NaN)
-                .put("sample_seconds_64", sampleSeconds).put("peak_rss_mb", peak)
+                .put("sample_seconds_64", sampleSeconds).put("samples_finite", finite).put("peak_rss_mb", peak)
                 .put("rss_growth_mb", growth)
                 .put("threads", org.bytedeco.pytorch.global.torch.get_num_threads());
         AtomicFiles.writeString(dir.resolve(CELL), c.toPrettyString() + "\n");

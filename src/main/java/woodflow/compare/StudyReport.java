@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Writes a study's outputs into its folder: {@code results.md} and {@code results.csv} (the table),
  * {@code bpd-vs-iterations.png} and {@code bpd-vs-time.png} (test bpd of every variant, averaged over seeds),
- * {@code samples/NAME.png} (64 samples at T = 0.7 from the best checkpoint of each variant's first finished seed)
+ * {@code samples/NAME.png} (64 samples at T = 0.7 from the best checkpoint of each variant's first finished seed
+ * whose samples are finite)
  * and {@code report.html}, self-contained, in the style of the run reports.
  */
 public final class StudyReport {
@@ -34,7 +35,8 @@ public final class StudyReport {
         n.add("best test bpd: the lowest test bpd over the run's evaluations, mean ± sample standard deviation "
                 + "(n − 1) over seeds (no spread for one seed). Train time: summed duration of the training steps "
                 + "(evaluation excluded); train images/s = iterations × batch / train time. Sampling: 64 images at "
-                + "T = 0.7 from the best checkpoint, timed after one warm-up draw. Each run trains in its own "
+                + "T = 0.7 from the best checkpoint, timed after one warm-up draw (marked when the samples are not "
+                + "finite: an early model's inverse can overflow). Each run trains in its own "
                 + "process; peak RSS: that process's peak resident memory (VmHWM) when training ended (JVM, libtorch, "
                 + "data set, model, optimiser state and activations); RSS growth: that peak minus the resident memory "
                 + "before the model was built, i.e. what training added (the largest over a resumed run's sessions). "
@@ -75,12 +77,14 @@ public final class StudyReport {
 
         Map<String, byte[]> grids = new LinkedHashMap<>();
         for (StudyResults.Row r : results.rows()) {
-            if (r.runs().isEmpty()) continue;
-            Path grid = r.runs().get(0).dir().resolve("samples").resolve(CellRunner.gridName());
-            if (!Files.exists(grid)) continue;
-            byte[] png = Files.readAllBytes(grid);
-            AtomicFiles.write(out.resolve("samples").resolve(r.variant().name() + ".png"), png);
-            grids.put(r.variant().label() + " (seed " + r.runs().get(0).seed() + ")", png);
+            for (StudyResults.Run run : r.runs()) {
+                Path grid = run.dir().resolve("samples").resolve(CellRunner.gridName());
+                if (!Files.exists(grid)) continue; // its samples were not finite
+                byte[] png = Files.readAllBytes(grid);
+                AtomicFiles.write(out.resolve("samples").resolve(r.variant().name() + ".png"), png);
+                grids.put(r.variant().label() + " (seed " + run.seed() + ")", png);
+                break;
+            }
         }
 
         StringBuilder html = new StringBuilder();
@@ -94,7 +98,8 @@ public final class StudyReport {
         html.append("<h2>Test bpd</h2><p>Averaged over seeds at the iterations every seed evaluated.</p>")
                 .append(Html.img(itPng, "test bpd against iterations")).append(Html.img(timePng,
                         "test bpd against training time"));
-        html.append("<h2>Samples</h2><p>64 samples at T = 0.7 from each best checkpoint (the same noise seed).</p>")
+        html.append("<h2>Samples</h2><p>64 samples at T = 0.7 from the best checkpoint of each variant's first seed "
+                + "with finite samples (the same noise seed).</p>")
                 .append("<div class=\"grid\">");
         grids.forEach((label, png) -> html.append("<figure>").append(Html.img(png, label)).append("<figcaption>")
                 .append(Html.esc(label)).append("</figcaption></figure>"));

@@ -20,8 +20,8 @@ import java.util.TreeMap;
 public final class StudyResults {
     /** One finished run: its measurements and its test-bpd curve as {iteration, training seconds, bpd} points. */
     public record Run(long seed, Path dir, double bestTestBpd, long parameters, long iterations, double trainSeconds,
-                      double imagesPerSecond, double sampleSeconds, double peakRssMb, double rssGrowthMb,
-                      List<double[]> curve) {}
+                      double imagesPerSecond, double sampleSeconds, boolean samplesFinite, double peakRssMb,
+                      double rssGrowthMb, List<double[]> curve) {}
 
     /** A variant's runs, aggregated. */
     public record Row(Variant variant, List<Run> runs, int seeds) {
@@ -56,6 +56,11 @@ public final class StudyResults {
 
         public double imagesPerSecond() {
             return mean(runs.stream().mapToDouble(Run::imagesPerSecond).toArray());
+        }
+
+        /** How many of the runs drew non-finite samples at T = 0.7. */
+        public long nonFiniteSamples() {
+            return runs.stream().filter(r -> !r.samplesFinite()).count();
         }
 
         public double sampleSeconds() {
@@ -119,7 +124,8 @@ public final class StudyResults {
             runs.add(new Run(c.seed(), c.dir(), summary.path("best_test_bpd").asDouble(),
                     summary.path("parameters").asLong(), summary.path("iterations").asLong(),
                     summary.path("train_seconds").asDouble(), cell.path("images_per_s").asDouble(),
-                    cell.path("sample_seconds_64").asDouble(), cell.path("peak_rss_mb").asDouble(),
+                    cell.path("sample_seconds_64").asDouble(), cell.path("samples_finite").asBoolean(true),
+                    cell.path("peak_rss_mb").asDouble(),
                     cell.path("rss_growth_mb").asDouble(),
                     curve(c.dir().resolve("metrics.jsonl"))));
         }

@@ -51,7 +51,8 @@ public final class StudyTable {
             c.add(String.format(Locale.ROOT, "%.0f", r.iterations()));
             c.add(String.format(Locale.ROOT, "%.1f", r.trainSeconds()));
             c.add(String.format(Locale.ROOT, "%.1f", r.imagesPerSecond()));
-            c.add(String.format(Locale.ROOT, "%.3f", r.sampleSeconds()));
+            c.add(String.format(Locale.ROOT, "%.3f", r.sampleSeconds()) + (r.nonFiniteSamples() == 0 ? ""
+                    : String.format(Locale.ROOT, " (non-finite in %d of %d)", r.nonFiniteSamples(), r.runs().size())));
             c.add(mb(r.peakRssMb()));
             c.add(mb(r.rssGrowthMb()));
             out.add(c);
@@ -94,7 +95,8 @@ public final class StudyTable {
     public String csv() {
         StringBuilder b = new StringBuilder(String.join(",", firstColumn, "runs", "seeds", "parameters",
                 "best_test_bpd_mean", "best_test_bpd_std", "best_test_bpd_per_seed", "iterations", "train_seconds",
-                "images_per_s", "sample_seconds_64", "peak_rss_mb", "rss_growth_mb")).append('\n');
+                "images_per_s", "sample_seconds_64", "non_finite_samples", "peak_rss_mb", "rss_growth_mb"))
+                .append('\n');
         for (StudyResults.Row r : rows) {
             StringJoiner seeds = new StringJoiner(";"), values = new StringJoiner(";");
             for (StudyResults.Run run : r.runs()) {
@@ -104,7 +106,8 @@ public final class StudyTable {
             b.append(String.join(",", csvText(r.variant().label()), Integer.toString(r.runs().size()),
                     seeds.toString(), Long.toString(r.parameters()), num(r.bpdMean()), num(r.bpdStd()),
                     values.toString(), num(r.iterations()), num(r.trainSeconds()), num(r.imagesPerSecond()),
-                    num(r.sampleSeconds()), num(r.peakRssMb()), num(r.rssGrowthMb()))).append('\n');
+                    num(r.sampleSeconds()), Long.toString(r.nonFiniteSamples()), num(r.peakRssMb()),
+                    num(r.rssGrowthMb()))).append('\n');
         }
         return b.toString();
     }
