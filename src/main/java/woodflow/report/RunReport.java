@@ -44,27 +44,38 @@ public final class RunReport {
 
         int c = cfg.model().channels(), h = cfg.model().height(), w = cfg.model().width();
         StringBuilder samples = new StringBuilder("<div class=\"grid\">");
-        double sampleSeconds;
-        try (PointerScope scope = new PointerScope()) {
-            long t0 = System.nanoTime();
-            Sampler.sample(model, 64, 0.7, nBits, seed);
-            sampleSeconds = (System.nanoTime() - t0) / 1e9;
-            for (double t : cfg.train().temperatures()) {
+        double sampleSeconds = Double.NaN;
+        List<String> overflow = new ArrayList<>();
+        for (double t : cfg.train().temperatures()) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
                 Tensor s = Sampler.sample(model, 64, t, nBits, seed);
+                if (Math.abs(t - 0.7) < 1e-9) sampleSeconds = (System.nanoTime() - t0) / 1e9;
                 byte[] png = ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), c, h, w, 8));
                 woodflow.io.AtomicFiles.write(runDir.resolve("samples").resolve(String.format(Locale.ROOT,
                         "final-t%.3f.png", t)), png);
                 samples.append("<figure>").append(Html.img(png, "samples T=" + t))
                         .append(String.format(Locale.ROOT, "<figcaption>T = %.3g</figcaption></figure>", t));
+            } catch (woodflow.core.NumericalException e) {
+                overflow.add(String.format(Locale.ROOT, "%.3g", t));
             }
         }
         samples.append("</div>");
-        byte[] sweep, recon;
+        if (!overflow.isEmpty()) {
+            samples.append("<p>Sampling at T = ").append(String.join(", ", overflow)).append(" produced non-finite "
+                    + "pixels (the inverse overflowed): the model is not yet stable that far from its typical set; "
+                    + "train longer or use a lower temperature.</p>");
+        }
+        byte[] sweep = null, recon;
         double reconError;
         try (PointerScope scope = new PointerScope()) {
-            List<byte[]> rows = Sampler.temperatureSweep(model, cfg.train().temperatures(), 10, nBits, seed + 1);
-            sweep = ImageGrid.pngBytes(ImageGrid.renderForViewing(rows, c, h, w, 10));
-            woodflow.io.AtomicFiles.write(runDir.resolve("samples/temperature-sweep.png"), sweep);
+            try {
+                List<byte[]> rows = Sampler.temperatureSweep(model, cfg.train().temperatures(), 10, nBits, seed + 1);
+                sweep = ImageGrid.pngBytes(ImageGrid.renderForViewing(rows, c, h, w, 10));
+                woodflow.io.AtomicFiles.write(runDir.resolve("samples/temperature-sweep.png"), sweep);
+            } catch (woodflow.core.NumericalException e) {
+                sweep = null;
+            }
             List<byte[]> imgs = new ArrayList<>();
             for (int i = 0; i < Math.min(10, test.size()); i++) imgs.add(test.image(i));
             Tensor batch = Quantization.stack(imgs, c, h, w);
@@ -98,7 +109,8 @@ public final class RunReport {
         row(html, "training speed", String.format(Locale.ROOT, "%.1f images/s", result.imagesPerSecond()));
         row(html, "time", String.format(Locale.ROOT, "%.1f s training steps, %.1f s wall clock in this session",
                 result.trainSeconds(), wallSeconds));
-        row(html, "sampling 64 images (T = 0.7)", String.format(Locale.ROOT, "%.3f s", sampleSeconds));
+        row(html, "sampling 64 images (T = 0.7)", Double.isNaN(sampleSeconds) ? "—"
+                : String.format(Locale.ROOT, "%.3f s", sampleSeconds));
         row(html, "skipped steps (non-finite)", Long.toString(result.skippedSteps()));
         row(html, "reconstruction", String.format(Locale.ROOT, "max pixel difference %.0f (of 255) after "
                 + "decode(encode(x))", reconError));
@@ -107,7 +119,8 @@ public final class RunReport {
         html.append("<h2>Samples</h2><p>64 samples at each temperature (the same latent noise).</p>").append(samples);
         html.append("<h2>Temperature sweep</h2><p>Rows: T = ");
         for (double t : cfg.train().temperatures()) html.append(String.format(Locale.ROOT, "%.3g ", t));
-        html.append("(top to bottom), the same noise in every column.</p>").append(Html.img(sweep, "sweep"));
+        html.append("(top to bottom), the same noise in every column.</p>").append(sweep != null
+                ? Html.img(sweep, "sweep") : "<p>(not drawn: a temperature of the sweep overflowed)</p>");
         html.append("<h2>Reconstructions</h2><p>Top: test images; bottom: decode(encode(x)).</p>")
                 .append(Html.img(recon, "reconstructions"));
         html.append("<h2>Configuration</h2><pre>").append(Html.esc(cfg.toYaml())).append("</pre>");

@@ -77,6 +77,7 @@ public final class Trainer {
     private double lastImagesPerSecond = Double.NaN;
     private double trainSeconds;
     private long iteration;
+    private double timeLimitSeconds = Double.POSITIVE_INFINITY;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -100,6 +101,16 @@ public final class Trainer {
 
     public MultiScaleFlow model() {
         return model;
+    }
+
+    /**
+     * Also stops once the training steps have used {@code seconds} in total over all sessions (the time budget of a
+     * fair-time comparison): the run then evaluates and checkpoints at that iteration, as at its last iteration.
+     */
+    public Trainer stopAfterSeconds(double seconds) {
+        if (!(seconds > 0)) throw new IllegalArgumentException("a time budget must be positive, got " + seconds + " s");
+        timeLimitSeconds = seconds;
+        return this;
     }
 
     private int nBits() {
@@ -210,7 +221,7 @@ public final class Trainer {
             if (iteration == 0) initialise(stream, bins);
             long windowStart = System.nanoTime();
             long windowImages = 0;
-            while (iteration < total) {
+            while (iteration < total && trainSeconds < timeLimitSeconds) {
                 List<byte[]> imgs = stream.next().images();
                 long it = iteration;
                 long t0 = System.nanoTime();
@@ -230,7 +241,8 @@ public final class Trainer {
                     windowImages = 0;
                     continue;
                 }
-                boolean evalNow = iteration % tc.evalEvery() == 0 || iteration == total;
+                boolean last = iteration == total || trainSeconds >= timeLimitSeconds;
+                boolean evalNow = iteration % tc.evalEvery() == 0 || last;
                 if (iteration % tc.logEvery() == 0 || evalNow) {
                     double secs = (System.nanoTime() - windowStart) / 1e9;
                     lastImagesPerSecond = windowImages / secs;
@@ -250,7 +262,7 @@ public final class Trainer {
                     evaluate(progress);
                     windowStart = System.nanoTime();
                 }
-                if (iteration % tc.checkpointEvery() == 0 || iteration == total) checkpoint();
+                if (iteration % tc.checkpointEvery() == 0 || last) checkpoint();
             }
         } finally {
             stream.close();

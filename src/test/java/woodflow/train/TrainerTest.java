@@ -78,6 +78,22 @@ class TrainerTest {
     }
 
     @Test
+    void aTimeBudgetStopsEvaluatesAndCheckpointsAndALargerOneContinues(@TempDir Path dir) throws Exception {
+        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
+        Trainer t = new Trainer(TestData.tinyRun(100_000, 1000), dir, train, test, null, true).stopAfterSeconds(0.2);
+        Trainer.Result r = t.run(false);
+        assertThat(r.iterations()).isBetween(1L, 99_999L);
+        assertThat(r.trainSeconds()).isGreaterThanOrEqualTo(0.2);
+        assertThat(r.testBpd()).isFinite();
+        assertThat(Files.exists(new CheckpointStore(dir, 3).pathFor(r.iterations()))).isTrue();
+        double more = r.trainSeconds() + 0.3;
+        Trainer.Result r2 = new Trainer(TestData.tinyRun(100_000, 1000), dir, train, test, null, true)
+                .stopAfterSeconds(more).run(true);
+        assertThat(r2.iterations()).isGreaterThan(r.iterations());
+        assertThat(r2.trainSeconds()).isGreaterThanOrEqualTo(more);
+    }
+
+    @Test
     void refusesToOverwriteARunWithoutResume(@TempDir Path dir) throws Exception {
         train(TestData.tinyRun(5, 5), dir, false);
         assertThatThrownBy(() -> train(TestData.tinyRun(5, 5), dir, false))

@@ -1,0 +1,88 @@
+package woodflow.cli;
+
+import picocli.CommandLine.Option;
+import woodflow.compare.Bases;
+import woodflow.compare.Budget;
+import woodflow.compare.Study;
+import woodflow.data.DataConfig;
+import woodflow.train.RunConfig;
+import woodflow.train.TrainConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** The options {@code compare} and {@code ablate} share: the base config, its overrides, the budget and seeds. */
+public class StudyOptions {
+    @Option(names = "--data", description = "The base: a data set's Woodbury preset (fmnist, embedded, cifar10, "
+            + "imagenet32, imagenet64, lsun96, celeba64, ...).")
+    String data;
+
+    @Option(names = "--base", description = "The base: any preset name, or a YAML/JSON run config file.")
+    String base;
+
+    @Option(names = "--budget", paramLabel = "N", description = "Train every run for N iterations.")
+    Integer budget;
+
+    @Option(names = "--minutes", paramLabel = "M", description = "Train every run for M minutes of training steps "
+            + "(a fair-time comparison) instead of a number of iterations.")
+    Double minutes;
+
+    @Option(names = "--seeds", paramLabel = "N", defaultValue = "1", description = "Seeds per variant: the base's "
+            + "seed and the N-1 next ones (default 1).")
+    int seeds;
+
+    @Option(names = "--out", description = "The study's folder (runs, tables, plots, report).")
+    Path out;
+
+    @Option(names = "--eval-every", description = "Evaluate test bpd every N iterations (default: the base's).")
+    Integer evalEvery;
+
+    @Option(names = "--batch", description = "Batch size (default: the base's).")
+    Integer batch;
+
+    @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the base's).")
+    String precision;
+
+    @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
+    String dataPath;
+
+    @Option(names = "--train-limit", description = "Use only the first N training images.")
+    Integer trainLimit;
+
+    @Option(names = "--test-limit", description = "Use only the first N test images.")
+    Integer testLimit;
+
+    /** The base config with the overrides applied. */
+    RunConfig baseConfig() {
+        RunConfig cfg = Bases.resolve(data, base);
+        TrainConfig t = cfg.train().with(null, batch, null, precision, null).withIntervals(evalEvery, evalEvery, null);
+        DataConfig d = cfg.data();
+        if (dataPath != null) d = d.withPath(dataPath);
+        if (trainLimit != null || testLimit != null) {
+            d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
+                    : d.testLimit());
+        }
+        return cfg.withTrain(t).withData(d).validate();
+    }
+
+    /** The budget: --budget or --minutes, else the base's iteration count. */
+    Budget budget(RunConfig base) {
+        if (budget != null && minutes != null) {
+            throw new IllegalArgumentException("give either --budget (iterations) or --minutes, not both");
+        }
+        if (minutes != null) return Budget.ofMinutes(minutes);
+        return Budget.ofIterations(budget != null ? budget : base.train().iterations());
+    }
+
+    List<Long> seedList(RunConfig base) {
+        return Study.seeds(base.train().seed(), seeds);
+    }
+
+    /** The default study folder: runs/KIND-DATA. */
+    Path outOr(String kind) {
+        if (out != null) return out;
+        String what = base != null ? Path.of(base).getFileName().toString().replaceAll("\\.(ya?ml|json)$", "")
+                : data != null ? data : "study";
+        return Path.of("runs", kind + "-" + what);
+    }
+}

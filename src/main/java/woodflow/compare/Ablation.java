@@ -1,0 +1,82 @@
+package woodflow.compare;
+
+import woodflow.model.ModelConfig;
+import woodflow.train.RunConfig;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The variants of a one-parameter ablation of one method: the method's model from the base config with one
+ * hyper-parameter set to each value in turn. Parameters: {@code d}, every latent dimension of the Woodbury layers
+ * (d_c, d_s, d_h, d_w; Lu and Huang, 2020) at every level; {@code K}, the flow steps per level; {@code hidden}, the
+ * coupling networks' channels.
+ */
+public final class Ablation {
+    public static final List<String> PARAMETERS = List.of("d", "K", "hidden");
+
+    private Ablation() {}
+
+    /** The canonical name of a parameter ("k" and "steps" are K). */
+    public static String parameter(String p) {
+        String n = p.strip();
+        if (n.equalsIgnoreCase("k") || n.equalsIgnoreCase("steps")) return "K";
+        if (n.equalsIgnoreCase("d") || n.equalsIgnoreCase("hidden")) return n.toLowerCase(Locale.ROOT);
+        throw new IllegalArgumentException("unknown ablation parameter '" + p + "': use one of "
+                + String.join(", ", PARAMETERS));
+    }
+
+    /** Parses "2,4,8": positive, distinct integers. */
+    public static List<Integer> values(String list) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : list.split(",")) {
+            if (s.isBlank()) continue;
+            int v;
+            try {
+                v = Integer.parseInt(s.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--values must be whole numbers separated by commas, got '" + s
+                        + "'");
+            }
+            if (v < 1) throw new IllegalArgumentException("ablation values must be at least 1, got " + v);
+            if (out.contains(v)) throw new IllegalArgumentException("value " + v + " is listed twice");
+            out.add(v);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("no values given: use e.g. --values 2,4,8,16");
+        return out;
+    }
+
+    /** One variant per value, named METHOD-PARAMVALUE (e.g. woodbury-d8), labelled by the value. */
+    public static List<Variant> variants(Methods.Method method, RunConfig base, String param, List<Integer> values) {
+        String p = parameter(param);
+        ModelConfig m = method.apply(base.model());
+        if (p.equals("d") && !m.permutation().endsWith("woodbury")) {
+            throw new IllegalArgumentException("--param d is the Woodbury latent dimension, but method '"
+                    + method.name() + "' has no Woodbury layer: use --method woodbury or me-woodbury");
+        }
+        List<Variant> out = new ArrayList<>();
+        for (int v : values) {
+            ModelConfig mv = with(m, p, v);
+            RunConfig cfg = base.withModel(mv);
+            String desc = String.format(Locale.ROOT, "%s with %s = %d (ablation)", method.name(), p, v);
+            out.add(new Variant(method.name() + "-" + p + v, Integer.toString(v),
+                    new RunConfig(desc, cfg.model(), cfg.data(), cfg.train())));
+        }
+        return out;
+    }
+
+    static ModelConfig with(ModelConfig m, String p, int v) {
+        return switch (p) {
+            case "d" -> {
+                int[] d = new int[m.levels()];
+                Arrays.fill(d, v);
+                yield m.withLatentDims(d, d.clone(), d.clone(), d.clone());
+            }
+            case "K" -> m.withSteps(v);
+            case "hidden" -> m.withHidden(v);
+            default -> throw new IllegalArgumentException("unknown ablation parameter '" + p + "'");
+        };
+    }
+}

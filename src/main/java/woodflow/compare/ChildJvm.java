@@ -1,0 +1,87 @@
+package woodflow.compare;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs {@link CellRunner} for one run folder in a new JVM with this JVM's class path and memory, stack and module
+ * options, its output appended to {@code RUN/train.log}. A child process per run is what makes the peak memory of
+ * each method measurable (a process's peak resident set only grows) and keeps one method's crash from ending the
+ * study. If this JVM is stopped, the child is stopped too.
+ */
+final class ChildJvm {
+    /** Options of this JVM that a child needs to behave the same: stack and heap sizes, module access, settings. */
+    private static final List<String> KEPT_PREFIXES = List.of("-Xss", "-Xmx", "-Xms", "--add-opens", "--add-exports",
+            "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.");
+
+    private ChildJvm() {}
+
+    /** What a child run ended with: its exit code and the last line of its log. */
+    record Outcome(int exitCode, String lastLine) {
+        boolean ok() {
+            return exitCode == 0;
+        }
+    }
+
+    static List<String> command(Path runDir, Budget budget) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if ((a.equals("--add-opens") || a.equals("--add-exports")) && i + 1 < args.size()) {
+                cmd.add(a);
+                cmd.add(args.get(++i));
+            } else if (KEPT_PREFIXES.stream().anyMatch(a::startsWith) && !a.startsWith("-Dwoodflow.threads=")) {
+                cmd.add(a);
+            }
+        }
+        // set at run time by --threads (after this JVM started), so not among the input arguments
+        String threads = System.getProperty("woodflow.threads");
+        if (threads != null) cmd.add("-Dwoodflow.threads=" + threads);
+        if (Boolean.getBoolean("woodflow.debug")) cmd.add("-Dwoodflow.debug=true");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(CellRunner.class.getName());
+        cmd.add(runDir.toAbsolutePath().toString());
+        cmd.add(budget.encode());
+        return cmd;
+    }
+
+    static Outcome run(Path runDir, Budget budget) throws IOException, InterruptedException {
+        Files.createDirectories(runDir);
+        Path log = runDir.resolve("train.log");
+        ProcessBuilder pb = new ProcessBuilder(command(runDir, budget)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Process p = pb.start();
+        Thread stopChild = new Thread(p::destroy, "woodflow-stop-child");
+        Runtime.getRuntime().addShutdownHook(stopChild);
+        try {
+            int code = p.waitFor();
+            return new Outcome(code, lastLine(log));
+        } catch (InterruptedException e) {
+            p.destroy();
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopChild);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or will run: nothing to undo
+            }
+        }
+    }
+
+    private static String lastLine(Path log) throws IOException {
+        if (!Files.exists(log)) return "";
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (!lines.get(i).isBlank()) return lines.get(i).strip();
+        }
+        return "";
+    }
+}
