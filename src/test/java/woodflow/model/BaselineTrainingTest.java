@@ -17,7 +17,6 @@ import woodflow.data.Quantization;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,22 +49,11 @@ class BaselineTrainingTest {
         torch.set_num_threads(torchThreads);
     }
 
-    /** 1 x 8 x 8 images, each a Gaussian blob of random centre, width and brightness on a dark background. */
-    static Tensor blobs(int n, Random rnd) {
+    /** {@code n} 1 x 8 x 8 images of the embedded data set (coloured shapes drawn from a seed, here in grey). */
+    static Tensor embedded(int n) {
+        woodflow.data.EmbeddedSource src = new woodflow.data.EmbeddedSource(n, 1, SIZE, 7, 0);
         List<byte[]> images = new ArrayList<>();
-        for (int k = 0; k < n; k++) {
-            double cy = rnd.nextDouble() * (SIZE - 1), cx = rnd.nextDouble() * (SIZE - 1);
-            double width = 1 + rnd.nextDouble() * 1.5, peak = 150 + rnd.nextDouble() * 100;
-            byte[] im = new byte[SIZE * SIZE];
-            for (int r = 0; r < SIZE; r++) {
-                for (int q = 0; q < SIZE; q++) {
-                    double d2 = (r - cy) * (r - cy) + (q - cx) * (q - cx);
-                    double v = 10 + peak * Math.exp(-d2 / (2 * width * width));
-                    im[r * SIZE + q] = (byte) Math.min(255, (int) v);
-                }
-            }
-            images.add(im);
-        }
+        for (int k = 0; k < n; k++) images.add(src.image(k));
         return Quantization.stack(images, 1, SIZE, SIZE);
     }
 
@@ -75,7 +63,7 @@ class BaselineTrainingTest {
         torch.manual_seed(81);
         ModelConfig cfg = ModelConfig.of(1, SIZE, SIZE, 2, 1, 16, permutation).withCoupling(coupling);
         MultiScaleFlow model = new MultiScaleFlow(cfg, Init.float32());
-        Tensor data = Tensors.keep(blobs(256, new Random(7)));
+        Tensor data = Tensors.keep(embedded(256));
         TensorVector params = new TensorVector(model.parameters().toArray(new Tensor[0]));
         Adam adam = new Adam(params, new AdamOptions(1e-3));
         double[] losses = new double[ITERATIONS];
