@@ -29,6 +29,8 @@ done
 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what sample --threads 2 | tee -a "$out/yardstick.jsonl"
 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config a --what train --iters 20 --threads 2 | tee -a "$out/yardstick.jsonl"
 ./woodflow bench loader --batch 32 | tee "$out/loader.log"
+# (memory tables: `./woodflow bench memory ...` takes ~15 min; its memory.md is appended to BENCHMARKS.md by hand-run
+#  `./woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory` and celeba128,celeba256)
 ./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision bf16-mixed --warmup 1 --iterations 3 \
   --json "$out/runs.jsonl"
 
@@ -111,6 +113,5 @@ mvn -q -Pjmh -DskipTests package && java -cp 'target/woodflow.jar:target/lib/*' 
 runs the Woodbury and ME-Woodbury transforms both ways, the d×d solves, the emerging inverse and the spline
 (src/jmh/java/woodflow/jmh/KernelBenchmarks.java).
 MD
-[ -f "$out/memory.md" ] && { echo; echo "## Memory: backpropagation through inverses"; echo; cat "$out/memory.md"; }
 } > BENCHMARKS.md
 echo "wrote BENCHMARKS.md"

@@ -35,7 +35,7 @@ public final class Tensors {
         // libtorch's small LAPACK calls (the d x d slogdet/inverse, 1x1 and periodic solves) go to OpenBLAS, whose
         // own thread pool would compete with libtorch's for the same cores: a batched 8x8 slogdet backward took
         // 75-145 ms with OpenBLAS's default threads on a busy 2-core machine, 0.15 ms with one.
-        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(1);
+        org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(Integer.getInteger("woodflow.blasThreads", 1));
         // one inter-op thread: the step's ops run in sequence, and more threads only compete for the cores
         try {
             torch.set_num_interop_threads(1);
