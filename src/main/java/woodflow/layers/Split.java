@@ -61,9 +61,4 @@ public final class Split extends Module implements Transform {
         Tensor z2 = ml[0].add(ml[1].exp().mul(eps));
         return new FlowResult(Tensors.cat(1, x1, z2), Tensors.sumPerSample(ml[1]));
     }
-
-    int channels() {
-        return channels;
-    }
-
 }

@@ -200,7 +200,7 @@ public final class MultiScaleFlow extends Module {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
         }
-        Tensor like = top.learned() ? namedParameters().values().iterator().next() : anyParameter();
+        Tensor like = anyParameter();
         try (NoGradGuard g = new NoGradGuard()) {
             return decode(drawLatents(n, temperature, like));
         }

@@ -46,12 +46,6 @@ public final class Plots {
         woodflow.io.AtomicFiles.write(png, linePng(title, xLabel, yLabel, series, logLog, 800, 480));
     }
 
-    static double[] toArray(List<Double> v) {
-        double[] a = new double[v.size()];
-        for (int i = 0; i < a.length; i++) a[i] = v.get(i);
-        return a;
-    }
-
     /** Series from (name -> list of {x, y}) points. */
     public static Series series(String name, List<double[]> points) {
         double[] x = new double[points.size()], y = new double[points.size()];
