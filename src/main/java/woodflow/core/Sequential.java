@@ -26,7 +26,8 @@ public class Sequential extends Module implements Transform {
     public FlowResult forward(Tensor x) {
         Tensor logDet = null;
         for (Transform t : parts) {
-            FlowResult r = t.forward(x);
+            Tensor in = x;
+            FlowResult r = Tensors.scopedFlow(() -> t.forward(in));
             x = r.out();
             logDet = logDet == null ? r.logDet() : logDet.add(r.logDet());
         }
@@ -37,7 +38,9 @@ public class Sequential extends Module implements Transform {
     public FlowResult inverse(Tensor y) {
         Tensor logDet = null;
         for (int i = parts.size() - 1; i >= 0; i--) {
-            FlowResult r = parts.get(i).inverse(y);
+            Transform t = parts.get(i);
+            Tensor in = y;
+            FlowResult r = Tensors.scopedFlow(() -> t.inverse(in));
             y = r.out();
             logDet = logDet == null ? r.logDet() : logDet.add(r.logDet());
         }

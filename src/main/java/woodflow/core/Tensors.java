@@ -68,6 +68,42 @@ public final class Tensors {
         return new Tensor(t);
     }
 
+    /**
+     * Runs {@code block} in a {@link org.bytedeco.javacpp.PointerScope} of its own and returns its result in the
+     * caller's scope. A scope holds every tensor created in it until it closes, so without this all of a step's
+     * temporaries (convolution outputs, casts, padded copies) would stay alive to the end of the training step, or
+     * of a whole no-grad pass; with it libtorch frees each one as soon as autograd no longer needs it.
+     */
+    public static Tensor scoped(java.util.function.Supplier<Tensor> block) {
+        Tensor r;
+        try (org.bytedeco.javacpp.PointerScope inner = new org.bytedeco.javacpp.PointerScope()) {
+            r = block.get();
+            r.retainReference();
+        }
+        return handOut(r);
+    }
+
+    /** {@link #scoped(java.util.function.Supplier)} for a transform's output and log-det. */
+    public static FlowResult scopedFlow(java.util.function.Supplier<FlowResult> block) {
+        FlowResult r;
+        try (org.bytedeco.javacpp.PointerScope inner = new org.bytedeco.javacpp.PointerScope()) {
+            r = block.get();
+            r.out().retainReference();
+            r.logDet().retainReference();
+        }
+        return new FlowResult(handOut(r.out()), handOut(r.logDet()));
+    }
+
+    /**
+     * A new handle, owned by the current scope, to a tensor retained across a closed inner scope; the retained
+     * handle is released (whether the inner scope or an outer one created it).
+     */
+    private static Tensor handOut(Tensor retained) {
+        Tensor out = new Tensor(retained);
+        retained.releaseReference();
+        return out;
+    }
+
     public static Scalar s(double v) {
         return new Scalar(v);
     }

@@ -29,8 +29,8 @@ public final class GlowConditioner extends Module implements Conditioner {
 
     @Override
     public Tensor apply(Tensor x1) {
-        Tensor h = norm1.convolve(x1, conv1).relu();
+        Tensor h = norm1.convolve(Conv.channelsLast(x1), conv1).relu();
         h = norm2.convolve(h, conv2).relu();
-        return out.apply(h);
+        return out.apply(h).contiguous();
     }
 }
