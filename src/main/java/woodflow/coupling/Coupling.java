@@ -1,8 +1,10 @@
 package woodflow.coupling;
 
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import woodflow.core.FlowResult;
+import woodflow.core.InverseRecompute;
 import woodflow.core.Module;
 import woodflow.core.Precision;
 import woodflow.core.Tensors;
@@ -18,7 +20,7 @@ import woodflow.core.Transform;
  * The conditioner runs as a {@link Precision#conditioner} (bf16 under mixed precision); the inverse recomputes it on
  * the same input, so the coupling stays exactly invertible in any precision.
  */
-public final class Coupling extends Module implements Transform {
+public final class Coupling extends Module implements Transform, InverseRecompute {
     private final Conditioner net;
     private final ElementwiseTransform transform;
 
@@ -57,5 +59,42 @@ public final class Coupling extends Module implements Transform {
         Tensor y1 = parts.get(0);
         FlowResult r = transform.inverse(parts.get(1), theta(y1));
         return new FlowResult(Tensors.cat(1, y1, r.out()), r.logDet());
+    }
+
+    /**
+     * The input rebuilt from {@code y} and the forward recomputed with graph, with the conditioner evaluated once:
+     * {@code x1 = y1} (a leaf requiring grad), {@code theta = NN(x1)} with graph, {@code x2 = g^-1(y2; theta)}
+     * without graph (a second leaf), then {@code y = [x1, g(x2; theta)]} with graph. The input's gradient is
+     * {@code [x1.grad, x2.grad]}, where {@code x1.grad} includes the path through the network.
+     */
+    @Override
+    public Recomputed recompute(Tensor y) {
+        TensorVector parts = y.chunk(2, 1);
+        Tensor x1 = parts.get(0).detach().requires_grad_(true);
+        Tensor theta = theta(x1);
+        Tensor x2;
+        try (NoGradGuard g = new NoGradGuard()) {
+            x2 = transform.inverse(parts.get(1), theta.detach()).out();
+        }
+        Tensor x2r = x2.detach().requires_grad_(true);
+        FlowResult r = transform.forward(x2r, theta);
+        FlowResult forward = new FlowResult(Tensors.cat(1, x1, r.out()), r.logDet());
+        Tensor input = Tensors.cat(1, x1.detach(), x2);
+        return new Recomputed() {
+            @Override
+            public Tensor input() {
+                return input;
+            }
+
+            @Override
+            public FlowResult forward() {
+                return forward;
+            }
+
+            @Override
+            public Tensor inputGrad() {
+                return Tensors.cat(1, x1.grad(), x2r.grad());
+            }
+        };
     }
 }
