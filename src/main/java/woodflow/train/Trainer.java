@@ -217,7 +217,7 @@ public final class Trainer {
         int bins = Quantization.bins(nBits());
         long total = tc.iterations();
         BatchStream stream = openStream();
-        try (Progress progress = Progress.create(iteration, total, out, quiet)) {
+        try (Progress progress = Progress.create(iteration, total, timeLimitSeconds, out, quiet)) {
             if (iteration == 0) initialise(stream, bins);
             long windowStart = System.nanoTime();
             long windowImages = 0;
@@ -252,7 +252,7 @@ public final class Trainer {
                             .put("lr", currentLr(iteration)).put("skipped_steps", skipped)
                             .put("train_seconds", trainSeconds);
                     metrics.append(r);
-                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest);
+                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, trainSeconds);
                     windowStart = System.nanoTime();
                     windowImages = 0;
                     logLossSum = 0;
