@@ -1,5 +1,6 @@
 package woodflow.train;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -86,14 +87,18 @@ public final class Adam {
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
         try (NoGradGuard ng = new NoGradGuard()) {
             for (var e : params.entrySet()) {
-                Tensor p = e.getValue(), g = p.grad();
-                if (!g.defined()) continue;
-                Tensor mt = m.get(e.getKey()), vt = v.get(e.getKey());
-                mt.mul_(s(beta1)).add_(g, s(1 - beta1));
-                vt.mul_(s(beta2)).addcmul_(g, g, s(1 - beta2));
-                Tensor denom = vt.sqrt().div(s(Math.sqrt(bc2))).add_(s(eps));
-                if (weightDecay > 0) p.mul_(s(1 - lr * weightDecay));
-                p.addcdiv_(mt, denom, s(-lr / bc1));
+                // A scope per parameter frees its denominator at once; the update is memory-bound, so it makes as
+                // few passes over the parameter as it can: m = lerp(m, g, 1 - b1) is b1 m + (1 - b1) g in one.
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor p = e.getValue(), g = p.grad();
+                    if (!g.defined()) continue;
+                    Tensor mt = m.get(e.getKey()), vt = v.get(e.getKey());
+                    mt.lerp_(g, s(1 - beta1));
+                    vt.mul_(s(beta2)).addcmul_(g, g, s(1 - beta2));
+                    Tensor denom = vt.sqrt().div_(s(Math.sqrt(bc2))).add_(s(eps));
+                    if (weightDecay > 0) p.mul_(s(1 - lr * weightDecay));
+                    p.addcdiv_(mt, denom, s(-lr / bc1));
+                }
             }
         }
     }

@@ -1,0 +1,51 @@
+package woodflow.train;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import woodflow.core.Tensors;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * Adam against its defining recurrence (Kingma &amp; Ba, 2015), computed here in plain doubles: m = b1 m + (1 - b1) g,
+ * v = b2 v + (1 - b2) g^2, p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), with decoupled weight decay.
+ */
+class AdamTest {
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    @Test
+    void threeStepsFollowTheRecurrence() {
+        double b1 = 0.9, b2 = 0.999, eps = 1e-8, lr = 1e-3, wd = 0.01;
+        double[] p0 = {0.5, -1.25, 2.0};
+        double[][] grads = {{0.1, -0.2, 3.0}, {-0.05, 0.4, 0.0}, {1e-4, -1e-4, 2.5}};
+        try (PointerScope scope = new PointerScope()) {
+            Tensor p = Tensors.fromDoubles(p0.clone(), 3).requires_grad_(true);
+            Adam adam = new Adam(Map.of("p", p), b1, b2, eps, wd);
+            double[] ref = p0.clone(), m = new double[3], v = new double[3];
+            for (int t = 1; t <= 3; t++) {
+                p.sum().backward(); // creates grad (ones), then overwritten below
+                p.grad().copy_(Tensors.fromDoubles(grads[t - 1], 3));
+                adam.update(lr);
+                for (int i = 0; i < 3; i++) {
+                    double g = grads[t - 1][i];
+                    m[i] = b1 * m[i] + (1 - b1) * g;
+                    v[i] = b2 * v[i] + (1 - b2) * g * g;
+                    ref[i] *= 1 - lr * wd;
+                    ref[i] -= lr * (m[i] / (1 - Math.pow(b1, t))) / (Math.sqrt(v[i] / (1 - Math.pow(b2, t))) + eps);
+                }
+                adam.zeroGrad();
+            }
+            double[] got = Tensors.toDoubles(p.detach());
+            for (int i = 0; i < 3; i++) assertThat(got[i]).isCloseTo(ref[i], within(1e-12));
+            assertThat(adam.step()).isEqualTo(3);
+        }
+    }
+}
