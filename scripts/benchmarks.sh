@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
 # benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
-# Usage: scripts/benchmarks.sh [--quick]      (needs python3-torch for the yardstick; installs it if missing)
+# Usage: scripts/benchmarks.sh [--quick] [--memory]   (needs python3-torch for the yardstick; installs it if missing)
+#   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=${1:-}
+quick=; memory=
+for a in "$@"; do
+  case "$a" in --quick) quick=--quick ;; --memory) memory=--memory ;; *) echo "unknown option $a" >&2; exit 2 ;; esac
+done
 out=bench-out
 mkdir -p "$out" docs/bench
 yard=../shared/yardstick/torch_glow.py
@@ -29,8 +33,14 @@ done
 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what sample --threads 2 | tee -a "$out/yardstick.jsonl"
 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config a --what train --iters 20 --threads 2 | tee -a "$out/yardstick.jsonl"
 ./woodflow bench loader --batch 32 | tee "$out/loader.log"
-# (memory tables: `./woodflow bench memory ...` takes ~15 min; its memory.md is appended to BENCHMARKS.md by hand-run
-#  `./woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory` and celeba128,celeba256)
+# The memory tables (bench memory, ~20 min) are included when present: run scripts/benchmarks.sh --memory, or by hand
+#  ./woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory-k
+#  ./woodflow bench memory --configs celeba128,celeba256 --batch 4 --out bench-out/memory-celeba
+mem_k="--configs k4,k8,k16,k32 --batch 2"; mem_c="--configs celeba128,celeba256 --batch 4"
+if [ "$memory" = --memory ]; then
+  ./woodflow bench memory $mem_k --out "$out/memory-k"
+  ./woodflow bench memory $mem_c --out "$out/memory-celeba"
+fi
 ./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision bf16-mixed --warmup 1 --iterations 3 \
   --json "$out/runs.jsonl"
 
@@ -39,14 +49,16 @@ wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3
 wc_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
 wc_samp32=$(j '.what=="sample" and .precision=="fp32"' .sample_s_median "$out/runs.jsonl")
 wc_sampbf=$(j '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median "$out/runs.jsonl")
-wc_rss=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
+wc_rss32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
+wc_rssbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
 wa_train=$(j '.what=="train" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
 mm32=$(j '.what=="train"' .matmul_fp32_gflops "$out/runs.jsonl")
 mmbf=$(j '.what=="train"' .matmul_bf16_gflops "$out/runs.jsonl")
 yc_train32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
 yc_trainbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s "$out/yardstick.jsonl")
 yc_samp=$(j '.config=="c" and .what=="sample"' .sample64_s_median "$out/yardstick.jsonl")
-yc_rss=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
+yc_rss32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
+yc_rssbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .peak_rss_mb "$out/yardstick.jsonl")
 ya_train=$(j '.config=="a" and .what=="train"' .images_per_s "$out/yardstick.jsonl")
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
@@ -74,7 +86,8 @@ OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same sessi
 | training, woodflow bf16-mixed vs yardstick fp32 | $(f $wc_trainbf) | $(f $yc_train32) | $(r $wc_trainbf $yc_train32)× |
 | sampling 64 images at T=0.7, fp32 (s) | $(f $wc_samp32) | $(f $yc_samp) | $(r $wc_samp32 $yc_samp)× the time |
 | sampling 64 images at T=0.7, bf16-mixed (s) | $(f $wc_sampbf) | $(f $yc_samp) | $(r $wc_sampbf $yc_samp)× the time |
-| peak resident memory of training (MiB) | $(f $wc_rss) | $(f $yc_rss) | $(r $wc_rss $yc_rss)× |
+| peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32)× |
+| peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
 
 Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32), fp32: woodflow $(f $wa_train) images/s,
 yardstick $(f $ya_train) images/s ($(r $wa_train $ya_train)×).
@@ -98,6 +111,13 @@ number of pixels.
 ![inverse](docs/bench/layers-inverse.png)
 ![forward+backward](docs/bench/layers-forward-backward.png)
 $(cat "$out/layers/layers.md")
+
+## Memory: standard backpropagation against backpropagation through inverses
+
+$(for m in k celeba; do
+  args=$mem_k; [ $m = celeba ] && args=$mem_c
+  if [ -f "$out/memory-$m/memory.md" ]; then echo "\`./woodflow bench memory $args\`:"; echo; cat "$out/memory-$m/memory.md"; echo; fi
+done)
 
 ## Data loading
 
