@@ -199,7 +199,9 @@ public final class MemoryBenchmark {
             inv.evaluate(x, N_BINS); // ActNorm's data-dependent initialisation, one step at a time
             try (NoGradGuard g = new NoGradGuard()) {
                 for (Tensor p : model.parameters()) {
-                    p.add_(torch.randn(Tensors.shape(p), Tensors.optionsLike(p)).mul(s(c.perturbation())));
+                    try (PointerScope one = new PointerScope()) {
+                        p.add_(torch.randn(Tensors.shape(p), Tensors.optionsLike(p)).mul(s(c.perturbation())));
+                    }
                 }
             }
         }
@@ -216,7 +218,7 @@ public final class MemoryBenchmark {
                 InvertibleBackprop.Result r = mode.equals("standard")
                         ? InvertibleBackprop.standard(model, x, N_BINS) : inv.backward(x, N_BINS);
                 try (NoGradGuard g = new NoGradGuard()) {
-                    for (Tensor p : model.parameters()) p.sub_(p.grad().mul(s(LEARNING_RATE)));
+                    for (Tensor p : model.parameters()) p.sub_(p.grad(), s(LEARNING_RATE));
                 }
                 seconds[i] = (System.nanoTime() - t0) / 1e9;
                 cpuSeconds[i] = (cpuNanos() - cpu0) / 1e9;
