@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
 # benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
-# Usage: scripts/benchmarks.sh [--quick] [--memory]   (needs python3-torch for the yardstick; installs it if missing)
+# Usage: scripts/benchmarks.sh [--quick] [--memory] [--report-only]
+#   (needs python3-torch for the yardstick; installs it if missing)
 #   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
+#   --report-only: no measurements, rewrite BENCHMARKS.md from what bench-out/ holds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=; memory=
+quick=; memory=; measure=yes
 for a in "$@"; do
-  case "$a" in --quick) quick=--quick ;; --memory) memory=--memory ;; *) echo "unknown option $a" >&2; exit 2 ;; esac
+  case "$a" in
+    --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
 done
 out=bench-out
 mkdir -p "$out" docs/bench
@@ -15,9 +20,11 @@ yard=../shared/yardstick/torch_glow.py
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! command -v jq >/dev/null; then
   apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-pthread jq >/dev/null
 fi
-./woodflow --version >/dev/null   # build first, outside the timings
-: > "$out/runs.jsonl"
 sizes=8,16,32,64,128,256; [ "$quick" = --quick ] && sizes=8,16,32,64
+mem_k="--configs k4,k8,k16,k32 --batch 2"; mem_c="--configs celeba128,celeba256 --batch 4"
+if [ -n "$measure" ]; then
+./woodflow --version >/dev/null   # build first, outside the timings
+: > "$out/runs.jsonl"; : > "$out/yardstick.jsonl"
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
   --out "$out/layers" | tee "$out/layers.log"
 cp "$out"/layers/layers-*.png docs/bench/
@@ -36,13 +43,13 @@ OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config a --what train --iters 
 # The memory tables (bench memory, ~20 min) are included when present: run scripts/benchmarks.sh --memory, or by hand
 #  ./woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory-k
 #  ./woodflow bench memory --configs celeba128,celeba256 --batch 4 --out bench-out/memory-celeba
-mem_k="--configs k4,k8,k16,k32 --batch 2"; mem_c="--configs celeba128,celeba256 --batch 4"
 if [ "$memory" = --memory ]; then
   ./woodflow bench memory $mem_k --out "$out/memory-k"
   ./woodflow bench memory $mem_c --out "$out/memory-celeba"
 fi
 ./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision bf16-mixed --warmup 1 --iterations 3 \
   --json "$out/runs.jsonl"
+fi
 
 j() { jq -r "select($1) | $2" "$3" | head -1; }
 wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
@@ -63,7 +70,7 @@ ya_train=$(j '.config=="a" and .what=="train"' .images_per_s "$out/yardstick.jso
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-f() { awk -v a="$1" 'BEGIN { printf "%.3g", a }'; }
+f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
 {
 cat <<MD
@@ -113,6 +120,11 @@ number of pixels.
 $(cat "$out/layers/layers.md")
 
 ## Memory: standard backpropagation against backpropagation through inverses
+
+\`bench memory\` runs every (config, mode) in a fresh JVM and reads its peak resident memory (VmHWM). The K series
+is 64×64 images, L = 4, 64 coupling channels, batch 2; the CelebA-HQ rows are the celeba128/256 presets' models at
+their own batch size, 4 (the paper's Table 2). With \`--backprop invertible\` the activation memory stays that of
+one step, so what still grows with K is the parameters and their gradients (8 bytes per parameter).
 
 $(for m in k celeba; do
   args=$mem_k; [ $m = celeba ] && args=$mem_c
