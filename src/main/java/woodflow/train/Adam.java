@@ -64,7 +64,8 @@ public final class Adam {
             List<Tensor> sq = new ArrayList<>();
             for (Tensor p : params.values()) {
                 Tensor g = p.grad();
-                if (g.defined()) sq.add(g.pow(s(2)).sum().reshape(1));
+                // One pass per tensor, no squared copy: |g|^2 from the norm (finite exactly when every element is).
+                if (g.defined()) sq.add(g.norm().square().reshape(1));
             }
             if (sq.isEmpty()) return 0;
             return Math.sqrt(Tensors.cat(sq, 0).sum().item_double());

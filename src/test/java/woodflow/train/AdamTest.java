@@ -48,4 +48,20 @@ class AdamTest {
             assertThat(adam.step()).isEqualTo(3);
         }
     }
+
+    @Test
+    void gradientNormIsTheGlobalL2NormAndNotFiniteWhenAnElementIsNot() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor a = Tensors.fromDoubles(new double[] {1, 2}, 2).requires_grad_(true);
+            Tensor b = Tensors.fromDoubles(new double[] {3, 4, 5}, 3).requires_grad_(true);
+            Adam adam = new Adam(new java.util.LinkedHashMap<>(Map.of("a", a, "b", b)), 0.9, 0.999, 1e-8, 0);
+            // loss = a . (1, 2) + b . (3, 4, 5): the gradients are those vectors
+            Tensor loss = a.mul(Tensors.fromDoubles(new double[] {1, 2}, 2)).sum()
+                    .add(b.mul(Tensors.fromDoubles(new double[] {3, 4, 5}, 3)).sum());
+            loss.backward();
+            assertThat(adam.gradNorm()).isCloseTo(Math.sqrt(1 + 4 + 9 + 16 + 25), within(1e-12));
+            b.grad().select(0, 1).fill_(Tensors.s(Double.NaN));
+            assertThat(Double.isFinite(adam.gradNorm())).isFalse();
+        }
+    }
 }
