@@ -50,11 +50,14 @@ public final class Adam {
         return step;
     }
 
-    /** Clears every parameter's gradient. */
+    /**
+     * Drops every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}): the next backward writes
+     * fresh gradients instead of adding into zeroed ones, which saves a pass over all of them, and between steps the
+     * gradients take no memory. A parameter that gets no gradient is then skipped by {@link #update}.
+     */
     public void zeroGrad() {
         for (Tensor p : params.values()) {
-            Tensor g = p.grad();
-            if (g.defined()) g.zero_();
+            if (p.grad().defined()) p.mutable_grad().reset();
         }
     }
 
