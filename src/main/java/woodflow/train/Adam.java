@@ -50,14 +50,11 @@ public final class Adam {
         return step;
     }
 
-    /**
-     * Drops every parameter's gradient (PyTorch's {@code zero_grad(set_to_none=True)}): the next backward writes
-     * fresh gradients instead of adding into zeroed ones, which saves a pass over all of them, and between steps the
-     * gradients take no memory. A parameter that gets no gradient is then skipped by {@link #update}.
-     */
+    /** Clears every parameter's gradient. */
     public void zeroGrad() {
         for (Tensor p : params.values()) {
-            if (p.grad().defined()) p.mutable_grad().reset();
+            Tensor g = p.grad();
+            if (g.defined()) g.zero_();
         }
     }
 
