@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Transforms composed in list order: forward applies them first to last and sums their log-dets; inverse applies
- * their inverses last to first.
+ * their inverses last to first. Each part runs in its own scope ({@link Tensors#scopedFlow}), so its temporaries are
+ * freed when it returns rather than at the end of the training step.
  */
 public class Sequential extends Module implements Transform {
     private final List<Transform> parts = new ArrayList<>();
