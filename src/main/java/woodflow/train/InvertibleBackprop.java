@@ -142,15 +142,9 @@ public final class InvertibleBackprop {
      */
     public Result evaluate(Tensor x, int nBins) {
         check(x, nBins);
-        PointerScope outer = PointerScope.getInnerScope();
-        Tensor bpd;
-        double loss;
-        try (PointerScope work = new PointerScope()) {
-            bpd = bitsPerDim(x, forward(x, new Tensor[model.levels().size()], work), nBins);
-            loss = bpd.mean().item_double();
-            bpd.retainReference();
-        }
-        return new Result(loss, handOver(bpd, outer));
+        Tensor bpd = Tensors.scoped(() -> bitsPerDim(x,
+                forward(x, new Tensor[model.levels().size()], PointerScope.getInnerScope()), nBins));
+        return new Result(bpd.mean().item_double(), bpd);
     }
 
     private void check(Tensor x, int nBins) {
@@ -167,15 +161,6 @@ public final class InvertibleBackprop {
         return logP.sub(s(dims * Math.log(nBins))).mul(s(-1.0 / (dims * Math.log(2))));
     }
 
-    /** Gives a tensor retained inside a closed scope to the caller's scope (or to the garbage collector). */
-    private static Tensor handOver(Tensor t, PointerScope outer) {
-        if (outer != null) {
-            outer.attach(t);
-            t.releaseReference();
-        }
-        return t;
-    }
-
     /**
      * Mean bits per dimension of the dequantised batch {@code x} (values in [-0.5, 0.5), {@code nBins} levels),
      * with the gradient of that mean accumulated into every parameter's {@code grad()}.
@@ -183,16 +168,13 @@ public final class InvertibleBackprop {
     public Result backward(Tensor x, int nBins) {
         check(x, nBins);
         Arrays.fill(lastDrift, Double.NaN);
-        PointerScope outer = PointerScope.getInnerScope();
         List<MultiScaleFlow.Level> levels = model.levels();
         Tensor[] z = new Tensor[levels.size()];
-        Tensor bpd;
-        double loss;
-        try (PointerScope work = new PointerScope()) {
-            double dims = (double) x.size(1) * x.size(2) * x.size(3);
-            double c = -1.0 / (x.size(0) * dims * Math.log(2));
-            bpd = bitsPerDim(x, forward(x, z, work), nBins);
-            loss = bpd.mean().item_double();
+        double dims = (double) x.size(1) * x.size(2) * x.size(3);
+        double c = -1.0 / (x.size(0) * dims * Math.log(2));
+        // z (the levels' outputs) lives in this scope, until the walk back is done.
+        Tensor bpd = Tensors.scoped(() -> {
+            Tensor perSample = bitsPerDim(x, forward(x, z, PointerScope.getInnerScope()), nBins);
             Tensor g = null;
             try {
                 for (int l = levels.size() - 1; l >= 0; l--) {
@@ -208,9 +190,9 @@ public final class InvertibleBackprop {
             } finally {
                 Tensors.release(g);
             }
-            bpd.retainReference();
-        }
-        return new Result(loss, handOver(bpd, outer));
+            return perSample;
+        });
+        return new Result(bpd.mean().item_double(), bpd);
     }
 
     /**
@@ -256,8 +238,7 @@ public final class InvertibleBackprop {
      * The result belongs to the caller's scope.
      */
     private Tensor endOfLevel(MultiScaleFlow.Level level, Tensor z, Tensor g, double c) {
-        PointerScope parent = PointerScope.getInnerScope();
-        try (PointerScope scope = new PointerScope()) {
+        return Tensors.scoped(() -> {
             Tensor zr = z.detach().requires_grad_(true);
             Split split = level.split();
             FlowResult r = split != null ? split.forward(zr) : model.top().forward(zr);
@@ -266,10 +247,8 @@ public final class InvertibleBackprop {
             if (g != null) phi = phi.add(firstHalf(r.out()).mul(g).sum());
             phi.backward();
             // grad() is a reference into zr's autograd state, freed with zr: detach() makes an owning handle.
-            Tensor grad = zr.grad().detach();
-            parent.attach(grad);
-            return grad;
-        }
+            return zr.grad().detach();
+        });
     }
 
     /** The exact input of level l's first step: the squeezed image, or the squeezed first half of z_{l-1}. */
