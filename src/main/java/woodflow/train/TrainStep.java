@@ -65,6 +65,20 @@ public final class TrainStep {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = dequantize(uint8, it);
             if (nanInput.test(it)) x = x.mul(woodflow.core.Tensors.s(Double.NaN));
+            return step(x, it, lr);
+        }
+    }
+
+    /**
+     * The step on an already dequantised (B, C, H, W) batch in [-0.5, 0.5): what {@link #run} does after drawing
+     * the noise. Tests drive it with the inputs of a reference implementation's trace.
+     */
+    public double runDequantized(Tensor x, double lr) {
+        return step(x, -1, lr);
+    }
+
+    private double step(Tensor x, long it, double lr) {
+        try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime(), t1, t2;
             double loss;
