@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Foreach;
 import woodflow.core.Tensors;
 
 import java.util.ArrayList;
@@ -30,7 +31,10 @@ public final class Adam {
     private final double beta2;
     private final double eps;
     private final double weightDecay;
+    /** {@code -Dwoodflow.fusedAdam=false} forces the per-tensor path (to compare the two). */
+    private static final boolean FUSED = !"false".equals(System.getProperty("woodflow.fusedAdam"));
     private long step;
+    private Tensor stepTensor;
 
     public Adam(Map<String, Tensor> params, double beta1, double beta2, double eps, double weightDecay) {
         this.params = params;
@@ -52,23 +56,39 @@ public final class Adam {
 
     /** Clears every parameter's gradient. */
     public void zeroGrad() {
+        try (PointerScope scope = new PointerScope()) {
+            List<Tensor> grads = grads();
+            if (Foreach.available()) {
+                Foreach.zero(grads);
+            } else {
+                for (Tensor g : grads) g.zero_();
+            }
+        }
+    }
+
+    /** The parameters' defined gradients, in order. */
+    private List<Tensor> grads() {
+        List<Tensor> out = new ArrayList<>(params.size());
         for (Tensor p : params.values()) {
             Tensor g = p.grad();
-            if (g.defined()) g.zero_();
+            if (g.defined()) out.add(g);
         }
+        return out;
     }
 
     /** The global L2 norm of all gradients (missing gradients count as zero). */
     public double gradNorm() {
-        try (NoGradGuard ng = new NoGradGuard()) {
-            List<Tensor> sq = new ArrayList<>();
-            for (Tensor p : params.values()) {
-                Tensor g = p.grad();
-                // One pass per tensor, no squared copy: |g|^2 from the norm (finite exactly when every element is).
-                if (g.defined()) sq.add(g.norm().square().reshape(1));
+        try (NoGradGuard ng = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            List<Tensor> grads = grads();
+            if (grads.isEmpty()) return 0;
+            // One pass per tensor, no squared copy: |g|^2 from the norm (finite exactly when every element is).
+            List<Tensor> sq = new ArrayList<>(grads.size());
+            if (Foreach.available()) {
+                for (Tensor n : Foreach.norms(grads)) sq.add(n.reshape(1));
+            } else {
+                for (Tensor g : grads) sq.add(g.norm().reshape(1));
             }
-            if (sq.isEmpty()) return 0;
-            return Math.sqrt(Tensors.cat(sq, 0).sum().item_double());
+            return Math.sqrt(Tensors.cat(sq, 0).square().sum().item_double());
         }
     }
 
@@ -82,25 +102,58 @@ public final class Adam {
         }
     }
 
-    /** One update with learning rate {@code lr}. */
+    /**
+     * One update with learning rate {@code lr}. Parameters whose gradient and moments share their layout go through
+     * libtorch's fused AdamW kernel in one call ({@link Foreach#fusedAdamW}); any other parameter (or all of them,
+     * when the engine lacks the kernel) through the same recurrence written out per tensor.
+     */
     public void update(double lr) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-        try (NoGradGuard ng = new NoGradGuard()) {
+        try (NoGradGuard ng = new NoGradGuard(); PointerScope scope = new PointerScope()) {
+            List<Tensor> ps = new ArrayList<>(), gs = new ArrayList<>(), ms = new ArrayList<>(), vs = new ArrayList<>();
             for (var e : params.entrySet()) {
-                // A scope per parameter frees its denominator at once; the update is memory-bound, so it makes as
-                // few passes over the parameter as it can: m = lerp(m, g, 1 - b1) is b1 m + (1 - b1) g in one.
-                try (PointerScope scope = new PointerScope()) {
-                    Tensor p = e.getValue(), g = p.grad();
-                    if (!g.defined()) continue;
-                    Tensor mt = m.get(e.getKey()), vt = v.get(e.getKey());
-                    mt.lerp_(g, s(1 - beta1));
-                    vt.mul_(s(beta2)).addcmul_(g, g, s(1 - beta2));
-                    Tensor denom = vt.sqrt().div_(s(Math.sqrt(bc2))).add_(s(eps));
-                    if (weightDecay > 0) p.mul_(s(1 - lr * weightDecay));
-                    p.addcdiv_(mt, denom, s(-lr / bc1));
+                Tensor p = e.getValue(), g = p.grad();
+                if (!g.defined()) continue;
+                Tensor mt = m.get(e.getKey()), vt = v.get(e.getKey());
+                if (FUSED && Foreach.available() && sameLayout(p, g, mt, vt)) {
+                    ps.add(p);
+                    gs.add(g);
+                    ms.add(mt);
+                    vs.add(vt);
+                } else {
+                    updateOne(p, g, mt, vt, lr);
                 }
             }
+            if (!ps.isEmpty()) {
+                if (stepTensor == null || !Tensors.dtype(stepTensor).equals(torch.ScalarType.Float)
+                        || !stepTensor.device().equals(ps.get(0).device())) {
+                    Tensors.release(stepTensor);
+                    stepTensor = Tensors.keep(ps.get(0).new_zeros(1).to(torch.ScalarType.Float));
+                }
+                stepTensor.fill_(s((double) step));
+                Foreach.fusedAdamW(ps, gs, ms, vs, stepTensor, lr, beta1, beta2, weightDecay, eps);
+                // The boxed kernel writes the parameters without counting it: bump their version counters, which
+                // eval-mode caches (a Woodbury factor's inverse and log-det) use to see a parameter has changed.
+                for (Tensor p : ps) p.unsafeGetTensorImpl().bump_version();
+            }
+        }
+    }
+
+    private static boolean sameLayout(Tensor p, Tensor g, Tensor mt, Tensor vt) {
+        return p.is_contiguous() && g.is_contiguous() && mt.is_contiguous() && vt.is_contiguous()
+                && Tensors.dtype(g).equals(Tensors.dtype(p));
+    }
+
+    private void updateOne(Tensor p, Tensor g, Tensor mt, Tensor vt, double lr) {
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        // A scope per parameter frees its denominator at once; the update is memory-bound, so it makes as few passes
+        // over the parameter as it can: m = lerp(m, g, 1 - b1) is b1 m + (1 - b1) g in one.
+        try (PointerScope scope = new PointerScope()) {
+            mt.lerp_(g, s(1 - beta1));
+            vt.mul_(s(beta2)).addcmul_(g, g, s(1 - beta2));
+            Tensor denom = vt.sqrt().div_(s(Math.sqrt(bc2))).add_(s(eps));
+            if (weightDecay > 0) p.mul_(s(1 - lr * weightDecay));
+            p.addcdiv_(mt, denom, s(-lr / bc1));
         }
     }
 

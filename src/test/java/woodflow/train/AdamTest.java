@@ -64,4 +64,40 @@ class AdamTest {
             assertThat(Double.isFinite(adam.gradNorm())).isFalse();
         }
     }
+
+    @Test
+    void theFusedKernelIsThereAndNonContiguousParametersGetTheSameUpdate() {
+        assertThat(woodflow.core.Foreach.available()).as("libtorch's fused AdamW and list kernels").isTrue();
+        try (PointerScope scope = new PointerScope()) {
+            // the same values as a contiguous parameter (fused kernel) and a transposed view (per-tensor path)
+            Tensor base = org.bytedeco.pytorch.global.torch.randn(new long[] {3, 4});
+            Tensor a = base.clone().requires_grad_(true);
+            Tensor b = base.t().contiguous().t().requires_grad_(true);
+            assertThat(b.is_contiguous()).isFalse();
+            Adam adam = new Adam(new java.util.LinkedHashMap<>(Map.of("a", a, "b", b)), 0.9, 0.999, 1e-8, 0.01);
+            for (int t = 0; t < 3; t++) {
+                Tensor g = org.bytedeco.pytorch.global.torch.randn(new long[] {3, 4});
+                a.mul(g).sum().add(b.mul(g).sum()).backward();
+                adam.update(1e-2);
+                adam.zeroGrad();
+            }
+            assertThat(a.sub(b).abs().max().item_double()).isLessThan(1e-6);
+            assertThat(a.sub(base).abs().max().item_double()).as("the parameters moved").isGreaterThan(1e-3);
+            assertThat(a.grad().abs().max().item_double()).as("zeroGrad cleared the fused list").isZero();
+        }
+    }
+
+    @Test
+    void anUpdateBumpsEveryParametersVersionCounter() {
+        // Eval-mode caches (LowRankFactor's inverse and log-det) are keyed on the version counters: an update that
+        // changed a parameter without bumping its counter would leave a stale cache behind.
+        try (PointerScope scope = new PointerScope()) {
+            Tensor a = org.bytedeco.pytorch.global.torch.randn(new long[] {3, 4}).requires_grad_(true);
+            Adam adam = new Adam(Map.of("a", a), 0.9, 0.999, 1e-8, 0);
+            a.sum().backward();
+            long before = a._version();
+            adam.update(1e-3);
+            assertThat(a._version()).isGreaterThan(before);
+        }
+    }
 }
