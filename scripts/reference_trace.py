@@ -9,9 +9,12 @@ It builds a small Woodbury-Glow (or ME-Woodbury-Glow) with the yardstick's own c
   final.<name>  the parameters after the last step
 and in its metadata the loss (mean bits per dimension) of every step and the model's shape.
 woodflow loads init.*, feeds the same inputs to its own model and Adam, and must reproduce the losses and the final
-parameters. Regenerate with:
+parameters. Regenerate the test's traces with:
   /usr/bin/python3 scripts/reference_trace.py --me 0 --out src/test/resources/reference/woodbury.safetensors
   /usr/bin/python3 scripts/reference_trace.py --me 1 --out src/test/resources/reference/me-woodbury.safetensors
+With --fashion-mnist a|b it traces the learning-parity protocol itself instead (the yardstick's config a or b on the
+first 10,000 Fashion-MNIST training images, its batch order and its noise), and woodflow replays any trace with
+  java -cp target/woodflow.jar woodflow.train.ReferenceTrace TRACE.safetensors
 """
 import argparse, json, os, struct, sys
 import torch
@@ -67,31 +70,47 @@ def main():
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--fashion-mnist", choices=["a", "b"], help="trace the parity protocol of yardstick config a or b")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     sys.path.insert(0, os.path.abspath(a.yardstick))
     import torch_glow as tg
 
     torch.set_num_threads(1)
+    if a.fashion_mnist:
+        cfg = tg.CONFIGS[a.fashion_mnist]
+        a.me, a.K, a.L, a.hidden, a.batch = int(cfg["me"]), cfg["K"], cfg["L"], cfg["hidden"], cfg["batch"]
+        a.shape = ",".join(str(v) for v in cfg["shape"])
     torch.manual_seed(a.seed)
     shape = tuple(int(v) for v in a.shape.split(","))
     model = tg.Glow(shape, a.K, a.L, a.hidden, bool(a.me))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999))
-    # smooth random images with a little pixel noise, so the model has something to learn in a few steps
-    n = a.batch * (a.steps + 1)
-    coarse = torch.rand(n, shape[0], shape[1] // 4, shape[2] // 4) * 255
-    smooth = torch.nn.functional.interpolate(coarse, size=shape[1:], mode="bilinear", align_corners=False)
-    images = (smooth + torch.randint(-8, 9, smooth.shape)).clamp(0, 255).floor()
+    if a.fashion_mnist:
+        # the yardstick's learn protocol: one fixed permutation, ActNorm initialised on its first batch
+        train = tg.fashion_mnist("train", 10000)
+        perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(1234))
+        first = train[perm[:a.batch]]
+        batch = lambda i: train[perm[(i * a.batch) % (len(train) - a.batch):][:a.batch]]
+    else:
+        # smooth random images with a little pixel noise, so the model has something to learn in a few steps
+        n = a.batch * (a.steps + 1)
+        coarse = torch.rand(n, shape[0], shape[1] // 4, shape[2] // 4) * 255
+        smooth = torch.nn.functional.interpolate(coarse, size=shape[1:], mode="bilinear", align_corners=False)
+        images = (smooth + torch.randint(-8, 9, smooth.shape)).clamp(0, 255).floor()
+        first = images[:a.batch]
+        batch = lambda i: images[(i + 1) * a.batch:(i + 2) * a.batch]
     inputs = []
     log_prob = model.log_prob
     model.log_prob = lambda x: (inputs.append(x.detach().clone()), log_prob(x))[1]
     with torch.no_grad():
-        tg.bpd(model, images[:a.batch])  # ActNorm's data-dependent initialisation
+        tg.bpd(model, first)  # ActNorm's data-dependent initialisation
     tensors = {"init." + woodflow_name(k): v.clone() for k, v in model.state_dict().items()}
     inputs.clear()
     losses = []
     for i in range(a.steps):
-        loss = tg.bpd(model, images[(i + 1) * a.batch:(i + 2) * a.batch]).mean()
+        if a.fashion_mnist and i % 100 == 0:
+            torch.manual_seed(a.seed * 7919 + i)  # the yardstick reseeds its noise after each evaluation
+        loss = tg.bpd(model, batch(i)).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
