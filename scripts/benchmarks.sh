@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
 # benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
-# Usage: scripts/benchmarks.sh [--quick] [--memory] [--report-only]
+# Usage: scripts/benchmarks.sh [--quick] [--memory] [--skip-layers] [--rounds N] [--report-only]
 #   (needs python3-torch for the yardstick; installs it if missing)
 #   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
+#   --skip-layers: reuse the layer tables in bench-out/layers;  --rounds N: rounds of the interleaved woodflow /
+#   yardstick measurements (default 3; each number reported is the median over the rounds)
 #   --report-only: no measurements, rewrite BENCHMARKS.md from what bench-out/ holds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=; memory=; measure=yes
-for a in "$@"; do
-  case "$a" in
-    --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;;
-    *) echo "unknown option $a" >&2; exit 2 ;;
+quick=; memory=; measure=yes; layers=yes; rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;; --skip-layers) layers= ;;
+    --rounds) rounds="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
   esac
+  shift
 done
 out=bench-out
 mkdir -p "$out" docs/bench
@@ -25,20 +29,26 @@ mem_k="--configs k4,k8,k16,k32 --batch 2"; mem_c="--configs celeba128,celeba256 
 if [ -n "$measure" ]; then
 ./woodflow --version >/dev/null   # build first, outside the timings
 : > "$out/runs.jsonl"; : > "$out/yardstick.jsonl"
+if [ -n "$layers" ]; then
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
   --out "$out/layers" | tee "$out/layers.log"
 cp "$out"/layers/layers-*.png docs/bench/
-for p in fp32 bf16-mixed; do
-  ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
-  ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
+fi
+# woodflow and the yardstick interleaved, round after round: the report takes the median of each measurement over
+# the rounds, so a burst of load from another tenant of the machine moves one sample, not the ratio.
+py() { OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --threads 2 "$@" | tee -a "$out/yardstick.jsonl"; }
+for round in $(seq "$rounds"); do
+  for p in fp32 bf16-mixed; do
+    ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
+    py --config c --what train --iters 10 --precision $p
+  done
+  for p in fp32 bf16-mixed; do
+    ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
+  done
+  py --config c --what sample
+  ./woodflow bench train --preset yardstick-a --warmup 3 --iterations 20 --json "$out/runs.jsonl"
+  py --config a --what train --iters 20
 done
-./woodflow bench train --preset yardstick-a --warmup 3 --iterations 20 --json "$out/runs.jsonl"
-for p in fp32 bf16-mixed; do
-  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what train --iters 10 --threads 2 --precision $p \
-    | tee -a "$out/yardstick.jsonl"
-done
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config c --what sample --threads 2 | tee -a "$out/yardstick.jsonl"
-OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --config a --what train --iters 20 --threads 2 | tee -a "$out/yardstick.jsonl"
 ./woodflow bench loader --batch 32 | tee "$out/loader.log"
 # The memory tables (bench memory, ~20 min) are included when present: run scripts/benchmarks.sh --memory, or by hand
 #  ./woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory-k
@@ -51,7 +61,8 @@ fi
   --json "$out/runs.jsonl"
 fi
 
-j() { jq -r "select($1) | $2" "$3" | head -1; }
+# median of the matching lines (the interleaved rounds)
+j() { jq -s -r "[.[] | select($1) | $2] | sort | if length == 0 then empty else .[(length - 1) / 2 | floor] end" "$3"; }
 wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
 wc_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
 wc_samp32=$(j '.what=="sample" and .precision=="fp32"' .sample_s_median "$out/runs.jsonl")
@@ -84,7 +95,9 @@ within one run; the benchmarks report medians after warm-up.
 ## Training and sampling against the paper's PyTorch code (yardstick)
 
 The yardstick is \`shared/yardstick/torch_glow.py\` (the same model in PyTorch $( /usr/bin/python3 -c 'import torch; print(torch.__version__)'),
-OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same session.
+OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same session. Both were measured in $(jq -s '[.[] | select(.what=="train" and .config=="a")] | length' "$out/yardstick.jsonl")
+interleaved rounds (woodflow, yardstick, woodflow, ...); each number below is the median of its runs over the
+rounds, and each run's own number is the median over its timed iterations.
 
 | config c: 3×32×32, K=8, L=3, 512 channels, batch 16, Woodbury d=16 | woodflow | yardstick | ratio |
 |---|---:|---:|---:|
