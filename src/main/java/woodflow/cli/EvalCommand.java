@@ -3,6 +3,7 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.core.Precision;
 import woodflow.data.ImageSource;
 import woodflow.data.Splits;
 import woodflow.model.MultiScaleFlow;
@@ -40,9 +41,15 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--noise-seed", description = "Seed of the dequantisation noise (default: the run's eval seed).")
     Long noiseSeed;
 
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32 (default) or bf16-mixed: the coupling and prior networks in bfloat16, the invertible "
+                    + "path in float32.")
+    String precision;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
+        Precision.set(Precision.Mode.parse(precision));
         if (!split.equals("test") && !split.equals("train")) {
             throw new IllegalArgumentException("--split must be test or train, got '" + split + "'");
         }
@@ -59,8 +66,8 @@ public final class EvalCommand implements Callable<Integer> {
             double bpd = Evaluator.meanBitsPerDim(model, src, n, cfg.data().nBits(), batch,
                     noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
             double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %.1f s)%n", split, bpd, n,
-                    file, c.state().iteration(), secs);
+            System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
+                    n, file, c.state().iteration(), Precision.mode().label, secs);
         }
         return 0;
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The command line end to end on a tiny embedded-data run: train, resume, eval, sample, score, inspect, and every
@@ -73,6 +74,12 @@ class CliTest {
         Outcome e = cli("eval", "--checkpoint", run.toString());
         assertThat(e.code()).as(e.err()).isZero();
         assertThat(e.out()).containsPattern("test bpd \\d+\\.\\d+ over 32 images");
+        Outcome eb = cli("eval", "--checkpoint", run.toString(), "--precision", "bf16-mixed");
+        assertThat(eb.code()).as(eb.err()).isZero();
+        assertThat(eb.out()).contains("bf16-mixed");
+        double fp32 = bpdOf(e.out()), bf16 = bpdOf(eb.out());
+        assertThat(bf16).as("bf16-mixed evaluation of the same parameters").isCloseTo(fp32, within(0.05));
+        fails(cli("eval", "--checkpoint", run.toString(), "--precision", "fp8"), "unknown precision 'fp8'");
 
         Path png = dir.resolve("grid.png");
         Outcome s = cli("sample", "--checkpoint", run.toString(), "--temperature", "0.7", "-n", "16", "--out",
@@ -166,5 +173,11 @@ class CliTest {
         Outcome usage = cli("presets", "--bogus-option");
         assertThat(usage.code()).isEqualTo(2);
         assertThat(usage.err()).contains("Unknown option: '--bogus-option'");
+    }
+
+    private static double bpdOf(String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("bpd (\\d+\\.\\d+)").matcher(out);
+        assertThat(m.find()).as(out).isTrue();
+        return Double.parseDouble(m.group(1));
     }
 }
