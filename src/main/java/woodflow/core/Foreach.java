@@ -38,9 +38,34 @@ public final class Foreach {
         }
     }
 
-    /** Whether the fused Adam and the list kernels are there. */
+    private static volatile boolean refused;
+
+    /** Whether the fused Adam and the list kernels are there (and have not refused a call). */
     public static boolean available() {
-        return FUSED_ADAMW != null && ZERO != null && NORM != null;
+        return FUSED_ADAMW != null && ZERO != null && NORM != null && !refused;
+    }
+
+    /**
+     * Calls {@code op}; when the kernel raises an error (its checks of the lists' lengths, dtypes and devices come
+     * before it writes anything), says so and returns false, and {@link #available} is false from then on. The
+     * argument stack must match the operator's schema, which is written here for libtorch 2.10: the boxed call
+     * does not check it, and {@code AdamTest} and {@code ForeachTest} exercise every call on the engine in use.
+     */
+    private static boolean call(OperatorHandle op, IValueVector stack) {
+        try {
+            op.callBoxed(stack);
+            return true;
+        } catch (RuntimeException e) {
+            refused = true;
+            System.err.println("woodflow: libtorch refused its multi-tensor kernel (" + e.getMessage().lines()
+                    .findFirst().orElse("") + "); using the per-tensor path");
+            return false;
+        }
+    }
+
+    /** Test hook: forget an earlier refusal. */
+    static void resetRefusal() {
+        refused = false;
     }
 
     private static IValue list(List<Tensor> tensors) {
@@ -53,30 +78,30 @@ public final class Foreach {
      * AdamW in one fused pass per tensor (torch.optim.AdamW(fused=True)): for every i,
      * {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p *= 1 - lr wd; p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)},
      * with {@code t} read from {@code step} (a one-element tensor holding the step number, already counted).
-     * Parameter, gradient and both moments must have the same shape and strides.
+     * Parameter, gradient and both moments must have the same shape and strides. Returns false, having changed
+     * nothing, when the engine refused the call.
      */
-    public static void fusedAdamW(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, Tensor step,
+    public static boolean fusedAdamW(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, Tensor step,
                                   double lr, double beta1, double beta2, double weightDecay, double eps) {
         List<Tensor> steps = new ArrayList<>(params.size());
         for (int i = 0; i < params.size(); i++) steps.add(step);
         IValueVector stack = new IValueVector(list(params), list(grads), list(m), list(v), list(List.of()),
                 list(steps), new IValue(lr), new IValue(beta1), new IValue(beta2), new IValue(weightDecay),
                 new IValue(eps), new IValue(false), new IValue(false), new IValue(), new IValue());
-        FUSED_ADAMW.callBoxed(stack);
+        return call(FUSED_ADAMW, stack);
     }
 
-    /** Sets every tensor of the list to zero. */
-    public static void zero(List<Tensor> tensors) {
-        if (tensors.isEmpty()) return;
-        ZERO.callBoxed(new IValueVector(list(tensors)));
+    /** Sets every tensor of the list to zero; false (nothing changed) when the engine refused the call. */
+    public static boolean zero(List<Tensor> tensors) {
+        return tensors.isEmpty() || call(ZERO, new IValueVector(list(tensors)));
     }
 
-    /** The L2 norm of each tensor, as 0-dim tensors in the list's order. */
+    /** The L2 norm of each tensor, as 0-dim tensors in the list's order; null when the engine refused the call. */
     public static List<Tensor> norms(List<Tensor> tensors) {
         if (tensors.isEmpty()) return List.of();
         IValueVector stack = new IValueVector(list(tensors), new IValue(new org.bytedeco.pytorch.Scalar(2.0)),
                 new IValue());
-        NORM.callBoxed(stack);
+        if (!call(NORM, stack)) return null;
         TensorVector out = stack.get(0).toTensorVector();
         List<Tensor> norms = new ArrayList<>((int) out.size());
         for (long i = 0; i < out.size(); i++) norms.add(out.get(i));

@@ -58,9 +58,7 @@ public final class Adam {
     public void zeroGrad() {
         try (PointerScope scope = new PointerScope()) {
             List<Tensor> grads = grads();
-            if (Foreach.available()) {
-                Foreach.zero(grads);
-            } else {
+            if (!Foreach.available() || !Foreach.zero(grads)) {
                 for (Tensor g : grads) g.zero_();
             }
         }
@@ -82,9 +80,10 @@ public final class Adam {
             List<Tensor> grads = grads();
             if (grads.isEmpty()) return 0;
             // One pass per tensor, no squared copy: |g|^2 from the norm (finite exactly when every element is).
+            List<Tensor> norms = Foreach.available() ? Foreach.norms(grads) : null;
             List<Tensor> sq = new ArrayList<>(grads.size());
-            if (Foreach.available()) {
-                for (Tensor n : Foreach.norms(grads)) sq.add(n.reshape(1));
+            if (norms != null) {
+                for (Tensor n : norms) sq.add(n.reshape(1));
             } else {
                 for (Tensor g : grads) sq.add(g.norm().reshape(1));
             }
@@ -131,10 +130,13 @@ public final class Adam {
                     stepTensor = Tensors.keep(ps.get(0).new_zeros(1).to(torch.ScalarType.Float));
                 }
                 stepTensor.fill_(s((double) step));
-                Foreach.fusedAdamW(ps, gs, ms, vs, stepTensor, lr, beta1, beta2, weightDecay, eps);
-                // The boxed kernel writes the parameters without counting it: bump their version counters, which
-                // eval-mode caches (a Woodbury factor's inverse and log-det) use to see a parameter has changed.
-                for (Tensor p : ps) p.unsafeGetTensorImpl().bump_version();
+                if (Foreach.fusedAdamW(ps, gs, ms, vs, stepTensor, lr, beta1, beta2, weightDecay, eps)) {
+                    // The boxed kernel writes the parameters without counting it: bump their version counters,
+                    // which eval-mode caches (a Woodbury factor's inverse and log-det) use to see a change.
+                    for (Tensor p : ps) p.unsafeGetTensorImpl().bump_version();
+                } else {
+                    for (int i = 0; i < ps.size(); i++) updateOne(ps.get(i), gs.get(i), ms.get(i), vs.get(i), lr);
+                }
             }
         }
     }
