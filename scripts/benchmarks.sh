@@ -29,6 +29,7 @@ mem_k="--configs k4,k8,k16,k32 --batch 2"; mem_c="--configs celeba128,celeba256 
 if [ -n "$measure" ]; then
 ./woodflow --version >/dev/null   # build first, outside the timings
 : > "$out/runs.jsonl"; : > "$out/yardstick.jsonl"
+git rev-parse --short HEAD > "$out/commit.txt"   # the code measured (--report-only keeps it)
 if [ -n "$layers" ]; then
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
   --out "$out/layers" | tee "$out/layers.log"
@@ -78,6 +79,7 @@ yc_samp=$(j '.config=="c" and .what=="sample"' .sample64_s_median "$out/yardstic
 yc_rss32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
 yc_rssbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .peak_rss_mb "$out/yardstick.jsonl")
 ya_train=$(j '.config=="a" and .what=="train"' .images_per_s "$out/yardstick.jsonl")
+steal=$(jq -s -r '[.[] | .cpu_steal_pct | numbers] | if length == 0 then "not measured" else "\(min * 10 | round / 10)–\(max * 10 | round / 10)%" end' "$out/runs.jsonl")
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -87,7 +89,7 @@ f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g",
 cat <<MD
 # Benchmarks
 
-Measured on this machine by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(git rev-parse --short HEAD));
+Measured on this machine by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(cat "$out/commit.txt" 2>/dev/null || git rev-parse --short HEAD));
 every number below is read from the benchmark outputs in \`bench-out/\`, none typed. Machine: $(nproc) cores,
 $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'). Shared machines are noisy: compare ratios
 within one run; the benchmarks report medians after warm-up.
@@ -113,7 +115,8 @@ Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32), fp32: woodf
 yardstick $(f $ya_train) images/s ($(r $wa_train $ya_train)×).
 
 Matrix-multiply rate measured in the same run (512×512×512): $(f $mm32) GFLOP/s in float32, $(f $mmbf) GFLOP/s in
-bfloat16. The model work per second of each training run (convolutions and matrix products counted analytically,
+bfloat16. CPU time the host gave to other tenants during woodflow's timed runs (steal, from /proc/stat):
+$steal. The model work per second of each training run (convolutions and matrix products counted analytically,
 3× the forward pass) is in the \`model_gflops\` field of each line below, beside these rates.
 
 \`\`\`

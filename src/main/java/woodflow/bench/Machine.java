@@ -37,6 +37,32 @@ public final class Machine {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
+    /**
+     * The machine's CPU time counters from /proc/stat (all cores, in clock ticks): {@code [total, steal]}, or null
+     * where /proc is not available. Steal is time a virtual machine's CPUs were ready to run but the host ran
+     * something else: on a shared host it is the part of a benchmark's wall time that another tenant took.
+     */
+    public static long[] cpuTicks() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (!line.startsWith("cpu ")) continue;
+                String[] f = line.trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]); // user .. steal
+                return new long[] {total, f.length > 8 ? Long.parseLong(f[8]) : 0};
+            }
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+        return null;
+    }
+
+    /** Percentage of CPU time stolen by the host between two {@link #cpuTicks} readings, or NaN. */
+    public static double stealPercent(long[] before, long[] after) {
+        if (before == null || after == null || after[0] <= before[0]) return Double.NaN;
+        return 100.0 * (after[1] - before[1]) / (after[0] - before[0]);
+    }
+
     /** Peak resident memory of this process so far (VmHWM), in MiB, or NaN where /proc is not available. */
     public static double peakRssMiB() {
         return statusField("VmHWM");

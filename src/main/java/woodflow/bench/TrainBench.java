@@ -44,7 +44,9 @@ public final class TrainBench {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
         double rssBefore = Machine.rssMiB();
+        long[] ticks = null;
         for (int i = 0; i < warmup + iterations; i++) {
+            if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1), b);
                 long t0 = System.nanoTime();
@@ -59,6 +61,7 @@ public final class TrainBench {
                 }
             }
         }
+        double steal = Machine.stealPercent(ticks, Machine.cpuTicks());
         double med = Machine.median(times);
         double flops = 3 * Flops.forward(m, b);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -77,6 +80,7 @@ public final class TrainBench {
         r.put("model_gflops", flops / med / 1e9);
         r.put("matmul_fp32_gflops", Machine.matmulGflops(512, ScalarType.Float, 9));
         r.put("matmul_bf16_gflops", Machine.matmulGflops(512, ScalarType.BFloat16, 9));
+        r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", Machine.peakRssMiB());
         r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
         r.put("parameters", model.parameterCount());
@@ -99,6 +103,7 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             Sampler.sample(model, n, temperature, cfg.data().nBits(), 1);
         }
+        long[] ticks = Machine.cpuTicks();
         for (int i = 0; i < repeats; i++) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
@@ -115,6 +120,7 @@ public final class TrainBench {
         r.put("temperature", temperature);
         r.put("sample_s_median", Machine.median(t));
         r.put("images_per_s", n / Machine.median(t));
+        r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
         r.put("peak_rss_mib", Machine.peakRssMiB());
         return r;
     }

@@ -60,7 +60,15 @@ class BenchSmokeTest {
         assertThat((Double) t.get("images_per_s")).isPositive();
         assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
         assertThat((Double) t.get("matmul_fp32_gflops")).isPositive();
+        // the share of CPU time the host gave to other tenants during the timed iterations (Linux /proc/stat)
+        // (NaN when the timed part was shorter than one clock tick)
+        assertThat(stealOk((Double) t.get("cpu_steal_pct"))).isTrue();
         Map<String, Object> s = TrainBench.sample(c, 4, 0.7, 2);
         assertThat((Double) s.get("sample_s_median")).isPositive();
+        assertThat(stealOk((Double) s.get("cpu_steal_pct"))).isTrue();
+    }
+
+    private static boolean stealOk(Double v) {
+        return v != null && (v.isNaN() || (v >= 0 && v <= 100));
     }
 }
