@@ -41,15 +41,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--noise-seed", description = "Seed of the dequantisation noise (default: the run's eval seed).")
     Long noiseSeed;
 
-    @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32 (default) or bf16-mixed: the coupling and prior networks in bfloat16, the invertible "
-                    + "path in float32.")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        Precision.set(Precision.Mode.parse(precision));
+        precision.apply();
         if (!split.equals("test") && !split.equals("train")) {
             throw new IllegalArgumentException("--split must be test or train, got '" + split + "'");
         }

@@ -4,7 +4,6 @@ import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Precision;
 import woodflow.model.MultiScaleFlow;
 import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
@@ -41,10 +40,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the latent noise.")
     long seed;
 
-    @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32 (default) or bf16-mixed: the coupling and prior networks in bfloat16, the invertible "
-                    + "path in float32.")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
@@ -52,7 +49,7 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        Precision.set(Precision.Mode.parse(precision));
+        precision.apply();
         if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Sampler.checkTemperature(temperature);

@@ -124,8 +124,7 @@ public final class Adam {
                 }
             }
             if (!ps.isEmpty()) {
-                if (stepTensor == null || !Tensors.dtype(stepTensor).equals(torch.ScalarType.Float)
-                        || !stepTensor.device().equals(ps.get(0).device())) {
+                if (stepTensor == null || !stepTensor.device().equals(ps.get(0).device())) {
                     Tensors.release(stepTensor);
                     stepTensor = Tensors.keep(ps.get(0).new_zeros(1).to(torch.ScalarType.Float));
                 }

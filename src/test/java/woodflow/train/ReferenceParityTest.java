@@ -8,6 +8,7 @@ import woodflow.core.Tensors;
 import java.io.InputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 /**
@@ -39,5 +40,23 @@ class ReferenceParityTest {
             assertThat(r.ours()[i]).as("loss of step %d", i).isCloseTo(r.reference()[i], within(1e-5));
         }
         assertThat(r.largestParameterDifference()).as("parameters after %d steps", trace.steps()).isLessThan(2e-6);
+    }
+
+    @org.junit.jupiter.api.Test
+    void aFileThatIsNotATraceOrDoesNotFitTheModelIsRefusedWithTheReason() throws Exception {
+        byte[] empty = woodflow.io.SafeTensors.write(java.util.Map.of(), java.util.Map.of());
+        assertThatThrownBy(() -> ReferenceTrace.read(empty, "x.safetensors"))
+                .hasMessageContaining("not a reference trace");
+
+        byte[] good;
+        try (InputStream in = getClass().getResourceAsStream("/reference/woodbury.safetensors")) {
+            good = in.readAllBytes();
+        }
+        woodflow.io.SafeTensors.Contents c = woodflow.io.SafeTensors.read(good, "trace");
+        java.util.Map<String, org.bytedeco.pytorch.Tensor> tensors = new java.util.LinkedHashMap<>(c.tensors());
+        tensors.put("init.level0.bogus", org.bytedeco.pytorch.global.torch.zeros(1));
+        ReferenceTrace extra = ReferenceTrace.read(woodflow.io.SafeTensors.write(tensors, c.metadata()), "trace");
+        assertThatThrownBy(() -> extra.replay("standard"))
+                .hasMessageContaining("the trace has level0.bogus, the model does not");
     }
 }
