@@ -83,6 +83,23 @@ steal=$(jq -s -r '[.[] | .cpu_steal_pct | numbers] | if length == 0 then "not me
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# per-round ratios: the k-th woodflow run against the k-th yardstick run (the same round, minutes apart), and their
+# median. The host's speed drifts by up to 2x within minutes with no steal time to show for it (another tenant on the
+# same physical cores), so a ratio taken within one round is steadier than the ratio of the two medians.
+pr() {
+  jq -n -r --slurpfile a "$out/runs.jsonl" --slurpfile b "$out/yardstick.jsonl" \
+    "[\$a[] | select($1) | $2] as \$x | [\$b[] | select($3) | $4] as \$y
+     | [range(0; [(\$x | length), (\$y | length)] | min) | \$x[.] / \$y[.]] as \$r
+     | if (\$r | length) == 0 then \"-\" else
+       (\$r | map(. * 100 | round / 100 | tostring) | join(\" / \")) + \" (median \"
+       + ((\$r | sort | .[(length - 1) / 2 | floor]) * 100 | round / 100 | tostring) + \"×)\" end"
+}
+wc='.what=="train" and (.config|startswith("3x32x32"))'
+pr_train32=$(pr "$wc and .precision==\"fp32\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
+pr_trainbf=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
+pr_trainbf32=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
+pr_sampbf=$(pr '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
+mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | round | tostring] | join(" / ")' "$out/runs.jsonl")
 f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
 {
@@ -110,6 +127,11 @@ rounds, and each run's own number is the median over its timed iterations.
 | sampling 64 images at T=0.7, bf16-mixed (s) | $(f $wc_sampbf) | $(f $yc_samp) | $(r $wc_sampbf $yc_samp)× the time |
 | peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32)× |
 | peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
+
+Per round (each woodflow run against the yardstick run of the same round; the median of these is the steadier
+figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
+woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in bf16-mixed $pr_sampbf. The
+bfloat16 matrix-multiply rate measured at the start of each config c training run, in GFLOP/s: $mm_rounds.
 
 Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32), fp32: woodflow $(f $wa_train) images/s,
 yardstick $(f $ya_train) images/s ($(r $wa_train $ya_train)×).
