@@ -84,7 +84,7 @@ i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # per-round ratios: the k-th woodflow run against the k-th yardstick run (the same round, minutes apart), and their
-# median. The host's speed drifts by up to 2x within minutes with no steal time to show for it (another tenant on the
+# median. The host's speed drifts by up to 2x within minutes with no steal time to show for it (probably another tenant on the
 # same physical cores), so a ratio taken within one round is steadier than the ratio of the two medians.
 pr() {
   jq -n -r --slurpfile a "$out/runs.jsonl" --slurpfile b "$out/yardstick.jsonl" \

@@ -37,6 +37,17 @@ public final class Main implements Runnable {
             err.flush();
             return 1;
         });
+        // A usage error (unknown command or option, bad or missing value) in the same one-line form, with picocli's
+        // suggestions and a pointer to --help instead of a page of usage.
+        cl.setParameterExceptionHandler((ex, arguments) -> {
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            err.println("woodflow: error: " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the usage.");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         return cl.execute(args);
     }
 

@@ -175,6 +175,26 @@ class CliTest {
         assertThat(usage.err()).contains("Unknown option: '--bogus-option'");
     }
 
+    @Test
+    void usageErrorsSayWhatIsWrongOnOneLineAndPointToHelp() {
+        Outcome unknownCommand = cli("trian");
+        assertThat(unknownCommand.code()).isEqualTo(2);
+        assertThat(unknownCommand.err()).startsWith("woodflow: error: Unmatched argument at index 0: 'trian'");
+        assertThat(unknownCommand.err()).contains("Did you mean: woodflow train?").contains("woodflow --help");
+        assertThat(unknownCommand.err()).doesNotContain("Commands:");   // no page of usage to scroll past
+
+        Outcome badValue = cli("train", "--preset", "demo", "--iterations", "lots");
+        assertThat(badValue.code()).isEqualTo(2);
+        assertThat(badValue.err()).startsWith("woodflow: error: Invalid value for option '--iterations'");
+        assertThat(badValue.err()).contains("woodflow train --help");
+        assertThat(badValue.err().lines().count()).isLessThanOrEqualTo(3);
+
+        Outcome missing = cli("eval");
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).startsWith("woodflow: error: Missing required option: '--checkpoint=<checkpoint>'");
+        assertThat(missing.err()).contains("woodflow eval --help");
+    }
+
     private static double bpdOf(String out) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("bpd (\\d+\\.\\d+)").matcher(out);
         assertThat(m.find()).as(out).isTrue();
