@@ -47,8 +47,10 @@ for round in $(seq "$rounds"); do
     ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
   done
   py --config c --what sample
-  ./woodflow bench train --preset yardstick-a --warmup 3 --iterations 20 --json "$out/runs.jsonl"
-  py --config a --what train --iters 20
+  for p in fp32 bf16-mixed; do
+    ./woodflow bench train --preset yardstick-a --precision $p --warmup 3 --iterations 20 --json "$out/runs.jsonl"
+    py --config a --what train --iters 20 --precision $p
+  done
 done
 ./woodflow bench loader --batch 32 | tee "$out/loader.log"
 # The memory tables (bench memory, ~20 min) are included when present: run scripts/benchmarks.sh --memory, or by hand
@@ -70,7 +72,8 @@ wc_samp32=$(j '.what=="sample" and .precision=="fp32"' .sample_s_median "$out/ru
 wc_sampbf=$(j '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median "$out/runs.jsonl")
 wc_rss32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
 wc_rssbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
-wa_train=$(j '.what=="train" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
+wa_train=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
+wa_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
 mm32=$(j '.what=="train"' .matmul_fp32_gflops "$out/runs.jsonl")
 mmbf=$(j '.what=="train"' .matmul_bf16_gflops "$out/runs.jsonl")
 yc_train32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
@@ -78,7 +81,8 @@ yc_trainbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .i
 yc_samp=$(j '.config=="c" and .what=="sample"' .sample64_s_median "$out/yardstick.jsonl")
 yc_rss32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
 yc_rssbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .peak_rss_mb "$out/yardstick.jsonl")
-ya_train=$(j '.config=="a" and .what=="train"' .images_per_s "$out/yardstick.jsonl")
+ya_train=$(j '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
+ya_trainbf=$(j '.config=="a" and .what=="train" and .precision=="bf16-mixed"' .images_per_s "$out/yardstick.jsonl")
 steal=$(jq -s -r '[.[] | .cpu_steal_pct | numbers] | if length == 0 then "not measured" else "\(min * 10 | round / 10)–\(max * 10 | round / 10)%" end' "$out/runs.jsonl")
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
@@ -114,7 +118,7 @@ within one run; the benchmarks report medians after warm-up.
 ## Training and sampling against the paper's PyTorch code (yardstick)
 
 The yardstick is \`shared/yardstick/torch_glow.py\` (the same model in PyTorch $( /usr/bin/python3 -c 'import torch; print(torch.__version__)'),
-OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same session. Both were measured in $(jq -s '[.[] | select(.what=="train" and .config=="a")] | length' "$out/yardstick.jsonl")
+OPENBLAS_NUM_THREADS=1, 2 threads: its best setting here), run in the same session. Both were measured in $(jq -s '[.[] | select(.what=="train" and .config=="a" and .precision=="fp32")] | length' "$out/yardstick.jsonl")
 interleaved rounds (woodflow, yardstick, woodflow, ...); each number below is the median of its runs over the
 rounds, and each run's own number is the median over its timed iterations.
 
@@ -133,8 +137,9 @@ figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yard
 woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in bf16-mixed $pr_sampbf. The
 bfloat16 matrix-multiply rate measured at the start of each config c training run, in GFLOP/s: $mm_rounds.
 
-Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32), fp32: woodflow $(f $wa_train) images/s,
-yardstick $(f $ya_train) images/s ($(r $wa_train $ya_train)×).
+Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32): fp32, woodflow $(f $wa_train) images/s against
+the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow $(f ${wa_trainbf:-0}) against the yardstick's
+$(f ${ya_trainbf:-0}) ($(r ${wa_trainbf:-0} ${ya_trainbf:-1})×).
 
 Matrix-multiply rate measured in the same run (512×512×512): $(f $mm32) GFLOP/s in float32, $(f $mmbf) GFLOP/s in
 bfloat16. CPU time the host gave to other tenants during woodflow's timed runs (steal, from /proc/stat):
