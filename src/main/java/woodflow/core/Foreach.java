@@ -57,8 +57,10 @@ public final class Foreach {
             return true;
         } catch (RuntimeException e) {
             refused = true;
-            System.err.println("woodflow: libtorch refused its multi-tensor kernel (" + e.getMessage().lines()
-                    .findFirst().orElse("") + "); using the per-tensor path");
+            String why = e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getMessage().lines().findFirst().orElse("");
+            System.err.println("woodflow: libtorch refused its multi-tensor kernel (" + why
+                    + "); using the per-tensor path");
             return false;
         }
     }

@@ -81,13 +81,13 @@ public final class Adam {
             if (grads.isEmpty()) return 0;
             // One pass per tensor, no squared copy: |g|^2 from the norm (finite exactly when every element is).
             List<Tensor> norms = Foreach.available() ? Foreach.norms(grads) : null;
-            List<Tensor> sq = new ArrayList<>(grads.size());
+            List<Tensor> each = new ArrayList<>(grads.size());
             if (norms != null) {
-                for (Tensor n : norms) sq.add(n.reshape(1));
+                for (Tensor n : norms) each.add(n.reshape(1));
             } else {
-                for (Tensor g : grads) sq.add(g.norm().reshape(1));
+                for (Tensor g : grads) each.add(g.norm().reshape(1));
             }
-            return Math.sqrt(Tensors.cat(sq, 0).square().sum().item_double());
+            return Math.sqrt(Tensors.cat(each, 0).square().sum().item_double());
         }
     }
 

@@ -58,5 +58,16 @@ class ReferenceParityTest {
         ReferenceTrace extra = ReferenceTrace.read(woodflow.io.SafeTensors.write(tensors, c.metadata()), "trace");
         assertThatThrownBy(() -> extra.replay("standard"))
                 .hasMessageContaining("the trace has level0.bogus, the model does not");
+
+        java.util.Map<String, org.bytedeco.pytorch.Tensor> missingInit = new java.util.LinkedHashMap<>(c.tensors());
+        String dropped = missingInit.keySet().stream().filter(k -> k.startsWith("init.")).findFirst().orElseThrow();
+        missingInit.remove(dropped);
+        ReferenceTrace fewer = ReferenceTrace.read(woodflow.io.SafeTensors.write(missingInit, c.metadata()), "trace");
+        assertThatThrownBy(() -> fewer.replay("standard")).hasMessageContaining("the trace's state names");
+
+        java.util.Map<String, org.bytedeco.pytorch.Tensor> missingFinal = new java.util.LinkedHashMap<>(c.tensors());
+        missingFinal.keySet().removeIf(k -> k.startsWith("final."));
+        ReferenceTrace noFinal = ReferenceTrace.read(woodflow.io.SafeTensors.write(missingFinal, c.metadata()), "trace");
+        assertThatThrownBy(() -> noFinal.replay("standard")).hasMessageContaining("the trace has no final value of");
     }
 }
