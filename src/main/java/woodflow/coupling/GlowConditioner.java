@@ -3,6 +3,7 @@ package woodflow.coupling;
 import org.bytedeco.pytorch.Tensor;
 import woodflow.core.Init;
 import woodflow.core.Module;
+import woodflow.nn.Conv;
 import woodflow.layers.ActNorm;
 
 /**

@@ -1,7 +1,6 @@
 package woodflow.coupling;
 
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.Module;
@@ -58,8 +57,7 @@ public final class MaskedConvNet extends Module {
     private Tensor lookUp(Tensor x, Tensor weight, Tensor bias) {
         long side = kernelWidth / 2;
         Tensor padded = torch.constant_pad_nd(x, new long[] {side, side, kernelHeight - 1, 0}, s(0));
-        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
-        return torch.conv2d(padded, weight, b, new long[] {1, 1}, new long[] {0, 0}, new long[] {1, 1}, 1);
+        return woodflow.nn.Conv.padded(padded, weight, bias, 0, 0);
     }
 
     /** (B, in, H, W) to (B, outChannels, H, W), row i depending only on input rows {@code < i}. */

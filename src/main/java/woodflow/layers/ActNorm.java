@@ -87,12 +87,12 @@ public final class ActNorm extends Module implements Transform {
      * also keeps the output in bf16 instead of promoting it to float32.
      */
     public Tensor convolve(Tensor x, Tensor weight) {
-        if (!ready) return apply(woodflow.coupling.Conv.same(x, weight, null));
+        if (!ready) return apply(woodflow.nn.Conv.same(x, weight, null));
         Tensor scale = logScale.exp();
         long c = weight.size(0);
         Tensor w = weight.mul(scale.reshape(c, 1, 1, 1));
         Tensor b = bias.mul(scale).reshape(c);
-        return woodflow.coupling.Conv.same(x, w, b);
+        return woodflow.nn.Conv.same(x, w, b);
     }
 
     public Tensor bias() {

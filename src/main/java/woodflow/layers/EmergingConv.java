@@ -8,7 +8,7 @@ import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
-import woodflow.coupling.Conv;
+import woodflow.nn.Conv;
 
 import static woodflow.core.Tensors.s;
 

@@ -3,7 +3,6 @@ package woodflow.layers;
 import org.bytedeco.pytorch.LongArrayRefOptional;
 import org.bytedeco.pytorch.StringViewOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.core.Tensors;
@@ -32,8 +31,7 @@ public final class PeriodicKernels {
     public static Tensor circularConv(Tensor x, Tensor kernel) {
         long h = x.size(2), w = x.size(3), d = kernel.size(2);
         Tensor padded = x.index_select(2, wrapIndex(h, d, x)).index_select(3, wrapIndex(w, d, x));
-        return torch.conv2d(padded, kernel, new TensorOptional(), new long[] {1, 1}, new long[] {0, 0},
-                new long[] {1, 1}, 1);
+        return woodflow.nn.Conv.padded(padded, kernel, null, 0, 0);
     }
 
     /** Row indices {@code (j - k) mod n} for j = 0 .. n + 2k - 1: circular padding by k on both sides. */

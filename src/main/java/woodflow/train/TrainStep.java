@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
+import woodflow.nn.ConvRouting;
 
 /**
  * One training iteration, shared by the trainer and the benchmarks: fresh uniform dequantisation seeded by
@@ -26,6 +27,7 @@ public final class TrainStep {
     private Timing last = new Timing(0, 0, 0);
     private java.util.function.LongPredicate nanInput = it -> false;
     private java.util.function.LongPredicate nanGradient = it -> false;
+    private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
@@ -45,6 +47,12 @@ public final class TrainStep {
     void injectFaults(java.util.function.LongPredicate input, java.util.function.LongPredicate gradient) {
         nanInput = input;
         nanGradient = gradient;
+    }
+
+    /** Where the one line goes that says the fast convolution path was found wrong during training. */
+    public TrainStep onFastPathFault(java.util.function.Consumer<String> sink) {
+        fastPathFault = sink;
+        return this;
     }
 
     public Timing lastTiming() {
@@ -80,27 +88,33 @@ public final class TrainStep {
     private double step(Tensor x, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
-            long t0 = System.nanoTime(), t1, t2;
-            double loss;
-            try {
-                if (invertible != null) {
-                    // forward and backward together, one step's activations at a time
-                    loss = invertible.backward(x, Quantization.bins(nBits)).loss();
-                    t1 = System.nanoTime();
-                    if (!Double.isFinite(loss)) return fail(t0, t1);
-                } else {
-                    Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
-                    loss = l.item_double();
-                    t1 = System.nanoTime();
-                    if (!Double.isFinite(loss)) return fail(t0, t1);
-                    l.backward();
+            long t0 = System.nanoTime();
+            long fastBefore = ConvRouting.fastCalls();
+            double loss = forwardBackward(x, it);
+            long t1 = System.nanoTime();
+            double norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
+            if (!Double.isFinite(norm) && ConvRouting.fastCalls() > fastBefore) {
+                // Was it the fast convolution path? Recompute the same step on the reference path: if that one is
+                // finite, the fast path computed wrong numbers on this machine, and no later step should trust it.
+                adam.zeroGrad();
+                double again;
+                try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
+                    again = forwardBackward(x, it);
                 }
-                if (nanGradient.test(it)) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
-            } catch (NumericalException e) {
-                return fail(t0, System.nanoTime());
+                double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
+                if (Double.isFinite(againNorm)) {
+                    ConvRouting.routeAll();
+                    fastPathFault.accept(String.format(java.util.Locale.ROOT, "iteration %d: the fast convolution "
+                            + "path (oneDNN) gave a non-finite %s where the reference path did not; every convolution "
+                            + "now takes the reference path (run `woodflow doctor` for details)", it,
+                            Double.isFinite(loss) ? "gradient" : "loss"));
+                    loss = again;
+                    norm = againNorm;
+                    t1 = System.nanoTime();
+                }
             }
-            double norm = adam.gradNorm();
-            t2 = System.nanoTime();
+            long t2 = System.nanoTime();
+            if (!Double.isFinite(loss)) return fail(t0, t1);
             if (!Double.isFinite(norm)) return fail(t0, t1);
             if (config.clip() > 0 && norm > config.clip()) adam.scaleGrads(config.clip() / norm);
             adam.update(lr);
@@ -108,6 +122,82 @@ public final class TrainStep {
             last = new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
             return loss;
         }
+    }
+
+    /** Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. */
+    private double forwardBackward(Tensor x, long it) {
+        double loss;
+        try {
+            if (invertible != null) {
+                // forward and backward together, one step's activations at a time
+                loss = invertible.backward(x, Quantization.bins(nBits)).loss();
+                if (!Double.isFinite(loss)) return Double.NaN;
+            } else {
+                Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
+                loss = l.item_double();
+                if (!Double.isFinite(loss)) return Double.NaN;
+                l.backward();
+            }
+            if (nanGradient.test(it)) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
+        } catch (NumericalException e) {
+            return Double.NaN;
+        }
+        return loss;
+    }
+
+    /** The fast path's gradient of one batch against the reference path's: what {@link #compareWithReference} found. */
+    public record PathComparison(double fastLoss, double referenceLoss, double relativeError, String problem) {
+        public boolean agrees() {
+            return problem.isEmpty();
+        }
+    }
+
+    /** Relative L2 error of the whole gradient above which the fast path is not trusted, per precision. */
+    public static double gradientTolerance(boolean mixed) {
+        return mixed ? 0.1 : 2e-3;
+    }
+
+    /**
+     * Computes iteration {@code it}'s loss and gradient twice, on the fast and on the reference convolution path,
+     * and compares them; no parameter or optimiser state changes. The start-up self-check of a run.
+     */
+    public PathComparison compareWithReference(Tensor uint8, long it) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = dequantize(uint8, it);
+            adam.zeroGrad();
+            double fast = forwardBackward(x, it);
+            Tensor gFast = flatGradient();
+            adam.zeroGrad();
+            double ref;
+            try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
+                ref = forwardBackward(x, it);
+            }
+            Tensor gRef = flatGradient();
+            adam.zeroGrad();
+            boolean mixed = config.precision().equals("bf16-mixed");
+            if (!Double.isFinite(ref)) return new PathComparison(fast, ref, Double.NaN, "");
+            if (!Double.isFinite(fast)) return new PathComparison(fast, ref, Double.POSITIVE_INFINITY,
+                    "the fast path's loss is not finite");
+            boolean fastFinite = woodflow.core.Tensors.allFinite(gFast);
+            if (!fastFinite && woodflow.core.Tensors.allFinite(gRef)) {
+                return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, "the fast path's gradient is not finite");
+            }
+            double den = gRef.norm().item_double();
+            double err = gFast.sub(gRef).norm().item_double() / (den > 0 ? den : 1);
+            String problem = err > gradientTolerance(mixed) ? String.format(java.util.Locale.ROOT,
+                    "the gradients differ by %.2g (relative L2; tolerance %.0e)", err, gradientTolerance(mixed)) : "";
+            return new PathComparison(fast, ref, err, problem);
+        }
+    }
+
+    private Tensor flatGradient() {
+        java.util.List<Tensor> parts = new java.util.ArrayList<>();
+        for (Tensor p : model.parameters()) {
+            Tensor g = p.grad();
+            parts.add(g.defined() ? g.reshape(-1).clone()
+                    : torch.zeros(new long[] {p.numel()}, woodflow.core.Tensors.optionsLike(p)));
+        }
+        return woodflow.core.Tensors.cat(parts, 0);
     }
 
     private double fail(long t0, long t1) {

@@ -13,6 +13,7 @@ import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
+import woodflow.nn.FastPathCheck;
 import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
 
@@ -143,6 +144,7 @@ public final class Trainer {
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         stepper = new TrainStep(model, adam, tc, nBits());
         stepper.injectFaults(nanInput, nanGradient);
+        stepper.onFastPathFault(this::warn);
         lr = tc.lr();
         for (Path d : List.of(runDir, store.dir(), runDir.resolve("samples"))) AtomicFiles.removeStaleTemporaries(d);
         Checkpoint ckpt = resume ? store.forResume(this::warn) : null;
@@ -219,6 +221,7 @@ public final class Trainer {
         BatchStream stream = openStream();
         try (Progress progress = Progress.create(iteration, total, timeLimitSeconds, out, quiet)) {
             if (iteration == 0) initialise(stream, bins);
+            selfCheck(stream);
             long windowStart = System.nanoTime();
             long windowImages = 0;
             while (iteration < total && trainSeconds < timeLimitSeconds) {
@@ -289,6 +292,37 @@ public final class Trainer {
         r.put("iteration", 0).put("test_bpd", bpd);
         metrics.append(r);
         lastTest = bpd;
+    }
+
+    /**
+     * Before the first step (of this session): the fast convolution path checked against the reference path on this
+     * machine, shape by shape ({@link FastPathCheck}) and on the whole gradient of the next batch. What disagrees
+     * takes the reference path from now on, with one warning line each. The check changes no state of the run.
+     */
+    private void selfCheck(BatchStream stream) {
+        List<byte[]> next = new ArrayList<>();
+        long from = iteration * config.train().batch();
+        for (int p = 0; p < config.train().batch(); p++) next.add(train.image(stream.indexAt(from + p)));
+        try (PointerScope scope = new PointerScope()) {
+            SelfCheck check = SelfCheck.run(stepper, batchTensor(next), iteration,
+                    model.parameters().get(0).device().str().getString());
+            for (FastPathCheck.Outcome o : check.shapes().failed()) {
+                warn("self-check: the fast convolution path (oneDNN) is wrong on this CPU for " + o.shape() + " ("
+                        + o.problem() + "): it takes the reference path from now on (slower; `woodflow doctor` "
+                        + "lists every check)");
+            }
+            if (check.routedAll()) {
+                warn("self-check: on this CPU the fast convolution path gives a different training gradient than the "
+                        + "reference path (" + check.last().problem() + "): every convolution takes the reference "
+                        + "path (slower; `woodflow doctor` lists every check)");
+            }
+            if (check.passed()) {
+                say(String.format(Locale.ROOT, "self-check: the fast convolution path agrees with the reference path "
+                        + "on this CPU (%d shapes, max rel. error %.1e; training gradient within %.1e) in %.1f s",
+                        check.shapes().outcomes().size(), check.shapes().worstError(), check.first().relativeError(),
+                        check.seconds()));
+            }
+        }
     }
 
     private double currentLr(long it) {

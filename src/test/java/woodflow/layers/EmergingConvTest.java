@@ -11,7 +11,7 @@ import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.coupling.Conv;
+import woodflow.nn.Conv;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

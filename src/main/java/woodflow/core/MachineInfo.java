@@ -1,0 +1,70 @@
+package woodflow.core;
+
+import org.bytedeco.pytorch.global.torch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a speed, likelihood or correctness figure depends on, read once: the CPU (model name, family/model, the
+ * vector ISA, AMX), the threads, and the versions of libtorch and of its oneDNN. Every figure woodflow reports names
+ * these, since kernels (and their bugs) are chosen per CPU.
+ */
+public record MachineInfo(String cpuModel, int family, int model, List<String> isa, boolean amx, int cores,
+                          int threads, String libtorch, String onednn, String atenCapability) {
+    private static final List<String> ISA_FLAGS = List.of("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni",
+            "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8");
+
+    public static MachineInfo read() {
+        Tensors.load();
+        String name = "unknown CPU";
+        int family = -1, model = -1;
+        Set<String> flags = Set.of();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                int colon = line.indexOf(':');
+                if (colon < 0) continue;
+                String k = line.substring(0, colon).strip(), v = line.substring(colon + 1).strip();
+                if (k.equals("model name") && name.startsWith("unknown")) name = v;
+                else if (k.equals("cpu family") && family < 0) family = Integer.parseInt(v);
+                else if (k.equals("model") && model < 0) model = Integer.parseInt(v);
+                else if (k.equals("flags") && flags.isEmpty()) flags = Set.of(v.split("\\s+"));
+                if (line.isBlank() && !flags.isEmpty()) break;
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or an unusual /proc: the fields stay unknown
+        }
+        List<String> isa = new ArrayList<>();
+        for (String f : ISA_FLAGS) if (flags.contains(f)) isa.add(f);
+        String config = torch.show_config().getString();
+        return new MachineInfo(name, family, model, isa, flags.contains("amx_tile"),
+                Runtime.getRuntime().availableProcessors(), torch.get_num_threads(),
+                find(config, "TORCH_VERSION=([^,\\s]+)", "?"), torch.get_mkldnn_version().getString()
+                .replace("Intel(R) MKL-DNN ", "oneDNN ").replaceAll(" \\(Git Hash.*", ""),
+                find(config, "CPU capability usage: (\\S+)", "?"));
+    }
+
+    private static String find(String text, String regex, String otherwise) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        return m.find() ? m.group(1) : otherwise;
+    }
+
+    /** e.g. {@code AMD EPYC (family 25 model 1), avx2 fma, no AMX}: what to name beside a figure. */
+    public String cpuLine() {
+        return String.format(Locale.ROOT, "%s (family %d model %d), %s, %s", cpuModel, family, model,
+                isa.isEmpty() ? "no AVX2" : String.join(" ", isa), amx ? "AMX" : "no AMX");
+    }
+
+    public List<String> lines() {
+        return List.of("cpu:      " + cpuLine(),
+                "threads:  " + threads + " libtorch threads on " + cores + " cores",
+                "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn);
+    }
+}

@@ -1,0 +1,73 @@
+package woodflow.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.MemoryFormat;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.Tensors;
+
+/**
+ * The one convolution call of every network in woodflow (stride 1, no dilation, one group), with two paths:
+ * <ul>
+ *   <li><b>fast</b>: {@code torch.conv2d}, which libtorch sends to oneDNN on x86 CPUs (channels-last, blocked
+ *       weights, JIT kernels chosen per CPU);</li>
+ *   <li><b>reference</b>: {@code thnn_conv2d}, libtorch's im2col + matrix-multiply convolution, whose backward
+ *       ({@code slow_conv2d_backward}) does not go through oneDNN either.</li>
+ * </ul>
+ * The fast path is only trusted where {@link FastPathCheck} has compared it with the reference path on this machine:
+ * a shape the check (or a training step) found wrong is routed to the reference path by {@link ConvRouting}.
+ */
+public final class Conv {
+    private Conv() {}
+
+    /** x in channels-last (NHWC) memory order, which oneDNN's convolutions run fastest in (most of all in bf16). */
+    public static Tensor channelsLast(Tensor x) {
+        return x.dim() == 4 ? x.contiguous(MemoryFormat.ChannelsLast) : x;
+    }
+
+    /** The convolution with "same" zero padding for an odd kernel. */
+    public static Tensor same(Tensor x, Tensor weight, Tensor bias) {
+        long ph = weight.size(2) / 2, pw = weight.size(3) / 2;
+        return padded(x, weight, bias, ph, pw);
+    }
+
+    /** The convolution with zero padding {@code ph} rows and {@code pw} columns on each side. */
+    public static Tensor padded(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
+        ConvShape shape = ConvShape.of(x, weight, ph, pw);
+        ConvRouting.record(shape);
+        return ConvRouting.useReference(shape) ? reference(x, weight, bias, ph, pw) : fast(x, weight, bias, ph, pw);
+    }
+
+    /**
+     * The fast path; a channels-last input gets a channels-last kernel too, because oneDNN reorders (slowly, at
+     * every call) when the two layouts differ.
+     */
+    public static Tensor fast(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
+        long k = weight.size(2) * weight.size(3);
+        if (k > 1 && x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast)) {
+            weight = weight.contiguous(MemoryFormat.ChannelsLast);
+        }
+        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
+        Tensor y = torch.conv2d(x, weight, b, new long[] {1, 1}, new long[] {ph, pw}, new long[] {1, 1}, 1);
+        ConvRouting.Fault f = ConvRouting.fault();
+        return f == null ? y : f.apply(ConvShape.of(x, weight, ph, pw), y);
+    }
+
+    /**
+     * The reference path. It takes contiguous (NCHW) operands (its backward refuses channels-last weight gradients)
+     * and returns the output in the input's layout. Under autocast it casts as autocast would for conv2d, since
+     * autocast does not know this op.
+     */
+    public static Tensor reference(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
+        boolean cl = x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
+        ScalarType run = ConvShape.runDtype(x);
+        if (Tensors.dtype(x) != run) x = x.to(run);
+        if (Tensors.dtype(weight) != run) weight = weight.to(run);
+        if (bias != null && Tensors.dtype(bias) != run) bias = bias.to(run);
+        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
+        Tensor y = torch.thnn_conv2d(x.contiguous(), weight.contiguous(), new long[] {weight.size(2), weight.size(3)},
+                b, new long[] {1, 1}, ph, pw);
+        return cl ? y.contiguous(MemoryFormat.ChannelsLast) : y;
+    }
+}

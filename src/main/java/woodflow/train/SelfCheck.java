@@ -1,0 +1,46 @@
+package woodflow.train;
+
+import org.bytedeco.pytorch.Tensor;
+import woodflow.nn.ConvRouting;
+import woodflow.nn.ConvShape;
+import woodflow.nn.FastPathCheck;
+
+import java.util.Set;
+
+/**
+ * The start-up check of a training run's fast paths on the machine it runs on: the convolution shapes the model uses
+ * (recorded from one real training step) are checked one by one against the reference path ({@link FastPathCheck}),
+ * then the whole training gradient of the batch is computed on both paths and compared. A shape that fails is routed
+ * to the reference path; a whole-gradient difference that remains after that routes every convolution there. Nothing
+ * of the model or the optimiser changes.
+ *
+ * @param shapes  the per-shape checks
+ * @param first   the whole-gradient comparison before any routing
+ * @param last    the comparison after the per-shape routing (the same object as {@code first} when nothing was routed)
+ * @param seconds the time the check took
+ */
+public record SelfCheck(FastPathCheck.Report shapes, TrainStep.PathComparison first, TrainStep.PathComparison last,
+                        boolean routedAll, double seconds) {
+    /** How often each shape runs on the fast path (the second and later runs on memory pre-filled with NaN). */
+    public static final int REPEATS = 2;
+
+    public static SelfCheck run(TrainStep stepper, Tensor uint8Batch, long iteration, String device) {
+        long t0 = System.nanoTime();
+        TrainStep.PathComparison first;
+        Set<ConvShape> seen;
+        try (ConvRouting.Recording rec = ConvRouting.recording()) {
+            first = stepper.compareWithReference(uint8Batch, iteration);
+            seen = rec.shapes();
+        }
+        FastPathCheck.Report report = FastPathCheck.run(seen, REPEATS, device);
+        TrainStep.PathComparison last = first;
+        if (!report.passed() || !first.agrees()) last = stepper.compareWithReference(uint8Batch, iteration);
+        boolean all = !last.agrees();
+        if (all) ConvRouting.routeAll();
+        return new SelfCheck(report, first, last, all, (System.nanoTime() - t0) / 1e9);
+    }
+
+    public boolean passed() {
+        return shapes.passed() && first.agrees();
+    }
+}

@@ -1,0 +1,88 @@
+package woodflow.nn;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.MemoryFormat;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import woodflow.core.Tensors;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static woodflow.core.Tensors.s;
+
+class FastPathCheckTest {
+    static final ConvShape SMALL_IN = new ConvShape(8, 6, 16, 3, 3, 1, 1, 8, 8, ScalarType.Float, true);
+    static final ConvShape POINTWISE = new ConvShape(8, 16, 16, 1, 1, 0, 0, 8, 8, ScalarType.Float, true);
+    static final ConvShape NCHW = new ConvShape(4, 6, 12, 3, 3, 1, 1, 8, 8, ScalarType.Float, false);
+    static final ConvShape BF16 = new ConvShape(8, 6, 16, 3, 3, 1, 1, 8, 8, ScalarType.BFloat16, true);
+
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    @AfterEach
+    void clean() {
+        ConvRouting.injectFault(null);
+        ConvRouting.reset();
+    }
+
+    /** The fast path is correct on this machine for the kinds of call the models make (else nothing here is). */
+    @Test
+    void fastPathAgreesWithTheReferenceHere() {
+        FastPathCheck.Report r = FastPathCheck.run(List.of(SMALL_IN, POINTWISE, NCHW, BF16), 2, "cpu");
+        for (FastPathCheck.Outcome o : r.outcomes()) assertThat(o.passed()).as(o.line()).isTrue();
+        assertThat(r.worstError()).isLessThan(FastPathCheck.tolerance(ScalarType.BFloat16));
+        assertThat(ConvRouting.isReference(SMALL_IN)).isFalse();
+    }
+
+    @Test
+    void aWrongOutputRoutesThatShapeToTheReferencePath() {
+        ConvRouting.injectFault((shape, y) -> shape.in() == 6 && shape.channelsLast() ? y.mul(s(1.01)) : y);
+        FastPathCheck.Report r = FastPathCheck.run(List.of(SMALL_IN, POINTWISE), 1, "cpu");
+        assertThat(r.failed()).extracting(FastPathCheck.Outcome::shape).containsExactly(SMALL_IN);
+        assertThat(r.failed().get(0).problem()).contains("output off by");
+        assertThat(ConvRouting.isReference(SMALL_IN.withBatch(3))).as("any batch of that geometry").isTrue();
+        assertThat(ConvRouting.isReference(POINTWISE)).isFalse();
+
+        // the model's calls of that shape now take the reference path, and give the right numbers
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x = torch.randn(8, 6, 8, 8).contiguous(MemoryFormat.ChannelsLast);
+            Tensor w = torch.randn(16, 6, 3, 3);
+            long before = ConvRouting.fastCalls();
+            Tensor y = Conv.same(x, w, null);
+            assertThat(ConvRouting.fastCalls()).isEqualTo(before);
+            Tensor expected = Conv.reference(x, w, null, 1, 1);
+            assertThat(y.sub(expected).abs().max().item_double()).isEqualTo(0.0);
+            assertThat(y.is_contiguous(MemoryFormat.ChannelsLast)).as("the layout is kept").isTrue();
+            Conv.same(torch.randn(8, 16, 8, 8).contiguous(MemoryFormat.ChannelsLast), torch.randn(16, 16, 1, 1), null);
+            assertThat(ConvRouting.fastCalls()).as("other shapes stay fast").isEqualTo(before + 1);
+        }
+    }
+
+    /** The fault seen on AMD Zen 5: a finite output, a NaN input gradient. */
+    @Test
+    void aNonFiniteGradientWithAFiniteOutputIsCaught() {
+        ConvRouting.injectFault((shape, y) -> shape.in() == 6 ? nanInBackwardOnly(y) : y);
+        FastPathCheck.Report r = FastPathCheck.run(List.of(NCHW, POINTWISE), 2, "cpu");
+        assertThat(r.failed()).extracting(FastPathCheck.Outcome::shape).containsExactly(NCHW);
+        assertThat(r.failed().get(0).problem()).contains("non-finite input gradient");
+    }
+
+    @Test
+    void shapesNameWhatAPersonNeedsToReproduce() {
+        assertThat(SMALL_IN.toString()).isEqualTo("3x3 conv 6->16 at 8x8, batch 8, fp32, channels-last");
+        assertThat(BF16.geometry().toString()).isEqualTo("3x3 conv 6->16 at 8x8, bf16, channels-last");
+    }
+
+    /** y in the forward; NaN in the backward ({@code where} passes zero to the unused branch, and 0 * inf is NaN). */
+    static Tensor nanInBackwardOnly(Tensor y) {
+        Tensor never = torch.zeros_like(y).to(ScalarType.Bool);
+        return torch.where(never, y.mul(s(Double.POSITIVE_INFINITY)), y);
+    }
+}

@@ -1,0 +1,93 @@
+package woodflow.train;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import woodflow.core.Tensors;
+import woodflow.data.ArraySource;
+import woodflow.nn.ConvRouting;
+import woodflow.nn.ConvShape;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static woodflow.core.Tensors.s;
+
+/**
+ * A fast convolution path that computes wrong numbers (as oneDNN's backward did on AMD Zen 5) must neither skip
+ * steps nor go unnoticed: the start-up self-check routes a wrong shape to the reference path, and a step whose
+ * gradient is non-finite on the fast path only is recomputed on the reference path.
+ */
+class FastPathFaultTest {
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    @AfterEach
+    void clean() {
+        ConvRouting.injectFault(null);
+        ConvRouting.reset();
+    }
+
+    private record Run(Trainer.Result result, String output) {}
+
+    private static Run train(RunConfig cfg, Path dir, java.util.function.LongPredicate clock) throws Exception {
+        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        Trainer t = new Trainer(cfg, dir, train, test, out, false);
+        if (clock != null) t.injectFaults(clock, it -> false);
+        Trainer.Result r = t.run(false);
+        return new Run(r, buf.toString(StandardCharsets.UTF_8));
+    }
+
+    /** y in the forward, NaN in the backward: {@code where} sends zeros to the unused branch, and 0 * inf = NaN. */
+    private static Tensor nanGradient(Tensor y) {
+        return torch.where(torch.zeros_like(y).to(ScalarType.Bool), y.mul(s(Double.POSITIVE_INFINITY)), y);
+    }
+
+    @Test
+    void theSelfCheckRoutesAWrongShapeToTheReferencePathAndNoStepIsSkipped(@TempDir Path dir) throws Exception {
+        // the coupling's first convolution of level 1 (2 -> 8 channels, 3x3, at 4x4): NaN input gradient
+        ConvRouting.injectFault((shape, y) -> shape.in() == 2 && shape.out() == 8 ? nanGradient(y) : y);
+        Run run = train(TestData.tinyRun(20, 20), dir, null);
+        assertThat(run.result().skippedSteps()).isZero();
+        assertThat(run.output()).contains("warning: self-check: the fast convolution path (oneDNN) is wrong on this "
+                + "CPU for 3x3 conv 2->8 at 4x4, batch 8, fp32, channels-last (non-finite input gradient");
+        assertThat(ConvRouting.isReference(new ConvShape(8, 2, 8, 3, 3, 1, 1, 4, 4, ScalarType.Float, true))).isTrue();
+        assertThat(ConvRouting.allReference()).as("only that shape").isFalse();
+    }
+
+    @Test
+    void aStepWithANonFiniteGradientOnTheFastPathOnlyIsRecomputedOnTheReferencePath(@TempDir Path dir)
+            throws Exception {
+        AtomicBoolean armed = new AtomicBoolean();
+        ConvRouting.injectFault((shape, y) -> armed.get() ? nanGradient(y) : y);
+        Run run = train(TestData.tinyRun(20, 20), dir, it -> {
+            if (it == 7) armed.set(true); // after the self-check: a fault it could not see
+            return false;
+        });
+        assertThat(run.result().skippedSteps()).isZero();
+        assertThat(run.output()).contains("warning: iteration 7: the fast convolution path (oneDNN) gave a non-finite "
+                + "gradient where the reference path did not; every convolution now takes the reference path");
+        assertThat(ConvRouting.allReference()).isTrue();
+        assertThat(run.result().testBpd()).isFinite();
+    }
+
+    @Test
+    void aHealthyMachineSaysSoInOneLine(@TempDir Path dir) throws Exception {
+        Run run = train(TestData.tinyRun(10, 10), dir, null);
+        assertThat(run.output()).containsPattern("self-check: the fast convolution path agrees with the reference "
+                + "path on this CPU \\(\\d+ shapes");
+        assertThat(run.output()).doesNotContain("warning");
+    }
+}
