@@ -14,6 +14,8 @@ import woodflow.train.Adam;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
+import woodflow.train.SelfCheck;
+import woodflow.core.MachineInfo;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -43,15 +45,22 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
+        // the paths training would take on this machine (a wrong fast path is routed, as in a run)
+        SelfCheck check;
+        try (PointerScope scope = new PointerScope()) {
+            check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
+        }
         double rssBefore = Machine.rssMiB();
         long[] ticks = null;
+        int skipped = 0;
         for (int i = 0; i < warmup + iterations; i++) {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1), b);
                 long t0 = System.nanoTime();
-                step.run(batch, i, tc.lr());
+                double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
+                if (i >= warmup && !Double.isFinite(loss)) skipped++;
                 if (i >= warmup) {
                     int k = i - warmup;
                     times[k] = t;
@@ -67,6 +76,12 @@ public final class TrainBench {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "train");
         r.put("config", describe(cfg));
+        r.put("cpu", MachineInfo.read().cpuLine());
+        r.put("fast_path", check.passed() ? "checked: agrees with the reference"
+                : check.routedAll() ? "wrong here: every convolution on the reference path"
+                : "wrong here for " + check.shapes().failed().size() + " shapes: those on the reference path");
+        r.put("skipped_steps", skipped);
+        r.put("valid", skipped == 0);
         r.put("precision", tc.precision());
         r.put("batch", b);
         r.put("threads", torch.get_num_threads());

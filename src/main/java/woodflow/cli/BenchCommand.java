@@ -85,7 +85,15 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
-            target.report(TrainBench.train(target.resolve(), warmup, iterations));
+            Map<String, Object> r = TrainBench.train(target.resolve(), warmup, iterations);
+            target.report(r);
+            if (!Boolean.TRUE.equals(r.get("valid"))) {
+                // a skipped step does less work: its time would flatter the figure
+                System.err.printf(Locale.ROOT, "woodflow: error: this timing is invalid: %s of %d timed steps were "
+                        + "skipped as non-finite; find out why with `woodflow doctor` and do not quote it%n",
+                        r.get("skipped_steps"), iterations);
+                return 1;
+            }
             return 0;
         }
     }

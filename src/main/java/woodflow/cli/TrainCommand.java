@@ -108,6 +108,15 @@ public final class TrainCommand implements Callable<Integer> {
         return cfg.withTrain(t).withData(d).validate();
     }
 
+    /** The warning a run with more than 1% of its steps skipped ends with, or null. */
+    static String skippedWarning(long skipped, long iterations, Path config) {
+        if (iterations <= 0 || skipped <= 0.01 * iterations) return null;
+        return String.format(Locale.ROOT, "warning: %d of %d steps (%.1f%%) were skipped as non-finite. Likely causes: "
+                + "a learning rate too high for this model (lower train.lr, add train.warmup or train.clip), bad "
+                + "values in the data, or a fast path computing wrong numbers on this CPU (run `woodflow doctor "
+                + "--config %s`)", skipped, iterations, 100.0 * skipped / iterations, config);
+    }
+
     /** Trains, writes the report and prints a summary; shared with {@code demo}. */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet)
             throws Exception {
@@ -121,6 +130,8 @@ public final class TrainCommand implements Callable<Integer> {
             double wall = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
                     + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
+            String skippedWarning = skippedWarning(r.skippedSteps(), r.iterations(), dir.resolve("config.yaml"));
+            if (skippedWarning != null) System.err.println(skippedWarning);
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (!noReport) {

@@ -60,12 +60,30 @@ class BenchSmokeTest {
         assertThat((Double) t.get("images_per_s")).isPositive();
         assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
         assertThat((Double) t.get("matmul_fp32_gflops")).isPositive();
+        assertThat(t.get("skipped_steps")).isEqualTo(0);
+        assertThat(t.get("valid")).isEqualTo(true);
+        assertThat((String) t.get("cpu")).contains("family").containsPattern("AMX");
         // the share of CPU time the host gave to other tenants during the timed iterations (Linux /proc/stat)
         // (NaN when the timed part was shorter than one clock tick)
         assertThat(stealOk((Double) t.get("cpu_steal_pct"))).isTrue();
         Map<String, Object> s = TrainBench.sample(c, 4, 0.7, 2);
         assertThat((Double) s.get("sample_s_median")).isPositive();
         assertThat(stealOk((Double) s.get("cpu_steal_pct"))).isTrue();
+    }
+
+    /** A timing that contains skipped (non-finite) steps is marked invalid: a skipped step does less work. */
+    @Test
+    void aTimingWithSkippedStepsIsInvalid() {
+        RunConfig c = Presets.load("yardstick-a");
+        var t0 = c.train();
+        // a learning rate that blows the model up within a step or two: the timed steps are all non-finite
+        var blowUp = new woodflow.train.TrainConfig(4, 10, 1e12, t0.beta1(), t0.beta2(), t0.eps(), 0, 0.0, 0.0,
+                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), 0, t0.checkpointEvery(),
+                t0.keepCheckpoints(), t0.seed(), "fp32", "standard", t0.maxBadSteps(), t0.temperatures(), 0.0);
+        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(blowUp);
+        Map<String, Object> t = TrainBench.train(c, 2, 3);
+        assertThat((Integer) t.get("skipped_steps")).isPositive();
+        assertThat(t.get("valid")).isEqualTo(false);
     }
 
     private static boolean stealOk(Double v) {

@@ -29,4 +29,13 @@ class DemoTrainingTest {
         assertThat(summary.get("test_bpd").asDouble()).isFinite().isLessThan(5.0);
         assertThat(o.out() + o.err()).doesNotContain("warning");
     }
+
+    @org.junit.jupiter.api.Test
+    void moreThanOnePercentSkippedEndsWithAWarningThatNamesTheCauses() {
+        assertThat(TrainCommand.skippedWarning(0, 1500, Path.of("c.yaml"))).isNull();
+        assertThat(TrainCommand.skippedWarning(15, 1500, Path.of("c.yaml"))).as("1% exactly").isNull();
+        assertThat(TrainCommand.skippedWarning(84, 1500, Path.of("runs/x/config.yaml")))
+                .startsWith("warning: 84 of 1500 steps (5.6%) were skipped as non-finite")
+                .contains("learning rate").contains("woodflow doctor --config runs/x/config.yaml");
+    }
 }
