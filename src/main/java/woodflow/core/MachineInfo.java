@@ -62,9 +62,17 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
                 isa.isEmpty() ? "no AVX2" : String.join(" ", isa), amx ? "AMX" : "no AMX");
     }
 
+    /** Environment variables that change which kernels run (to bisect a fault: cap them and run doctor again). */
+    static final List<String> KERNEL_ENV = List.of("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS",
+            "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "ONEDNN_PRIMITIVE_CACHE_CAPACITY");
+
     public List<String> lines() {
+        List<String> env = new ArrayList<>();
+        for (String k : KERNEL_ENV) if (System.getenv(k) != null) env.add(k + "=" + System.getenv(k));
         return List.of("cpu:      " + cpuLine(),
                 "threads:  " + threads + " libtorch threads on " + cores + " cores",
-                "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn);
+                "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn,
+                "env:      " + (env.isEmpty() ? "no kernel-selecting variables set (" + String.join(", ",
+                        KERNEL_ENV.subList(0, 2)) + ", ...)" : String.join(" ", env)));
     }
 }
