@@ -1,0 +1,107 @@
+package woodflow.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static woodflow.cli.BadInputTest.config;
+import static woodflow.cli.BadInputTest.png;
+import static woodflow.cli.CliTest.cli;
+
+/**
+ * What a new user trips over in the first hour (issue 20): each case a command line a user typed, checked for a
+ * clear one-line reason (or a warning) instead of a silent acceptance, a wrong blame or an internal file name.
+ */
+class FirstHourTest {
+    static final String MODEL = BadInputTest.MODEL;
+    static Path root;
+    static Path run;
+
+    @BeforeAll
+    static void trainOneRun(@TempDir Path dir) throws Exception {
+        root = dir;
+        run = dir.resolve("run");
+        Path cfg = write("good", config(MODEL, "{kind: embedded, count: 64, holdout: 16}", "iterations: 4"));
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", run.toString(), "--no-report");
+        assertThat(o.code()).as(o.err()).isZero();
+    }
+
+    static Path write(String name, String yaml) throws Exception {
+        Path p = root.resolve(name + ".yaml");
+        Files.writeString(p, yaml);
+        return p;
+    }
+
+    /** A folder of {@code n} 8x8 grey PNGs (no train/test sub-folders: a seeded hold-out). */
+    static Path images(String name, int n) throws Exception {
+        Path d = Files.createDirectories(root.resolve(name));
+        Random r = new Random(n);
+        for (int i = 0; i < n; i++) Files.write(d.resolve(String.format("img%03d.png", i)), png(r));
+        return d;
+    }
+
+    @Test
+    void aHeldOutFolderTrainsIntoANewRunFolderAndWritesItsHoldoutList() throws Exception {
+        Path d = images("holdout-images", 12);
+        Path cfg = write("folder-holdout", config(MODEL, "{kind: folder, path: " + d + ", holdout: 4}", ""));
+        Path out = root.resolve("new/deeper/run");
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", out.toString(), "--no-report");
+        assertThat(o.code()).as(o.out() + o.err()).isZero();
+        assertThat(Files.readAllLines(out.resolve("holdout.txt"))).hasSize(4).allMatch(l -> l.endsWith(".png"));
+    }
+
+    @Test
+    void evalDataPathIsUsedOrRefused() throws Exception {
+        // embedded data reads no files: --data-path cannot apply
+        BadInputTest.fails(cli("eval", "--checkpoint", run.toString(), "--data-path", root.resolve("x").toString()),
+                "--data-path", "data.kind embedded");
+        BadInputTest.fails(cli("train", "--config", write("emb", config(MODEL, "{kind: embedded, count: 64, "
+                + "holdout: 16}", "")).toString(), "--out", root.resolve("emb-run").toString(), "--data-path",
+                root.resolve("x").toString()), "--data-path", "data.kind embedded");
+
+        // a folder run evaluated on another folder: the output names the folder it read
+        Path a = images("eval-a", 12), b = images("eval-b", 20);
+        Path cfg = write("folder-a", config(MODEL, "{kind: folder, path: " + a + ", holdout: 4}", ""));
+        Path out = root.resolve("folder-a-run");
+        CliTest.Outcome t = cli("train", "--config", cfg.toString(), "--out", out.toString(), "--no-report");
+        assertThat(t.code()).as(t.err()).isZero();
+        CliTest.Outcome e = cli("eval", "--checkpoint", out.toString(), "--data-path", b.toString());
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.out()).contains("over 4 images").contains(b.toString());
+    }
+
+    @Test
+    void latentDimensionsLargerThanTheLevelAreFlagged() throws Exception {
+        // level 0 of a 1x8x8 image has 4 channels and 16 pixels; level 1 has 8 channels and 4 pixels
+        Path cfg = write("big-d", config(MODEL.replace("d_c: [2, 2]", "d_c: [6, 2]").replace("d_s: [4, 4]",
+                "d_s: [4, 9]"), "{kind: embedded, count: 64, holdout: 16}", ""));
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", root.resolve("big-d-run").toString(),
+                "--no-report");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("warning: d_c[0] = 6 is larger than the 4 channels of level 0")
+                .contains("warning: d_s[1] = 9 is larger than the 4 pixels (2x2) of level 1");
+        CliTest.Outcome i = cli("inspect", "--config", cfg.toString());
+        assertThat(i.out() + i.err()).contains("d_c[0] = 6 is larger than the 4 channels of level 0");
+    }
+
+    @Test
+    void sampleRefusesHugeCountsAFolderAsOutputAndBlamesAHugeTemperature() throws Exception {
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "-n", "100000", "--out",
+                root.resolve("many.png").toString()), "-n 100000", "at most");
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "--sweep", "0.5,0.7", "-n", "4000",
+                "--out", root.resolve("many.png").toString()), "at most");
+        Path folder = Files.createDirectories(root.resolve("a-folder"));
+        CliTest.Outcome o = cli("sample", "--checkpoint", run.toString(), "--out", folder.toString());
+        BadInputTest.fails(o, "--out " + folder + " is a folder");
+        assertThat(o.err()).doesNotContain(".tmp-");
+        CliTest.Outcome hot = cli("sample", "--checkpoint", run.toString(), "--temperature", "1e9", "-n", "4",
+                "--out", root.resolve("hot.png").toString());
+        BadInputTest.fails(hot, "--temperature 1.0E9 is too large", "0.5 to 1");
+        assertThat(hot.err()).doesNotContain("numerically broken");
+    }
+}
