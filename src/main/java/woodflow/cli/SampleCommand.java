@@ -9,6 +9,7 @@ import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -46,11 +47,33 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
+    /** The most images in one grid (a grid is for looking at; all of them are sampled in one batch). */
+    static final int MAX_IMAGES = 1024;
+
+    /** An output PNG: a file name (not a folder) ending in .png. */
+    static void checkOut(Path out) {
+        if (Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a folder: give the PNG file to write, e.g. --out "
+                    + out.resolve("samples.png"));
+        }
+        if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--out " + out + ": sample writes a PNG image; give a file name ending "
+                    + "in .png");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
         precision.apply();
         if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
+        int images = sweep != null ? count * sweep.length : count;
+        if (images > MAX_IMAGES) {
+            throw new IllegalArgumentException("-n " + count + (sweep != null ? " x " + sweep.length
+                    + " temperatures" : "") + " asks for " + images + " images in one grid; a grid holds at most "
+                    + MAX_IMAGES + " (for more samples, run again with another --seed)");
+        }
+        checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Sampler.checkTemperature(temperature);
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);

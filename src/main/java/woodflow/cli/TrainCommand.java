@@ -100,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
                 .withIntervals(evalEvery, checkpointEvery, null);
         DataConfig d = cfg.data();
-        if (dataPath != null) d = d.withPath(dataPath);
+        d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {
             d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
                     : d.testLimit());
@@ -113,9 +113,9 @@ public final class TrainCommand implements Callable<Integer> {
             throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
-            data.writeHoldout(dir.resolve("holdout.txt"));
             String dataAtStart = data.train().describe();
-            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet);
+            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
+                    .holdout(data.holdout());
             Trainer.Result r = trainer.run(resume);
             trainer.finish();
             double wall = (System.nanoTime() - t0) / 1e9;

@@ -78,6 +78,7 @@ public final class Trainer {
     private double trainSeconds;
     private long iteration;
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
+    private List<String> holdout = List.of();
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -110,6 +111,15 @@ public final class Trainer {
     public Trainer stopAfterSeconds(double seconds) {
         if (!(seconds > 0)) throw new IllegalArgumentException("a time budget must be positive, got " + seconds + " s");
         timeLimitSeconds = seconds;
+        return this;
+    }
+
+    /**
+     * The names of the held-out test images (a seeded hold-out, see {@code HoldoutSplit}), written to
+     * {@code holdout.txt} once the run folder exists and is locked; empty for data sets with their own test split.
+     */
+    public Trainer holdout(List<String> names) {
+        holdout = List.copyOf(names);
         return this;
     }
 
@@ -161,6 +171,10 @@ public final class Trainer {
             iteration = 0;
         }
         AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        config.model().warnings().forEach(this::warn);
+        if (!holdout.isEmpty()) {
+            AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
+        }
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));

@@ -101,7 +101,7 @@ class FirstHourTest {
         assertThat(o.err()).doesNotContain(".tmp-");
         CliTest.Outcome hot = cli("sample", "--checkpoint", run.toString(), "--temperature", "1e9", "-n", "4",
                 "--out", root.resolve("hot.png").toString());
-        BadInputTest.fails(hot, "--temperature 1.0E9 is too large", "0.5 to 1");
+        BadInputTest.fails(hot, "temperature 1.0E9 is too large", "0.5 to 1");
         assertThat(hot.err()).doesNotContain("numerically broken");
     }
 }
