@@ -74,6 +74,8 @@ public final class Trainer {
     private LongPredicate nanGradient = it -> false;
     private double best = Double.NaN;
     private double lastTest = Double.NaN;
+    private long lastTestIteration;
+    private Progress progress;
     private double lastImagesPerSecond = Double.NaN;
     private double trainSeconds;
     private long iteration;
@@ -189,9 +191,13 @@ public final class Trainer {
         if (!quiet && out != null) out.println(line);
     }
 
-    /** Warnings are printed even in quiet mode. */
+    /** Warnings are printed even in quiet mode; during the loop through the progress, so never over a bar. */
     private void warn(String line) {
-        if (out != null) out.println("warning: " + line);
+        if (progress != null && !quiet) {
+            progress.message("warning: " + line);
+        } else if (out != null) {
+            out.println("warning: " + line);
+        }
     }
 
     private void notice(Progress progress, String line) {
@@ -232,6 +238,7 @@ public final class Trainer {
         long total = tc.iterations();
         BatchStream stream = openStream();
         try (Progress progress = Progress.create(iteration, total, timeLimitSeconds, out, quiet)) {
+            this.progress = progress;
             if (iteration == 0) initialise(stream, bins);
             long windowStart = System.nanoTime();
             long windowImages = 0;
@@ -242,6 +249,7 @@ public final class Trainer {
                 double loss = step(imgs, it, bins);
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
                 iteration = it + 1;
+                progress.tick(iteration);
                 if (Double.isFinite(loss)) {
                     logLossSum += loss;
                     logSteps++;
@@ -266,7 +274,8 @@ public final class Trainer {
                             .put("lr", currentLr(iteration)).put("skipped_steps", skipped)
                             .put("train_seconds", trainSeconds);
                     metrics.append(r);
-                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, trainSeconds);
+                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, lastTestIteration,
+                            trainSeconds);
                     windowStart = System.nanoTime();
                     windowImages = 0;
                     logLossSum = 0;
@@ -279,6 +288,7 @@ public final class Trainer {
                 if (iteration % tc.checkpointEvery() == 0 || last) checkpoint();
             }
         } finally {
+            this.progress = null;
             stream.close();
         }
         return new Result(iteration, lastTest, best, lastImagesPerSecond, skipped, trainSeconds, runDir);
@@ -303,6 +313,7 @@ public final class Trainer {
         r.put("iteration", 0).put("test_bpd", bpd);
         metrics.append(r);
         lastTest = bpd;
+        lastTestIteration = 0;
     }
 
     private double currentLr(long it) {
@@ -368,6 +379,7 @@ public final class Trainer {
         TrainConfig tc = config.train();
         double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
         lastTest = bpd;
+        lastTestIteration = iteration;
         boolean improved = Double.isFinite(bpd) && !(bpd >= best);
         if (improved) best = bpd;
         ObjectNode r = metrics.newRecord();
