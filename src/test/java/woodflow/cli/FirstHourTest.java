@@ -104,4 +104,25 @@ class FirstHourTest {
         BadInputTest.fails(hot, "temperature 1.0E9 is too large", "0.5 to 1");
         assertThat(hot.err()).doesNotContain("numerically broken");
     }
+
+    @Test
+    void presetsAreAlignedColumnsAndAMistypedNameGetsASuggestion() {
+        CliTest.Outcome o = cli("presets");
+        assertThat(o.code()).as(o.err()).isZero();
+        var lines = o.out().lines().toList();
+        int description = lines.get(0).indexOf("description");
+        assertThat(description).isPositive();
+        for (String l : lines.subList(1, lines.size())) {
+            assertThat(l.charAt(description - 1)).as(l).isEqualTo(' ');
+            assertThat(l.charAt(description)).as(l).isNotEqualTo(' ');
+            assertThat(l.substring(description - 2, description)).as(l).isEqualTo("  ");
+        }
+        assertThat(o.out()).contains("(paper, Tables 2–3)").doesNotContain("seed Tables");
+
+        BadInputTest.fails(cli("train", "--preset", "fmnist-woodbry"), "unknown preset 'fmnist-woodbry'; did you "
+                + "mean fmnist-woodbury?", "`woodflow presets` lists all");
+        CliTest.Outcome far = cli("inspect", "--preset", "qqqqqqqq");
+        BadInputTest.fails(far, "unknown preset 'qqqqqqqq'");
+        assertThat(far.err()).doesNotContain("did you mean").doesNotContain("cifar10-macow");
+    }
 }
