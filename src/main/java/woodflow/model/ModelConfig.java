@@ -187,6 +187,30 @@ public record ModelConfig(
                 + level + "] to at most " + size;
     }
 
+    /** One field that differs between two configs: its YAML name and both values. */
+    public record Difference(String field, String mine, String theirs) {}
+
+    /** The fields (by their YAML names, in declaration order) whose values differ from {@code other}'s. */
+    public List<Difference> differences(ModelConfig other) {
+        List<Difference> out = new ArrayList<>();
+        for (java.lang.reflect.RecordComponent c : ModelConfig.class.getRecordComponents()) {
+            try {
+                Object a = c.getAccessor().invoke(this), b = c.getAccessor().invoke(other);
+                if (!java.util.Objects.deepEquals(a, b)) {
+                    String name = c.getAccessor().getAnnotation(JsonProperty.class).value();
+                    out.add(new Difference(name, text(a), text(b)));
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    private static String text(Object v) {
+        return v instanceof int[] a ? Arrays.toString(a) : String.valueOf(v);
+    }
+
     /** Channels, height and width of the input to the steps of level {@code l} (after its squeeze). */
     public int[] levelShape(int l) {
         int c = channels, h = height, w = width;

@@ -81,6 +81,7 @@ public final class Trainer {
     private long iteration;
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
     private List<String> holdout = List.of();
+    private String configSource = "the given config";
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -122,6 +123,15 @@ public final class Trainer {
      */
     public Trainer holdout(List<String> names) {
         holdout = List.copyOf(names);
+        return this;
+    }
+
+    /**
+     * Where the config came from, as the user gave it ({@code --preset demo}, {@code --config my.yaml}): named when
+     * a checkpoint to resume does not fit it.
+     */
+    public Trainer configSource(String source) {
+        configSource = source;
         return this;
     }
 
@@ -211,10 +221,18 @@ public final class Trainer {
     private void restore(Checkpoint ckpt) {
         try {
             model.loadStateDict(ckpt.modelState());
-        } catch (IllegalArgumentException e) {
+        } catch (woodflow.core.StateMismatchException e) {
+            List<String> fields = new ArrayList<>();
+            for (var d : ckpt.config().model().differences(config.model())) {
+                fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in "
+                        + configSource);
+            }
+            if (fields.size() > 3) fields = List.of(String.join("; ", fields.subList(0, 3)) + " (and "
+                    + (fields.size() - 3) + " more fields)");
             throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
-                    + "this run's config describes: " + e.getMessage() + "; resume with the run's own config (omit "
-                    + "--config) or train into another --out");
+                    + "this run's config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields)
+                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + configSource + ") or train "
+                    + "into another --out");
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();

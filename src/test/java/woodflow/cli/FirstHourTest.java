@@ -125,4 +125,18 @@ class FirstHourTest {
         BadInputTest.fails(far, "unknown preset 'qqqqqqqq'");
         assertThat(far.err()).doesNotContain("did you mean").doesNotContain("cifar10-macow");
     }
+
+    @Test
+    void aConfigThatDoesNotFitTheCheckpointListsAFewDifferencesAndNamesTheOptionUsed() throws Exception {
+        Path other = write("wider", config(MODEL.replace("hidden: 8", "hidden: 16").replace("steps: 1", "steps: 2"),
+                "{kind: embedded, count: 64, holdout: 16}", "iterations: 8"));
+        CliTest.Outcome o = cli("train", "--config", other.toString(), "--out", run.toString(), "--resume",
+                "--no-report");
+        BadInputTest.fails(o, "model.steps is 1 in the checkpoint, 2 in --config " + other,
+                "model.hidden is 8 in the checkpoint, 16 in --config " + other, "saved tensors do not fit",
+                "resume with the run's own config (omit --config " + other + ")");
+        assertThat(o.err().length()).as(o.err()).isLessThan(900);
+        CliTest.Outcome p = cli("train", "--preset", "demo", "--out", run.toString(), "--resume", "--no-report");
+        BadInputTest.fails(p, "in --preset demo", "(omit --preset demo)");
+    }
 }
