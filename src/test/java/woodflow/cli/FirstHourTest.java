@@ -139,4 +139,19 @@ class FirstHourTest {
         CliTest.Outcome p = cli("train", "--preset", "demo", "--out", run.toString(), "--resume", "--no-report");
         BadInputTest.fails(p, "in --preset demo", "(omit --preset demo)");
     }
+
+    @Test
+    void dataInspectRecognisesTheFilesOfAFolderWhateverItsName() throws Exception {
+        Path d = Files.createDirectories(root.resolve("my-download"));
+        Files.write(d.resolve("train-images-idx3-ubyte"), BadInputTest.idx(0x803, 16, 28, 28, 16 * 784));
+        Files.write(d.resolve("t10k-images-idx3-ubyte"), BadInputTest.idx(0x803, 8, 28, 28, 8 * 784));
+        CliTest.Outcome o = cli("data", "inspect", d.toString(), "--out", root.resolve("idx-grid.png").toString());
+        assertThat(o.code()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("data: kind idx (guessed from train-images-idx3-ubyte)").contains("16 images");
+
+        Path empty = Files.createDirectories(root.resolve("nothing-here"));
+        Files.writeString(empty.resolve("notes.txt"), "x");
+        BadInputTest.fails(cli("data", "inspect", empty.toString(), "--out", root.resolve("e.png").toString()),
+                "no PNG, JPEG or WebP images", "--kind");
+    }
 }
