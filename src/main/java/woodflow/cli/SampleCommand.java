@@ -11,6 +11,7 @@ import woodflow.train.Checkpoint;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -83,12 +84,19 @@ public final class SampleCommand implements Callable<Integer> {
         int nBits = c.config().data().nBits();
         var m = c.config().model();
         long t0 = System.nanoTime();
+        String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
             List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed);
-            ImageGrid.write(rows, m.channels(), m.height(), m.width(), count, out);
+            List<String> labels = new ArrayList<>();
+            for (double t : sweep) labels.add("T = " + t);
+            List<String> numbers = ImageGrid.Labels.numbered("", count, count).columns();
+            ImageGrid.writeLabelled(rows, m.channels(), m.height(), m.width(), count, new ImageGrid.Labels(
+                    "temperature sweep, the same noise in each column (" + from + ")", labels, numbers), out);
         } else {
             Tensor s = Sampler.sample(model, count, temperature, nBits, seed);
-            ImageGrid.write(s, columns, out);
+            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
+                    ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
+                            columns), out);
         }
         System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
                 sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);

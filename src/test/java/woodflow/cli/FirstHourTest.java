@@ -154,4 +154,20 @@ class FirstHourTest {
         BadInputTest.fails(cli("data", "inspect", empty.toString(), "--out", root.resolve("e.png").toString()),
                 "no PNG, JPEG or WebP images", "--kind");
     }
+
+    @Test
+    void sampleGridsAreEnlargedAndLabelled() throws Exception {
+        Path png = root.resolve("labelled.png");
+        CliTest.Outcome o = cli("sample", "--checkpoint", run.toString(), "-n", "16", "--out", png.toString());
+        assertThat(o.code()).as(o.err()).isZero();
+        java.awt.image.BufferedImage g = javax.imageio.ImageIO.read(png.toFile());
+        // 8 columns of 8-pixel images, each enlarged 8 times (64 pixels), with 2-pixel padding and a label margin
+        assertThat(g.getWidth()).isGreaterThan(8 * (8 + 2) * 8);
+        assertThat(g.getRGB(1, 1) & 0xFFFFFF).as("a white margin for the labels").isEqualTo(0xFFFFFF);
+        Path sweep = root.resolve("sweep.png");
+        o = cli("sample", "--checkpoint", run.toString(), "--sweep", "0.5,1.0", "-n", "3", "--out", sweep.toString());
+        assertThat(o.code()).as(o.err()).isZero();
+        g = javax.imageio.ImageIO.read(sweep.toFile());
+        assertThat(g.getHeight()).isGreaterThan(2 * (8 + 2) * 8);
+    }
 }
