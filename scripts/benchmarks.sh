@@ -150,7 +150,7 @@ $steal. The model work per second of each training run (convolutions and matrix 
 $(cat "$out/runs.jsonl")
 \`\`\`
 
-## Permutation layers (seed Table 1 on measured timings)
+## Permutation layers (the paper's Table 1, on measured timings)
 
 \`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 3 --warmup 1 --budget-seconds 20\`: batch 1,
 d = 16 for the Woodbury layers, 3×3 kernels for emerging and periodic convolutions; inverse without cached

@@ -23,7 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The paper's speed comparison (seed Table 1) on measured timings: every permutation layer, at several channel
+ * The paper's speed comparison (the paper's Table 1) on measured timings: every permutation layer, at several channel
  * counts and image sizes, in three directions — forward, inverse (the sampling direction) and forward+backward —
  * with the median time after warm-up and the peak memory the operation adds. Writes {@code layers.csv}, a log-log
  * plot per direction (time against h*w, one line per layer and channel count) and {@code slopes.csv}: the fitted

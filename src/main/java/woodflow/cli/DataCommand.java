@@ -43,6 +43,9 @@ public final class DataCommand implements Runnable {
         @Option(names = "--channels", description = "1 (grey) or 3 (RGB).")
         Integer channels;
 
+        /** How the kind was chosen, when it was guessed (printed, and added to an error). */
+        String guessedFrom;
+
         DataConfig resolve() {
             DataConfig d;
             if (preset != null) {
@@ -50,7 +53,12 @@ public final class DataCommand implements Runnable {
                 d = c.data().withChannels(c.model().channels()).withSize(c.model().height());
                 if (path != null) d = d.withPath(path.toString());
             } else {
-                String k = kind != null ? kind : guess(path);
+                String k = kind;
+                if (k == null) {
+                    String[] g = guess(path);
+                    k = g[0];
+                    guessedFrom = g[1];
+                }
                 d = DataConfig.of(k, path == null ? null : path.toString());
             }
             if (size != null) d = d.withSize(size);
@@ -58,16 +66,34 @@ public final class DataCommand implements Runnable {
             return d;
         }
 
-        static String guess(Path p) {
-            if (p == null) return "embedded";
+        /**
+         * The kind of a data path and why: first by the files in the folder (IDX, CIFAR-10 batches, LMDB, .npz), then
+         * by its name, else a folder of images.
+         */
+        static String[] guess(Path p) {
+            if (p == null) return new String[] {"embedded", "no path"};
             if (!Files.exists(p)) throw new IllegalArgumentException(p + " does not exist");
-            String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-            if (n.contains("fashion") || n.contains("mnist")) return "fashion-mnist";
-            if (n.contains("cifar")) return "cifar10";
-            if (n.contains("lmdb") || Files.exists(p.resolve("data.mdb"))) return "lsun";
-            if (n.contains("celeba")) return "celeba";
-            if (n.contains("imagenet")) return "imagenet";
-            return "folder";
+            if (!Files.isDirectory(p)) {
+                throw new IllegalArgumentException(p + " is a file: give the folder that holds the data set's files "
+                        + "(" + (p.getParent() == null ? "." : p.getParent()) + ")");
+            }
+            for (String[] f : new String[][] {{"train-images-idx3-ubyte", "idx"}, {"train-images-idx3-ubyte.gz", "idx"},
+                    {"data_batch_1", "cifar10"}, {"data_batch_1.bin", "cifar10"}, {"cifar-10-batches-bin", "cifar10"},
+                    {"data.mdb", "lsun"}}) {
+                if (Files.exists(p.resolve(f[0]))) return new String[] {f[1], f[0]};
+            }
+            try (var files = Files.list(p)) {
+                var npz = files.filter(f -> f.getFileName().toString().endsWith(".npz")).findFirst();
+                if (npz.isPresent()) return new String[] {"imagenet", npz.get().getFileName().toString()};
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(p + ": cannot list the folder (" + e.getMessage() + ")");
+            }
+            String n = p.getFileName() == null ? "" : p.getFileName().toString().toLowerCase(Locale.ROOT);
+            for (String[] f : new String[][] {{"fashion", "fashion-mnist"}, {"mnist", "fashion-mnist"},
+                    {"cifar", "cifar10"}, {"lmdb", "lsun"}, {"celeba", "celeba"}, {"imagenet", "imagenet"}}) {
+                if (n.contains(f[0])) return new String[] {f[1], "the folder's name"};
+            }
+            return new String[] {"folder", "no known data files"};
         }
     }
 
@@ -89,8 +115,16 @@ public final class DataCommand implements Runnable {
         public Integer call() {
             common.setUp();
             DataConfig d = source.resolve();
-            System.out.println("data: kind " + d.kind() + (d.path() == null ? "" : ", path " + d.path()));
-            DataInspect.run(d, sample, out, System.out);
+            System.out.println("data: kind " + d.kind() + (source.guessedFrom == null ? "" : " (guessed from "
+                    + source.guessedFrom + ")") + (d.path() == null ? "" : ", path " + d.path()));
+            try {
+                DataInspect.run(d, sample, out, System.out);
+            } catch (woodflow.data.DataException e) {
+                if (source.guessedFrom == null) throw e;
+                throw new woodflow.data.DataException(e.getMessage() + "; the kind " + d.kind() + " was guessed from "
+                        + source.guessedFrom + ": name the format with --kind (fashion-mnist, idx, cifar10, folder, "
+                        + "imagenet, lsun, celeba)", e);
+            }
             return 0;
         }
     }

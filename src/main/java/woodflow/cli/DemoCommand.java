@@ -42,6 +42,6 @@ public final class DemoCommand implements Callable<Integer> {
             for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", "demo-" + i);
         }
         System.out.println("woodflow demo: " + cfg.description());
-        return TrainCommand.runAndReport(cfg, dir, false, false, quiet);
+        return TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset");
     }
 }

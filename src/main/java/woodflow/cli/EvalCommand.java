@@ -56,7 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = c.model();
         RunConfig cfg = c.config();
-        if (dataPath != null) cfg = cfg.withData(cfg.data().withPath(dataPath));
+        cfg = cfg.withData(Runs.withDataPath(cfg.data(), dataPath));
         try (Splits data = Runs.open(cfg)) {
             ImageSource src = split.equals("test") ? data.test() : data.train();
             int n = limit == null ? src.size() : Math.min(limit, src.size());
@@ -66,6 +66,7 @@ public final class EvalCommand implements Callable<Integer> {
             double secs = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
                     n, file, c.state().iteration(), Precision.mode().label, secs);
+            System.out.println("data: " + src.describe());
         }
         return 0;
     }

@@ -88,6 +88,7 @@ public final class InspectCommand implements Callable<Integer> {
         System.out.print(ModelInspector.table(ModelInspector.inspect(model, x), model.parameterCount()));
         double bpd = model.bitsPerDim(x, Quantization.bins(cfg.data().nBits())).mean().item_double();
         System.out.printf("bits per dimension of the input: %.4f%n", bpd);
+        for (String w : m.warnings()) System.out.println("warning: " + w);
         return 0;
     }
 }

@@ -1,5 +1,6 @@
 package woodflow.cli;
 
+import woodflow.data.DataConfig;
 import woodflow.data.DataSets;
 import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
@@ -16,5 +17,19 @@ final class Runs {
                     + m.width());
         }
         return DataSets.open(cfg.data(), m.channels(), m.height());
+    }
+
+    /**
+     * {@code data} with its path replaced by the {@code --data-path} option (none: unchanged). Data that reads no
+     * files (the embedded shapes) refuses it rather than ignore it silently.
+     */
+    static DataConfig withDataPath(DataConfig data, String dataPath) {
+        if (dataPath == null) return data;
+        if (data.kind().equals("embedded")) {
+            throw new IllegalArgumentException("--data-path " + dataPath + " does not apply: this run's data.kind "
+                    + "embedded reads no files (its images are generated from data.seed); drop --data-path, or use a "
+                    + "config whose data.kind reads files (folder, idx, cifar10, ...)");
+        }
+        return data.withPath(dataPath);
     }
 }

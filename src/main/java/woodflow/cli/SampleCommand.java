@@ -9,7 +9,9 @@ import woodflow.data.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,11 +48,33 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
+    /** The most images in one grid (a grid is for looking at; all of them are sampled in one batch). */
+    static final int MAX_IMAGES = 1024;
+
+    /** An output PNG: a file name (not a folder) ending in .png. */
+    static void checkOut(Path out) {
+        if (Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a folder: give the PNG file to write, e.g. --out "
+                    + out.resolve("samples.png"));
+        }
+        if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--out " + out + ": sample writes a PNG image; give a file name ending "
+                    + "in .png");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
         precision.apply();
         if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
+        int images = sweep != null ? count * sweep.length : count;
+        if (images > MAX_IMAGES) {
+            throw new IllegalArgumentException("-n " + count + (sweep != null ? " x " + sweep.length
+                    + " temperatures" : "") + " asks for " + images + " images in one grid; a grid holds at most "
+                    + MAX_IMAGES + " (for more samples, run again with another --seed)");
+        }
+        checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Sampler.checkTemperature(temperature);
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
@@ -60,12 +84,19 @@ public final class SampleCommand implements Callable<Integer> {
         int nBits = c.config().data().nBits();
         var m = c.config().model();
         long t0 = System.nanoTime();
+        String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
             List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed);
-            ImageGrid.write(rows, m.channels(), m.height(), m.width(), count, out);
+            List<String> labels = new ArrayList<>();
+            for (double t : sweep) labels.add("T = " + t);
+            List<String> numbers = ImageGrid.Labels.numbered("", count, count).columns();
+            ImageGrid.writeLabelled(rows, m.channels(), m.height(), m.width(), count, new ImageGrid.Labels(
+                    "temperature sweep, the same noise in each column (" + from + ")", labels, numbers), out);
         } else {
             Tensor s = Sampler.sample(model, count, temperature, nBits, seed);
-            ImageGrid.write(s, columns, out);
+            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
+                    ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
+                            columns), out);
         }
         System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
                 sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);

@@ -57,7 +57,7 @@ public class StudyOptions {
         RunConfig cfg = Bases.resolve(data, base);
         TrainConfig t = cfg.train().with(null, batch, null, precision, null).withIntervals(evalEvery, evalEvery, null);
         DataConfig d = cfg.data();
-        if (dataPath != null) d = d.withPath(dataPath);
+        d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {
             d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
                     : d.testLimit());

@@ -93,14 +93,16 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
-        return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet);
+        String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
+                : dir.resolve("config.yaml").toString();
+        return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source);
     }
 
     RunConfig applyOverrides(RunConfig cfg) {
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
                 .withIntervals(evalEvery, checkpointEvery, null);
         DataConfig d = cfg.data();
-        if (dataPath != null) d = d.withPath(dataPath);
+        d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {
             d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
                     : d.testLimit());
@@ -118,13 +120,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Trains, writes the report and prints a summary; shared with {@code demo}. */
-    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet)
-            throws Exception {
+    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
+            String configSource) throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
-            data.writeHoldout(dir.resolve("holdout.txt"));
             String dataAtStart = data.train().describe();
-            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet);
+            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
+                    .holdout(data.holdout()).configSource(configSource);
             Trainer.Result r = trainer.run(resume);
             trainer.finish();
             double wall = (System.nanoTime() - t0) / 1e9;

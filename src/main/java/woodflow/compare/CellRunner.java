@@ -70,10 +70,10 @@ public final class CellRunner {
         RunConfig cfg = RunConfig.read(dir.resolve("config.yaml")).validate();
         double[] memory = {Double.NaN, Double.NaN};
         try (Splits data = DataSets.open(cfg.data(), cfg.model().channels(), cfg.model().height())) {
-            data.writeHoldout(dir.resolve("holdout.txt"));
             if (!trainingDone(dir, cfg, budget)) {
                 double before = ProcessMemory.residentMb();
-                Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, false);
+                Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, false)
+                        .holdout(data.holdout());
                 if (budget.timed()) trainer.stopAfterSeconds(budget.seconds());
                 Trainer.Result r = trainer.run(true);
                 trainer.finish();

@@ -88,8 +88,8 @@ public abstract class Module {
     }
 
     /**
-     * Copies every tensor of {@code state} into this module's parameters and buffers. Fails, listing every
-     * difference, when the names or shapes do not match exactly (a checkpoint of another architecture).
+     * Copies every tensor of {@code state} into this module's parameters and buffers. Fails, with the count of
+     * differences and the first few, when the names or shapes do not match exactly (a checkpoint of another architecture).
      */
     public void loadStateDict(Map<String, Tensor> state) {
         Map<String, Tensor> mine = stateDict();
@@ -105,10 +105,11 @@ public abstract class Module {
         }
         for (String k : state.keySet()) if (!mine.containsKey(k)) problems.add("unexpected " + k);
         if (!problems.isEmpty()) {
-            int shown = Math.min(problems.size(), 12);
-            throw new IllegalArgumentException("the saved state does not fit this model (" + problems.size()
-                    + " differences): " + String.join("; ", problems.subList(0, shown))
-                    + (shown < problems.size() ? "; ..." : ""));
+            // a few are enough to see what differs; a whole other architecture is dozens of tensors
+            int shown = Math.min(problems.size(), 3);
+            throw new StateMismatchException("the saved state does not fit this model (" + (problems.size() == 1
+                    ? "1 difference: " : problems.size() + " differences; " + (shown < problems.size() ? "the first "
+                    + shown + ": " : "")) + String.join("; ", problems.subList(0, shown)) + ")", problems.size());
         }
         try (NoGradGuard g = new NoGradGuard()) {
             for (var e : mine.entrySet()) e.getValue().copy_(state.get(e.getKey()));

@@ -44,6 +44,10 @@ public final class Tensors {
         }
         // The autocast cache keeps bf16 copies of weights across calls; ours change every step, so never cache.
         torch.set_autocast_cache_enabled(false);
+        // NNPACK is never the convolution engine we want (oneDNN is faster where it applies), and on CPUs it does
+        // not know its initialisation prints "Could not initialize NNPACK! Reason: Unsupported hardware." in every
+        // process: switched off, libtorch never tries to initialise it.
+        torch.globalContext().setUserEnabledNNPACK(false);
         loaded = true;
     }
 

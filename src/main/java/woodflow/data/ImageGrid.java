@@ -51,10 +51,39 @@ public final class ImageGrid {
         return out;
     }
 
+    /** Labels of a grid for a person: a title line, one label per row (left) and per column (top); empty: none. */
+    public record Labels(String title, List<String> rows, List<String> columns) {
+        public Labels {
+            rows = List.copyOf(rows);
+            columns = List.copyOf(columns);
+        }
+
+        /** Rows labelled by the number of their first image (1, 9, 17, ...), columns 1..n. */
+        public static Labels numbered(String title, int images, int columns) {
+            int cols = Math.min(columns, images);
+            List<String> r = new ArrayList<>(), c = new ArrayList<>();
+            for (int i = 0; i < images; i += cols) r.add(Integer.toString(i + 1));
+            for (int i = 0; i < cols; i++) c.add(Integer.toString(i + 1));
+            return new Labels(title, r, c);
+        }
+    }
+
+    /** How many times a tile of height {@code h} is enlarged so that it is at least 64 pixels high. */
+    public static int viewingScale(int h) {
+        return scaleFor(h, 64);
+    }
+
+    /** How many times a tile of height {@code h} is enlarged so that it is at least {@code pixels} high. */
+    public static int scaleFor(int h, int pixels) {
+        return Math.max(1, (pixels + h - 1) / h);
+    }
+
     /** The grid enlarged (nearest neighbour) so that each tile is at least 64 pixels high: for reports. */
     public static BufferedImage renderForViewing(List<byte[]> images, int c, int h, int w, int columns) {
-        BufferedImage img = render(images, c, h, w, columns);
-        int scale = Math.max(1, 64 / h);
+        return scale(render(images, c, h, w, columns), viewingScale(h));
+    }
+
+    private static BufferedImage scale(BufferedImage img, int scale) {
         if (scale == 1) return img;
         BufferedImage out = new BufferedImage(img.getWidth() * scale, img.getHeight() * scale,
                 BufferedImage.TYPE_3BYTE_BGR);
@@ -64,6 +93,71 @@ public final class ImageGrid {
         g.drawImage(img, 0, 0, out.getWidth(), out.getHeight(), null);
         g.dispose();
         return out;
+    }
+
+    /**
+     * The grid enlarged as {@link #renderForViewing}, on a white page with a title above it, the column labels
+     * above the columns and the row labels left of the rows (e.g. the temperatures of a sweep).
+     */
+    public static BufferedImage renderLabelled(List<byte[]> images, int c, int h, int w, int columns, Labels labels) {
+        return renderLabelled(images, c, h, w, columns, labels, viewingScale(h));
+    }
+
+    /** {@link #renderLabelled} with the tiles enlarged {@code scale} times. */
+    public static BufferedImage renderLabelled(List<byte[]> images, int c, int h, int w, int columns, Labels labels,
+            int scale) {
+        int cols = Math.min(columns, images.size());
+        int rows = (images.size() + cols - 1) / cols;
+        if (!labels.rows().isEmpty() && labels.rows().size() != rows) {
+            throw new IllegalArgumentException(labels.rows().size() + " row labels for " + rows + " rows");
+        }
+        if (!labels.columns().isEmpty() && labels.columns().size() != cols) {
+            throw new IllegalArgumentException(labels.columns().size() + " column labels for " + cols + " columns");
+        }
+        BufferedImage grid = scale(render(images, c, h, w, columns), scale);
+        java.awt.Font font = new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 13);
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.Graphics2D pg = probe.createGraphics();
+        java.awt.FontMetrics fm = pg.getFontMetrics(font);
+        pg.dispose();
+        int line = fm.getHeight() + 4;
+        int left = 8;
+        for (String r : labels.rows()) left = Math.max(left, fm.stringWidth(r) + 14);
+        int top = (labels.title().isEmpty() ? 0 : line) + (labels.columns().isEmpty() ? 4 : line);
+        int width = Math.max(left + grid.getWidth(), fm.stringWidth(labels.title()) + 12);
+        BufferedImage out = new BufferedImage(width, top + grid.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.Graphics2D g = out.createGraphics();
+        g.setColor(java.awt.Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.drawImage(grid, left, top, null);
+        g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING,
+                java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setFont(font);
+        g.setColor(new java.awt.Color(0x33, 0x33, 0x33));
+        if (!labels.title().isEmpty()) g.drawString(labels.title(), 6, fm.getAscent() + 3);
+        int tileW = (w + PADDING) * scale, tileH = (h + PADDING) * scale, pad = PADDING * scale;
+        for (int k = 0; k < labels.columns().size(); k++) {
+            String s = labels.columns().get(k);
+            int x = left + pad + k * tileW + (w * scale - fm.stringWidth(s)) / 2;
+            g.drawString(s, x, top - 5 - fm.getDescent());
+        }
+        for (int k = 0; k < labels.rows().size(); k++) {
+            String s = labels.rows().get(k);
+            int y = top + pad + k * tileH + (h * scale + fm.getAscent() - fm.getDescent()) / 2;
+            g.drawString(s, left - 8 - fm.stringWidth(s), y);
+        }
+        g.dispose();
+        return out;
+    }
+
+    /** Writes a labelled grid ({@link #renderLabelled}) atomically. */
+    public static void writeLabelled(List<byte[]> images, int c, int h, int w, int columns, Labels labels, Path png) {
+        byte[] bytes = pngBytes(renderLabelled(images, c, h, w, columns, labels));
+        try {
+            woodflow.io.AtomicFiles.write(png, bytes);
+        } catch (IOException e) {
+            throw new DataException(e.getMessage(), e);
+        }
     }
 
     public static byte[] pngBytes(BufferedImage img) {

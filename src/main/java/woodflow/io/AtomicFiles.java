@@ -36,6 +36,10 @@ public final class AtomicFiles {
     static volatile String slowWrites = System.getProperty("woodflow.slowWrites");
 
     public static void write(Path target, byte[] bytes) throws IOException {
+        if (Files.isDirectory(target)) {
+            // the rename would replace an empty folder, or fail naming the temporary file
+            throw new IOException("cannot write " + target + ": a folder of that name exists");
+        }
         Path dir = target.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
@@ -71,7 +75,10 @@ public final class AtomicFiles {
             }
         } catch (IOException e) {
             Files.deleteIfExists(tmp);
-            throw new IOException("cannot write " + target + ": " + e.getMessage(), e);
+            // the operating system's reason, without the temporary file's name
+            String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : e.getMessage();
+            throw new IOException("cannot write " + target + ": " + reason, e);
         }
     }
 

@@ -158,6 +158,59 @@ public record ModelConfig(
         }
     }
 
+    /**
+     * What is legal but probably not meant: a Woodbury latent dimension larger than what it mixes at its level
+     * (d_c above the level's channels, d_s above its pixels, d_h / d_w above its height / width). {@code U V} then
+     * has rank at most that size, so the extra dimensions add parameters and time but no expressiveness. Legal
+     * because the paper-style code uses d = 16 at every level, also where a level has fewer channels.
+     */
+    public List<String> warnings() {
+        List<String> w = new ArrayList<>();
+        boolean woodbury = permutation.equals("woodbury"), me = permutation.equals("me-woodbury");
+        if (!woodbury && !me) return w;
+        for (int l = 0; l < levels; l++) {
+            int[] s = levelShape(l);
+            int pixels = s[1] * s[2];
+            if (l < dC.length && dC[l] > s[0]) w.add(tooLarge("d_c", l, dC[l], s[0], s[0] + " channels"));
+            if (woodbury && l < dS.length && dS[l] > pixels) {
+                w.add(tooLarge("d_s", l, dS[l], pixels, pixels + " pixels (" + s[1] + "x" + s[2] + ")"));
+            }
+            if (me && l < dH.length && dH[l] > s[1]) w.add(tooLarge("d_h", l, dH[l], s[1], "height " + s[1]));
+            if (me && l < dW.length && dW[l] > s[2]) w.add(tooLarge("d_w", l, dW[l], s[2], "width " + s[2]));
+        }
+        return w;
+    }
+
+    private static String tooLarge(String name, int level, int d, int size, String what) {
+        return name + "[" + level + "] = " + d + " is larger than the " + what + " of level " + level + ": the "
+                + "extra " + (d - size) + " latent dimensions add parameters but no expressiveness; set " + name + "["
+                + level + "] to at most " + size;
+    }
+
+    /** One field that differs between two configs: its YAML name and both values. */
+    public record Difference(String field, String mine, String theirs) {}
+
+    /** The fields (by their YAML names, in declaration order) whose values differ from {@code other}'s. */
+    public List<Difference> differences(ModelConfig other) {
+        List<Difference> out = new ArrayList<>();
+        for (java.lang.reflect.RecordComponent c : ModelConfig.class.getRecordComponents()) {
+            try {
+                Object a = c.getAccessor().invoke(this), b = c.getAccessor().invoke(other);
+                if (!java.util.Objects.deepEquals(a, b)) {
+                    String name = c.getAccessor().getAnnotation(JsonProperty.class).value();
+                    out.add(new Difference(name, text(a), text(b)));
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    private static String text(Object v) {
+        return v instanceof int[] a ? Arrays.toString(a) : String.valueOf(v);
+    }
+
     /** Channels, height and width of the input to the steps of level {@code l} (after its squeeze). */
     public int[] levelShape(int l) {
         int c = channels, h = height, w = width;

@@ -18,10 +18,21 @@ import java.util.List;
 public final class Sampler {
     private Sampler() {}
 
-    /** Checks a user-given temperature: finite and > 0 (0 is allowed only through {@link #sample} directly). */
+    /**
+     * The largest temperature a user may ask for. Latents are drawn with T times the prior's spread; past a few the
+     * samples are noise, and past the model's range the inverse overflows, which is the temperature's fault, not the
+     * model's.
+     */
+    public static final double MAX_TEMPERATURE = 10;
+
+    /** Checks a user-given temperature: finite, > 0 and at most {@link #MAX_TEMPERATURE}. */
     public static double checkTemperature(double t) {
         if (!(t > 0) || Double.isInfinite(t)) {
             throw new IllegalArgumentException("temperature must be a finite number > 0, got " + t);
+        }
+        if (t > MAX_TEMPERATURE) {
+            throw new IllegalArgumentException("temperature " + t + " is too large: latents are drawn with T times the "
+                    + "prior's spread, so useful temperatures are 0.5 to 1 (at most " + (int) MAX_TEMPERATURE + ")");
         }
         return t;
     }
@@ -35,7 +46,9 @@ public final class Sampler {
             Tensor x = model.sample(n, temperature);
             if (!Tensors.allFinite(x)) {
                 throw new woodflow.core.NumericalException("sampling at temperature " + temperature
-                        + " produced non-finite pixels: the model is numerically broken");
+                        + " produced non-finite pixels: " + (temperature > 1 ? "the temperature is too large for "
+                        + "this model (its inverse overflows); use a temperature of 1 or less (0.5 to 1 is usual)"
+                        : "the model is numerically broken"));
             }
             return Quantization.toPixels(x, nBits);
         } finally {

@@ -6,17 +6,29 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /**
- * Training progress for a person: a terminal progress bar (iteration, bpd, images/s, ETA) when there is a terminal,
- * and plain log lines (one per log interval) when there is none (CI, pipes, files). A run with a time budget (a
- * fair-time comparison) shows the training time left instead of an iteration count it will not reach.
+ * Training progress for a person: on a terminal, a progress bar that moves every step (elapsed time, steps per
+ * second, ETA) with a log line printed above it every log interval; without a terminal (CI, pipes, files), only the
+ * log lines. A run with a time budget (a fair-time comparison) shows the training time left instead of an iteration
+ * count it will not reach. A test bpd is shown with the iteration it was measured at, since it stays the same until
+ * the next evaluation.
  */
 public interface Progress extends AutoCloseable {
-    /** {@code trainSeconds}: the training steps' time so far, over all sessions (what a time budget counts). */
-    void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd, double trainSeconds);
+    /** Every training step, so that a bar moves between log lines. */
+    default void tick(long iteration) {}
 
+    /**
+     * Every log interval. {@code testIteration}: where {@code testBpd} was measured; {@code trainSeconds}: the
+     * training steps' time so far, over all sessions (what a time budget counts).
+     */
+    void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd, long testIteration,
+            double trainSeconds);
+
+    /** A line of its own (an evaluation, a warning), never drawn over the bar. */
     void message(String line);
 
     @Override
@@ -28,32 +40,50 @@ public interface Progress extends AutoCloseable {
      */
     static Progress create(long start, long total, double timeLimitSeconds, PrintStream out, boolean quiet) {
         long shownTotal = Double.isFinite(timeLimitSeconds) && total >= Integer.MAX_VALUE ? -1 : total;
-        if (quiet) return new Plain(shownTotal, timeLimitSeconds, null);
-        if (System.console() != null) return new Bar(start, shownTotal);
-        return new Plain(shownTotal, timeLimitSeconds, out);
+        if (quiet) return new Plain(start, shownTotal, timeLimitSeconds, null);
+        if (System.console() != null) return new Bar(start, shownTotal, timeLimitSeconds, System.err);
+        return new Plain(start, shownTotal, timeLimitSeconds, out);
     }
 
-    /** A progress bar on the terminal. */
+    /** A progress bar on the terminal, with the log lines above it. */
     final class Bar implements Progress {
+        /** Carriage return and ANSI "erase the whole line": what the bar drew goes before a line is printed. */
+        static final String CLEAR_LINE = "\r\033[2K";
         private final ProgressBar bar;
+        private final PrintStream err;
+        private final Plain lines;
 
-        Bar(long start, long total) {
-            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(total).startsFrom(start,
-                    java.time.Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
+        Bar(long start, long total, double timeLimitSeconds, PrintStream err) {
+            this.err = err;
+            lines = new Plain(start, total, timeLimitSeconds, null);
+            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(Math.max(total, 0))
+                    .startsFrom(start, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200)
+                    .setConsumer(new ConsoleProgressBarConsumer(err)).setUnit(" it", 1)
+                    .setSpeedUnit(ChronoUnit.SECONDS).showSpeed().build();
+        }
+
+        @Override
+        public void tick(long iteration) {
+            bar.stepTo(iteration);
         }
 
         @Override
         public void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd,
-                double trainSeconds) {
+                long testIteration, double trainSeconds) {
             bar.stepTo(iteration);
-            bar.setExtraMessage(String.format(Locale.ROOT, " bpd %.3f%s | %.1f img/s", trainBpd,
-                    Double.isNaN(testBpd) ? "" : String.format(Locale.ROOT, " test %.3f", testBpd), imagesPerSecond));
+            // short, so the bar keeps its width on an 80-column terminal: the log line above has the rest
+            bar.setExtraMessage(String.format(Locale.ROOT, " bpd %.3f", trainBpd));
+            message(lines.line(iteration, trainBpd, imagesPerSecond, testBpd, testIteration, trainSeconds));
         }
 
         @Override
         public void message(String line) {
-            System.err.println("\r" + line);
+            // one print call, so the bar's refresh thread cannot draw between the erase and the line
+            synchronized (err) {
+                err.print(CLEAR_LINE + line + System.lineSeparator());
+                err.flush();
+            }
+            bar.refresh();
         }
 
         @Override
@@ -62,15 +92,16 @@ public interface Progress extends AutoCloseable {
         }
     }
 
-    /** One line per update: for logs without a terminal. */
+    /** One line per log interval: for logs without a terminal. */
     final class Plain implements Progress {
         private final long total;
         private final double timeLimitSeconds;
         private final PrintStream out;
         private final long startNanos = System.nanoTime();
-        private long firstIteration = -1;
+        private final long firstIteration;
 
-        Plain(long total, double timeLimitSeconds, PrintStream out) {
+        Plain(long start, long total, double timeLimitSeconds, PrintStream out) {
+            this.firstIteration = start;
             this.total = total;
             this.timeLimitSeconds = timeLimitSeconds;
             this.out = out;
@@ -78,21 +109,26 @@ public interface Progress extends AutoCloseable {
 
         @Override
         public void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd,
+                long testIteration, double trainSeconds) {
+            if (out != null) out.println(line(iteration, trainBpd, imagesPerSecond, testBpd, testIteration,
+                    trainSeconds));
+        }
+
+        /** The log line of an update; its ETA is the pace since this session started. */
+        String line(long iteration, double trainBpd, double imagesPerSecond, double testBpd, long testIteration,
                 double trainSeconds) {
-            if (out == null) return;
-            if (firstIteration < 0) firstIteration = iteration;
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
             long done = iteration - firstIteration;
-            String test = Double.isNaN(testBpd) ? "" : String.format(Locale.ROOT, "  test %.4f", testBpd);
+            String test = Double.isNaN(testBpd) ? "" : String.format(Locale.ROOT, "  test %.4f (iter %d)", testBpd,
+                    testIteration);
             if (total < 0) {
                 double left = Math.max(0, timeLimitSeconds - trainSeconds);
-                out.printf(Locale.ROOT, "iter %d  bpd %.4f%s  %.1f img/s  %s of training left%n", iteration,
+                return String.format(Locale.ROOT, "iter %d  bpd %.4f%s  %.1f img/s  %s of training left", iteration,
                         trainBpd, test, imagesPerSecond, formatSeconds(left));
-                return;
             }
             double eta = done > 0 ? elapsed / done * (total - iteration) : Double.NaN;
-            out.printf(Locale.ROOT, "iter %d/%d  bpd %.4f%s  %.1f img/s  ETA %s%n", iteration, total, trainBpd, test,
-                    imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
+            return String.format(Locale.ROOT, "iter %d/%d  bpd %.4f%s  %.1f img/s  ETA %s", iteration, total,
+                    trainBpd, test, imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
         }
 
         @Override

@@ -75,10 +75,14 @@ public final class Trainer {
     private LongPredicate nanGradient = it -> false;
     private double best = Double.NaN;
     private double lastTest = Double.NaN;
+    private long lastTestIteration;
+    private Progress progress;
     private double lastImagesPerSecond = Double.NaN;
     private double trainSeconds;
     private long iteration;
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
+    private List<String> holdout = List.of();
+    private String configSource = "the given config";
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -111,6 +115,24 @@ public final class Trainer {
     public Trainer stopAfterSeconds(double seconds) {
         if (!(seconds > 0)) throw new IllegalArgumentException("a time budget must be positive, got " + seconds + " s");
         timeLimitSeconds = seconds;
+        return this;
+    }
+
+    /**
+     * The names of the held-out test images (a seeded hold-out, see {@code HoldoutSplit}), written to
+     * {@code holdout.txt} once the run folder exists and is locked; empty for data sets with their own test split.
+     */
+    public Trainer holdout(List<String> names) {
+        holdout = List.copyOf(names);
+        return this;
+    }
+
+    /**
+     * Where the config came from, as the user gave it ({@code --preset demo}, {@code --config my.yaml}): named when
+     * a checkpoint to resume does not fit it.
+     */
+    public Trainer configSource(String source) {
+        configSource = source;
         return this;
     }
 
@@ -163,6 +185,10 @@ public final class Trainer {
             iteration = 0;
         }
         AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        config.model().warnings().forEach(this::warn);
+        if (!holdout.isEmpty()) {
+            AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
+        }
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
@@ -177,9 +203,13 @@ public final class Trainer {
         if (!quiet && out != null) out.println(line);
     }
 
-    /** Warnings are printed even in quiet mode. */
+    /** Warnings are printed even in quiet mode; during the loop through the progress, so never over a bar. */
     private void warn(String line) {
-        if (out != null) out.println("warning: " + line);
+        if (progress != null && !quiet) {
+            progress.message("warning: " + line);
+        } else if (out != null) {
+            out.println("warning: " + line);
+        }
     }
 
     private void notice(Progress progress, String line) {
@@ -193,10 +223,18 @@ public final class Trainer {
     private void restore(Checkpoint ckpt) {
         try {
             model.loadStateDict(ckpt.modelState());
-        } catch (IllegalArgumentException e) {
+        } catch (woodflow.core.StateMismatchException e) {
+            List<String> fields = new ArrayList<>();
+            for (var d : ckpt.config().model().differences(config.model())) {
+                fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in "
+                        + configSource);
+            }
+            if (fields.size() > 3) fields = List.of(String.join("; ", fields.subList(0, 3)) + " (and "
+                    + (fields.size() - 3) + " more fields)");
             throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
-                    + "this run's config describes: " + e.getMessage() + "; resume with the run's own config (omit "
-                    + "--config) or train into another --out");
+                    + "this run's config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields)
+                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + configSource + ") or train "
+                    + "into another --out");
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();
@@ -220,6 +258,7 @@ public final class Trainer {
         long total = tc.iterations();
         BatchStream stream = openStream();
         try (Progress progress = Progress.create(iteration, total, timeLimitSeconds, out, quiet)) {
+            this.progress = progress;
             if (iteration == 0) initialise(stream, bins);
             selfCheck(stream);
             long windowStart = System.nanoTime();
@@ -231,6 +270,7 @@ public final class Trainer {
                 double loss = step(imgs, it, bins);
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
                 iteration = it + 1;
+                progress.tick(iteration);
                 if (Double.isFinite(loss)) {
                     logLossSum += loss;
                     logSteps++;
@@ -255,7 +295,8 @@ public final class Trainer {
                             .put("lr", currentLr(iteration)).put("skipped_steps", skipped)
                             .put("train_seconds", trainSeconds);
                     metrics.append(r);
-                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, trainSeconds);
+                    progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, lastTestIteration,
+                            trainSeconds);
                     windowStart = System.nanoTime();
                     windowImages = 0;
                     logLossSum = 0;
@@ -268,6 +309,7 @@ public final class Trainer {
                 if (iteration % tc.checkpointEvery() == 0 || last) checkpoint();
             }
         } finally {
+            this.progress = null;
             stream.close();
         }
         return new Result(iteration, lastTest, best, lastImagesPerSecond, skipped, trainSeconds, runDir);
@@ -292,6 +334,7 @@ public final class Trainer {
         r.put("iteration", 0).put("test_bpd", bpd);
         metrics.append(r);
         lastTest = bpd;
+        lastTestIteration = 0;
     }
 
     /**
@@ -388,6 +431,7 @@ public final class Trainer {
         TrainConfig tc = config.train();
         double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
         lastTest = bpd;
+        lastTestIteration = iteration;
         boolean improved = Double.isFinite(bpd) && !(bpd >= best);
         if (improved) best = bpd;
         ObjectNode r = metrics.newRecord();

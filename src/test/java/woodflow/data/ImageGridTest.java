@@ -46,6 +46,38 @@ class ImageGridTest {
     }
 
     @Test
+    void labelledGridsAreScaledUpByNearestNeighbourWithRowAndColumnLabels() {
+        List<byte[]> images = List.of(solid(3, 8, 8, 255, 0, 0), solid(3, 8, 8, 0, 255, 0),
+                solid(3, 8, 8, 0, 0, 255), solid(3, 8, 8, 10, 20, 30));
+        ImageGrid.Labels labels = new ImageGrid.Labels("samples, seed 0", List.of("T = 0.5", "T = 1.0"),
+                List.of("1", "2"));
+        BufferedImage g = ImageGrid.renderLabelled(images, 3, 8, 8, 2, labels);
+        int scale = ImageGrid.viewingScale(8);
+        assertThat(scale).isEqualTo(8); // 8-pixel images become 64 pixels high
+        BufferedImage plain = ImageGrid.render(images, 3, 8, 8, 2);
+        int left = g.getWidth() - plain.getWidth() * scale, top = g.getHeight() - plain.getHeight() * scale;
+        assertThat(left).as("a margin for the row labels").isGreaterThan(20);
+        assertThat(top).as("a margin for the title and the column labels").isGreaterThan(20);
+        // every pixel of a tile is a block of scale x scale pixels of the same colour
+        for (int dy = 0; dy < scale * 8; dy += 7) {
+            for (int dx = 0; dx < scale * 8; dx += 7) {
+                assertThat(g.getRGB(left + 2 * scale + dx, top + 2 * scale + dy) & 0xFFFFFF).isEqualTo(0xFF0000);
+            }
+        }
+        assertThat(g.getRGB(left + (2 + 8 + 2) * scale, top + (2 + 8 + 2) * scale) & 0xFFFFFF).isEqualTo(0x0A141E);
+        assertThat(dark(g, 0, top, left, g.getHeight())).as("row labels drawn").isPositive();
+        assertThat(dark(g, left, 0, g.getWidth(), top)).as("title and column labels drawn").isPositive();
+        assertThatThrownBy(() -> ImageGrid.renderLabelled(images, 3, 8, 8, 2, new ImageGrid.Labels("", List.of("a"),
+                List.of()))).hasMessageContaining("1 row labels for 2 rows");
+    }
+
+    private static int dark(BufferedImage g, int x0, int y0, int x1, int y1) {
+        int n = 0;
+        for (int y = y0; y < y1; y++) for (int x = x0; x < x1; x++) if ((g.getRGB(x, y) & 0xFF) < 128) n++;
+        return n;
+    }
+
+    @Test
     void greyImagesAndTensorInput() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             byte[] a = new byte[3 * 6];
