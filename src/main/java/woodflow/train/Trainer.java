@@ -296,7 +296,7 @@ public final class Trainer {
                             .put("train_seconds", trainSeconds);
                     metrics.append(r);
                     progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, lastTestIteration,
-                            trainSeconds);
+                            trainSeconds, skipped);
                     windowStart = System.nanoTime();
                     windowImages = 0;
                     logLossSum = 0;

@@ -19,8 +19,8 @@ class ProgressTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
                 Progress p = Progress.create(0, total, timeLimit, out, false)) {
-            p.update(20, 5.25, 100.0, Double.NaN, 0, trainSeconds);
-            p.update(40, 5.0, 110.0, 4.9, 0, trainSeconds * 2);
+            p.update(20, 5.25, 100.0, Double.NaN, 0, trainSeconds, 0);
+            p.update(40, 5.0, 110.0, 4.9, 0, trainSeconds * 2, 0);
         }
         return bytes.toString(StandardCharsets.UTF_8);
     }
@@ -51,11 +51,11 @@ class ProgressTest {
             }
             assertThat(bytes.toString(StandardCharsets.UTF_8)).as("the bar moved before any log line")
                     .contains(" 3/40");
-            p.update(4, 5.0, 110.0, 4.9, 0, 1);
+            p.update(4, 5.0, 110.0, 4.9, 0, 1, 3);
             p.message("iteration 4: test bpd 4.8000 (best 4.8000)");
         }
         String s = bytes.toString(StandardCharsets.UTF_8);
-        assertThat(s).contains(Progress.Bar.CLEAR_LINE + "iter 4/40  bpd 5.0000  test 4.9000 (iter 0)")
+        assertThat(s).contains(Progress.Bar.CLEAR_LINE + "iter 4/40  bpd 5.0000  test 4.9000 (iter 0)  skipped 3  ")
                 .contains(Progress.Bar.CLEAR_LINE + "iteration 4: test bpd 4.8000 (best 4.8000)");
     }
 
