@@ -30,6 +30,9 @@ if [ -n "$measure" ]; then
 ./woodflow --version >/dev/null   # build first, outside the timings
 : > "$out/runs.jsonl"; : > "$out/yardstick.jsonl"
 git rev-parse --short HEAD > "$out/commit.txt"   # the code measured (--report-only keeps it)
+# the CPU (model, family/model, ISA, AMX yes/no) the figures hold for; every bench train record names it too, and a
+# timing with skipped (non-finite) steps stops the script (bench train exits 1 on it)
+./woodflow doctor --threads 1 | sed -n 's/^cpu: *//p' > "$out/cpu.txt"
 if [ -n "$layers" ]; then
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
   --out "$out/layers" | tee "$out/layers.log"
@@ -110,9 +113,9 @@ f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g",
 cat <<MD
 # Benchmarks
 
-Measured on this machine by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(cat "$out/commit.txt" 2>/dev/null || git rev-parse --short HEAD));
-every number below is read from the benchmark outputs in \`bench-out/\`, none typed. Machine: $(nproc) cores,
-$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'). Shared machines are noisy: compare ratios
+Measured by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(cat "$out/commit.txt" 2>/dev/null || git rev-parse --short HEAD))
+on **$(cat "$out/cpu.txt" 2>/dev/null || grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')**, $(nproc) cores;
+every number below is read from the benchmark outputs in \`bench-out/\`, none typed. Shared machines are noisy: compare ratios
 within one run; the benchmarks report medians after warm-up.
 
 ## Training and sampling against the paper's PyTorch code (yardstick)
