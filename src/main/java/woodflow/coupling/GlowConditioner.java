@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.nn.Conv;
+import woodflow.nn.ZeroConv;
 import woodflow.layers.ActNorm;
 
 /**

@@ -8,7 +8,7 @@ import woodflow.core.Module;
 import woodflow.core.Precision;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
-import woodflow.coupling.ZeroConv;
+import woodflow.nn.ZeroConv;
 
 
 /**

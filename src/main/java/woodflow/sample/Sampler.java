@@ -70,7 +70,7 @@ public final class Sampler {
         model.train(false);
         try (NoGradGuard g = new NoGradGuard()) {
             // the centre of each pixel's bin, so the 8-bit round trip is exact
-            Tensor x = Quantization.centred(woodflow.train.Devices.like(uint8, model.parameters().get(0)), nBits)
+            Tensor x = Quantization.centred(woodflow.core.Devices.like(uint8, model.parameters().get(0)), nBits)
                     .add(Tensors.s(0.5 / Quantization.bins(nBits)));
             Tensor back = model.decode(model.encode(x).latents());
             List<byte[]> out = new ArrayList<>(ImageGrid.images(Quantization.toPixels(x, nBits)));

@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Devices;
 import woodflow.core.Tensors;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;

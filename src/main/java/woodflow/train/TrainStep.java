@@ -3,6 +3,7 @@ package woodflow.train;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Devices;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;

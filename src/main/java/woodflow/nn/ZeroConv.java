@@ -1,9 +1,8 @@
-package woodflow.coupling;
+package woodflow.nn;
 
 import org.bytedeco.pytorch.Tensor;
 import woodflow.core.Init;
 import woodflow.core.Module;
-import woodflow.nn.Conv;
 
 import static woodflow.core.Tensors.s;
 

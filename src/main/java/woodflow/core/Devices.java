@@ -1,4 +1,4 @@
-package woodflow.train;
+package woodflow.core;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -11,6 +11,6 @@ public final class Devices {
         if (t.device().type().value == like.device().type().value && t.device().index() == like.device().index()) {
             return t;
         }
-        return t.to(like.device(), woodflow.core.Tensors.dtype(t));
+        return t.to(like.device(), Tensors.dtype(t));
     }
 }
