@@ -91,7 +91,8 @@ public final class TrainStep {
             adam.zeroGrad();
             long t0 = System.nanoTime();
             long fastBefore = ConvRouting.fastCalls();
-            double loss = forwardBackward(x, it);
+            boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
+            double loss = forwardBackward(x, poison);
             long t1 = System.nanoTime();
             double norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
             if (!Double.isFinite(norm) && ConvRouting.fastCalls() > fastBefore) {
@@ -100,7 +101,7 @@ public final class TrainStep {
                 adam.zeroGrad();
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
-                    again = forwardBackward(x, it);
+                    again = forwardBackward(x, poison);
                 }
                 double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
                 if (Double.isFinite(againNorm)) {
@@ -126,7 +127,7 @@ public final class TrainStep {
     }
 
     /** Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. */
-    private double forwardBackward(Tensor x, long it) {
+    private double forwardBackward(Tensor x, boolean poisonGradient) {
         double loss;
         try {
             if (invertible != null) {
@@ -139,7 +140,7 @@ public final class TrainStep {
                 if (!Double.isFinite(loss)) return Double.NaN;
                 l.backward();
             }
-            if (nanGradient.test(it)) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
+            if (poisonGradient) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
         } catch (NumericalException e) {
             return Double.NaN;
         }
@@ -166,12 +167,12 @@ public final class TrainStep {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = dequantize(uint8, it);
             adam.zeroGrad();
-            double fast = forwardBackward(x, it);
+            double fast = forwardBackward(x, false);
             Tensor gFast = flatGradient();
             adam.zeroGrad();
             double ref;
             try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
-                ref = forwardBackward(x, it);
+                ref = forwardBackward(x, false);
             }
             Tensor gRef = flatGradient();
             adam.zeroGrad();

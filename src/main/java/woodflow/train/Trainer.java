@@ -343,6 +343,8 @@ public final class Trainer {
      * takes the reference path from now on, with one warning line each. The check changes no state of the run.
      */
     private void selfCheck(BatchStream stream) {
+        // each run checks afresh: what an earlier run in this process routed (a test, a study's cell) is forgotten
+        woodflow.nn.ConvRouting.reset();
         List<byte[]> next = new ArrayList<>();
         long from = iteration * config.train().batch();
         for (int p = 0; p < config.train().batch(); p++) next.add(train.image(stream.indexAt(from + p)));

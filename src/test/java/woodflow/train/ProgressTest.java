@@ -45,9 +45,11 @@ class ProgressTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
                 Progress p = new Progress.Bar(0, 40, Double.POSITIVE_INFINITY, err)) {
-            for (int i = 1; i <= 3; i++) {
-                p.tick(i);
-                Thread.sleep(250); // the bar redraws every 200 ms
+            for (int i = 1; i <= 3; i++) p.tick(i);
+            // the bar redraws on its own thread every 200 ms: wait for the frame (bounded), not a fixed sleep
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!bytes.toString(StandardCharsets.UTF_8).contains(" 3/40") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
             }
             assertThat(bytes.toString(StandardCharsets.UTF_8)).as("the bar moved before any log line")
                     .contains(" 3/40");
