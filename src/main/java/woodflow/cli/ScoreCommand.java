@@ -69,12 +69,12 @@ public final class ScoreCommand implements Callable<Integer> {
         double[] bpd = Evaluator.bitsPerDim(model, src, src.size(), c.config().data().nBits(), 32,
                 c.config().train().evalSeed());
         List<Integer> order = new ArrayList<>();
-        StringBuilder csv = new StringBuilder("file,bpd\n");
+        List<List<?>> rows = new ArrayList<>();
         for (int i = 0; i < bpd.length; i++) {
             order.add(i);
-            csv.append(files.get(i)).append(',').append(String.format(Locale.ROOT, "%.5f", bpd[i])).append('\n');
+            rows.add(List.of(files.get(i).toString(), String.format(Locale.ROOT, "%.5f", bpd[i])));
         }
-        woodflow.io.AtomicFiles.writeString(out, csv.toString());
+        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(List.of("file", "bpd"), rows));
         order.sort(Comparator.comparingDouble(i -> -bpd[i]));
         double mean = 0;
         for (double b : bpd) mean += b / bpd.length;

@@ -103,6 +103,7 @@ class CliTest {
         BufferedImage noise = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) noise.getRaster().setSample(x, y, 0, r.nextInt(256));
         ImageIO.write(noise, "png", images.resolve("noise.png").toFile());
+        ImageIO.write(noise, "png", images.resolve("a, \"quoted\" name.png").toFile());
         woodflow.data.EmbeddedSource src = new woodflow.data.EmbeddedSource(1, 1, 8, 0, 0);
         BufferedImage train = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
         byte[] px = src.image(0);
@@ -114,14 +115,23 @@ class CliTest {
                 csv.toString());
         assertThat(sc.code()).as(sc.err()).isZero();
         assertThat(sc.out()).contains("skipped 1 undecodable");
-        List<String> lines = Files.readAllLines(csv);
-        double noiseBpd = Double.NaN, trainBpd = Double.NaN;
-        for (String l : lines.subList(1, lines.size())) {
-            String[] f = l.split(",");
-            if (f[0].endsWith("noise.png")) noiseBpd = Double.parseDouble(f[1]);
-            if (f[0].endsWith("train.png")) trainBpd = Double.parseDouble(f[1]);
+        double noiseBpd = Double.NaN, trainBpd = Double.NaN, commaBpd = Double.NaN;
+        var schema = com.fasterxml.jackson.dataformat.csv.CsvSchema.emptySchema().withHeader();
+        try (com.fasterxml.jackson.databind.MappingIterator<java.util.Map<String, String>> rows =
+                new com.fasterxml.jackson.dataformat.csv.CsvMapper().readerFor(java.util.Map.class).with(schema)
+                        .readValues(csv.toFile())) {
+            for (java.util.Map<String, String> row : rows.readAll()) {
+                assertThat(row).containsOnlyKeys("file", "bpd");
+                double bpd = Double.parseDouble(row.get("bpd"));
+                if (row.get("file").endsWith("noise.png")) noiseBpd = bpd;
+                if (row.get("file").endsWith("train.png")) trainBpd = bpd;
+                if (row.get("file").endsWith("a, \"quoted\" name.png")) commaBpd = bpd;
+            }
         }
         assertThat(trainBpd).isLessThan(noiseBpd);
+        // the same pixels as noise.png (other dequantisation noise): read back as one field, with its own number
+        assertThat(commaBpd).as("a file name with a comma and quotes is one CSV field")
+                .isCloseTo(noiseBpd, org.assertj.core.data.Offset.offset(0.05));
     }
 
     private static void fails(Outcome o, String reason) {
