@@ -29,6 +29,10 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage error). */
     public static int execute(String... args) {
+        // for the run report: the command as the user typed it (this session's)
+        StringBuilder typed = new StringBuilder("woodflow");
+        for (String a : args) typed.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a + "'" : a);
+        System.setProperty("woodflow.commandLine", typed.toString());
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();

@@ -60,6 +60,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", description = "Write a checkpoint every N iterations.")
     Integer checkpointEvery;
 
+    @Option(names = "--log-every", description = "Print and record the training bpd every N iterations (default: "
+            + "the config's, lowered to a tenth of --iterations when that is fewer).")
+    Integer logEvery;
+
     @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
     String dataPath;
 
@@ -100,7 +104,16 @@ public final class TrainCommand implements Callable<Integer> {
 
     RunConfig applyOverrides(RunConfig cfg) {
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
-                .withIntervals(evalEvery, checkpointEvery, null);
+                .withIntervals(evalEvery, checkpointEvery, logEvery);
+        if (iterations != null && logEvery == null && iterations < 10L * t.logEvery()) {
+            // a short run of a long preset would otherwise log once or twice: a learning curve of two points
+            int lowered = Math.max(1, iterations / 10);
+            if (lowered < t.logEvery()) {
+                System.out.printf(Locale.ROOT, "log_every %d -> %d for a %d-iteration run (--log-every sets it)%n",
+                        t.logEvery(), lowered, iterations);
+                t = t.withIntervals(null, null, lowered);
+            }
+        }
         DataConfig d = cfg.data();
         d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {
@@ -126,7 +139,7 @@ public final class TrainCommand implements Callable<Integer> {
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (!noReport) {
-                Path report = RunReport.write(dir, trainer.model(), cfg, data.test(), r, wall);
+                Path report = RunReport.write(dir, trainer.model(), cfg, data.train(), data.test(), r, wall);
                 System.out.println("report: " + report);
             }
             System.out.println("run folder: " + dir);

@@ -38,7 +38,7 @@ public final class DataInspect {
     }
 
     /** {@code k} indices spread evenly over {@code 0..n-1}: the same every time, and across the whole set. */
-    static int[] spread(int n, int k) {
+    public static int[] spread(int n, int k) {
         int m = Math.min(n, k);
         int[] idx = new int[m];
         for (int i = 0; i < m; i++) idx[i] = (int) ((long) i * n / m);

@@ -170,4 +170,34 @@ class FirstHourTest {
         g = javax.imageio.ImageIO.read(sweep.toFile());
         assertThat(g.getHeight()).isGreaterThan(2 * (8 + 2) * 8);
     }
+
+    @Test
+    void theReportSaysWhatRanWhenAndHowShowsRealImagesAndLinksTheFiles() throws Exception {
+        Path cfg = write("report", config(MODEL, "{kind: embedded, count: 64, holdout: 16}", "log_every: 10, "
+                + "eval_every: 100, iterations: 100"));
+        Path out = root.resolve("report-run");
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", out.toString(), "--iterations", "6");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("log_every 10 -> 1 for a 6-iteration run");
+        String html = Files.readString(out.resolve("report.html"));
+        assertThat(html).contains("<h1>woodbury, affine coupling, L = 2 × K = 1, on embedded 1×8×8: 6 iterations</h1>")
+                .containsPattern("written 20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC by woodflow ")
+                .contains("command: <code>woodflow train --config " + cfg)
+                .contains("training images (real data)").contains("samples, T = 0.7")
+                .contains("<a href=\"config.yaml\">").contains("<a href=\"metrics.jsonl\">")
+                .contains("<a href=\"checkpoints/best.safetensors\">").doesNotContain("class=\"warn\"");
+        // the curve has a point per log line: 6 train records
+        long trainRecords = Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("train_bpd")).count();
+        assertThat(trainRecords).isEqualTo(6);
+
+        // skipped steps are flagged at the top
+        woodflow.train.Checkpoint ck = woodflow.train.Checkpoint.read(out.resolve("checkpoints/best.safetensors"));
+        var r = new woodflow.train.Trainer.Result(6, 7.9, 7.9, 100, 3, 1.0, out);
+        try (var data = Runs.open(ck.config())) {
+            woodflow.report.RunReport.write(out, ck.model(), ck.config(), data.train(), data.test(), r, 1.0);
+        }
+        assertThat(Files.readString(out.resolve("report.html"))).contains("<p class=\"warn\">Warning: 3 training "
+                + "steps were skipped");
+    }
 }
