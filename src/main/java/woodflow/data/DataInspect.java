@@ -80,7 +80,8 @@ public final class DataInspect {
     public static void grid(ImageSource src, int count, Path png) {
         List<byte[]> images = new ArrayList<>();
         for (int i : spread(src.size(), count)) images.add(src.image(i));
-        ImageGrid.write(images, src.channels(), src.height(), src.width(), 8, png);
+        ImageGrid.writeLabelled(images, src.channels(), src.height(), src.width(), 8, new ImageGrid.Labels(
+                images.size() + " of " + src.size() + " images, spread evenly", List.of(), List.of()), png);
     }
 
     /**

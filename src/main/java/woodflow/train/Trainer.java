@@ -409,7 +409,10 @@ public final class Trainer {
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
-            ImageGrid.write(s, 8, runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)));
+            var m = config.model();
+            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), 8,
+                    ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration " + iteration, 16, 8),
+                    runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)));
         } catch (NumericalException e) {
             warn(e.getMessage());
         }
