@@ -103,9 +103,12 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     RunConfig applyOverrides(RunConfig cfg) {
+        if (iterations != null && iterations < 1) {
+            throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
+        }
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
                 .withIntervals(evalEvery, checkpointEvery, logEvery);
-        if (iterations != null && logEvery == null && iterations < 10L * t.logEvery()) {
+        if (!resume && iterations != null && logEvery == null && iterations < 10L * t.logEvery()) {
             // a short run of a long preset would otherwise log once or twice: a learning curve of two points
             int lowered = Math.max(1, iterations / 10);
             if (lowered < t.logEvery()) {

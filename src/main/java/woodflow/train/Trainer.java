@@ -187,6 +187,10 @@ public final class Trainer {
         if (!holdout.isEmpty()) {
             AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
         }
+        if (ckpt != null && iteration >= tc.iterations()) {
+            warn(String.format(Locale.ROOT, "the run is already at iteration %d, at or past its %d iterations: "
+                    + "nothing to train (pass a larger --iterations to continue it)", iteration, tc.iterations()));
+        }
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));

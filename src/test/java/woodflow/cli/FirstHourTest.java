@@ -200,4 +200,22 @@ class FirstHourTest {
         assertThat(Files.readString(out.resolve("report.html"))).contains("<p class=\"warn\">Warning: 3 training "
                 + "steps were skipped");
     }
+
+    @Test
+    void moreBadInputsFoundByTryingEveryCommand() throws Exception {
+        BadInputTest.fails(cli("eval", "--checkpoint", run.toString(), "--limit", "0"), "--limit must be at least 1");
+        BadInputTest.fails(cli("eval", "--checkpoint", run.toString(), "--limit", "-5"), "--limit must be at least 1");
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "--sweep", ",", "--out",
+                root.resolve("e.png").toString()), "--sweep needs at least one temperature");
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "--out", root.resolve("grid.jpg")
+                .toString()), "give a file name ending in .png");
+        BadInputTest.fails(cli("inspect", "--preset", "demo", "--batch", "0"), "--batch must be at least 1");
+        Path cfg = write("zero", config(MODEL, "{kind: embedded, count: 64, holdout: 16}", ""));
+        BadInputTest.fails(cli("train", "--config", cfg.toString(), "--out", root.resolve("zero-run").toString(),
+                "--iterations", "0"), "--iterations must be at least 1, got 0");
+        CliTest.Outcome done = cli("train", "--out", run.toString(), "--resume", "--iterations", "2", "--no-report");
+        assertThat(done.code()).as(done.err()).isZero();
+        assertThat(done.out()).contains("warning: the run is already at iteration 4, at or past its 2 iterations: "
+                + "nothing to train");
+    }
 }
