@@ -182,7 +182,7 @@ public final class RunReport {
     }
 
     /** woodflow's version from the jar's manifest ("development build" when run from classes). */
-    static String version() {
+    public static String version() {
         String v = RunReport.class.getPackage().getImplementationVersion();
         return v != null ? v : "(development build)";
     }
