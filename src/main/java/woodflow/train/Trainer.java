@@ -235,8 +235,8 @@ public final class Trainer {
                     + (fields.size() - 3) + " more fields)");
             throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
                     + "this run's config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields)
-                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + configSource + ") or train "
-                    + "into another --out");
+                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit "
+                    + configSource + ") or train into another --out");
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();

@@ -180,7 +180,8 @@ class FirstHourTest {
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).contains("log_every 10 -> 1 for a 6-iteration run");
         String html = Files.readString(out.resolve("report.html"));
-        assertThat(html).contains("<h1>woodbury, affine coupling, L = 2 × K = 1, on embedded 1×8×8: 6 iterations</h1>")
+        assertThat(html)
+                .contains("<h1>woodbury, affine coupling, L = 2 × K = 1, on embedded 1×8×8: 6 iterations</h1>")
                 .containsPattern("written 20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC by woodflow ")
                 .contains("command: <code>woodflow train --config " + cfg)
                 .contains("training images (real data)").contains("samples, T = 0.7")
