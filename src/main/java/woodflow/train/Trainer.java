@@ -226,17 +226,7 @@ public final class Trainer {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (woodflow.core.StateMismatchException e) {
-            List<String> fields = new ArrayList<>();
-            for (var d : ckpt.config().model().differences(config.model())) {
-                fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in "
-                        + configSource);
-            }
-            if (fields.size() > 3) fields = List.of(String.join("; ", fields.subList(0, 3)) + " (and "
-                    + (fields.size() - 3) + " more fields)");
-            throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
-                    + "this run's config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields)
-                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit "
-                    + configSource + ") or train into another --out");
+            throw ckpt.doesNotFit(config.model(), configSource, e);
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();
