@@ -60,8 +60,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", description = "Write a checkpoint every N iterations.")
     Integer checkpointEvery;
 
-    @Option(names = "--log-every", description = "Print and record the training bpd every N iterations (default: "
-            + "the config's, lowered to a tenth of --iterations when that is fewer).")
+    @Option(names = "--log-every", description = "Print and record the training bpd every N iterations (overrides "
+            + "the config; a short run with few log lines has a learning curve of few points).")
     Integer logEvery;
 
     @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
@@ -108,15 +108,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
                 .withIntervals(evalEvery, checkpointEvery, logEvery);
-        if (!resume && iterations != null && logEvery == null && iterations < 10L * t.logEvery()) {
-            // a short run of a long preset would otherwise log once or twice: a learning curve of two points
-            int lowered = Math.max(1, iterations / 10);
-            if (lowered < t.logEvery()) {
-                System.out.printf(Locale.ROOT, "log_every %d -> %d for a %d-iteration run (--log-every sets it)%n",
-                        t.logEvery(), lowered, iterations);
-                t = t.withIntervals(null, null, lowered);
-            }
-        }
         DataConfig d = cfg.data();
         d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {

@@ -161,8 +161,10 @@ public final class RunReport {
                 + "decode(encode(x))", reconError));
         if (cfg.description() != null) row(html, "config description", cfg.description());
         html.append("</table>");
-        html.append("<h2>Learning curves</h2><p>Train: the mean bpd of the batches of each log interval; test: each "
-                + "evaluation.</p>").append(Html.img(curve, "learning curve"));
+        html.append("<h2>Learning curves</h2><p>Train: the mean bpd of the batches of each log interval (every "
+                + cfg.train().logEvery() + " iterations); test: each evaluation (every " + cfg.train().evalEvery()
+                + ").").append(trainPts.size() < 5 ? " Few points: a short run logs rarely; <code>train --log-every N"
+                + "</code> logs more often." : "").append("</p>").append(Html.img(curve, "learning curve"));
         html.append("<h2>Samples</h2><p>Real training images, then 64 samples at each temperature (the same latent "
                 + "noise).</p>").append(samples);
         html.append("<h2>Temperature sweep</h2><p>One row per temperature, the same noise in every column.</p>")

@@ -404,9 +404,12 @@ public final class Trainer {
         try (PointerScope scope = new PointerScope()) {
             Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
             var m = config.model();
-            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), 8,
-                    ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration " + iteration, 16, 8),
-                    runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)));
+            // written here rather than by ImageGrid.write, so that a full disk reaches the loop as an IOException
+            // and the error says up to which checkpoint the run is kept
+            AtomicFiles.write(runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)),
+                    ImageGrid.pngBytes(ImageGrid.renderLabelled(ImageGrid.images(s), m.channels(), m.height(),
+                            m.width(), 8, ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration " + iteration,
+                                    16, 8))));
         } catch (NumericalException e) {
             warn(e.getMessage());
         }
