@@ -115,12 +115,13 @@ public final class DataCommand implements Runnable {
         public Integer call() {
             common.setUp();
             DataConfig d = source.resolve();
-            System.out.println("data: kind " + d.kind() + (source.guessedFrom == null ? "" : " (guessed from "
+            System.out.println("data: kind " + d.kind() + (source.guessedFrom == null || d.path() == null ? ""
+                    : " (guessed from "
                     + source.guessedFrom + ")") + (d.path() == null ? "" : ", path " + d.path()));
             try {
                 DataInspect.run(d, sample, out, System.out);
             } catch (woodflow.data.DataException e) {
-                if (source.guessedFrom == null) throw e;
+                if (source.guessedFrom == null || d.path() == null) throw e;
                 throw new woodflow.data.DataException(e.getMessage() + "; the kind " + d.kind() + " was guessed from "
                         + source.guessedFrom + ": name the format with --kind (fashion-mnist, idx, cifar10, folder, "
                         + "imagenet, lsun, celeba)", e);

@@ -52,6 +52,7 @@ public final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--split must be test or train, got '" + split + "'");
         }
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = c.model();

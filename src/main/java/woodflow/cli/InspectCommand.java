@@ -50,6 +50,7 @@ public final class InspectCommand implements Callable<Integer> {
         common.setUp();
         int given = (preset != null ? 1 : 0) + (config != null ? 1 : 0) + (checkpoint != null ? 1 : 0);
         if (given != 1) throw new IllegalArgumentException("give exactly one of --preset, --config, --checkpoint");
+        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         RunConfig cfg;
         MultiScaleFlow model;
         String source;

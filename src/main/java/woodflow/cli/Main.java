@@ -11,13 +11,21 @@ import java.io.PrintWriter;
  * The {@code woodflow} command line: train, evaluate, sample and compare normalizing flows with Woodbury
  * transformations. Every command prints a one-line reason and exits non-zero on failure.
  */
-@Command(name = "woodflow", mixinStandardHelpOptions = true, version = "woodflow 0.1.0",
+@Command(name = "woodflow", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Normalizing flows with Woodbury transformations: train, evaluate, sample, compare.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
                 CompareCommand.class, AblateCommand.class, SoakCommand.class, DoctorCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** The version of the jar (its manifest), as the run report shows it. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"woodflow " + woodflow.report.RunReport.version()};
+        }
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
@@ -30,6 +38,10 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage error). */
     public static int execute(String... args) {
+        // for the run report: the command as the user typed it (this session's)
+        StringBuilder typed = new StringBuilder("woodflow");
+        for (String a : args) typed.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a + "'" : a);
+        System.setProperty("woodflow.commandLine", typed.toString());
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();

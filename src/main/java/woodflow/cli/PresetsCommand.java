@@ -36,7 +36,10 @@ public final class PresetsCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Rows as left-aligned columns two spaces apart (columns of numbers right-aligned); the last column is not padded. */
+    /**
+     * Rows as left-aligned columns two spaces apart (columns of numbers right-aligned); the last column is not
+     * padded.
+     */
     static String columns(List<String[]> rows) {
         int n = rows.get(0).length;
         int[] width = new int[n];

@@ -77,6 +77,9 @@ public final class SampleCommand implements Callable<Integer> {
         checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Sampler.checkTemperature(temperature);
+        if (sweep != null && sweep.length == 0) {
+            throw new IllegalArgumentException("--sweep needs at least one temperature, e.g. --sweep 0.5,0.7,1.0");
+        }
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);

@@ -60,6 +60,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", description = "Write a checkpoint every N iterations.")
     Integer checkpointEvery;
 
+    @Option(names = "--log-every", description = "Print and record the training bpd every N iterations (overrides "
+            + "the config; a short run with few log lines has a learning curve of few points).")
+    Integer logEvery;
+
     @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
     String dataPath;
 
@@ -99,8 +103,11 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     RunConfig applyOverrides(RunConfig cfg) {
+        if (iterations != null && iterations < 1) {
+            throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
+        }
         TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
-                .withIntervals(evalEvery, checkpointEvery, null);
+                .withIntervals(evalEvery, checkpointEvery, logEvery);
         DataConfig d = cfg.data();
         d = Runs.withDataPath(d, dataPath);
         if (trainLimit != null || testLimit != null) {
@@ -137,7 +144,7 @@ public final class TrainCommand implements Callable<Integer> {
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (!noReport) {
-                Path report = RunReport.write(dir, trainer.model(), cfg, data.test(), r, wall);
+                Path report = RunReport.write(dir, trainer.model(), cfg, data.train(), data.test(), r, wall);
                 System.out.println("report: " + report);
             }
             System.out.println("run folder: " + dir);

@@ -80,7 +80,8 @@ public final class CellRunner {
                 double peak = ProcessMemory.peakMb();
                 memory = new double[] {peak, peak - before};
                 try {
-                    RunReport.write(dir, trainer.model(), cfg, data.test(), r, (System.nanoTime() - t0) / 1e9);
+                    RunReport.write(dir, trainer.model(), cfg, data.train(), data.test(), r,
+                            (System.nanoTime() - t0) / 1e9);
                 } catch (NumericalException e) {
                     // a model whose samples overflow at some temperature is a result, not a failed run
                     System.out.println("warning: no report.html for this run: " + e.getMessage());

@@ -89,7 +89,8 @@ public abstract class Module {
 
     /**
      * Copies every tensor of {@code state} into this module's parameters and buffers. Fails, with the count of
-     * differences and the first few, when the names or shapes do not match exactly (a checkpoint of another architecture).
+     * differences and the first few, when the names or shapes do not match exactly (a checkpoint of another
+     * architecture).
      */
     public void loadStateDict(Map<String, Tensor> state) {
         Map<String, Tensor> mine = stateDict();

@@ -38,7 +38,7 @@ public final class DataInspect {
     }
 
     /** {@code k} indices spread evenly over {@code 0..n-1}: the same every time, and across the whole set. */
-    static int[] spread(int n, int k) {
+    public static int[] spread(int n, int k) {
         int m = Math.min(n, k);
         int[] idx = new int[m];
         for (int i = 0; i < m; i++) idx[i] = (int) ((long) i * n / m);
@@ -80,7 +80,8 @@ public final class DataInspect {
     public static void grid(ImageSource src, int count, Path png) {
         List<byte[]> images = new ArrayList<>();
         for (int i : spread(src.size(), count)) images.add(src.image(i));
-        ImageGrid.write(images, src.channels(), src.height(), src.width(), 8, png);
+        ImageGrid.writeLabelled(images, src.channels(), src.height(), src.width(), 8, new ImageGrid.Labels(
+                images.size() + " of " + src.size() + " images, spread evenly", List.of(), List.of()), png);
     }
 
     /**

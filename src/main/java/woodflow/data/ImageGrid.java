@@ -121,7 +121,7 @@ public final class ImageGrid {
         java.awt.FontMetrics fm = pg.getFontMetrics(font);
         pg.dispose();
         int line = fm.getHeight() + 4;
-        int left = 8;
+        int left = 0;
         for (String r : labels.rows()) left = Math.max(left, fm.stringWidth(r) + 14);
         int top = (labels.title().isEmpty() ? 0 : line) + (labels.columns().isEmpty() ? 4 : line);
         int width = Math.max(left + grid.getWidth(), fm.stringWidth(labels.title()) + 12);

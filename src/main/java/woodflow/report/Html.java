@@ -17,7 +17,7 @@ public final class Html {
 
     public static final String STYLE = """
             <style>
-            body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+            body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1300px;margin:2em auto;
                  padding:0 1em;color:#222;background:#fafafa}
             h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
             .sub{color:#666;margin-top:0}
@@ -28,6 +28,8 @@ public final class Html {
             figcaption{color:#555;font-size:.9em;text-align:center}
             pre{background:#f4f4f4;padding:.8em;overflow:auto;font-size:.85em;border-radius:4px}
             .big{font-size:1.5em;font-weight:600}
+            .warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em .8em}
+            .files{columns:3;font-size:.9em} code{font-size:.9em}
             </style>
             """;
 }

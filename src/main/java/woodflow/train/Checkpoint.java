@@ -114,6 +114,27 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
         return model;
     }
 
+    /**
+     * Why this checkpoint cannot be resumed with a model of {@code model} (given by {@code source}, e.g. "--config
+     * my.yaml"): the first three config fields that differ and the count of saved tensors that do not fit; the
+     * tensors themselves when the configs agree.
+     */
+    IllegalArgumentException doesNotFit(woodflow.model.ModelConfig model, String source,
+            woodflow.core.StateMismatchException e) {
+        java.util.List<String> fields = new java.util.ArrayList<>();
+        for (var d : config.model().differences(model)) {
+            fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in " + source);
+        }
+        if (fields.size() > 3) {
+            fields = java.util.List.of(String.join("; ", fields.subList(0, 3)) + " (and " + (fields.size() - 3)
+                    + " more fields)");
+        }
+        return new IllegalArgumentException("checkpoint " + file + " was written by a different model than this run's "
+                + "config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields) + " ("
+                + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + source
+                + ") or train into another --out");
+    }
+
     /** Reads a checkpoint file and returns its model, ready for evaluation. */
     public static MultiScaleFlow loadModel(Path file) throws IOException {
         MultiScaleFlow m = read(file).model();

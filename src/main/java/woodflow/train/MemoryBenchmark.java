@@ -64,7 +64,9 @@ public final class MemoryBenchmark {
     /** Drift tolerance meaning "no check" (the drift is still measured after the fact). */
     static final double NO_CHECK = -1;
 
-    /** The presets: K grows at 64x64 with 64 coupling channels; CelebA-HQ 128 and 256 (the paper's Table 2, batch 1). */
+    /**
+     * The presets: K grows at 64x64 with 64 coupling channels; CelebA-HQ 128 and 256 (the paper's Table 2, batch 1).
+     */
     public static final Map<String, Config> PRESETS = new LinkedHashMap<>();
 
     static {

@@ -87,6 +87,11 @@ public record RunConfig(
 
     /** Reads a YAML or JSON run config, with an error naming the file and the bad key. */
     public static RunConfig read(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException("config file " + file + " is a folder: give a YAML/JSON file"
+                    + (Files.isRegularFile(file.resolve("config.yaml")) ? " (" + file.resolve("config.yaml") + " is "
+                    + "this run's config; --out " + file + " --resume continues the run)" : ""));
+        }
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("config file " + file + " does not exist");
         try (InputStream in = Files.newInputStream(file)) {
             return parse(in, file.toString());

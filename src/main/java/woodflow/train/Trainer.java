@@ -189,6 +189,10 @@ public final class Trainer {
         if (!holdout.isEmpty()) {
             AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
         }
+        if (ckpt != null && iteration >= tc.iterations()) {
+            warn(String.format(Locale.ROOT, "the run is already at iteration %d, at or past its %d iterations: "
+                    + "nothing to train (pass a larger --iterations to continue it)", iteration, tc.iterations()));
+        }
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
@@ -224,17 +228,7 @@ public final class Trainer {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (woodflow.core.StateMismatchException e) {
-            List<String> fields = new ArrayList<>();
-            for (var d : ckpt.config().model().differences(config.model())) {
-                fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in "
-                        + configSource);
-            }
-            if (fields.size() > 3) fields = List.of(String.join("; ", fields.subList(0, 3)) + " (and "
-                    + (fields.size() - 3) + " more fields)");
-            throw new IllegalArgumentException("checkpoint " + ckpt.file() + " was written by a different model than "
-                    + "this run's config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields)
-                    + " (" + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + configSource + ") or train "
-                    + "into another --out");
+            throw ckpt.doesNotFit(config.model(), configSource, e);
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();
@@ -445,7 +439,13 @@ public final class Trainer {
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
-            ImageGrid.write(s, 8, runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)));
+            var m = config.model();
+            // written here rather than by ImageGrid.write, so that a full disk reaches the loop as an IOException
+            // and the error says up to which checkpoint the run is kept
+            AtomicFiles.write(runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)),
+                    ImageGrid.pngBytes(ImageGrid.renderLabelled(ImageGrid.images(s), m.channels(), m.height(),
+                            m.width(), 8, ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration " + iteration,
+                                    16, 8))));
         } catch (NumericalException e) {
             warn(e.getMessage());
         }

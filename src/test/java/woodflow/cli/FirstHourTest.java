@@ -170,4 +170,55 @@ class FirstHourTest {
         g = javax.imageio.ImageIO.read(sweep.toFile());
         assertThat(g.getHeight()).isGreaterThan(2 * (8 + 2) * 8);
     }
+
+    @Test
+    void theReportSaysWhatRanWhenAndHowShowsRealImagesAndLinksTheFiles() throws Exception {
+        Path cfg = write("report", config(MODEL, "{kind: embedded, count: 64, holdout: 16}", "log_every: 10, "
+                + "eval_every: 100, iterations: 100"));
+        Path out = root.resolve("report-run");
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", out.toString(), "--iterations", "6",
+                "--log-every", "1");
+        assertThat(o.code()).as(o.err()).isZero();
+        String html = Files.readString(out.resolve("report.html"));
+        assertThat(html)
+                .contains("<h1>woodbury, affine coupling, L = 2 × K = 1, on embedded 1×8×8: 6 iterations</h1>")
+                .containsPattern("written 20\\d\\d-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC by woodflow ")
+                .contains("command: <code>woodflow train --config " + cfg)
+                .contains("training images (real data)").contains("samples, T = 0.7")
+                .contains("<a href=\"config.yaml\">").contains("<a href=\"metrics.jsonl\">")
+                .contains("<a href=\"checkpoints/best.safetensors\">").doesNotContain("class=\"warn\"");
+        // the curve has a point per log line: 6 train records
+        long trainRecords = Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("train_bpd")).count();
+        assertThat(trainRecords).isEqualTo(6);
+
+        // skipped steps are flagged at the top
+        woodflow.train.Checkpoint ck = woodflow.train.Checkpoint.read(out.resolve("checkpoints/best.safetensors"));
+        var r = new woodflow.train.Trainer.Result(6, 7.9, 7.9, 100, 3, 1.0, out);
+        try (var data = Runs.open(ck.config())) {
+            woodflow.report.RunReport.write(out, ck.model(), ck.config(), data.train(), data.test(), r, 1.0);
+        }
+        assertThat(Files.readString(out.resolve("report.html"))).contains("<p class=\"warn\">Warning: 3 training "
+                + "steps were skipped");
+    }
+
+    @Test
+    void moreBadInputsFoundByTryingEveryCommand() throws Exception {
+        BadInputTest.fails(cli("eval", "--checkpoint", run.toString(), "--limit", "0"), "--limit must be at least 1");
+        BadInputTest.fails(cli("eval", "--checkpoint", run.toString(), "--limit", "-5"), "--limit must be at least 1");
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "--sweep", ",", "--out",
+                root.resolve("e.png").toString()), "--sweep needs at least one temperature");
+        BadInputTest.fails(cli("sample", "--checkpoint", run.toString(), "--out", root.resolve("grid.jpg")
+                .toString()), "give a file name ending in .png");
+        BadInputTest.fails(cli("inspect", "--preset", "demo", "--batch", "0"), "--batch must be at least 1");
+        Path cfg = write("zero", config(MODEL, "{kind: embedded, count: 64, holdout: 16}", ""));
+        BadInputTest.fails(cli("train", "--config", cfg.toString(), "--out", root.resolve("zero-run").toString(),
+                "--iterations", "0"), "--iterations must be at least 1, got 0");
+        BadInputTest.fails(cli("train", "--config", run.toString(), "--out", root.resolve("r").toString()),
+                "config file " + run + " is a folder", "--resume continues the run");
+        CliTest.Outcome done = cli("train", "--out", run.toString(), "--resume", "--iterations", "2", "--no-report");
+        assertThat(done.code()).as(done.err()).isZero();
+        assertThat(done.out()).contains("warning: the run is already at iteration 4, at or past its 2 iterations: "
+                + "nothing to train");
+    }
 }

@@ -42,7 +42,10 @@ class DataInspectTest {
         assertThat(out).contains("train: folder").contains("images 8, shape 3x8x8").contains("test:  folder")
                 .contains("pixel mean 30.0 / 60.0 / 90.0, std 0.0 / 0.0 / 0.0").contains("hold-out list");
         assertThat(reports.get(1).count()).isEqualTo(2);
-        assertThat(ImageIO.read(grid.toFile()).getWidth()).isEqualTo(8 * (8 + 2) + 2);
+        // enlarged 8 times (tiles at least 64 pixels), a title line above
+        var png = ImageIO.read(grid.toFile());
+        assertThat(png.getWidth()).isEqualTo((8 * (8 + 2) + 2) * 8);
+        assertThat(png.getHeight()).isGreaterThan((1 * (8 + 2) + 2) * 8);
         assertThat(Files.readAllLines(dir.resolve("out/holdout.txt"))).hasSize(2);
     }
 }
