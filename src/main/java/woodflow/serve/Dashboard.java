@@ -90,7 +90,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
+        try {
             String path = ex.getRequestURI().getPath();
             Map<String, String> q = query(ex);
             String method = ex.getRequestMethod();
@@ -147,6 +147,8 @@ public final class Dashboard implements AutoCloseable {
             // the page shows one line; the console gets the class for whoever runs the server
             System.err.println("woodflow serve: " + ex.getRequestURI() + ": " + e);
             error(ex, 500, reason(e));
+        } finally {
+            ex.close(); // after the catch clauses, which still answer on this exchange
         }
     }
 

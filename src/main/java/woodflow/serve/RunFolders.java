@@ -149,8 +149,8 @@ final class RunFolders {
             RunConfig cfg = RunConfig.read(runDir.resolve("config.yaml"));
             ModelConfig m = cfg.model();
             o.put("description", cfg.description());
-            o.put("model", m.permutation() + ", " + m.levels() + " levels x " + m.steps() + " steps, " + m.coupling()
-                    + " coupling, " + m.channels() + "x" + m.height() + "x" + m.width());
+            o.put("model", m.permutation() + " " + m.coupling() + ", L=" + m.levels() + " K=" + m.steps() + ", "
+                    + m.channels() + "x" + m.height() + "x" + m.width());
             o.put("total_iterations", cfg.train().iterations());
             o.put("precision", cfg.train().precision());
         } catch (RuntimeException e) {
