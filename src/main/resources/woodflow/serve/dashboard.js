@@ -402,8 +402,8 @@ async function scorePage() {
       width: Math.max(300, chartBox.clientWidth - 28), height: 320, scales: { x: { time: false } },
       axes: [{ label: 'bits per dimension' }, { label: 'images', size: 50 }],
       series: [{ label: 'bpd', value: (u, v) => v == null ? '–' : v.toFixed(3) },
-        { label: 'test images', stroke: COLOURS[0], fill: COLOURS[0] + '88', paths: uPlot.paths.bars({ size: [0.95, 100] }) },
-        { label: 'your image', stroke: COLOURS[1], fill: COLOURS[1], paths: uPlot.paths.bars({ size: [0.5, 100] }) }],
+        { label: 'test images', stroke: COLOURS[0], fill: COLOURS[0] + '88', paths: uPlot.paths.bars({ size: [0.95, 100] }), points: { show: false } },
+        { label: 'your image', stroke: COLOURS[1], fill: COLOURS[1], paths: uPlot.paths.bars({ size: [0.5, 100] }), points: { show: false } }],
     }, [centres, counts, marker], chartBox);
   }
   async function loadTest() {
