@@ -35,10 +35,23 @@ public final class ServeCommand implements Callable<Integer> {
             + "kept loaded for sampling (default 512 MB).")
     long modelCacheMb;
 
+    /** The command that shows a run folder in the dashboard, as {@code demo} prints it. */
+    static String howToOpen(Path runDir) {
+        Path abs = runDir.toAbsolutePath().normalize();
+        Path parent = runDir.normalize().getParent();
+        String root = parent == null ? "." : parent.toString();
+        String id = java.net.URLEncoder.encode(abs.getFileName().toString(), java.nio.charset.StandardCharsets.UTF_8);
+        return "./woodflow serve " + root + "   then open http://127.0.0.1:8080/run?id=" + id;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         if (modelCacheMb < 1) throw new IllegalArgumentException("--model-cache-mb must be at least 1");
+        if (!java.nio.file.Files.isDirectory(root)) {
+            throw new IllegalArgumentException("ROOT " + root + " is not a folder: give the folder that holds the run "
+                    + "folders (default runs/), e.g. woodflow serve runs/");
+        }
         common.setUp();
         InetAddress address = InetAddress.getByName(host);
         if (!address.isLoopbackAddress()) {

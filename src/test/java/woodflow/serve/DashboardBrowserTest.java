@@ -47,8 +47,8 @@ class DashboardBrowserTest {
             description: tiny dashboard test run
             model: {channels: 1, height: 8, width: 8, levels: 2, steps: 1, hidden: 8, permutation: woodbury,
                     d_c: [2, 2], d_s: [4, 4]}
-            data: {kind: embedded, count: 256, holdout: 32, n_bits: 8}
-            train: {batch: 8, iterations: 20, eval_every: 10, log_every: 5, seed: SEED}
+            data: {kind: embedded, count: 128, holdout: 16, n_bits: 8}
+            train: {batch: 8, iterations: 10, eval_every: 5, log_every: 2, seed: SEED}
             """;
 
     @TempDir
@@ -122,7 +122,7 @@ class DashboardBrowserTest {
     void runsTableListsTheRuns() throws Exception {
         driver.get(base + "/");
         WebElement row = waiting().until(d -> d.findElement(By.cssSelector("#runs-table tr[data-run='a']")));
-        assertThat(row.getText()).contains("a").contains("finished").contains("20 / 20");
+        assertThat(row.getText()).contains("a").contains("finished").contains("10 / 10");
         assertThat(driver.findElements(By.cssSelector("#runs-table tbody tr"))).hasSize(2);
         driver.findElement(By.cssSelector("th[data-key='best_test_bpd']")).click(); // sorts without a failure
         waiting().until(d -> d.findElements(By.cssSelector("#runs-table tbody tr")).size() == 2);
