@@ -51,13 +51,16 @@ public final class Dashboard implements AutoCloseable {
     private final ModelWorker worker;
     private final HttpServer server;
     private final ExecutorService threads;
+    private final boolean loopbackOnly;
 
     /**
      * Serves ROOT on host:port (port 0 picks a free one); {@code cacheBytes} bounds the parameters of the models kept
      * in memory for sampling.
      */
     public Dashboard(Path root, String host, int port, long cacheBytes) throws IOException {
+        javax.imageio.ImageIO.setUseCache(false); // PNGs are made in memory: no temporary files anywhere
         this.runs = new RunFolders(root);
+        this.loopbackOnly = java.net.InetAddress.getByName(host).isLoopbackAddress();
         this.worker = new ModelWorker(cacheBytes, 4);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 32);
         this.threads = Executors.newFixedThreadPool(4, r -> {
@@ -94,6 +97,11 @@ public final class Dashboard implements AutoCloseable {
             String path = ex.getRequestURI().getPath();
             Map<String, String> q = query(ex);
             String method = ex.getRequestMethod();
+            if (loopbackOnly && !localHostHeader(ex.getRequestHeaders().getFirst("Host"))) {
+                // a page elsewhere that re-points its own name at 127.0.0.1 (DNS rebinding) must not read the runs
+                error(ex, 403, "this dashboard answers only to 127.0.0.1, localhost or [::1]");
+                return;
+            }
             if (path.equals("/api/score")) {
                 if (!method.equals("POST")) {
                     error(ex, 405, "POST the image bytes to /api/score");
@@ -150,6 +158,13 @@ public final class Dashboard implements AutoCloseable {
         } finally {
             ex.close(); // after the catch clauses, which still answer on this exchange
         }
+    }
+
+    private static boolean localHostHeader(String host) {
+        if (host == null) return true; // HTTP/1.0
+        String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
+                : host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
+        return name.equals("127.0.0.1") || name.equalsIgnoreCase("localhost") || name.equals("[::1]");
     }
 
     private void metrics(HttpExchange ex, Map<String, String> q) throws IOException {

@@ -207,12 +207,18 @@ final class ModelWorker implements AutoCloseable {
         return new Key(p, Files.getLastModifiedTime(p).toMillis(), Files.size(p));
     }
 
+    /** Requests waiting behind the one running. */
+    int waiting() {
+        return executor.getQueue().size();
+    }
+
     /** Number of models held (for tests). */
     int cachedModels() throws Exception {
         return run(models::size);
     }
 
-    private <T> T run(Callable<T> job) throws Exception {
+    /** Runs a job on the worker, waiting for it; throws {@link Busy} at once when the queue is full. */
+    <T> T run(Callable<T> job) throws Exception {
         Future<T> f;
         try {
             f = executor.submit(job);

@@ -198,6 +198,14 @@ class DashboardBrowserTest {
             assertThat(r.statusCode()).as(path).isEqualTo(403);
             assertThat(r.body()).as(path).doesNotContain("root:x:0");
         }
+        // DNS rebinding: a request that names another host is refused by a dashboard bound to loopback
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write("GET /api/runs HTTP/1.1\r\nHost: rebound.example:80\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).contains(" 403");
+        }
         HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(base + "/api/file?path=a/config.yaml"))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(ok.statusCode()).isEqualTo(200);
