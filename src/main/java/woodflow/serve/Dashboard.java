@@ -131,8 +131,11 @@ public final class Dashboard implements AutoCloseable {
                 file(ex, runs.file(q.get("path")));
             } else if (path.equals("/api/sample")) {
                 Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
+                long t0 = System.nanoTime();
                 byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
                         (int) number(q, "count", 16));
+                // the time in the server, queue and model loading included (the browser's own clock may be virtual)
+                ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
                 send(ex, 200, "image/png", png);
             } else if (path.equals("/api/reconstructions")) {
                 Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));

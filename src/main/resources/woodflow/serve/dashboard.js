@@ -273,7 +273,7 @@ async function samplerPage() {
       dash.sampleDigest = digest(bytes);
       dash.sampleCount++;
       status.textContent = count.value + ' samples at temperature ' + Number(temperature.value).toFixed(2) + ', seed '
-        + seed.value + ' (' + Math.round(performance.now() - t0) + ' ms)';
+        + seed.value + ' (' + (r.headers.get('X-Woodflow-Milliseconds') ?? Math.round(performance.now() - t0)) + ' ms in the server)';
     } catch (e) {
       if (mine === seq) status.replaceChildren(el('span', { class: 'error' }, e.message));
     }
