@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
  * <pre>
  *   /                 runs table              /api/runs                      every run's row
  *   /run?id=RUN       curves, config, files   /api/run?id=RUN                config, checkpoints, samples
- *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N    metrics records from line N
+ *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N&amp;version=V  records from line N
  *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=  PNG
  *   /score?id=RUN     bpd of a dropped image  /api/reconstructions, /api/test-bpd, POST /api/score, /api/file?path=
  * </pre>
@@ -172,12 +172,16 @@ public final class Dashboard implements AutoCloseable {
 
     private void metrics(HttpExchange ex, Map<String, String> q) throws IOException {
         Path dir = runs.run(q.get("id"));
-        List<JsonNode> records = runs.metrics(dir);
+        RunFolders.Metrics m = runs.metricsWithVersion(dir);
+        List<JsonNode> records = m.records();
         int since = (int) number(q, "since", 0);
         ObjectNode o = RunFolders.JSON.createObjectNode();
         o.put("total", records.size());
-        // fewer lines than the page has: the trainer recovered or resumed and cut the file, so send it all again
-        boolean reset = since > records.size() || since < 0;
+        o.put("version", m.version());
+        // another file, or fewer lines than the page has: the trainer recovered or resumed and cut the file back, so
+        // the page starts over with all of it
+        String version = q.get("version");
+        boolean reset = since > records.size() || since < 0 || version != null && !version.equals(m.version());
         o.put("reset", reset);
         ArrayNode a = o.putArray("records");
         for (JsonNode r : records.subList(reset ? 0 : since, records.size())) a.add(r);

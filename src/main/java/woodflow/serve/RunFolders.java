@@ -46,7 +46,10 @@ final class RunFolders {
     private final Path realRoot;
     private final Map<Path, Cached> metricsCache = new ConcurrentHashMap<>();
 
-    private record Cached(long modified, long size, List<JsonNode> records) {}
+    private record Cached(long modified, long size, String version, List<JsonNode> records) {}
+
+    /** A run's metrics records and the identity of the file that held them. */
+    record Metrics(List<JsonNode> records, String version) {}
 
     RunFolders(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
@@ -126,15 +129,27 @@ final class RunFolders {
 
     /** All complete metrics records of a run, re-read only when the file changed. */
     List<JsonNode> metrics(Path runDir) throws IOException {
+        return metricsWithVersion(runDir).records();
+    }
+
+    /**
+     * The metrics records and the file's version: the trainer appends to {@code metrics.jsonl} in place, and
+     * rewrites it (a new file renamed over the old one, so a new file key) when a recovery or a resume cuts it back;
+     * a page that sees another version starts over.
+     */
+    Metrics metricsWithVersion(Path runDir) throws IOException {
         Path f = runDir.resolve("metrics.jsonl");
-        if (!Files.isRegularFile(f)) return List.of();
+        if (!Files.isRegularFile(f)) return new Metrics(List.of(), "none");
         BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
         long modified = a.lastModifiedTime().toMillis();
+        String version = String.valueOf(a.fileKey() != null ? a.fileKey() : a.creationTime()).replaceAll("\\W", "");
         Cached c = metricsCache.get(f);
-        if (c != null && c.modified == modified && c.size == a.size()) return c.records;
+        if (c != null && c.modified == modified && c.size == a.size() && c.version.equals(version)) {
+            return new Metrics(c.records, version);
+        }
         List<JsonNode> records = List.copyOf(MetricsLog.read(f));
-        metricsCache.put(f, new Cached(modified, a.size(), records));
-        return records;
+        metricsCache.put(f, new Cached(modified, a.size(), version, records));
+        return new Metrics(records, version);
     }
 
     /** The row of the runs table (and the head of the run page). */

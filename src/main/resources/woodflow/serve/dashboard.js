@@ -207,9 +207,11 @@ async function runPage() {
   };
   showInfo(info);
   showFiles(info);
-  let polls = 0;
+  let polls = 0, version = '';
   every(2000, async () => {
-    const m = await getJson('/api/metrics?id=' + encodeURIComponent(id) + '&since=' + records.length);
+    const m = await getJson('/api/metrics?id=' + encodeURIComponent(id) + '&since=' + records.length
+      + (version ? '&version=' + encodeURIComponent(version) : ''));
+    version = m.version;
     if (m.reset) records = [];
     if (m.reset || m.records.length) { records = records.concat(m.records); redraw(); }
     showInfo(m.run);

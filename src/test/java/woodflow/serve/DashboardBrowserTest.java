@@ -142,6 +142,16 @@ class DashboardBrowserTest {
         assertThat(js("return window.notReloaded === true")).isEqualTo(true);
         assertThat(driver.findElements(By.cssSelector("#curve-iteration canvas"))).isNotEmpty();
         screenshot("run");
+        // a recovery cuts the file back and appends an event: the page starts over from the shorter file and lists it
+        List<String> lines = Files.readAllLines(metrics);
+        lines.remove(lines.size() - 1);
+        lines.add("{\"iteration\":10,\"event\":\"recovered\",\"restored\":\"ckpt-00000010.safetensors\","
+                + "\"lr\":5.0E-4,\"skipped_steps\":3}");
+        woodflow.io.AtomicFiles.writeString(metrics, String.join("\n", lines) + "\n");
+        waiting().until(d -> ((Number) js("return window.dash.points")).longValue() == expected);
+        WebElement event = waiting().until(d -> d.findElement(By.cssSelector("#events li")));
+        assertThat(event.getText()).contains("iteration 10: recovered from ckpt-00000010.safetensors");
+        assertThat(js("return window.notReloaded === true")).isEqualTo(true);
     }
 
     @Test
