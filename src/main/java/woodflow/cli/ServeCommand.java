@@ -58,7 +58,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("warning: binding to " + host + ": the dashboard has no authentication; anyone who can "
                     + "reach this address can see every run under " + root + " and use this machine's CPU to sample");
         }
-        Dashboard d = new Dashboard(root, host, port, modelCacheMb << 20).start();
+        Dashboard d;
+        try {
+            d = new Dashboard(root, host, port, modelCacheMb << 20).start();
+        } catch (java.net.BindException e) {
+            throw new IllegalArgumentException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "): choose another --port (0 picks a free one)");
+        }
         String shown = address.isAnyLocalAddress() ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
         System.out.println("woodflow serve: " + d.root() + " at http://" + shown + ":" + d.port() + "/  (Ctrl-C stops)");
         Runtime.getRuntime().addShutdownHook(new Thread(d::close));
