@@ -63,7 +63,7 @@ public final class ServeCommand implements Callable<Integer> {
             d = new Dashboard(root, host, port, modelCacheMb << 20).start();
         } catch (java.net.BindException e) {
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
-                    + "): choose another --port (0 picks a free one)");
+                    + "): choose another --port (0 picks a free one) or --host");
         }
         String shown = address.isAnyLocalAddress() ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
         System.out.println("woodflow serve: " + d.root() + " at http://" + shown + ":" + d.port() + "/  (Ctrl-C stops)");
