@@ -319,7 +319,7 @@ async function comparePage() {
   const chartBox = el('div', { class: 'panel chart', id: 'compare-chart' });
   const table = el('div', { id: 'compare-table' });
   main.replaceChildren(el('h1', {}, 'Compare runs'),
-    el('div', { class: 'panel' }, el('p', { class: 'muted' }, 'Pick runs; the link below keeps the selection.'), checks,
+    el('div', { class: 'panel' }, el('p', { class: 'muted' }, 'Pick runs; the link below keeps the selection. The curves refresh every 5 s.'), checks,
       el('p', { class: 'small' }, 'link to this comparison: ', link)),
     el('h2', {}, 'Learning curves'), chartBox, el('h2', {}, 'Summaries'), table);
   let chart = null;
@@ -347,13 +347,19 @@ async function comparePage() {
       series.push({ label: chosen[k] + ' test', stroke: colour, width: 2, spanGaps: true, points: { show: true, size: 5 } },
         { label: chosen[k] + ' train', stroke: colour, width: 1, dash: [5, 4], spanGaps: true });
     });
-    if (chart) chart.destroy();
-    chartBox.replaceChildren();
-    chart = chosen.length ? new uPlot({
-      title: 'bpd vs iteration (solid: test, dashed: train)', width: Math.max(300, chartBox.clientWidth - 28), height: 360,
-      scales: { x: { time: false } }, axes: [{ label: 'iteration' }, { label: 'bits per dimension', size: 60 }], series,
-    }, data, chartBox) : null;
-    if (!chart) chartBox.append(el('p', { class: 'muted' }, 'Pick two or more runs above.'));
+    const labels = series.map(s => s.label).join('\n');
+    if (chart && chart.labels === labels) {
+      chart.setData(data); // the same runs, newer lines: update the chart in place
+    } else {
+      if (chart) chart.destroy();
+      chartBox.replaceChildren();
+      chart = chosen.length ? new uPlot({
+        title: 'bpd vs iteration (solid: test, dashed: train)', width: Math.max(300, chartBox.clientWidth - 28), height: 360,
+        scales: { x: { time: false } }, axes: [{ label: 'iteration' }, { label: 'bits per dimension', size: 60 }], series,
+      }, data, chartBox) : null;
+      if (chart) chart.labels = labels;
+      else chartBox.append(el('p', { class: 'muted' }, 'Pick two or more runs above.'));
+    }
     dash.series = series.slice(1).map(s => s.label);
     const rows = chosen.map(id => metrics[chosen.indexOf(id)].run);
     table.replaceChildren(el('table', {}, el('tr', {}, ['run', 'status', 'model', 'iterations', 'test bpd', 'best test bpd',
@@ -366,6 +372,7 @@ async function comparePage() {
       el('td', {}, r.precision || '–')))));
   }
   await update();
+  setInterval(() => update().catch(e => showMessage(e.message)), 5000); // runs that are still training move on
 }
 
 // ---------------------------------------------------------------- score

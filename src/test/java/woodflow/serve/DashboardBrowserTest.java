@@ -177,6 +177,9 @@ class DashboardBrowserTest {
         assertThat(driver.findElement(By.id("compare-link")).getAttribute("href")).endsWith("/compare?runs=a,b");
         assertThat(driver.findElements(By.cssSelector("#compare-table tr"))).hasSize(3);
         screenshot("compare");
+        driver.findElement(By.cssSelector("input[type=checkbox][value=b]")).click();
+        waiting().until(d -> ((Number) js("return window.dash.series.length")).intValue() == 2);
+        assertThat(driver.getCurrentUrl()).endsWith("/compare?runs=a");
     }
 
     @Test
