@@ -42,6 +42,9 @@ public final class DemoCommand implements Callable<Integer> {
             for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", "demo-" + i);
         }
         System.out.println("woodflow demo: " + cfg.description());
-        return TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset");
+        if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
+        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset");
+        System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
+        return code;
     }
 }

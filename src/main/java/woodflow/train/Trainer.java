@@ -153,7 +153,27 @@ public final class Trainer {
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
         try (RunLock lock = RunLock.acquire(runDir)) {
-            return runLocked(resume);
+            try {
+                return runLocked(resume);
+            } catch (RuntimeException | IOException e) {
+                markFailed(e);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Writes {@code summary.json} with status "failed" and the reason, so that a dashboard can tell a run that
+     * stopped on an error from one that was killed. Best effort: the original error is what the caller sees.
+     */
+    private void markFailed(Exception e) {
+        if (metrics == null || model == null) return; // failed before the run started: nothing to mark
+        try {
+            ObjectNode s = summary("failed");
+            s.put("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+            AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
+        } catch (IOException | RuntimeException ignored) {
+            // e.g. the disk is full: the run folder then shows a stopped run without a summary
         }
     }
 
@@ -465,12 +485,16 @@ public final class Trainer {
 
     /** Writes {@code summary.json} atomically. */
     public void writeSummary(String status) throws IOException {
+        AtomicFiles.writeString(runDir.resolve("summary.json"), summary(status).toPrettyString() + "\n");
+    }
+
+    private ObjectNode summary(String status) {
         ObjectNode s = metrics.newRecord();
         s.put("status", status).put("iterations", iteration).put("test_bpd", lastTest).put("best_test_bpd", best)
                 .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
                 .put("precision", config.train().precision()).put("description", config.description());
-        AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
+        return s;
     }
 
     /** Marks the run finished in {@code summary.json}. */

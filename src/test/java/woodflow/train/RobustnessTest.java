@@ -221,6 +221,11 @@ class RobustnessTest {
                         + "check the data for bad values, or enable clipping (train.clip)");
         assertThat(Checkpoint.read(dir.resolve("checkpoints/ckpt-00000005.safetensors")).state().adamStep())
                 .isEqualTo(5);
+        // the run folder says it failed and why (the dashboard shows it), rather than looking killed
+        JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("summary.json")
+                .toFile());
+        assertThat(summary.get("status").asText()).isEqualTo("failed");
+        assertThat(summary.get("error").asText()).startsWith("training still produces non-finite losses");
         assertThatThrownBy(() -> train(run(30, "max_bad_steps: 2"), dir.resolve("early"), false, it -> it >= 1,
                 it -> false)).isInstanceOf(NumericalException.class)
                 .hasMessageContaining("2 training steps in a row had a non-finite loss or gradient before the first "

@@ -1,0 +1,244 @@
+package woodflow.serve;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import woodflow.data.ArraySource;
+import woodflow.data.DataSets;
+import woodflow.data.ImageDecoder;
+import woodflow.data.ImageGrid;
+import woodflow.data.ImageSource;
+import woodflow.data.Quantization;
+import woodflow.data.Splits;
+import woodflow.model.ModelConfig;
+import woodflow.model.MultiScaleFlow;
+import woodflow.sample.Sampler;
+import woodflow.train.Checkpoint;
+import woodflow.train.Evaluator;
+import woodflow.train.RunConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The dashboard's model work — sampling, reconstructions, test-set bpd, scoring an image — on one worker thread with a
+ * short queue: a request that finds the queue full is refused ("busy") instead of piling up, and libtorch is only
+ * ever used from that one thread. Models are loaded from checkpoints once and kept, least recently used first out,
+ * while their parameters fit in {@code cacheBytes}; a checkpoint rewritten on disk (best.safetensors improves) is a new
+ * entry. The test set's per-image bpd is computed once per checkpoint (at most {@link #TEST_IMAGES} images).
+ */
+final class ModelWorker implements AutoCloseable {
+    static final int MAX_SAMPLES = 64;
+    static final double MAX_TEMPERATURE = 1.2;
+    static final int TEST_IMAGES = 1000;
+    static final int RECONSTRUCTIONS = 8;
+    /** The largest image accepted for scoring, in pixels (width x height), checked before it is decoded. */
+    static final long MAX_PIXELS = 25_000_000L;
+
+    /** The queue was full. */
+    static final class Busy extends RuntimeException {
+        Busy(String message) {
+            super(message);
+        }
+    }
+
+    private record Key(Path file, long modified, long size) {}
+
+    private record Loaded(RunConfig config, MultiScaleFlow model, long bytes) {}
+
+    private final ThreadPoolExecutor executor;
+    private final long cacheBytes;
+    private final int queue;
+    // touched only on the worker thread
+    private final LinkedHashMap<Key, Loaded> models = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Key, double[]> testBpd = new LinkedHashMap<>(16, 0.75f, true);
+
+    ModelWorker(long cacheBytes, int queue) {
+        this.cacheBytes = cacheBytes;
+        this.queue = queue;
+        this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), r -> {
+            Thread t = new Thread(r, "woodflow-serve-model");
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    /** A sample grid as PNG bytes. */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count) throws Exception {
+        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
+            throw new IllegalArgumentException("temperature must be between 0 and " + MAX_TEMPERATURE + ", got "
+                    + temperature);
+        }
+        if (count < 1 || count > MAX_SAMPLES) {
+            throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
+        }
+        return run(() -> {
+            Loaded m = load(checkpoint);
+            ModelConfig mc = m.config.model();
+            try (PointerScope scope = new PointerScope()) {
+                Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed);
+                return ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), mc.channels(), mc.height(),
+                        mc.width(), Math.min(8, count)));
+            }
+        });
+    }
+
+    /** Test images (top row) and decode(encode(x)) (bottom row), as PNG bytes. */
+    byte[] reconstructions(Path checkpoint) throws Exception {
+        return run(() -> {
+            Loaded m = load(checkpoint);
+            ModelConfig mc = m.config.model();
+            List<byte[]> images = new ArrayList<>();
+            try (Splits data = DataSets.open(m.config.data(), mc.channels(), mc.height())) {
+                for (int i = 0; i < Math.min(RECONSTRUCTIONS, data.test().size()); i++) images.add(data.test().image(i));
+            }
+            try (PointerScope scope = new PointerScope()) {
+                Tensor batch = Quantization.stack(images, mc.channels(), mc.height(), mc.width());
+                List<byte[]> pairs = Sampler.reconstructions(m.model, batch, m.config.data().nBits());
+                return ImageGrid.pngBytes(ImageGrid.renderForViewing(pairs, mc.channels(), mc.height(), mc.width(),
+                        images.size()));
+            }
+        });
+    }
+
+    /** Per-image bpd of the run's test set under a checkpoint (the first {@link #TEST_IMAGES}), computed once. */
+    double[] testBitsPerDim(Path checkpoint) throws Exception {
+        return run(() -> testBpdOnWorker(checkpoint));
+    }
+
+    /** What scoring an uploaded image gives: its bpd, the image as the model sees it, and the test set's bpd. */
+    record Score(double bpd, byte[] resizedPng, double[] testBpd) {}
+
+    Score score(Path checkpoint, byte[] imageBytes) throws Exception {
+        checkSize(imageBytes);
+        return run(() -> {
+            Loaded m = load(checkpoint);
+            ModelConfig mc = m.config.model();
+            // resized as a folder of images is (centre crop, area resampling), to the model's size
+            byte[] chw = ImageDecoder.toChw(imageBytes, "the uploaded image", mc.channels(), mc.height());
+            ArraySource one = new ArraySource(List.of(chw), mc.channels(), mc.height(), mc.width(), "upload");
+            double bpd = Evaluator.bitsPerDim(m.model, one, 1, m.config.data().nBits(), 1,
+                    m.config.train().evalSeed())[0];
+            byte[] png = ImageGrid.pngBytes(ImageGrid.renderForViewing(List.of(chw), mc.channels(), mc.height(),
+                    mc.width(), 1));
+            return new Score(bpd, png, testBpdOnWorker(checkpoint));
+        });
+    }
+
+    /** Refuses an image whose header announces more than {@link #MAX_PIXELS}, before decoding allocates it. */
+    private static void checkSize(byte[] bytes) {
+        try (var in = javax.imageio.ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            Iterator<javax.imageio.ImageReader> readers = in == null ? null : javax.imageio.ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new IllegalArgumentException("not a readable image (" + bytes.length + " bytes; PNG, JPEG and "
+                        + "WebP are supported)");
+            }
+            javax.imageio.ImageReader r = readers.next();
+            try {
+                r.setInput(in, true, true);
+                long pixels = (long) r.getWidth(0) * r.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new IllegalArgumentException("the image is " + r.getWidth(0) + "x" + r.getHeight(0)
+                            + " pixels; at most " + MAX_PIXELS / 1_000_000 + " megapixels are accepted");
+                }
+            } finally {
+                r.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof IllegalArgumentException i) throw i;
+            throw new IllegalArgumentException("not a readable image (" + e.getMessage() + ")");
+        }
+    }
+
+    private double[] testBpdOnWorker(Path checkpoint) throws IOException {
+        Key k = key(checkpoint);
+        double[] cached = testBpd.get(k);
+        if (cached != null) return cached;
+        Loaded m = load(checkpoint);
+        ModelConfig mc = m.config.model();
+        double[] bpd;
+        try (Splits data = DataSets.open(m.config.data(), mc.channels(), mc.height())) {
+            ImageSource test = data.test();
+            bpd = Evaluator.bitsPerDim(m.model, test, Math.min(TEST_IMAGES, test.size()), m.config.data().nBits(),
+                    m.config.train().evalBatch(), m.config.train().evalSeed());
+        }
+        testBpd.put(k, bpd);
+        while (testBpd.size() > 32) testBpd.remove(testBpd.keySet().iterator().next());
+        return bpd;
+    }
+
+    /** The checkpoint's model, from the cache or read now; evicts the least recently used beyond the bound. */
+    private Loaded load(Path checkpoint) throws IOException {
+        Key k = key(checkpoint);
+        Loaded m = models.get(k);
+        if (m != null) return m;
+        Checkpoint c = Checkpoint.read(checkpoint);
+        MultiScaleFlow model = c.model();
+        model.train(false);
+        m = new Loaded(c.config(), model, model.parameterCount() * 4L);
+        models.put(k, m);
+        long total = 0;
+        for (Loaded l : models.values()) total += l.bytes;
+        for (Iterator<Map.Entry<Key, Loaded>> it = models.entrySet().iterator(); it.hasNext() && total > cacheBytes
+                && models.size() > 1; ) {
+            Map.Entry<Key, Loaded> e = it.next();
+            if (e.getKey().equals(k)) continue;
+            total -= e.getValue().bytes;
+            it.remove(); // its tensors are freed when the collector finalises them
+        }
+        return m;
+    }
+
+    private static Key key(Path p) throws IOException {
+        if (!Files.isRegularFile(p)) throw new IOException("checkpoint " + p.getFileName() + " no longer exists");
+        return new Key(p, Files.getLastModifiedTime(p).toMillis(), Files.size(p));
+    }
+
+    /** Requests waiting behind the one running. */
+    int waiting() {
+        return executor.getQueue().size();
+    }
+
+    /** Number of models held (for tests). */
+    int cachedModels() throws Exception {
+        return run(models::size);
+    }
+
+    /** Runs a job on the worker, waiting for it; throws {@link Busy} at once when the queue is full. */
+    <T> T run(Callable<T> job) throws Exception {
+        Future<T> f;
+        try {
+            f = executor.submit(job);
+        } catch (RejectedExecutionException e) {
+            throw new Busy("the model worker is busy (" + queue + " requests waiting); try again in a moment");
+        }
+        try {
+            return f.get(10, TimeUnit.MINUTES);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof Exception ex) throw ex;
+            throw new IllegalStateException(c.getClass().getSimpleName() + ": " + c.getMessage());
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new Busy("the model worker took too long");
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
