@@ -67,6 +67,10 @@ public final class SoakCommand implements Callable<Integer> {
             + "and at least 4 per cycle).")
     Integer iterations;
 
+    @Option(names = "--preset", description = "A named preset to soak, e.g. demo (default: a tiny model on the "
+            + "embedded data).")
+    String preset;
+
     @Option(names = "--config", description = "Run config to soak (default: a tiny model on the embedded data).")
     Path config;
 
@@ -88,11 +92,19 @@ public final class SoakCommand implements Callable<Integer> {
                 }
             }
         }
-        RunConfig cfg = config != null ? RunConfig.read(config)
+        if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
+        RunConfig cfg = config != null ? RunConfig.read(config) : preset != null ? woodflow.train.Presets.load(preset)
                 : RunConfig.YAML.readValue(new ByteArrayInputStream(TINY.getBytes(StandardCharsets.UTF_8)),
                 RunConfig.class);
         int total = iterations != null ? iterations : Math.max(cfg.train().iterations(), 4 * cycles);
         cfg = cfg.withTrain(cfg.train().with(total, null, null, null, null)).validate();
+        // a kill can only be resumed from a checkpoint: with a long preset's intervals (demo: 250) a short soak would
+        // write none before the end, so checkpoint and evaluate about twice per cycle
+        int every = Math.max(1, total / (2 * cycles));
+        if (cfg.train().checkpointEvery() > every || cfg.train().evalEvery() > every) {
+            cfg = cfg.withTrain(cfg.train().withIntervals(Math.min(every, cfg.train().evalEvery()),
+                    Math.min(every, cfg.train().checkpointEvery()), null)).validate();
+        }
         Files.createDirectories(out);
         Path cfgFile = out.resolve("soak.yaml");
         Files.writeString(cfgFile, cfg.toYaml());

@@ -41,6 +41,19 @@ class CrashSafetyTest {
         }
     }
 
+    /**
+     * The demo's own model (3x16x16, 2 levels x 4 steps, 64 channels) resumes bit for bit too, not only the tiny soak
+     * model: its long intervals (250) are shortened so that a short soak writes checkpoints to resume from.
+     */
+    @Test
+    void theDemoModelResumesBitForBitToo(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("soak");
+        CliTest.Outcome o = cli("soak", "--preset", "demo", "--cycles", "2", "--iterations", "12", "--out",
+                out.toString(), "--threads", "1", "--seed", "5");
+        assertThat(o.code()).as(o.out() + o.err()).isZero();
+        assertThat(o.out()).contains("(checkpoint every 3)").contains("identical: ").contains("soak passed:");
+    }
+
     @Test
     void killedAtEveryKindOfMomentThenResumedInProcessMatchesAnUninterruptedRunBitForBit(@TempDir Path dir)
             throws Exception {
