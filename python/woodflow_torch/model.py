@@ -1,0 +1,459 @@
+"""woodflow's multi-scale flow in PyTorch, module for module, with woodflow's parameter names.
+
+Every layer maps data to latent in ``forward`` (returning the output and a per-sample log-det) and back in
+``inverse`` (returning its own log-det, so the two cancel), as woodflow's ``Transform``. The formulas, and the choice
+of float64 for the small determinants and inverses, follow woodflow's Java classes of the same names
+(layers/WoodburyTransform, MeWoodburyTransform, LowRank, ActNorm, Conv1x1, Reverse, Squeeze, Split, TopPrior,
+coupling/Coupling, GlowConditioner, ZeroConv, AffineTransform, AdditiveTransform, model/MultiScaleFlow), so that a
+woodflow checkpoint gives the same bits per dimension here as in woodflow.
+
+    x (C, H, W)
+    level 0:    squeeze -> (4C, H/2, W/2) -> K steps -> split --------------> eps_0 (2C, H/2, W/2)
+    ...
+    level L-1:  squeeze -> K steps -> top prior ----------------------------> eps_{L-1}
+    step = ActNorm -> permutation (Woodbury, ME-Woodbury, 1x1, ...) -> coupling
+
+Every latent eps_l is standard normal under the model: log p(x) = sum_l log N(eps_l; 0, I) + total log-det.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SUPPORTED_PERMUTATIONS = ("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse")
+SUPPORTED_COUPLINGS = ("affine", "additive")
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def _sum_per_sample(x):
+    return x.reshape(x.shape[0], -1).sum(1)
+
+
+class LowRankFactor(nn.Module):
+    """One factor I_n + U V (U: n x d, V: d x n). log|det(I_n + U V)| = log|det(I_d + V U)| (Sylvester) and
+    (I_n + U V)^-1 = I_n - U (I_d + V U)^-1 V (Woodbury); the d x d matrix, its determinant and inverse in float64."""
+
+    def __init__(self, n, d):
+        super().__init__()
+        self.U = nn.Parameter(torch.zeros(n, d))
+        self.V = nn.Parameter(torch.zeros(d, n))
+
+    def capacitance(self):
+        m = self.V.double() @ self.U.double()
+        return m + torch.eye(m.shape[0], dtype=torch.float64, device=m.device)
+
+    def log_abs_det(self):
+        return torch.linalg.slogdet(self.capacitance())[1]
+
+    def inverse_capacitance(self):
+        cap = self.capacitance()
+        ld = torch.linalg.slogdet(cap)[1].item()
+        if not math.isfinite(ld) or ld < -18:
+            raise ValueError(f"a Woodbury factor's I + V U ({cap.shape[0]}x{cap.shape[0]}) is near-singular "
+                             f"(log|det| = {ld}): the layer cannot be inverted reliably")
+        return torch.linalg.inv(cap).to(self.U.dtype)
+
+    def left(self, x):  # (I + U V) X, X: (B, n, m)
+        return x + self.U @ (self.V @ x)
+
+    def right(self, x):  # X (I + U V), X: (B, m, n)
+        return x + (x @ self.U) @ self.V
+
+    def left_inverse(self, y):
+        return y - self.U @ (self.inverse_capacitance() @ (self.V @ y))
+
+    def right_inverse(self, y):
+        return y - ((y @ self.U) @ self.inverse_capacitance()) @ self.V
+
+
+class WoodburyTransform(nn.Module):
+    """Lu & Huang (2020). X: (c, n = h w) per sample.
+    forward: X' = (I_c + U_c V_c) X, Y = X' (I_n + U_s V_s); inverse: spatial first, then channel (Woodbury);
+    log-det: n log|det(I + V_c U_c)| + c log|det(I + V_s U_s)|."""
+
+    def __init__(self, c, h, w, d_c, d_s):
+        super().__init__()
+        self.c, self.h, self.w = c, h, w
+        self.channel = LowRankFactor(c, d_c)
+        self.spatial = LowRankFactor(h * w, d_s)
+
+    def _log_det(self, x, sign):
+        ld = self.channel.log_abs_det() * float(self.h * self.w) + self.spatial.log_abs_det() * float(self.c)
+        return (ld * sign).to(x.dtype).expand(x.shape[0])
+
+    def forward(self, x):
+        b = x.shape[0]
+        y = self.spatial.right(self.channel.left(x.reshape(b, self.c, self.h * self.w)))
+        return y.reshape(b, self.c, self.h, self.w), self._log_det(x, 1.0)
+
+    def inverse(self, y):
+        b = y.shape[0]
+        x = self.channel.left_inverse(self.spatial.right_inverse(y.reshape(b, self.c, self.h * self.w)))
+        return x.reshape(b, self.c, self.h, self.w), self._log_det(y, -1.0)
+
+
+class MeWoodburyTransform(nn.Module):
+    """The memory-efficient Woodbury transformation (Lu & Huang 2020, supplement B): channel transform on (c, h w),
+    width transform on (c h, w), height transform on (c w, h); inverse in reverse order.
+    log-det: h w log|det(I + V_c U_c)| + c h log|det(I + V_w U_w)| + c w log|det(I + V_h U_h)|."""
+
+    def __init__(self, c, h, w, d_c, d_h, d_w):
+        super().__init__()
+        self.c, self.h, self.w = c, h, w
+        self.channel = LowRankFactor(c, d_c)
+        self.width = LowRankFactor(w, d_w)
+        self.height = LowRankFactor(h, d_h)
+
+    def _log_det(self, x, sign):
+        c, h, w = self.c, self.h, self.w
+        ld = (self.channel.log_abs_det() * float(h * w) + self.width.log_abs_det() * float(c * h)
+              + self.height.log_abs_det() * float(c * w))
+        return (ld * sign).to(x.dtype).expand(x.shape[0])
+
+    def forward(self, x):
+        b, c, h, w = x.shape[0], self.c, self.h, self.w
+        xc = self.channel.left(x.reshape(b, c, h * w))
+        xw = self.width.right(xc.reshape(b, c * h, w))
+        xt = xw.reshape(b, c, h, w).transpose(2, 3).reshape(b, c * w, h)
+        y = self.height.right(xt).reshape(b, c, w, h).transpose(2, 3).contiguous()
+        return y, self._log_det(x, 1.0)
+
+    def inverse(self, y):
+        b, c, h, w = y.shape[0], self.c, self.h, self.w
+        yt = y.transpose(2, 3).reshape(b, c * w, h)
+        xw = self.height.right_inverse(yt).reshape(b, c, w, h).transpose(2, 3).reshape(b, c * h, w)
+        xc = self.width.right_inverse(xw).reshape(b, c, h * w)
+        return self.channel.left_inverse(xc).reshape(b, c, h, w), self._log_det(y, -1.0)
+
+
+class Conv1x1(nn.Module):
+    """Glow's invertible 1x1 convolution: y = W x at every pixel, log-det h w log|det W| (float64). LU form:
+    W = P L (U + diag(sign exp(logs))), log-det h w sum(logs)."""
+
+    def __init__(self, c, lu):
+        super().__init__()
+        self.c, self.lu = c, lu
+        if lu:
+            self.L = nn.Parameter(torch.zeros(c, c))
+            self.U = nn.Parameter(torch.zeros(c, c))
+            self.logs = nn.Parameter(torch.zeros(c))
+            self.register_buffer("P", torch.eye(c))
+            self.register_buffer("sign", torch.ones(c))
+        else:
+            self.weight = nn.Parameter(torch.eye(c))
+
+    def matrix(self):
+        if not self.lu:
+            return self.weight
+        eye = torch.eye(self.c, dtype=self.L.dtype, device=self.L.device)
+        return self.P @ ((self.L.tril(-1) + eye) @ (self.U.triu(1) + torch.diag_embed(self.sign * self.logs.exp())))
+
+    def _log_det(self, x, sign):
+        hw = float(x.shape[2] * x.shape[3])
+        ld = self.logs.sum() if self.lu else torch.linalg.slogdet(self.weight.double())[1]
+        return (ld * (sign * hw)).to(x.dtype).expand(x.shape[0])
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        return (self.matrix() @ x.reshape(b, c, h * w)).reshape(b, c, h, w), self._log_det(x, 1.0)
+
+    def inverse(self, y):
+        b, c, h, w = y.shape
+        inv = torch.linalg.inv(self.matrix().double()).to(y.dtype)
+        return (inv @ y.reshape(b, c, h * w)).reshape(b, c, h, w), self._log_det(y, -1.0)
+
+
+class Reverse(nn.Module):
+    """Reverses the channel order; log-det 0."""
+
+    def forward(self, x):
+        return x.flip(1), x.new_zeros(x.shape[0])
+
+    def inverse(self, y):
+        return y.flip(1), y.new_zeros(y.shape[0])
+
+
+class ActNorm(nn.Module):
+    """Kingma & Dhariwal (2018): y = (x + b) exp(logs) per channel, log-det h w sum(logs). The checkpoint's
+    values are used as they are (no data-dependent initialisation here: a loaded model is always initialised)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.logs = nn.Parameter(torch.zeros(1, c, 1, 1))
+        self.register_buffer("initialised", torch.ones(1))
+
+    def _log_det(self, x, sign):
+        return (self.logs.sum() * (sign * x.shape[2] * x.shape[3])).expand(x.shape[0])
+
+    def forward(self, x):
+        return (x + self.bias) * self.logs.exp(), self._log_det(x, 1.0)
+
+    def inverse(self, y):
+        return y * (-self.logs).exp() - self.bias, self._log_det(y, -1.0)
+
+    def convolve(self, x, weight):
+        """(conv(x, W) + b) exp(logs), folded into the convolution as woodflow does."""
+        scale = self.logs.exp()
+        c = weight.shape[0]
+        return _conv(x, weight * scale.reshape(c, 1, 1, 1), (self.bias * scale).reshape(c))
+
+
+def _conv(x, weight, bias):
+    k = weight.shape[2]
+    return F.conv2d(x, weight, bias, stride=1, padding=k // 2)
+
+
+class ZeroConv(nn.Module):
+    """Glow's Conv2dZeros: conv_kxk(x) * exp(logs * f), f = logscale_factor (1 in the paper's code)."""
+
+    def __init__(self, cin, cout, k, factor):
+        super().__init__()
+        self.factor = factor
+        self.weight = nn.Parameter(torch.zeros(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.logs = nn.Parameter(torch.zeros(1, cout, 1, 1))
+
+    def forward(self, x):
+        return _conv(x, self.weight, self.bias) * (self.logs * self.factor).exp()
+
+
+class GlowConditioner(nn.Module):
+    """conv3x3(c_in -> H) + ActNorm, ReLU, conv1x1(H -> H) + ActNorm, ReLU, ZeroConv3x3(H -> c_out)."""
+
+    def __init__(self, cin, hidden, cout, factor):
+        super().__init__()
+        self.conv1 = nn.Parameter(torch.zeros(hidden, cin, 3, 3))
+        self.norm1 = ActNorm(hidden)
+        self.conv2 = nn.Parameter(torch.zeros(hidden, hidden, 1, 1))
+        self.norm2 = ActNorm(hidden)
+        self.out = ZeroConv(hidden, cout, 3, factor)
+
+    def forward(self, x1):
+        h = self.norm1.convolve(x1, self.conv1).relu()
+        h = self.norm2.convolve(h, self.conv2).relu()
+        return self.out(h)
+
+
+class Coupling(nn.Module):
+    """[x1, x2] -> [x1, g(x2; NN(x1))]. affine (the paper's code): shift = theta[:, 0::2],
+    scale = sigmoid(theta[:, 1::2] + 2), y2 = (x2 + shift) scale, log-det sum(log scale); additive: y2 = x2 + theta."""
+
+    def __init__(self, c, hidden, kind, factor):
+        super().__init__()
+        self.kind = kind
+        half = c // 2
+        self.net = GlowConditioner(half, hidden, 2 * half if kind == "affine" else half, factor)
+
+    def _shift_log_scale(self, theta):
+        b, c2, h, w = theta.shape
+        r = theta.reshape(b, c2 // 2, 2, h, w)
+        return r[:, :, 0], F.logsigmoid(r[:, :, 1] + 2.0)
+
+    def forward(self, x):
+        x1, x2 = x.chunk(2, 1)
+        theta = self.net(x1)
+        if self.kind == "additive":
+            return torch.cat([x1, x2 + theta], 1), x.new_zeros(x.shape[0])
+        shift, log_scale = self._shift_log_scale(theta)
+        return torch.cat([x1, (x2 + shift) * log_scale.exp()], 1), _sum_per_sample(log_scale)
+
+    def inverse(self, y):
+        y1, y2 = y.chunk(2, 1)
+        theta = self.net(y1)
+        if self.kind == "additive":
+            return torch.cat([y1, y2 - theta], 1), y.new_zeros(y.shape[0])
+        shift, log_scale = self._shift_log_scale(theta)
+        return torch.cat([y1, y2 * (-log_scale).exp() - shift], 1), -_sum_per_sample(log_scale)
+
+
+class FlowStep(nn.Module):
+    def __init__(self, cfg, level, c, h, w):
+        super().__init__()
+        self.actnorm = ActNorm(c)
+        p = cfg["permutation"]
+        if p == "woodbury":
+            self.permutation = WoodburyTransform(c, h, w, cfg["d_c"][level], cfg["d_s"][level])
+        elif p == "me-woodbury":
+            self.permutation = MeWoodburyTransform(c, h, w, cfg["d_c"][level], cfg["d_h"][level], cfg["d_w"][level])
+        elif p in ("conv1x1", "conv1x1-lu"):
+            self.permutation = Conv1x1(c, p == "conv1x1-lu")
+        elif p == "reverse":
+            self.permutation = Reverse()
+        self.coupling = Coupling(c, cfg["hidden"], cfg["coupling"], cfg["logscale_factor"])
+
+    def layers(self):
+        return [self.actnorm, self.permutation, self.coupling]
+
+
+class Split(nn.Module):
+    """(x1, z2) -> (x1, eps), eps = (z2 - mean) exp(-logs), mean/logs = even/odd channels of ZeroConv3x3(x1);
+    log-det -sum(logs). The prior's ZeroConv scale factor is 1 whatever the couplings use (as woodflow)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.prior = ZeroConv(c // 2, c, 3, 1.0)
+
+    def mean_log_std(self, x1):
+        h = self.prior(x1)
+        b, c, hh, ww = h.shape
+        r = h.reshape(b, c // 2, 2, hh, ww)
+        return r[:, :, 0], r[:, :, 1]
+
+    def forward(self, x):
+        x1, z2 = x.chunk(2, 1)
+        mean, logs = self.mean_log_std(x1)
+        return torch.cat([x1, (z2 - mean) * (-logs).exp()], 1), -_sum_per_sample(logs)
+
+    def inverse(self, y):
+        x1, eps = y.chunk(2, 1)
+        mean, logs = self.mean_log_std(x1)
+        return torch.cat([x1, mean + logs.exp() * eps], 1), _sum_per_sample(logs)
+
+
+class TopPrior(nn.Module):
+    """eps = (z - mean) exp(-logs), log-det -sum(logs); the identity when the top prior is not learned."""
+
+    def __init__(self, c, h, w, learned):
+        super().__init__()
+        self.learned = learned
+        if learned:
+            self.mean = nn.Parameter(torch.zeros(1, c, h, w))
+            self.logs = nn.Parameter(torch.zeros(1, c, h, w))
+
+    def forward(self, z):
+        if not self.learned:
+            return z, z.new_zeros(z.shape[0])
+        return (z - self.mean) * (-self.logs).exp(), (-self.logs.sum()).expand(z.shape[0])
+
+    def inverse(self, eps):
+        if not self.learned:
+            return eps, eps.new_zeros(eps.shape[0])
+        return self.mean + self.logs.exp() * eps, self.logs.sum().expand(eps.shape[0])
+
+
+def squeeze(x):
+    b, c, h, w = x.shape
+    return x.reshape(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, c * 4, h // 2, w // 2)
+
+
+def unsqueeze(y):
+    b, c, h, w = y.shape
+    return y.reshape(b, c // 4, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(b, c // 4, h * 2, w * 2)
+
+
+class Level(nn.Module):
+    def __init__(self, cfg, level, c, h, w):
+        super().__init__()
+        self.n_steps = cfg["steps"]
+        for k in range(cfg["steps"]):
+            self.add_module(f"step{k}", FlowStep(cfg, level, c, h, w))
+        if level < cfg["levels"] - 1:
+            self.split = Split(c)
+        else:
+            self.split = None
+
+    def steps(self):
+        return [getattr(self, f"step{k}") for k in range(self.n_steps)]
+
+
+class MultiScaleFlow(nn.Module):
+    """woodflow's model. Inputs are dequantised images in [-0.5, 0.5) of shape (B, C, H, W)."""
+
+    def __init__(self, cfg, n_bits=8):
+        super().__init__()
+        self.config = cfg
+        self.n_bits = n_bits
+        self.n_levels = cfg["levels"]
+        for l in range(cfg["levels"]):
+            c, h, w = level_shape(cfg, l)
+            self.add_module(f"level{l}", Level(cfg, l, c, h, w))
+        c, h, w = level_shape(cfg, cfg["levels"] - 1)
+        self.top = TopPrior(c, h, w, cfg["learn_top"])
+
+    def levels(self):
+        return [getattr(self, f"level{l}") for l in range(self.n_levels)]
+
+    def latent_shapes(self):
+        out = []
+        for l in range(self.n_levels):
+            c, h, w = level_shape(self.config, l)
+            out.append((c // 2 if l < self.n_levels - 1 else c, h, w))
+        return out
+
+    def _check(self, x):
+        cfg = self.config
+        want = (cfg["channels"], cfg["height"], cfg["width"])
+        if x.dim() != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"the model takes images of shape (B, {want[0]}, {want[1]}, {want[2]}), "
+                             f"got {tuple(x.shape)}")
+
+    def encode_with_log_det(self, x):
+        """Data to latents: (list of every level's latent eps_l, total log-det of shape (B))."""
+        self._check(x)
+        latents, log_det, h = [], x.new_zeros(x.shape[0]), x
+        for level in self.levels():
+            h = squeeze(h)
+            for step in level.steps():
+                for layer in step.layers():
+                    h, ld = layer(h)
+                    log_det = log_det + ld
+            if level.split is not None:
+                h, ld = level.split(h)
+                log_det = log_det + ld
+                half = h.shape[1] // 2
+                latents.append(h[:, half:])
+                h = h[:, :half]
+        h, ld = self.top(h)
+        latents.append(h)
+        return latents, log_det + ld
+
+    def encode(self, x):
+        """Data to latents: the list eps_0 ... eps_{L-1}; decode(encode(x)) gives x back to float precision."""
+        return self.encode_with_log_det(x)[0]
+
+    def decode(self, latents):
+        """Latents (as encode returns them) to data, the exact inverse of encode."""
+        if len(latents) != self.n_levels:
+            raise ValueError(f"decode needs {self.n_levels} latents, got {len(latents)}")
+        h, _ = self.top.inverse(latents[-1])
+        for l in reversed(range(self.n_levels)):
+            level = getattr(self, f"level{l}")
+            if level.split is not None:
+                h, _ = level.split.inverse(torch.cat([h, latents[l]], 1))
+            for step in reversed(level.steps()):
+                for layer in reversed(step.layers()):
+                    h, _ = layer.inverse(h)
+            h = unsqueeze(h)
+        return h
+
+    def log_prob(self, x):
+        """log p(x) per sample for continuous (dequantised) x."""
+        latents, lp = self.encode_with_log_det(x)
+        for z in latents:
+            lp = lp + _sum_per_sample(z.pow(2) + _LOG_2PI) * -0.5
+        return lp
+
+    def bits_per_dim(self, x, n_bits=None):
+        """-(log p(x) - D ln(n_bins)) / (D ln 2) per sample, x dequantised in [-0.5, 0.5)."""
+        n_bins = 2 ** (self.n_bits if n_bits is None else n_bits)
+        d = float(x.shape[1] * x.shape[2] * x.shape[3])
+        return (self.log_prob(x) - d * math.log(n_bins)) * (-1.0 / (d * math.log(2)))
+
+    @torch.no_grad()
+    def sample(self, n, temperature=1.0, generator=None):
+        """n images at temperature T (every latent mean + exp(logs) T eps), continuous values in about [-0.5, 0.5);
+        to_pixels turns them into uint8 images."""
+        if not temperature >= 0 or math.isinf(temperature):
+            raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
+        p = next(self.parameters())
+        latents = [torch.randn((n,) + s, generator=generator, dtype=p.dtype, device=p.device) * temperature
+                   for s in self.latent_shapes()]
+        return self.decode(latents)
+
+
+def level_shape(cfg, level):
+    f = 2 ** (level + 1)
+    c = cfg["channels"] * 4 * 2 ** level
+    return c, cfg["height"] // f, cfg["width"] // f
