@@ -15,7 +15,8 @@ import java.io.PrintWriter;
         description = "Normalizing flows with Woodbury transformations: train, evaluate, sample, compare.",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
-                CompareCommand.class, AblateCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
+                CompareCommand.class, AblateCommand.class, SoakCommand.class, ExportCommand.class, ImportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -1,0 +1,62 @@
+package woodflow.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import woodflow.interop.PaperStateDict;
+import woodflow.interop.TorchArchive;
+import woodflow.io.AtomicFiles;
+import woodflow.model.ModelConfig;
+import woodflow.train.Checkpoint;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+
+/** {@code woodflow export}: a woodflow checkpoint as a state_dict file of the paper's PyTorch model. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Write a checkpoint's model as a torch.save state_dict that the paper's PyTorch Glow class "
+                + "loads with load_state_dict(..., strict=True) (written by libtorch's own serialisation).",
+                "Example: woodflow export --checkpoint runs/fm --out model.pt"})
+public final class ExportCommand implements Callable<Integer> {
+    @Mixin
+    Common common;
+
+    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
+    Path checkpoint;
+
+    @Option(names = "--out", required = true, description = "The .pt file to write.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        common.setUp();
+        Path file = CheckpointOption.resolve(checkpoint);
+        Checkpoint c = Checkpoint.read(file);
+        ModelConfig m = c.config().model();
+        Map<String, org.bytedeco.pytorch.Tensor> state = PaperStateDict.toPaper(c.modelState(), m);
+        AtomicFiles.write(out, TorchArchive.write(state));
+        long params = state.entrySet().stream().filter(e -> !e.getKey().endsWith(".ready"))
+                .mapToLong(e -> e.getValue().numel()).sum();
+        System.out.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
+                state.size(), params, file, c.state().iteration(), out);
+        int l = m.levels();
+        IntStream dims = m.permutation().equals("woodbury")
+                ? IntStream.concat(Arrays.stream(m.dC(), 0, l), Arrays.stream(m.dS(), 0, l))
+                : IntStream.concat(Arrays.stream(m.dC(), 0, l), IntStream.concat(Arrays.stream(m.dH(), 0, l),
+                        Arrays.stream(m.dW(), 0, l)));
+        int[] ds = dims.distinct().toArray();
+        int d = ds[0];
+        boolean oneRank = ds.length == 1;
+        System.out.printf(Locale.ROOT, "in Python: model = torch_glow.Glow((%d, %d, %d), K=%d, L=%d, hidden=%d, "
+                        + "me=%s)%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n", m.channels(),
+                m.height(), m.width(), m.steps(), m.levels(), m.hidden(),
+                m.permutation().equals("me-woodbury") ? "True" : "False",
+                oneRank ? " with torch_glow.RANK = " + d : " (latent dimensions differ per level: "
+                        + "the class needs one RANK per level)", out);
+        return 0;
+    }
+}
