@@ -12,10 +12,12 @@ import java.util.Set;
  * used"), so a {@code torch.save(model.state_dict())} file fails in {@code torch::pickle_load} with "Expected
  * GenericDict but got None". Two substitutions, nothing else changes:
  * <pre>
- *   OrderedDict-global ) R     ->   OrderedDict-global POP {}      (an empty plain dict instead of None)
- *   BUILD                      ->   POP                            (drops the state of the object below it: an
+ *   OrderedDict-global ) R     ->   OrderedDict-global NEWOBJ {}   (an empty plain dict instead of None)
+ *   BUILD                      ->   NEWOBJ                         (drops the state of the object below it: an
  *                                                                   OrderedDict's _metadata attribute)
  * </pre>
+ * libtorch's unpickler has no POP opcode; its NEWOBJ pops the top of the stack and nothing else (it expects the
+ * empty argument tuple there), so it serves as one.
  * This is an opcode scanner, not an unpickler: it walks the opcodes only to know where each one ends (so that no byte
  * inside a string or an integer argument is mistaken for an opcode) and builds no object; libtorch's own unpickler
  * reads the result. Protocols 0-3 (torch.save uses 2); a file that uses protocol 4's STACK_GLOBAL is refused.
@@ -23,6 +25,8 @@ import java.util.Set;
 final class PickleDicts {
     private PickleDicts() {}
 
+    /** libtorch's unpickler has no POP; its NEWOBJ pops the top of the stack and does nothing else. */
+    private static final int NEWOBJ = 0x81;
     private static final String ORDERED_DICT = "collections\nOrderedDict\n";
 
     static byte[] plainDicts(byte[] p, String what) throws IOException {
@@ -55,15 +59,15 @@ final class PickleDicts {
                 }
                 case 'R' -> {
                     if (pendingReduce) {
-                        out.write('0'); // pop the global
-                        out.write('}'); // an empty dict in its place
+                        out.write(NEWOBJ); // libtorch's NEWOBJ pops one item: the global
+                        out.write('}');    // an empty dict in its place
                         pendingReduce = false;
                         lastWasOrderedDict = false;
                         continue;
                     }
                 }
                 case 'b' -> {
-                    out.write('0');
+                    out.write(NEWOBJ);
                     lastWasOrderedDict = false;
                     continue;
                 }

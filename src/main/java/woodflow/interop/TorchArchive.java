@@ -12,7 +12,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Tensors;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
@@ -79,7 +78,7 @@ public final class TorchArchive {
         }
         IValue root;
         try {
-            root = torch.pickle_load(new ByteVector(withPlainDicts(bytes, what)));
+            root = torch.pickle_load(new ByteVector(withPlainDicts(file, what)));
         } catch (RuntimeException e) {
             throw new IOException(what + ": libtorch cannot read it: " + firstLine(e.getMessage()), e);
         }
@@ -125,14 +124,19 @@ public final class TorchArchive {
     }
 
     /** The same zip with its data.pkl passed through {@link PickleDicts#plainDicts}, entries in their order. */
-    private static byte[] withPlainDicts(byte[] zip, String what) throws IOException {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream(zip.length + 1024);
+    private static byte[] withPlainDicts(Path zip, String what) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 16, Files.size(zip)));
         boolean found = false;
-        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip));
+        // ZipFile, not ZipInputStream: torch.save writes stored entries with data descriptors, which the stream
+        // reader refuses.
+        try (ZipFile in = new ZipFile(zip.toFile());
              ZipOutputStream out = new ZipOutputStream(buf)) {
             out.setLevel(0);
-            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
-                byte[] data = in.readAllBytes();
+            for (ZipEntry e : java.util.Collections.list(in.entries())) {
+                byte[] data;
+                try (var s = in.getInputStream(e)) {
+                    data = s.readAllBytes();
+                }
                 if (e.getName().endsWith("/data.pkl") && e.getName().indexOf('/') == e.getName().lastIndexOf('/')) {
                     data = PickleDicts.plainDicts(data, what);
                     found = true;
