@@ -21,8 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SUPPORTED_PERMUTATIONS = ("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse")
-SUPPORTED_COUPLINGS = ("affine", "additive")
+SUPPORTED_PERMUTATIONS = ("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse", "periodic")
+SUPPORTED_COUPLINGS = ("affine", "additive", "spline")
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -174,6 +174,106 @@ class Reverse(nn.Module):
         return y.flip(1), y.new_zeros(y.shape[0])
 
 
+class PeriodicConv(nn.Module):
+    """A d x d, c -> c convolution with circular padding (Finz et al. 2019; Hoogeboom et al. 2019), invertible
+    frequency by frequency: y^(u, v) = M^(u, v) x^(u, v) with M^ the DFT of the kernel placed on an h x w image;
+    log-det sum_{u,v} log|det M^(u, v)|. The Fourier domain is float64 / complex128, as woodflow's PeriodicKernels."""
+
+    def __init__(self, c, d):
+        super().__init__()
+        self.kernel = nn.Parameter(torch.zeros(c, c, d, d))
+
+    def _wrap(self, n, device):
+        k = self.kernel.shape[2] // 2
+        return torch.tensor([(j - k) % n for j in range(n + 2 * k)], device=device)
+
+    def frequency_matrices(self, h, w):
+        co, ci, d, _ = self.kernel.shape
+        k = d // 2
+        place = torch.zeros(d * d, h * w, dtype=torch.float64, device=self.kernel.device)
+        for a in range(d):
+            for b in range(d):
+                place[a * d + b, ((k - a) % h) * w + (k - b) % w] += 1
+        g = (self.kernel.double().reshape(co * ci, d * d) @ place).reshape(co, ci, h, w)
+        return torch.fft.rfft2(g, dim=(-2, -1)).permute(2, 3, 0, 1)  # (h, w/2 + 1, c, c)
+
+    def _log_det(self, m, x, sign):
+        w = x.shape[3]
+        per = torch.linalg.slogdet(m)[1]
+        mult = torch.tensor([1.0 if (v == 0 or 2 * v == w) else 2.0 for v in range(w // 2 + 1)], dtype=torch.float64,
+                            device=per.device)
+        return ((per * mult).sum() * sign).to(x.dtype).expand(x.shape[0])
+
+    def forward(self, x):
+        h, w = x.shape[2], x.shape[3]
+        padded = x.index_select(2, self._wrap(h, x.device)).index_select(3, self._wrap(w, x.device))
+        y = F.conv2d(padded, self.kernel)
+        return y, self._log_det(self.frequency_matrices(h, w), x, 1.0)
+
+    def inverse(self, y):
+        h, w = y.shape[2], y.shape[3]
+        m = self.frequency_matrices(h, w)
+        yf = torch.fft.rfft2(y.double(), dim=(-2, -1)).permute(2, 3, 1, 0)
+        xf = torch.linalg.solve(m, yf).permute(3, 2, 0, 1)
+        x = torch.fft.irfft2(xf, s=(h, w), dim=(-2, -1)).to(y.dtype)
+        return x, self._log_det(m, y, -1.0)
+
+
+_SPLINE_MIN = 1e-3
+_DERIVATIVE_SHIFT = math.log(math.expm1(1 - _SPLINE_MIN))
+
+
+def _knots(unnormalised, bound):
+    bins = unnormalised.shape[-1]
+    fractions = unnormalised.softmax(-1) * (1 - _SPLINE_MIN * bins) + _SPLINE_MIN
+    inner = fractions.cumsum(-1)[..., :bins - 1] * (2 * bound) - bound
+    edge = inner.new_full(unnormalised.shape[:-1] + (1,), bound)
+    knots = torch.cat([-edge, inner, edge], -1)
+    return knots, knots[..., 1:] - knots[..., :-1]
+
+
+def _derivatives(unnormalised):
+    interior = F.softplus(unnormalised + _DERIVATIVE_SHIFT) + _SPLINE_MIN
+    one = interior.new_ones(unnormalised.shape[:-1] + (1,))
+    return torch.cat([one, interior, one], -1)
+
+
+def _spline(v, widths, heights, derivatives, bound, inverse):
+    """The rational-quadratic spline (Durkan et al. 2019) as woodflow's SplineKernels: value and log|derivative|."""
+    kx, wx = _knots(widths, bound)
+    ky, hy = _knots(heights, bound)
+    delta = _derivatives(derivatives)
+    inside = (v >= -bound) & (v <= bound)
+    vc = v.clamp(-bound, bound)
+    knots = ky if inverse else kx
+    bins = knots.shape[-1] - 1
+    b = (vc.unsqueeze(-1) >= knots[..., 1:bins]).sum(-1, keepdim=True)
+    take = lambda t, i: torch.gather(t, -1, i).squeeze(-1)  # noqa: E731
+    xk, wk, yk, hk, d0, d1 = take(kx, b), take(wx, b), take(ky, b), take(hy, b), take(delta, b), take(delta, b + 1)
+    slope = hk / wk
+    total = d1 + d0 - 2 * slope
+    if not inverse:
+        xi = ((vc - xk) / wk).clamp(0, 1)
+        t = xi * (1 - xi)
+        den = slope + total * t
+        out = yk + hk * (slope * xi.pow(2) + d0 * t) / den
+    else:
+        dy = vc - yk
+        a = hk * (slope - d0) + dy * total
+        bb = hk * d0 - dy * total
+        c = -(slope * dy)
+        disc = (bb.pow(2) - 4 * a * c).clamp(min=0)
+        xi = (2 * c / (-bb - disc.sqrt())).clamp(0, 1)
+        out = xi * wk + xk
+        t = xi * (1 - xi)
+        den = slope + total * t
+    inner = d1 * xi.pow(2) + 2 * slope * t + d0 * (1 - xi).pow(2)
+    log_d = 2 * slope.log() + inner.log() - 2 * den.log()
+    if inverse:
+        log_d = -log_d
+    return torch.where(inside, out, v), torch.where(inside, log_d, torch.zeros_like(log_d))
+
+
 class ActNorm(nn.Module):
     """Kingma & Dhariwal (2018): y = (x + b) exp(logs) per channel, log-det h w sum(logs). The checkpoint's
     values are used as they are (no data-dependent initialisation here: a loaded model is always initialised)."""
@@ -238,13 +338,22 @@ class GlowConditioner(nn.Module):
 
 class Coupling(nn.Module):
     """[x1, x2] -> [x1, g(x2; NN(x1))]. affine (the paper's code): shift = theta[:, 0::2],
-    scale = sigmoid(theta[:, 1::2] + 2), y2 = (x2 + shift) scale, log-det sum(log scale); additive: y2 = x2 + theta."""
+    scale = sigmoid(theta[:, 1::2] + 2), y2 = (x2 + shift) scale, log-det sum(log scale); additive: y2 = x2 + theta;
+    spline: a K-bin rational-quadratic spline on [-B, B] per element, identity tails (3K - 1 parameters each)."""
 
-    def __init__(self, c, hidden, kind, factor):
+    def __init__(self, c, hidden, kind, factor, bins=4, bound=3.0):
         super().__init__()
-        self.kind = kind
+        self.kind, self.bins, self.bound = kind, bins, bound
         half = c // 2
-        self.net = GlowConditioner(half, hidden, 2 * half if kind == "affine" else half, factor)
+        per = {"affine": 2, "additive": 1, "spline": 3 * bins - 1}[kind]
+        self.net = GlowConditioner(half, hidden, half * per, factor)
+
+    def _spline(self, v, theta, inverse):
+        b, c, h, w = v.shape
+        k = self.bins
+        t = theta.reshape(b, c, 3 * k - 1, h, w).permute(0, 1, 3, 4, 2)
+        out, log_d = _spline(v, t[..., :k], t[..., k:2 * k], t[..., 2 * k:], self.bound, inverse)
+        return out, _sum_per_sample(log_d)
 
     def _shift_log_scale(self, theta):
         b, c2, h, w = theta.shape
@@ -256,6 +365,9 @@ class Coupling(nn.Module):
         theta = self.net(x1)
         if self.kind == "additive":
             return torch.cat([x1, x2 + theta], 1), x.new_zeros(x.shape[0])
+        if self.kind == "spline":
+            y2, ld = self._spline(x2, theta, False)
+            return torch.cat([x1, y2], 1), ld
         shift, log_scale = self._shift_log_scale(theta)
         return torch.cat([x1, (x2 + shift) * log_scale.exp()], 1), _sum_per_sample(log_scale)
 
@@ -264,6 +376,9 @@ class Coupling(nn.Module):
         theta = self.net(y1)
         if self.kind == "additive":
             return torch.cat([y1, y2 - theta], 1), y.new_zeros(y.shape[0])
+        if self.kind == "spline":
+            x2, ld = self._spline(y2, theta, True)
+            return torch.cat([y1, x2], 1), ld
         shift, log_scale = self._shift_log_scale(theta)
         return torch.cat([y1, y2 * (-log_scale).exp() - shift], 1), -_sum_per_sample(log_scale)
 
@@ -281,7 +396,10 @@ class FlowStep(nn.Module):
             self.permutation = Conv1x1(c, p == "conv1x1-lu")
         elif p == "reverse":
             self.permutation = Reverse()
-        self.coupling = Coupling(c, cfg["hidden"], cfg["coupling"], cfg["logscale_factor"])
+        elif p == "periodic":
+            self.permutation = PeriodicConv(c, cfg["kernel"])
+        self.coupling = Coupling(c, cfg["hidden"], cfg["coupling"], cfg["logscale_factor"], cfg["spline_bins"],
+                                 cfg["spline_bound"])
 
     def layers(self):
         return [self.actnorm, self.permutation, self.coupling]

@@ -143,6 +143,12 @@ class TorchInteropTest {
         }
     }
 
+    static double reconstructionError(MultiScaleFlow model, Tensor x) {
+        try (NoGradGuard g = new NoGradGuard()) {
+            return model.decode(model.encode(x).latents()).sub(x).abs().max().item_double();
+        }
+    }
+
     static void writeInputs(Path file, Tensor x) throws IOException {
         Files.write(file, SafeTensors.write(Map.of("x", x), Map.of()));
     }
@@ -159,9 +165,11 @@ class TorchInteropTest {
     void woodflowCheckpointsGiveTheSameBitsPerDimInWoodflowTorch(@TempDir Path dir) throws Exception {
         needTorch();
         String[][] cases = {{"woodbury", "affine"}, {"me-woodbury", "affine"}, {"woodbury", "additive"},
-                {"me-woodbury", "additive"}, {"conv1x1", "affine"}, {"conv1x1-lu", "affine"}, {"reverse", "additive"}};
+                {"me-woodbury", "additive"}, {"conv1x1", "affine"}, {"conv1x1-lu", "affine"}, {"reverse", "additive"},
+                {"periodic", "affine"}, {"woodbury", "spline"}, {"periodic", "spline"}};
         List<String> args = new ArrayList<>();
         List<double[]> expected = new ArrayList<>();
+        List<Double> javaRecon = new ArrayList<>();
         for (int i = 0; i < cases.length; i++) {
             ModelConfig cfg = tiny(cases[i][0], cases[i][1], 3);
             MultiScaleFlow model = trainedLike(cfg, 100 + i);
@@ -172,13 +180,20 @@ class TorchInteropTest {
             args.add(ckpt.toString());
             args.add(in.toString());
             expected.add(bpd(model, x));
+            javaRecon.add(reconstructionError(model, x));
         }
         List<JsonNode> out = python("woodflow_torch_check.py", args.toArray(String[]::new));
         assertThat(out).hasSize(cases.length);
         for (int i = 0; i < cases.length; i++) {
             String what = cases[i][0] + " + " + cases[i][1];
             assertClose(expected.get(i), out.get(i).get("bpd"), what);
-            assertThat(out.get(i).get("recon").asDouble()).as(what + ": max |decode(encode(x)) - x|").isLessThan(1e-5);
+            // 1e-5, or a few times woodflow's own float32 round trip where that is worse: spline couplings and the
+            // periodic convolution of these random models lose up to ~1e-3 in woodflow itself, which is float32's
+            // conditioning, not the port (the float64 round trip below is exact)
+            double bound = Math.max(1e-5, 4 * javaRecon.get(i));
+            assertThat(out.get(i).get("recon").asDouble()).as(what + ": max |decode(encode(x)) - x| (woodflow's own: "
+                    + javaRecon.get(i) + ")").isLessThan(bound);
+            assertThat(out.get(i).get("recon64").asDouble()).as(what + ": the same in float64").isLessThan(1e-9);
         }
     }
 
