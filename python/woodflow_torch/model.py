@@ -21,8 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SUPPORTED_PERMUTATIONS = ("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse", "periodic")
-SUPPORTED_COUPLINGS = ("affine", "additive", "spline")
+SUPPORTED_PERMUTATIONS = ("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "reverse", "periodic", "emerging")
+SUPPORTED_COUPLINGS = ("affine", "additive", "spline", "macow")
 _LOG_2PI = math.log(2 * math.pi)
 
 
@@ -219,6 +219,167 @@ class PeriodicConv(nn.Module):
         return x, self._log_det(m, y, -1.0)
 
 
+class EmergingConv(nn.Module):
+    """The emerging convolution (Hoogeboom, van den Berg & Welling 2019): y = A2 * (A1 * (W x)), W an LU 1x1
+    convolution, A1 raster-causal d x d (free taps before the centre, lower-triangular centre with diagonal
+    exp(logdiag1)), A2 the same form turned by 180 degrees with channels reversed. log-det = log-det(W)
+    + h w (sum(logdiag1) + sum(logdiag2)). Inverse by substitution, pixel by pixel (serial; float64)."""
+
+    def __init__(self, c, d):
+        super().__init__()
+        self.c, self.d = c, d
+        self.conv1x1 = Conv1x1(c, True)
+        self.weight1 = nn.Parameter(torch.zeros(c, c, d, d))
+        self.logdiag1 = nn.Parameter(torch.zeros(c))
+        self.weight2 = nn.Parameter(torch.zeros(c, c, d, d))
+        self.logdiag2 = nn.Parameter(torch.zeros(c))
+        k, mid = d // 2, (d // 2) * d + d // 2
+        free = torch.zeros(c, c, d, d)
+        for a in range(d):
+            for b in range(d):
+                if a * d + b < mid:
+                    free[:, :, a, b] = 1
+        free[:, :, k, k] = torch.ones(c, c).tril(-1)
+        centre = torch.zeros(d, d)
+        centre[k, k] = 1
+        self.register_buffer("free_mask", free, persistent=False)
+        self.register_buffer("centre", centre, persistent=False)
+
+    def _lower(self, weight, log_diag):
+        diag = torch.diag_embed(log_diag.exp()).unsqueeze(-1).unsqueeze(-1)
+        return weight * self.free_mask + diag * self.centre
+
+    def _masked_log_det(self, x, sign):
+        hw = float(x.shape[2] * x.shape[3])
+        return ((self.logdiag1.sum() + self.logdiag2.sum()) * (sign * hw)).to(x.dtype).expand(x.shape[0])
+
+    def forward(self, x):
+        u, ld = self.conv1x1(x)
+        v = _conv(u, self._lower(self.weight1, self.logdiag1), None)
+        y = _conv(v, self._lower(self.weight2, self.logdiag2).flip(0, 1, 2, 3), None)
+        return y, ld + self._masked_log_det(x, 1.0)
+
+    @staticmethod
+    def _solve_lower(kernel, y):
+        """x with y = kernel * x (zero padding), kernel raster-causal with a lower-triangular centre."""
+        b, c, h, w = y.shape
+        d = kernel.shape[2]
+        k = d // 2
+        xp = y.new_zeros(b, c, h + 2 * k, w + 2 * k)
+        centre = kernel[:, :, k, k]
+        for r in range(h):
+            for q in range(w):
+                # the current pixel of xp is still 0, so the patch sum holds only the earlier taps
+                past = torch.einsum("oiuv,biuv->bo", kernel, xp[:, :, r:r + d, q:q + d])
+                rest = (y[:, :, r, q] - past).unsqueeze(-1)
+                xp[:, :, r + k, q + k] = torch.linalg.solve_triangular(centre, rest, upper=False).squeeze(-1)
+        return xp[:, :, k:k + h, k:k + w]
+
+    def inverse(self, y):
+        with torch.no_grad():
+            a1 = self._lower(self.weight1, self.logdiag1).double()
+            a2 = self._lower(self.weight2, self.logdiag2).double()
+            # A2 is A1's form turned by 180 degrees with channels reversed: flipping channels, rows and columns of
+            # the image turns solving with A2 into solving with the lower kernel
+            v = self._solve_lower(a2, y.double().flip(1, 2, 3)).flip(1, 2, 3)
+            u = self._solve_lower(a1, v).to(y.dtype)
+        x, ld = self.conv1x1.inverse(u)
+        return x, ld + self._masked_log_det(y, -1.0)
+
+
+class MaskedConvNet(nn.Module):
+    """MaCow's row-causal network: shift down one row, conv kh x kw looking up (c -> H), ActNorm, ReLU, zero-init
+    conv kh x kw looking up (H -> c_out) times exp(logs f); kh = kw / 2 + 1. Row i sees only input rows < i."""
+
+    def __init__(self, cin, hidden, cout, kw, factor):
+        super().__init__()
+        self.kw, self.kh, self.factor = kw, kw // 2 + 1, factor
+        self.conv1 = nn.Parameter(torch.zeros(hidden, cin, self.kh, kw))
+        self.norm1 = ActNorm(hidden)
+        self.out_weight = nn.Parameter(torch.zeros(cout, hidden, self.kh, kw))
+        self.out_bias = nn.Parameter(torch.zeros(cout))
+        self.out_logs = nn.Parameter(torch.zeros(1, cout, 1, 1))
+
+    def receptive_rows(self):
+        return 2 * self.kh - 1
+
+    def _look_up(self, x, weight, bias):
+        side = self.kw // 2
+        return F.conv2d(F.pad(x, (side, side, self.kh - 1, 0)), weight, bias)
+
+    def forward(self, x):
+        shifted = F.pad(x, (0, 0, 1, 0))[:, :, :x.shape[2]]
+        h = self.norm1(self._look_up(shifted, self.conv1, None))[0].relu()
+        return self._look_up(h, self.out_weight, self.out_bias) * (self.out_logs * self.factor).exp()
+
+
+class MaskedAffineCoupling(nn.Module):
+    """One direction of a MaCow unit: in the canonical frame (from above), theta = net(x), shift = theta[:, 0::2],
+    scale = sigmoid(theta[:, 1::2] + 2), y = (x + shift) scale; the inverse runs row by row."""
+
+    def __init__(self, direction, c, hidden, kw, factor):
+        super().__init__()
+        self.direction = direction
+        self.net = MaskedConvNet(c, hidden, 2 * c, kw, factor)
+
+    def _to(self, x):
+        return {"above": x, "below": x.flip(2), "left": x.transpose(2, 3), "right": x.transpose(2, 3).flip(2)}[
+            self.direction]
+
+    def _from(self, x):
+        return {"above": x, "below": x.flip(2), "left": x.transpose(2, 3), "right": x.flip(2).transpose(2, 3)}[
+            self.direction]
+
+    @staticmethod
+    def _shift_log_scale(theta):
+        b, c2, h, w = theta.shape
+        r = theta.reshape(b, c2 // 2, 2, h, w)
+        return r[:, :, 0], F.logsigmoid(r[:, :, 1] + 2.0)
+
+    def forward(self, x):
+        xc = self._to(x)
+        shift, log_scale = self._shift_log_scale(self.net(xc))
+        return self._from((xc + shift) * log_scale.exp()), _sum_per_sample(log_scale)
+
+    def inverse(self, y):
+        yc = self._to(y)
+        seen = self.net.receptive_rows()
+        done, log_det = [], 0
+        unknown = torch.zeros_like(yc[:, :, :1])
+        for i in range(yc.shape[2]):
+            start = max(0, i - seen)
+            theta = self.net(torch.cat(done[start:i] + [unknown], 2))[:, :, i - start:i - start + 1]
+            shift, log_scale = self._shift_log_scale(theta)
+            done.append(yc[:, :, i:i + 1] * (-log_scale).exp() - shift)
+            log_det = log_det - _sum_per_sample(log_scale)
+        return self._from(torch.cat(done, 2)), log_det
+
+
+class MaCowUnit(nn.Module):
+    """Ma, Kong, Zhang & Hovy (2019): four masked affine couplings, from above, below, left and right."""
+
+    DIRECTIONS = ("above", "below", "left", "right")
+
+    def __init__(self, c, hidden, kw, factor):
+        super().__init__()
+        for d in self.DIRECTIONS:
+            self.add_module(d, MaskedAffineCoupling(d, c, hidden, kw, factor))
+
+    def forward(self, x):
+        ld = 0
+        for d in self.DIRECTIONS:
+            x, l = getattr(self, d)(x)
+            ld = ld + l
+        return x, ld
+
+    def inverse(self, y):
+        ld = 0
+        for d in reversed(self.DIRECTIONS):
+            y, l = getattr(self, d).inverse(y)
+            ld = ld + l
+        return y, ld
+
+
 _SPLINE_MIN = 1e-3
 _DERIVATIVE_SHIFT = math.log(math.expm1(1 - _SPLINE_MIN))
 
@@ -398,8 +559,13 @@ class FlowStep(nn.Module):
             self.permutation = Reverse()
         elif p == "periodic":
             self.permutation = PeriodicConv(c, cfg["kernel"])
-        self.coupling = Coupling(c, cfg["hidden"], cfg["coupling"], cfg["logscale_factor"], cfg["spline_bins"],
-                                 cfg["spline_bound"])
+        elif p == "emerging":
+            self.permutation = EmergingConv(c, cfg["kernel"])
+        if cfg["coupling"] == "macow":
+            self.coupling = MaCowUnit(c, cfg["hidden"], cfg["kernel"], cfg["logscale_factor"])
+        else:
+            self.coupling = Coupling(c, cfg["hidden"], cfg["coupling"], cfg["logscale_factor"], cfg["spline_bins"],
+                                     cfg["spline_bound"])
 
     def layers(self):
         return [self.actnorm, self.permutation, self.coupling]

@@ -166,7 +166,8 @@ class TorchInteropTest {
         needTorch();
         String[][] cases = {{"woodbury", "affine"}, {"me-woodbury", "affine"}, {"woodbury", "additive"},
                 {"me-woodbury", "additive"}, {"conv1x1", "affine"}, {"conv1x1-lu", "affine"}, {"reverse", "additive"},
-                {"periodic", "affine"}, {"woodbury", "spline"}, {"periodic", "spline"}};
+                {"periodic", "affine"}, {"woodbury", "spline"}, {"periodic", "spline"}, {"emerging", "affine"},
+                {"woodbury", "macow"}};
         List<String> args = new ArrayList<>();
         List<double[]> expected = new ArrayList<>();
         List<Double> javaRecon = new ArrayList<>();
