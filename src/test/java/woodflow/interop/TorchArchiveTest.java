@@ -64,6 +64,17 @@ class TorchArchiveTest {
     }
 
     @Test
+    void blockCopiesOfByteVectorsAgreeWithTheElementAccessors() {
+        byte[] bytes = new byte[100_003];
+        new java.util.Random(5).nextBytes(bytes);
+        org.bytedeco.pytorch.ByteVector v = TorchArchive.fromArray(bytes);
+        assertThat(v.size()).isEqualTo(bytes.length);
+        assertThat(v.get()).isEqualTo(bytes);
+        assertThat(TorchArchive.toArray(v)).isEqualTo(bytes);
+        assertThat(TorchArchive.toArray(TorchArchive.fromArray(new byte[] {7}))).containsExactly(7);
+    }
+
+    @Test
     void aFileThatIsNotATorchSaveZipIsNamed(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("old.pt");
         Files.write(f, new byte[] {(byte) 0x80, 2, 'N', '.'});
