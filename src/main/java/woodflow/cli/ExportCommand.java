@@ -1,5 +1,6 @@
 package woodflow.cli;
 
+import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +38,7 @@ public final class ExportCommand implements Callable<Integer> {
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
-        Map<String, org.bytedeco.pytorch.Tensor> state = PaperStateDict.toPaper(c.modelState(), m);
+        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m);
         AtomicFiles.write(out, TorchArchive.write(state));
         long params = state.entrySet().stream().filter(e -> !e.getKey().endsWith(".ready"))
                 .mapToLong(e -> e.getValue().numel()).sum();

@@ -41,8 +41,19 @@ public final class PaperStateDict {
     private static final Pattern FACTOR = Pattern.compile("levels\\.(\\d+)\\.(\\d+)\\.1\\.(ch|sp|wt|ht)\\.(U|V)");
     private static final Pattern HIDDEN = Pattern.compile(
             "levels\\.(\\d+)\\.(\\d+)\\.2\\.net\\.(0|2)\\.(conv\\.weight|norm\\.b|norm\\.s|norm\\.ready)");
-    private static final Pattern OUT = Pattern.compile("levels\\.(\\d+)\\.(\\d+)\\.2\\.net\\.4\\.(conv\\.weight|conv\\.bias|logs)");
+    private static final Pattern OUT =
+            Pattern.compile("levels\\.(\\d+)\\.(\\d+)\\.2\\.net\\.4\\.(conv\\.weight|conv\\.bias|logs)");
     private static final Pattern PRIOR = Pattern.compile("priors\\.(\\d+)\\.(conv\\.weight|conv\\.bias|logs)");
+    private static final Pattern W_PRIOR = Pattern.compile("level(\\d+)\\.split\\.prior\\.(weight|bias|logs)");
+    private static final Pattern W_STEP = Pattern.compile("level(\\d+)\\.step(\\d+)\\.(.+)");
+    private static final Pattern W_ACTNORM = Pattern.compile("actnorm\\.(bias|logs|initialised)");
+    private static final Pattern W_FACTOR = Pattern.compile("permutation\\.(channel|spatial|width|height)\\.(U|V)");
+    private static final Pattern W_CONV = Pattern.compile("coupling\\.net\\.conv([12])");
+    private static final Pattern W_NORM = Pattern.compile("coupling\\.net\\.norm([12])\\.(bias|logs|initialised)");
+    private static final Pattern W_OUT = Pattern.compile("coupling\\.net\\.out\\.(weight|bias|logs)");
+    private static final Map<String, String> PAPER_ACTNORM = Map.of("bias", "b", "logs", "s", "initialised", "ready");
+    private static final Map<String, String> PAPER_FACTOR =
+            Map.of("channel", "ch", "spatial", "sp", "width", "wt", "height", "ht");
     private static final Map<String, String> ACTNORM_NAMES = Map.of("b", "bias", "s", "logs", "ready", "initialised");
     private static final Map<String, String> FACTOR_NAMES =
             Map.of("ch", "channel", "sp", "spatial", "wt", "width", "ht", "height");
@@ -82,29 +93,23 @@ public final class PaperStateDict {
         Matcher m;
         if (name.equals("top.mean")) return "top_mean";
         if (name.equals("top.logs")) return "top_logs";
-        if ((m = Pattern.compile("level(\\d+)\\.split\\.prior\\.(weight|bias|logs)").matcher(name)).matches()) {
+        if ((m = W_PRIOR.matcher(name)).matches()) {
             return "priors." + m.group(1) + "." + (m.group(2).equals("logs") ? "logs" : "conv." + m.group(2));
         }
-        m = Pattern.compile("level(\\d+)\\.step(\\d+)\\.(.+)").matcher(name);
+        m = W_STEP.matcher(name);
         if (!m.matches()) return null;
         String p = "levels." + m.group(1) + "." + m.group(2) + ".";
         String rest = m.group(3);
-        Map<String, String> actnorm = Map.of("bias", "b", "logs", "s", "initialised", "ready");
-        Map<String, String> factor = Map.of("channel", "ch", "spatial", "sp", "width", "wt", "height", "ht");
         Matcher r;
-        if ((r = Pattern.compile("actnorm\\.(bias|logs|initialised)").matcher(rest)).matches()) {
-            return p + "0." + actnorm.get(r.group(1));
-        }
-        if ((r = Pattern.compile("permutation\\.(channel|spatial|width|height)\\.(U|V)").matcher(rest)).matches()) {
-            return p + "1." + factor.get(r.group(1)) + "." + r.group(2);
-        }
-        if ((r = Pattern.compile("coupling\\.net\\.conv([12])").matcher(rest)).matches()) {
+        if ((r = W_ACTNORM.matcher(rest)).matches()) return p + "0." + PAPER_ACTNORM.get(r.group(1));
+        if ((r = W_FACTOR.matcher(rest)).matches()) return p + "1." + PAPER_FACTOR.get(r.group(1)) + "." + r.group(2);
+        if ((r = W_CONV.matcher(rest)).matches()) {
             return p + "2.net." + (r.group(1).equals("1") ? "0" : "2") + ".conv.weight";
         }
-        if ((r = Pattern.compile("coupling\\.net\\.norm([12])\\.(bias|logs|initialised)").matcher(rest)).matches()) {
-            return p + "2.net." + (r.group(1).equals("1") ? "0" : "2") + ".norm." + actnorm.get(r.group(2));
+        if ((r = W_NORM.matcher(rest)).matches()) {
+            return p + "2.net." + (r.group(1).equals("1") ? "0" : "2") + ".norm." + PAPER_ACTNORM.get(r.group(2));
         }
-        if ((r = Pattern.compile("coupling\\.net\\.out\\.(weight|bias|logs)").matcher(rest)).matches()) {
+        if ((r = W_OUT.matcher(rest)).matches()) {
             return p + "2.net.4." + (r.group(1).equals("logs") ? "logs" : "conv." + r.group(1));
         }
         return null;

@@ -155,7 +155,8 @@ public final class TorchArchive {
         GenericDictIterator it = d.begin();
         for (long i = 0; i < d.size(); i++, it.increment()) {
             IValue k = it.access().key();
-            out.put(k.isString() ? k.toStringRef().getString() : k.tagKind().getString() + "#" + i, it.access().value());
+            String name = k.isString() ? k.toStringRef().getString() : k.tagKind().getString() + "#" + i;
+            out.put(name, it.access().value());
         }
         return out;
     }
@@ -195,7 +196,9 @@ public final class TorchArchive {
                 out.closeEntry();
             }
         }
-        if (!found) throw new IOException(what + " is a zip file but not a torch.save file (no ARCHIVE/data.pkl in it)");
+        if (!found) {
+            throw new IOException(what + " is a zip file but not a torch.save file (no ARCHIVE/data.pkl in it)");
+        }
         return buf.toByteArray();
     }
 }
