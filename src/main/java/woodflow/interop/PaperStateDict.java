@@ -17,7 +17,8 @@ import static woodflow.core.Tensors.s;
 
 /**
  * The state_dict of the paper's PyTorch model (Lu &amp; Huang's Woodbury-Glow, as {@code ../shared/yardstick/
- * torch_glow.py} builds it after github yolu1055/WoodburyTransformations) and woodflow's names, both ways:
+ * torch_glow.py} builds it after github yolu1055/WoodburyTransformations) and woodflow's names, both ways (the
+ * official code's own layout is read too, through {@link OfficialLayout}):
  * <pre>
  *   paper                                 woodflow
  *   levels.L.K.0.{b,s,ready}              levelL.stepK.actnorm.{bias,logs,initialised}
@@ -121,6 +122,7 @@ public final class PaperStateDict {
      * cannot map.
      */
     public static Map<String, Tensor> toWoodflow(Map<String, Tensor> paper, ModelConfig cfg, double paperFactor) {
+        if (OfficialLayout.matches(paper)) paper = OfficialLayout.toPaperStyle(paper, cfg);
         Map<String, Tensor> out = new LinkedHashMap<>();
         List<String> unmapped = new ArrayList<>();
         try (NoGradGuard g = new NoGradGuard()) {
@@ -144,7 +146,9 @@ public final class PaperStateDict {
             throw new IllegalArgumentException("cannot map " + unmapped.size() + " parameter(s) of the paper's model "
                     + "to woodflow: " + String.join(", ", unmapped.subList(0, Math.min(12, unmapped.size())))
                     + (unmapped.size() > 12 ? ", ..." : "") + " (woodflow maps the paper's Woodbury/ME-Woodbury Glow: "
-                    + "levels.L.K.{0 actnorm, 1 woodbury, 2 coupling}, priors.L, top_mean, top_logs)");
+                    + "the paper-style class's levels.L.K.{0 actnorm, 1 woodbury, 2 coupling}, priors.L, top_mean, "
+                    + "top_logs, or the official code's flow.layers.I.{actnorm, conv, affine}, latent_mean, "
+                    + "latent_logs, with L levels of K steps as the config says)");
         }
         return out;
     }

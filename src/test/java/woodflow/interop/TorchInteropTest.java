@@ -198,15 +198,23 @@ class TorchInteropTest {
         }
     }
 
+    /**
+     * "official" saves the same model in the layout of the official code (github yolu1055/WoodburyTransformations:
+     * flow.layers.i, Conv2dZeros with bias + newbias and (C, 1, 1) logs, "eye" buffers) inside the dict its
+     * utils.save_model writes (iteration, modelname, model, optim with Adam's state, scheduler).
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"woodbury", "me-woodbury"})
-    void aPaperCheckpointImportsWithTheSameBitsPerDimAndTrainsOn(String permutation, @TempDir Path dir)
+    @ValueSource(strings = {"woodbury", "me-woodbury", "woodbury official", "me-woodbury official"})
+    void aPaperCheckpointImportsWithTheSameBitsPerDimAndTrainsOn(String variant, @TempDir Path dir)
             throws Exception {
         needYardstick();
-        boolean me = permutation.equals("me-woodbury");
+        String permutation = variant.split(" ")[0];
+        boolean me = permutation.equals("me-woodbury"), official = variant.endsWith("official");
         Path pt = dir.resolve("paper.pt"), in = dir.resolve("x.safetensors");
-        JsonNode paper = python("paper_model.py", "write", "--yardstick", YARDSTICK.toString(), "--me", me ? "1" : "0",
-                "--rank", "4", "--pt", pt.toString(), "--inputs", in.toString()).get(0);
+        List<String> args = new ArrayList<>(List.of("write", "--yardstick", YARDSTICK.toString(), "--me",
+                me ? "1" : "0", "--rank", "4", "--pt", pt.toString(), "--inputs", in.toString()));
+        if (official) args.add("--official");
+        JsonNode paper = python("paper_model.py", args.toArray(String[]::new)).get(0);
         Path config = dir.resolve("tiny.yaml");
         Files.writeString(config, """
                 model: {channels: 1, height: 8, width: 8, levels: 2, steps: 2, hidden: 8, permutation: %s,
@@ -219,9 +227,10 @@ class TorchInteropTest {
                 runDir.toString(), "--threads", "1");
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).contains("imported ", "ckpt-00000000.safetensors");
+        if (official) assertThat(o.out()).contains("(its 'model' entry)");
         Tensor x = SafeTensors.read(Files.readAllBytes(in), "inputs").tensors().get("x");
         MultiScaleFlow model = Checkpoint.loadModel(runDir.resolve("checkpoints/ckpt-00000000.safetensors"));
-        assertClose(bpd(model, x), paper.get("bpd"), "paper's " + permutation + " model imported");
+        assertClose(bpd(model, x), paper.get("bpd"), "paper's " + variant + " model imported");
         // woodflow continues training it
         o = cli("train", "--out", runDir.toString(), "--resume", "--iterations", "2", "--no-report", "--threads", "1");
         assertThat(o.code()).as(o.err()).isZero();
