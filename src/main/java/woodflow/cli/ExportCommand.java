@@ -32,18 +32,34 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The .pt file to write.")
     Path out;
 
+    @Option(names = "--layout", defaultValue = "paper", description = "paper (default: the paper-style Glow class, "
+            + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
+    String layout;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
-        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m);
+        if (!layout.equals("paper") && !layout.equals("official")) {
+            throw new IllegalArgumentException("--layout must be paper or official, got '" + layout + "'");
+        }
+        boolean official = layout.equals("official");
+        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m, official);
         AtomicFiles.write(out, TorchArchive.write(state));
-        long params = state.entrySet().stream().filter(e -> !e.getKey().endsWith(".ready"))
+        long params = c.modelState().entrySet().stream().filter(e -> !e.getKey().endsWith(".initialised"))
                 .mapToLong(e -> e.getValue().numel()).sum();
         System.out.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
                 state.size(), params, file, c.state().iteration(), out);
+        if (official) {
+            System.out.printf(Locale.ROOT, "in Python (the official code): model = WoodburyGlow(args) with "
+                            + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "
+                            + "learn_top=True, ranks=%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n",
+                    m.channels(), m.height(), m.width(), m.hidden(), m.steps(), m.levels(),
+                    m.permutation().equals("me-woodbury") ? "True" : "False", ranks(m), out);
+            return 0;
+        }
         int l = m.levels();
         IntStream dims = m.permutation().equals("woodbury")
                 ? IntStream.concat(Arrays.stream(m.dC(), 0, l), Arrays.stream(m.dS(), 0, l))
@@ -59,5 +75,17 @@ public final class ExportCommand implements Callable<Integer> {
                 oneRank ? " with torch_glow.RANK = " + d : " (latent dimensions differ per level: "
                         + "the class needs one RANK per level)", out);
         return 0;
+    }
+
+    /** The official code's ranks argument: [d_c, d_s] or [d_c, d_h, d_w], one entry per level each. */
+    private static String ranks(ModelConfig m) {
+        int l = m.levels();
+        int[][] lists = m.permutation().equals("woodbury") ? new int[][] {m.dC(), m.dS()}
+                : new int[][] {m.dC(), m.dH(), m.dW()};
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < lists.length; i++) {
+            sb.append(i > 0 ? ", " : "").append(Arrays.toString(Arrays.copyOf(lists[i], l)));
+        }
+        return sb.append("]").toString();
     }
 }

@@ -2,6 +2,7 @@ package woodflow.interop;
 
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Tensors;
 import woodflow.model.ModelConfig;
 
@@ -42,6 +43,73 @@ final class OfficialLayout {
     private static final Map<String, String> ACTNORM = Map.of("bias", "b", "logs", "s", "initialized", "ready");
     private static final Map<String, String> FACTOR = Map.of("CTrans", "ch", "STrans", "sp", "WTrans", "wt",
             "HTrans", "ht");
+
+    private static final Pattern PAPER_STEP = Pattern.compile("levels\\.(\\d+)\\.(\\d+)\\.(.+)");
+    private static final Pattern PAPER_PRIOR = Pattern.compile("priors\\.(\\d+)\\.(conv\\.weight|conv\\.bias|logs)");
+    private static final Map<String, String> OFFICIAL_ACTNORM =
+            Map.of("b", "bias", "s", "logs", "ready", "initialized");
+    private static final Map<String, String> OFFICIAL_FACTOR = Map.of("ch", "CTrans", "sp", "STrans", "wt", "WTrans",
+            "ht", "HTrans");
+
+    /**
+     * The paper-style state_dict ({@link PaperStateDict#toPaper}) in the official code's layout, for
+     * {@code WoodburyGlow.load_state_dict(..., strict=True)}: the inverse of {@link #toPaperStyle}, with
+     * {@code newbias} zero, each factor's constant {@code eye} and {@code initialized} as a 0-dim uint8.
+     */
+    static Map<String, Tensor> fromPaperStyle(Map<String, Tensor> paper, ModelConfig cfg) {
+        int k = cfg.steps();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (var e : paper.entrySet()) {
+                String key = e.getKey();
+                Tensor t = e.getValue();
+                Matcher m;
+                if (key.equals("top_mean") || key.equals("top_logs")) {
+                    out.put("latent_" + key.substring(4), t);
+                } else if ((m = PAPER_PRIOR.matcher(key)).matches()) {
+                    String p = "flow.layers." + (Integer.parseInt(m.group(1)) * (k + 2) + k + 1) + ".conv.";
+                    zeroConv(out, p, m.group(2).replace("conv.", ""), t);
+                } else if ((m = PAPER_STEP.matcher(key)).matches()) {
+                    String p = "flow.layers." + (Integer.parseInt(m.group(1)) * (k + 2) + 1
+                            + Integer.parseInt(m.group(2))) + ".";
+                    String[] r = m.group(3).split("\\.");
+                    if (r[0].equals("0")) {
+                        out.put(p + "actnorm." + OFFICIAL_ACTNORM.get(r[1]), initialized(r[1], t));
+                    } else if (r[0].equals("1")) {
+                        String f = p + "conv." + OFFICIAL_FACTOR.get(r[1]) + ".";
+                        out.put(f + r[2], t);
+                        if (r[2].equals("V")) out.put(f + "eye", Tensors.keep(torch.eye(t.size(0))));
+                    } else if (r[2].equals("4")) { // 2.net.4.conv.{weight,bias} or 2.net.4.logs
+                        zeroConv(out, p + "affine.f.4.", r.length == 4 ? "logs" : r[4], t);
+                    } else if (r[3].equals("conv")) { // 2.net.{0,2}.conv.weight
+                        out.put(p + "affine.f." + r[2] + ".weight", t);
+                    } else { // 2.net.{0,2}.norm.{b,s,ready}
+                        out.put(p + "affine.f." + r[2] + ".actnorm." + OFFICIAL_ACTNORM.get(r[4]),
+                                initialized(r[4], t));
+                    }
+                } else {
+                    throw new IllegalArgumentException("no place in the official layout for " + key);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Tensor initialized(String name, Tensor t) {
+        return name.equals("ready") ? Tensors.keep(t.to(torch.ScalarType.Byte)) : t;
+    }
+
+    /** A Conv2dZeros: weight, bias, newbias (0) and logs as (C, 1, 1). */
+    private static void zeroConv(Map<String, Tensor> out, String p, String what, Tensor t) {
+        switch (what) {
+            case "weight" -> out.put(p + "weight", t);
+            case "bias" -> {
+                out.put(p + "bias", t);
+                out.put(p + "newbias", Tensors.keep(torch.zeros(t.size(0), 1, 1)));
+            }
+            default -> out.put(p + "logs", Tensors.keep(t.reshape(-1, 1, 1).contiguous()));
+        }
+    }
 
     /** Whether a state_dict is in the official code's layout. */
     static boolean matches(Map<String, Tensor> state) {

@@ -155,9 +155,15 @@ public final class PaperStateDict {
 
     /**
      * woodflow's state under the paper's names, with {@code ready} as a 0-dim int64, for
-     * {@code Glow.load_state_dict(..., strict=True)}. Throws naming the woodflow parameters the paper's model does not
+     * {@code Glow.load_state_dict(..., strict=True)} (with {@code official}, in the official code's layout for its
+     * {@code WoodburyGlow}). Throws naming the woodflow parameters the paper's model does not
      * have, and the settings it cannot express.
      */
+    public static Map<String, Tensor> toPaper(Map<String, Tensor> state, ModelConfig cfg, boolean official) {
+        Map<String, Tensor> paper = toPaper(state, cfg);
+        return official ? OfficialLayout.fromPaperStyle(paper, cfg) : paper;
+    }
+
     public static Map<String, Tensor> toPaper(Map<String, Tensor> state, ModelConfig cfg) {
         List<String> problems = new ArrayList<>();
         if (!cfg.permutation().equals("woodbury") && !cfg.permutation().equals("me-woodbury")) {

@@ -103,6 +103,37 @@ class TorchArchiveTest {
     }
 
     @Test
+    void theOfficialLayoutRoundTripsAndHasTheOfficialNames() {
+        for (String p : new String[] {"woodbury", "me-woodbury"}) {
+            ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 2, 4, p).withLatentDims(new int[] {2, 3}, new int[] {3, 2},
+                    new int[] {2, 2}, new int[] {3, 3});
+            torch.manual_seed(4);
+            MultiScaleFlow model = new MultiScaleFlow(cfg, Init.float32());
+            try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+                for (Tensor t : model.parameters()) {
+                    t.add_(torch.randn_like(t).mul(new org.bytedeco.pytorch.Scalar(0.1)));
+                }
+            }
+            Map<String, Tensor> state = model.stateDict();
+            Map<String, Tensor> official = PaperStateDict.toPaper(state, cfg, true);
+            // K = 2: layers 0 squeeze, 1-2 steps, 3 split, 4 squeeze, 5-6 steps
+            assertThat(official).containsKeys("flow.layers.1.actnorm.initialized", "flow.layers.6.affine.f.4.newbias",
+                    "flow.layers.3.conv.logs", "flow.layers.5.affine.f.2.actnorm.logs", "latent_mean",
+                    p.equals("woodbury") ? "flow.layers.2.conv.STrans.eye" : "flow.layers.2.conv.HTrans.eye");
+            assertThat(Tensors.shape(official.get("flow.layers.3.conv.logs"))).containsExactly(4, 1, 1);
+            assertThat(Tensors.dtype(official.get("flow.layers.1.actnorm.initialized")))
+                    .isEqualTo(torch.ScalarType.Byte);
+            Map<String, Tensor> back = PaperStateDict.toWoodflow(official, cfg, 1.0);
+            assertThat(back.keySet()).containsExactlyInAnyOrderElementsOf(state.keySet());
+            for (var e : state.entrySet()) {
+                Tensor b = back.get(e.getKey());
+                assertThat(b.reshape(-1).sub(e.getValue().reshape(-1)).abs().max().item_double()).as(e.getKey())
+                        .isLessThan(1e-7);
+            }
+        }
+    }
+
+    @Test
     void theConv2dZerosScaleIsConvertedSoTheOutputsStayTheSame() {
         ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 1, 4, "woodbury");
         Map<String, Tensor> paper = new LinkedHashMap<>();
