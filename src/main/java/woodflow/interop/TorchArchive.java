@@ -129,7 +129,11 @@ public final class TorchArchive {
         try {
             root = torch.pickle_load(fromArray(withPlainDicts(file, what)));
         } catch (RuntimeException e) {
-            throw new IOException(what + ": libtorch cannot read it: " + firstLine(e.getMessage()), e);
+            String reason = firstLine(e.getMessage());
+            String hint = reason.contains("unknown type") || reason.contains("unknown torch global")
+                    ? "; it holds Python objects beside the tensors: save the state_dict alone, e.g. in Python "
+                    + "torch.save(torch.load(f)[\"model\"], \"model.pt\")" : "";
+            throw new IOException(what + ": libtorch cannot read it: " + reason + hint, e);
         }
         if (!root.isGenericDict()) {
             throw new IOException(what + " holds a " + root.tagKind().getString() + ", not a dict of tensors");
