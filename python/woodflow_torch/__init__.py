@@ -1,0 +1,152 @@
+"""woodflow_torch: open a woodflow run or checkpoint in PyTorch, with the same bits per dimension as woodflow.
+
+    import torch, woodflow_torch
+    model = woodflow_torch.load("runs/fm")                         # a run folder means its best checkpoint
+    x = woodflow_torch.dequantize(images_uint8, model.n_bits)      # (B, C, H, W) uint8 -> [-0.5, 0.5)
+    bpd = model.bits_per_dim(x)                                    # per image, as `woodflow eval`
+    grid = woodflow_torch.to_pixels(model.sample(16, 0.7), model.n_bits)
+
+Needs only PyTorch and numpy (the checkpoint is read by this package's own safetensors reader). The architecture
+comes from the run config stored in the checkpoint itself (the same config as the run's config.yaml).
+"""
+import json
+import os
+
+import torch
+
+from . import safetensors
+from .model import MultiScaleFlow, SUPPORTED_COUPLINGS, SUPPORTED_PERMUTATIONS
+
+__all__ = ["load", "load_config", "build", "dequantize", "to_pixels", "evaluate", "read_idx", "MultiScaleFlow"]
+
+_DEFAULTS = dict(channels=3, height=32, levels=3, steps=8, hidden=512, permutation="woodbury", coupling="affine",
+                 learn_top=True, logscale_factor=1.0, kernel=3, spline_bins=4, spline_bound=3.0)
+
+
+def resolve(path):
+    """A checkpoint file, or a run folder: its checkpoints/best.safetensors, else its newest ckpt-*.safetensors."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        best = os.path.join(path, "checkpoints", "best.safetensors")
+        if os.path.exists(best):
+            return best
+        folder = os.path.join(path, "checkpoints")
+        ckpts = sorted(f for f in os.listdir(folder) if f.startswith("ckpt-") and f.endswith(".safetensors")) \
+            if os.path.isdir(folder) else []
+        if not ckpts:
+            raise FileNotFoundError(f"run folder {path} holds no checkpoint (no checkpoints/*.safetensors)")
+        return os.path.join(folder, ckpts[-1])
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    return path
+
+
+def model_config(model):
+    """woodflow's ModelConfig with its defaults filled in (as the Java record does)."""
+    cfg = dict(_DEFAULTS)
+    cfg.update({k: v for k, v in model.items() if v is not None})
+    cfg.setdefault("width", cfg["height"])
+    for key in ("d_c", "d_s", "d_h", "d_w"):
+        if cfg.get(key) is None:
+            cfg[key] = [16] * cfg["levels"]
+    cfg["permutation"] = cfg["permutation"].lower()
+    cfg["coupling"] = cfg["coupling"].lower()
+    return cfg
+
+
+def check_supported(cfg):
+    problems = []
+    if cfg["permutation"] not in SUPPORTED_PERMUTATIONS:
+        problems.append(f"permutation '{cfg['permutation']}' (supported: {', '.join(SUPPORTED_PERMUTATIONS)})")
+    if cfg["coupling"] not in SUPPORTED_COUPLINGS:
+        problems.append(f"coupling '{cfg['coupling']}' (supported: {', '.join(SUPPORTED_COUPLINGS)})")
+    if problems:
+        raise NotImplementedError("woodflow_torch does not implement " + " and ".join(problems)
+                                  + "; evaluate this model with woodflow itself")
+
+
+def load_config(path):
+    """The run config (a dict: model, data, train) stored in a checkpoint's metadata."""
+    _, meta = safetensors.read(resolve(path))
+    if "config" not in meta:
+        raise ValueError(f"{path} is a safetensors file but not a woodflow checkpoint (no config in its metadata)")
+    return json.loads(meta["config"])
+
+
+def build(run_config):
+    """An uninitialised model (zero parameters) of a run config dict; load a state into it."""
+    cfg = model_config(run_config.get("model", {}))
+    check_supported(cfg)
+    n_bits = (run_config.get("data") or {}).get("n_bits") or 8
+    return MultiScaleFlow(cfg, n_bits)
+
+
+def load(path, dtype=torch.float32, device="cpu"):
+    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode."""
+    file = resolve(path)
+    tensors, meta = safetensors.read(file)
+    if "config" not in meta:
+        raise ValueError(f"{file} is a safetensors file but not a woodflow checkpoint (no config in its metadata)")
+    run_config = json.loads(meta["config"])
+    model = build(run_config)
+    state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"checkpoint {file} does not fit the model its config describes: {e}") from None
+    model.run_config = run_config
+    model.checkpoint = file
+    model.iteration = int(meta.get("iteration", "0"))
+    return model.to(device=device, dtype=dtype).eval()
+
+
+def dequantize(images, n_bits=8, generator=None):
+    """uint8 images (B, C, H, W) -> x_b / n_bins - 0.5 + u, u ~ U(0, 1/n_bins) (woodflow's data/Quantization)."""
+    bins = 2 ** n_bits
+    x = images.to(torch.float32)
+    if n_bits < 8:
+        x = torch.floor(x / 2 ** (8 - n_bits))
+    x = x / bins - 0.5
+    return x + torch.rand(x.shape, generator=generator, dtype=x.dtype) / bins
+
+
+def to_pixels(x, n_bits=8):
+    """Model space back to uint8 pixels: floor((x + 0.5) n_bins) * (256 / n_bins), clamped to [0, 255]."""
+    bins = 2 ** n_bits
+    return torch.floor((x + 0.5) * bins).mul(256.0 / bins).clamp(0, 255).to(torch.uint8)
+
+
+@torch.no_grad()
+def evaluate(model, images, batch=100, noise_seed=4321):
+    """Mean test bpd as `woodflow eval` computes it: batches of `batch` images dequantised in order with noise from
+    torch.manual_seed(noise_seed) (woodflow's eval_seed, 4321 by default). Returns (mean, per-image tensor)."""
+    torch.manual_seed(noise_seed)
+    out = []
+    for i in range(0, len(images), batch):
+        x = images[i:i + batch].to(torch.float32)
+        bins = 2 ** model.n_bits
+        if model.n_bits < 8:
+            x = torch.floor(x / 2 ** (8 - model.n_bits))
+        x = x / bins - 0.5
+        x = x + torch.rand_like(x) / bins
+        out.append(model.bits_per_dim(x.to(next(model.parameters()).dtype)))
+    per_image = torch.cat(out)
+    return per_image.double().mean().item(), per_image
+
+
+def read_idx(path, limit=None, size=None):
+    """Images of an IDX file (plain or .gz, as Fashion-MNIST's), as a (N, 1, H, W) uint8 tensor, zero-padded
+    equally on every side to size x size when size is given (woodflow pads Fashion-MNIST to 32)."""
+    import gzip
+    import numpy as np
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    n, rows, cols = (int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+    n = n if limit is None else min(n, limit)
+    imgs = np.frombuffer(raw, dtype=np.uint8, count=n * rows * cols, offset=16).reshape(n, 1, rows, cols)
+    t = torch.from_numpy(imgs.copy())
+    if size is not None and size != rows:
+        p = (size - rows) // 2
+        t = torch.nn.functional.pad(t, (p, p, p, p))
+    return t
