@@ -29,11 +29,9 @@ import java.util.concurrent.Callable;
  * start-up self-check of {@code train} does, with every result printed. Exit 1 when a fast path is wrong.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch and oneDNN versions) and check the fast "
-                + "convolution path (oneDNN) against the reference path for every convolution shape a preset or "
-                + "config uses, forward and backward, and on a whole training gradient. Exits 1 if the fast path is "
-                + "wrong anywhere on this machine (training then routes those shapes to the reference path by "
-                + "itself).", "Example: woodflow doctor --preset cifar10-woodbury"})
+        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch, oneDNN) and check the fast convolution "
+                + "path against the reference path for a preset or config, forward and backward; exit 1 if it is "
+                + "wrong here.", "Example: woodflow doctor --preset cifar10-woodbury"})
 public final class DoctorCommand implements Callable<Integer> {
     @Mixin
     Common common;

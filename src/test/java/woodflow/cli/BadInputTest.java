@@ -232,4 +232,13 @@ class BadInputTest {
                 file.resolve("scores.csv").toString()), "cannot write " + file.resolve("scores.csv"));
         fails(cli("soak", "--cycles", "1", "--out", run.toString()), "--out " + run + " is not empty");
     }
+
+    @Test
+    void doctorRefusesWhatItCannotCheck() {
+        fails(cli("doctor", "--preset", "demoo"), "unknown preset 'demoo'; did you mean demo?");
+        fails(cli("doctor", "--batch", "0"), "--batch must be at least 1, got 0");
+        fails(cli("doctor", "--preset", "demo", "--config", "x.yaml"), "give --preset or --config, not both");
+        fails(cli("doctor", "--precision", "bf16"), "precision must be fp32 or bf16-mixed, got 'bf16'");
+        fails(cli("soak", "--preset", "demo", "--config", "x.yaml"), "give --config or --preset, not both");
+    }
 }
