@@ -42,6 +42,7 @@ public final class DistContext implements AutoCloseable {
     private final ProcessGroupGloo group;
     private final Milliseconds timeout;
     private double allreduceSeconds;
+    private long agreements;
 
     private DistContext(DistConfig config, TCPStore store, ProcessGroupGloo group) {
         this.config = config;
@@ -130,11 +131,13 @@ public final class DistContext implements AutoCloseable {
      * {@code key} (a hash of the run config, say). Exchanged through the store.
      */
     public void agree(String key, String value, String what) {
-        store.set("agree/" + key + "/" + rank(), bytes(value));
+        // a fresh key per agreement: the store keeps old keys, and every rank makes the same agreements in order
+        String prefix = "agree/" + (agreements++) + "/" + key + "/";
+        store.set(prefix + rank(), bytes(value));
         List<String> differing = new ArrayList<>();
         String mine = value;
         for (int r = 0; r < worldSize(); r++) {
-            String k = "agree/" + key + "/" + r;
+            String k = prefix + r;
             try {
                 store._wait(new StringVector(k), timeout);
             } catch (RuntimeException e) {
