@@ -481,9 +481,9 @@ public final class Trainer {
     }
 
     private void checkpoint() throws IOException {
+        recoveries = 0; // on every rank: they must give up on the same recovery
         if (!writer()) return;
         Checkpoint.save(store.pathFor(iteration), config, model, adam, state());
-        recoveries = 0;
         store.prune();
     }
 
