@@ -35,7 +35,11 @@ class DataParallelTest {
     static final int ITERATIONS = 4;
     /** The runs each JVM trains one after the other, on one group: name, precision, backprop. */
     static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
-            {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"}};
+            {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
+            {"fp32-nan-on-rank-1", "fp32", "standard"}};
+    /** In the run {@value #NAN_RUN}, the gradient of this step is NaN: on rank 1 only, or in the one process. */
+    static final long NAN_STEP = 2;
+    static final String NAN_RUN = "fp32-nan-on-rank-1";
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
@@ -56,6 +60,7 @@ class DataParallelTest {
                 try (DistContext group = DistContext.join(c)) {
                     for (String[] r : RUNS) {
                         Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group);
+                        if (r[0].equals(NAN_RUN) && group.rank() == 1) t.injectFaults(it -> false, it -> it == NAN_STEP);
                         t.run(false);
                         t.finish();
                     }
@@ -89,6 +94,7 @@ class DataParallelTest {
             // the one-process reference, here, while the ranks start
             for (String[] r : RUNS) {
                 Trainer t = trainer(config(r[1], r[2]), tmp.resolve("one").resolve(r[0]));
+                if (r[0].equals(NAN_RUN)) t.injectFaults(it -> false, it -> it == NAN_STEP);
                 t.run(false);
                 t.finish();
             }
@@ -112,8 +118,19 @@ class DataParallelTest {
             List<Double> a = losses(one), b = losses(two);
             assertThat(b).as("%s: per-step losses", r[0]).hasSize(ITERATIONS);
             for (int i = 0; i < ITERATIONS; i++) {
+                if (r[0].equals(NAN_RUN) && i == NAN_STEP) {
+                    // skipped on every rank (rank 0's own gradient was finite), as in the one process
+                    assertThat(a.get(i)).isNaN();
+                    assertThat(b.get(i)).as("the step with a NaN gradient on rank 1 only").isNaN();
+                    continue;
+                }
                 assertThat(b.get(i)).as("%s: loss of step %d", r[0], i + 1)
                         .isCloseTo(a.get(i), org.assertj.core.data.Offset.offset(tol * Math.abs(a.get(i))));
+            }
+            if (r[0].equals(NAN_RUN)) {
+                JsonNode summary = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(two.resolve("summary.json").toFile());
+                assertThat(summary.get("skipped_steps").asLong()).as("steps skipped by the group").isEqualTo(1);
             }
             double ta = testBpd(one), tb = testBpd(two);
             assertThat(tb).as("%s: test bpd (sharded evaluation)", r[0])
