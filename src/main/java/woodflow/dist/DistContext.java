@@ -9,6 +9,7 @@ import org.bytedeco.pytorch.ByteVector;
 import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.TCPStoreOptions;
@@ -41,14 +42,33 @@ public final class DistContext implements AutoCloseable {
     private final TCPStore store;
     private final ProcessGroupGloo group;
     private final Milliseconds timeout;
+    /** How often each rank counts up its heartbeat in the store: what names a lost rank in a group of more than 2. */
+    static final long HEARTBEAT_MILLIS = 1000;
+
     private double allreduceSeconds;
     private long agreements;
+    private volatile boolean closed;
+    private final Thread heartbeat;
 
     private DistContext(DistConfig config, TCPStore store, ProcessGroupGloo group) {
         this.config = config;
         this.store = store;
         this.group = group;
         this.timeout = new Milliseconds(config.timeoutMillis());
+        Store beats = store.clone(); // a connection of its own
+        String key = "heartbeat/" + config.rank();
+        heartbeat = new Thread(() -> {
+            try {
+                while (!closed) {
+                    beats.add(key, 1);
+                    Thread.sleep(HEARTBEAT_MILLIS);
+                }
+            } catch (InterruptedException | RuntimeException e) {
+                // closed, or the store (rank 0) is gone: the collectives report it
+            }
+        }, "woodflow-dist-heartbeat");
+        heartbeat.setDaemon(true);
+        heartbeat.start();
     }
 
     /**
@@ -257,21 +277,41 @@ public final class DistContext implements AutoCloseable {
         }
     }
 
-    /** The error for a peer that stopped answering; with two ranks, the lost one is the other. */
+    /**
+     * The error for a peer that stopped answering. With two ranks the lost one is the other; with more, the ranks
+     * whose heartbeat in the store stopped (rank 0 when the store itself is gone).
+     */
     private DistException lost(int who, String doing, RuntimeException e) {
         int other = who >= 0 ? who : (worldSize() == 2 ? 1 - rank() : -1);
-        String peer = other >= 0 ? "rank " + other : "a rank";
-        if (other < 0 && rank() != 0 && !storeAlive()) peer = "rank 0 (the master)";
+        String peer = other >= 0 ? "rank " + other : silentRanks();
         return new DistException(String.format(Locale.ROOT, "rank %d: lost %s %s (it exited or stopped answering "
                 + "within %d s); stopping: %s", rank(), peer, doing, config.timeoutMillis() / 1000, oneLine(e)));
     }
 
-    private boolean storeAlive() {
+    /**
+     * "rank K" (or "ranks K, L") whose heartbeats stopped, found by watching them for a few beats; ranks that noticed
+     * the loss themselves (and may exit meanwhile) say so in the store first and are not counted.
+     */
+    private String silentRanks() {
         try {
-            store.add("alive", 0);
-            return true;
+            store.set("survivor/" + rank(), bytes("1"));
+            long[] before = new long[worldSize()];
+            for (int r = 0; r < worldSize(); r++) before[r] = store.add("heartbeat/" + r, 0);
+            Thread.sleep(3 * HEARTBEAT_MILLIS);
+            List<String> silent = new ArrayList<>();
+            for (int r = 0; r < worldSize(); r++) {
+                if (r != rank() && store.add("heartbeat/" + r, 0) == before[r]
+                        && !store.check(new StringVector("survivor/" + r))) {
+                    silent.add(Integer.toString(r));
+                }
+            }
+            if (silent.isEmpty()) return "a rank";
+            return (silent.size() == 1 ? "rank " : "ranks ") + String.join(", ", silent);
         } catch (RuntimeException e) {
-            return false;
+            return rank() == 0 ? "a rank" : "rank 0 (the master)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "a rank";
         }
     }
 
@@ -285,6 +325,13 @@ public final class DistContext implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        heartbeat.interrupt();
+        try {
+            heartbeat.join(2 * HEARTBEAT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         group.close();
         store.close();
     }

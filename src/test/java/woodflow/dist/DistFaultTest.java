@@ -68,10 +68,11 @@ class DistFaultTest {
                 .hasMessageContaining("rank 0 has aaaa");
     }
 
-    /** Rank 1 of a two-rank group: joins, passes one barrier, then waits to be killed. */
+    /** A rank (args: port, rank, world size) that joins, passes one barrier, then waits to be killed. */
     public static final class IdleRank {
         public static void main(String[] args) throws Exception {
-            try (DistContext c = DistContext.join(config(Integer.parseInt(args[0]), 1, 2, 20_000))) {
+            try (DistContext c = DistContext.join(config(Integer.parseInt(args[0]), Integer.parseInt(args[1]),
+                    Integer.parseInt(args[2]), 20_000))) {
                 c.barrier();
                 System.out.println("joined");
                 Thread.sleep(120_000);
@@ -86,7 +87,7 @@ class DistFaultTest {
         Tensors.load();
         int port = LocalLauncher.freePort();
         List<String> cmd = ChildJvm.javaCommand(IdleRank.class.getName());
-        cmd.add(Integer.toString(port));
+        cmd.addAll(List.of(Integer.toString(port), "1", "2"));
         Path log = tmp.resolve("rank-1.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try (DistContext c = DistContext.join(config(port, 0, 2, 20_000))) {
@@ -104,5 +105,38 @@ class DistFaultTest {
         } finally {
             p.destroyForcibly();
         }
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void inAGroupOfThreeTheKilledRankIsNamedByItsStoppedHeartbeat(@TempDir Path tmp) throws Exception {
+        Tensors.load();
+        int port = LocalLauncher.freePort();
+        List<String> cmd = ChildJvm.javaCommand(IdleRank.class.getName());
+        cmd.addAll(List.of(Integer.toString(port), "2", "3"));
+        Path log = tmp.resolve("rank-2.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        CompletableFuture<Throwable> rank1 = CompletableFuture.supplyAsync(() -> {
+            try (DistContext c = DistContext.join(config(port, 1, 3, 20_000))) {
+                for (int i = 0; i < 100_000; i++) c.barrier();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        try (DistContext c = DistContext.join(config(port, 0, 3, 20_000))) {
+            c.barrier();
+            for (int i = 0; i < 600 && !Files.readString(log, StandardCharsets.UTF_8).contains("joined"); i++) {
+                Thread.sleep(100);
+            }
+            p.destroyForcibly().waitFor(); // SIGKILL
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 100_000; i++) c.barrier();
+            }).isInstanceOf(DistException.class).hasMessageStartingWith("rank 0: lost rank 2 ");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(rank1.get(60, TimeUnit.SECONDS)).isInstanceOf(DistException.class)
+                .hasMessageStartingWith("rank 1: lost");
     }
 }
