@@ -3,8 +3,13 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 import woodflow.data.DataConfig;
 import woodflow.data.Splits;
+import woodflow.dist.DistConfig;
+import woodflow.dist.DistContext;
+import woodflow.dist.LocalLauncher;
 import woodflow.report.RunReport;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
@@ -13,6 +18,8 @@ import woodflow.train.Trainer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -79,6 +86,28 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;
 
+    @Option(names = "--nproc", description = "Data-parallel training on this machine: start N ranks (child JVMs, each "
+            + "with its share of the threads) on 127.0.0.1; rank 0's output is shown, rank K's goes to OUT/logs/"
+            + "rank-K.log.")
+    Integer nproc;
+
+    @Option(names = "--rank", description = "This process's rank in a data-parallel group (default: $RANK).")
+    Integer rank;
+
+    @Option(names = "--world-size", description = "Number of ranks in the group (default: $WORLD_SIZE; 1 trains "
+            + "alone).")
+    Integer worldSize;
+
+    @Option(names = "--master-addr", description = "Address of rank 0 (default: $MASTER_ADDR, else 127.0.0.1).")
+    String masterAddr;
+
+    @Option(names = "--master-port", description = "Port of rank 0's rendezvous store (default: $MASTER_PORT, else "
+            + DistConfig.DEFAULT_PORT + ").")
+    Integer masterPort;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
@@ -97,9 +126,41 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
+        if (nproc != null) {
+            if (rank != null || worldSize != null) {
+                throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
+            }
+            int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+            if (cfg.train().batch() % nproc != 0) {
+                throw new IllegalArgumentException("the global batch " + cfg.train().batch() + " is not divisible by "
+                        + "--nproc " + nproc + ": choose a batch that is a multiple of " + nproc + " (--batch)");
+            }
+            return new LocalLauncher(nproc, threads, dir, System.err).run(Main.class.getName(), childArgs());
+        }
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
-        return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source);
+        DistConfig group = DistConfig.resolve(System.getenv(), rank, worldSize, masterAddr, masterPort);
+        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, null);
+        try (DistContext ctx = DistContext.join(group)) {
+            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, ctx);
+        }
+    }
+
+    /** This command's arguments for a rank of {@code --nproc}: the same, without --nproc and --threads. */
+    private List<String> childArgs() {
+        List<String> all = spec.commandLine().getParseResult().originalArgs();
+        List<String> out = new ArrayList<>();
+        out.add("train");
+        int from = all.indexOf("train") + 1;
+        for (int i = from; i < all.size(); i++) {
+            String a = all.get(i);
+            if (a.equals("--nproc") || a.equals("--threads")) {
+                i++;
+            } else if (!a.startsWith("--nproc=") && !a.startsWith("--threads=")) {
+                out.add(a);
+            }
+        }
+        return out;
     }
 
     RunConfig applyOverrides(RunConfig cfg) {
@@ -129,13 +190,35 @@ public final class TrainCommand implements Callable<Integer> {
     /** Trains, writes the report and prints a summary; shared with {@code demo}. */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
             String configSource) throws Exception {
+        return runAndReport(cfg, dir, resume, noReport, quiet, configSource, null);
+    }
+
+    /** As above, as one rank of {@code group} when it is not null: only rank 0 writes the run folder and report. */
+    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
+                            String configSource, DistContext group) throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
+            boolean root = group == null || group.rank() == 0;
             String dataAtStart = data.train().describe();
             Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
                     .holdout(data.holdout()).configSource(configSource);
+            if (group != null) {
+                trainer.distributed(group);
+                System.out.printf(Locale.ROOT, "data-parallel: rank %d of %d (master %s:%d), this rank's batch %d "
+                                + "of %d%n", group.rank(), group.worldSize(), group.config().masterAddr(),
+                        group.config().masterPort(), cfg.train().batch() / group.worldSize(), cfg.train().batch());
+            }
             Trainer.Result r = trainer.run(resume);
             trainer.finish();
+            if (group != null) {
+                System.out.printf(Locale.ROOT, "data-parallel: %.1f s of %.1f s training in gradient all-reduces%n",
+                        group.allreduceSeconds(), r.trainSeconds());
+                if (!root) {
+                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %.4f%n", group.rank(),
+                            r.iterations(), r.testBpd());
+                    return 0;
+                }
+            }
             double wall = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
                     + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());

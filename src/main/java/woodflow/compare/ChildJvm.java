@@ -14,7 +14,7 @@ import java.util.List;
  * each method measurable (a process's peak resident set only grows) and keeps one method's crash from ending the
  * study. If this JVM is stopped, the child is stopped too.
  */
-final class ChildJvm {
+public final class ChildJvm {
     /** Options of this JVM that a child needs to behave the same: stack and heap sizes, module access, settings. */
     private static final List<String> KEPT_PREFIXES = List.of("-Xss", "-Xmx", "-Xms", "--add-opens", "--add-exports",
             "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.");
@@ -29,6 +29,17 @@ final class ChildJvm {
     }
 
     static List<String> command(Path runDir, Budget budget) {
+        List<String> cmd = javaCommand(CellRunner.class.getName());
+        cmd.add(runDir.toAbsolutePath().toString());
+        cmd.add(budget.encode());
+        return cmd;
+    }
+
+    /**
+     * The command that runs {@code mainClass} in a new JVM like this one (its java, class path and the options in
+     * {@link #KEPT_PREFIXES}); the caller appends the arguments. Also used by the data-parallel launcher.
+     */
+    public static List<String> javaCommand(String mainClass) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
@@ -47,9 +58,7 @@ final class ChildJvm {
         if (Boolean.getBoolean("woodflow.debug")) cmd.add("-Dwoodflow.debug=true");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(CellRunner.class.getName());
-        cmd.add(runDir.toAbsolutePath().toString());
-        cmd.add(budget.encode());
+        cmd.add(mainClass);
         return cmd;
     }
 

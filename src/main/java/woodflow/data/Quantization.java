@@ -50,6 +50,21 @@ public final class Quantization {
         return x.add(torch.rand_like(x).div(s(bins(nBits))));
     }
 
+    /**
+     * Rows {@code [firstRow, firstRow + b)} of the dequantisation of a batch of {@code globalRows} images, given only
+     * those b rows: the noise is drawn for the whole (globalRows, C, H, W) batch, so each image gets the noise it gets
+     * when the whole batch is dequantised at once (one rank's shard of a data-parallel batch).
+     */
+    public static Tensor dequantizeRows(Tensor uint8Rows, int nBits, long globalRows, long firstRow) {
+        Tensor x = centred(uint8Rows, nBits);
+        long[] shape = Tensors.shape(x);
+        long rows = shape[0];
+        if (firstRow == 0 && rows == globalRows) return x.add(torch.rand_like(x).div(s(bins(nBits))));
+        shape[0] = globalRows;
+        Tensor u = torch.rand(shape, Tensors.optionsLike(x)).narrow(0, firstRow, rows);
+        return x.add(u.div(s(bins(nBits))));
+    }
+
     /** Model space back to 8-bit pixels, as a uint8 tensor. */
     public static Tensor toPixels(Tensor x, int nBits) {
         int bins = bins(nBits);

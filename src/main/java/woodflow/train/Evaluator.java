@@ -23,15 +23,31 @@ public final class Evaluator {
     /** Per-image bpd of images {@code [0, count)} of {@code source}. */
     public static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
                                       long noiseSeed) {
+        return bitsPerDim(model, source, count, nBits, batch, noiseSeed, 0, 1);
+    }
+
+    /**
+     * This shard's part of {@link #bitsPerDim}: batch k of the evaluation belongs to shard {@code k mod shards}, and
+     * the other shards' entries stay NaN. Every shard draws the noise of every batch (cheap next to the model), so
+     * each image gets the noise it gets in a one-process evaluation.
+     */
+    public static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
+                                      long noiseSeed, int shard, int shards) {
         boolean wasTraining = model.isTraining();
         model.train(false);
         int n = Math.min(count, source.size());
         double[] out = new double[n];
+        java.util.Arrays.fill(out, Double.NaN);
         torch.manual_seed(noiseSeed);
         try (NoGradGuard g = new NoGradGuard()) {
-            for (int start = 0; start < n; start += batch) {
+            for (int start = 0, k = 0; start < n; start += batch, k++) {
                 try (PointerScope scope = new PointerScope()) {
                     int end = Math.min(n, start + batch);
+                    if (k % shards != shard) {
+                        torch.rand(new long[] {end - start, source.channels(), source.height(), source.width()},
+                                Tensors.optionsLike(model.parameters().get(0)));
+                        continue;
+                    }
                     List<byte[]> imgs = new ArrayList<>();
                     for (int i = start; i < end; i++) imgs.add(source.image(i));
                     Tensor x = Quantization.dequantize(Devices.like(

@@ -31,6 +31,11 @@ public final class MetricsLog {
         return new MetricsLog(file);
     }
 
+    /** A log that keeps nothing: the metrics of a data-parallel rank other than 0 (rank 0 writes the run's). */
+    public static MetricsLog discarding() {
+        return new MetricsLog(null);
+    }
+
     public static MetricsLog openForResume(Path file, long resumeIteration) throws IOException {
         if (!Files.exists(file)) return create(file);
         MetricsLog log = new MetricsLog(file);
@@ -43,6 +48,7 @@ public final class MetricsLog {
      * after a resume or a recovery from a checkpoint. The file is rewritten atomically.
      */
     public void truncateAfter(long iteration) throws IOException {
+        if (file == null) return;
         StringBuilder b = new StringBuilder();
         for (JsonNode n : read(file)) {
             if (n.path("iteration").asLong() <= iteration) b.append(JSON.writeValueAsString(n)).append('\n');
@@ -59,6 +65,7 @@ public final class MetricsLog {
     }
 
     public void append(ObjectNode record) throws IOException {
+        if (file == null) return;
         byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             Files.write(file, line, StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.SYNC);

@@ -28,6 +28,9 @@ public final class TrainStep {
     private Timing last = new Timing(0, 0, 0);
     private java.util.function.LongPredicate nanInput = it -> false;
     private java.util.function.LongPredicate nanGradient = it -> false;
+    private int shardIndex = 0;
+    private int shardCount = 1;
+    private java.util.function.DoubleUnaryOperator gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
@@ -56,6 +59,29 @@ public final class TrainStep {
         return this;
     }
 
+    /**
+     * Data parallelism: the batches given to {@link #run} are rows {@code [index b, (index + 1) b)} of a global batch
+     * of {@code count b} images, and their noise is those rows of the global batch's noise.
+     */
+    public TrainStep shard(int index, int count) {
+        if (count < 1 || index < 0 || index >= count) {
+            throw new IllegalArgumentException("shard " + index + " of " + count + " does not exist");
+        }
+        shardIndex = index;
+        shardCount = count;
+        return this;
+    }
+
+    /**
+     * Called after every forward and backward (and the reference-path recomputation, if any), before the gradient
+     * norm, clipping and update: given this process's loss (NaN when it or the gradient is not finite) it makes the
+     * parameters' gradients those of the whole group and returns the group's loss (NaN to skip the step everywhere).
+     */
+    public TrainStep onGradients(java.util.function.DoubleUnaryOperator sync) {
+        gradientSync = sync;
+        return this;
+    }
+
     public Timing lastTiming() {
         return last;
     }
@@ -66,13 +92,19 @@ public final class TrainStep {
         return Quantization.dequantize(Devices.like(uint8, device), nBits);
     }
 
+    private Tensor dequantizeShard(Tensor rows, long it) {
+        torch.manual_seed(config.seed() * 1_000_003L + it + 1);
+        long b = rows.size(0);
+        return Quantization.dequantizeRows(Devices.like(rows, device), nBits, b * shardCount, b * shardIndex);
+    }
+
     /**
      * Runs iteration {@code it} on a (B, C, H, W) uint8 batch with learning rate {@code lr}. Returns the batch's
      * mean bpd, or NaN when the loss or the gradient was not finite (the update is then skipped).
      */
     public double run(Tensor uint8, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor x = dequantize(uint8, it);
+            Tensor x = shardCount == 1 ? dequantize(uint8, it) : dequantizeShard(uint8, it);
             if (nanInput.test(it)) x = x.mul(woodflow.core.Tensors.s(Double.NaN));
             return step(x, it, lr);
         }
@@ -114,6 +146,11 @@ public final class TrainStep {
                     norm = againNorm;
                     t1 = System.nanoTime();
                 }
+            }
+            if (gradientSync != null) {
+                loss = gradientSync.applyAsDouble(Double.isFinite(norm) ? loss : Double.NaN);
+                norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
+                t1 = System.nanoTime();
             }
             long t2 = System.nanoTime();
             if (!Double.isFinite(loss)) return fail(t0, t1);

@@ -11,6 +11,7 @@ import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
+import woodflow.dist.DistContext;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
@@ -83,6 +84,7 @@ public final class Trainer {
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
     private List<String> holdout = List.of();
     private String configSource = "the given config";
+    private DistContext dist;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -114,6 +116,7 @@ public final class Trainer {
      */
     public Trainer stopAfterSeconds(double seconds) {
         if (!(seconds > 0)) throw new IllegalArgumentException("a time budget must be positive, got " + seconds + " s");
+        if (dist != null) throw new IllegalArgumentException("a time budget is not supported in data-parallel training");
         timeLimitSeconds = seconds;
         return this;
     }
@@ -136,6 +139,30 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Trains as one rank of a data-parallel group: this rank takes its rows of every global batch, the gradients are
+     * averaged over the group after each backward (see {@link DistContext#averageGradients}), evaluation is sharded
+     * and summed, and only rank 0 writes the run folder. With the same seed and global batch the run computes the
+     * steps a one-process run computes, to float32 rounding.
+     */
+    public Trainer distributed(DistContext group) {
+        int n = group.worldSize();
+        if (config.train().batch() % n != 0) {
+            throw new IllegalArgumentException("the global batch " + config.train().batch() + " is not divisible by the "
+                    + "world size " + n + ": choose a batch that is a multiple of " + n + " (--batch)");
+        }
+        if (timeLimitSeconds != Double.POSITIVE_INFINITY) {
+            throw new IllegalArgumentException("a time budget is not supported in data-parallel training");
+        }
+        dist = group;
+        return this;
+    }
+
+    /** Whether this process writes the run folder: a one-process run, or rank 0 of a group. */
+    private boolean writer() {
+        return dist == null || dist.rank() == 0;
+    }
+
     private int nBits() {
         return config.data().nBits();
     }
@@ -152,6 +179,7 @@ public final class Trainer {
 
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
+        if (!writer()) return runLocked(resume); // rank 0 holds the lock for the group
         try (RunLock lock = RunLock.acquire(runDir)) {
             try {
                 return runLocked(resume);
@@ -167,7 +195,7 @@ public final class Trainer {
      * stopped on an error from one that was killed. Best effort: the original error is what the caller sees.
      */
     private void markFailed(Exception e) {
-        if (metrics == null || model == null) return; // failed before the run started: nothing to mark
+        if (metrics == null || model == null || !writer()) return; // before the run started, or not rank 0
         try {
             ObjectNode s = summary("failed");
             s.put("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
@@ -187,13 +215,21 @@ public final class Trainer {
         stepper = new TrainStep(model, adam, tc, nBits());
         stepper.injectFaults(nanInput, nanGradient);
         stepper.onFastPathFault(this::warn);
+        if (dist != null) {
+            dist.agree("config", Integer.toHexString(config.toYaml().hashCode()), "run config (hash of its YAML)");
+            stepper.shard(dist.rank(), dist.worldSize())
+                    .onGradients(loss -> dist.averageGradients(model.parameters(), loss));
+        }
         lr = tc.lr();
-        for (Path d : List.of(runDir, store.dir(), runDir.resolve("samples"))) AtomicFiles.removeStaleTemporaries(d);
+        if (writer()) {
+            for (Path d : List.of(runDir, store.dir(), runDir.resolve("samples"))) AtomicFiles.removeStaleTemporaries(d);
+        }
         Checkpoint ckpt = resume ? store.forResume(this::warn) : null;
         if (resume && ckpt == null) say("no checkpoint in " + runDir + ": starting a new run");
         if (ckpt != null) {
             restore(ckpt);
-            metrics = MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), iteration);
+            metrics = writer() ? MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), iteration)
+                    : MetricsLog.discarding();
             say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %.4f)",
                     runDir.relativize(ckpt.file()), iteration, best));
         } else {
@@ -201,14 +237,17 @@ public final class Trainer {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoints: pass --resume to "
                         + "continue it, or choose another --out");
             }
-            metrics = MetricsLog.create(runDir.resolve("metrics.jsonl"));
+            metrics = writer() ? MetricsLog.create(runDir.resolve("metrics.jsonl")) : MetricsLog.discarding();
             iteration = 0;
         }
-        AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
-        config.model().warnings().forEach(this::warn);
-        if (!holdout.isEmpty()) {
-            AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
+        if (dist != null) dist.agree("start", Long.toString(iteration), "iteration to start from");
+        if (writer()) {
+            AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+            if (!holdout.isEmpty()) {
+                AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
+            }
         }
+        config.model().warnings().forEach(this::warn);
         if (ckpt != null && iteration >= tc.iterations()) {
             warn(String.format(Locale.ROOT, "the run is already at iteration %d, at or past its %d iterations: "
                     + "nothing to train (pass a larger --iterations to continue it)", iteration, tc.iterations()));
@@ -274,6 +313,8 @@ public final class Trainer {
         try (Progress progress = Progress.create(iteration, total, timeLimitSeconds, out, quiet)) {
             this.progress = progress;
             if (iteration == 0) initialise(stream, bins);
+            // identical on every rank already (same init and data, or the same checkpoint); made exact anyway
+            if (dist != null) dist.broadcastFromRoot(new ArrayList<>(model.stateDict().values()));
             selfCheck(stream);
             long windowStart = System.nanoTime();
             long windowImages = 0;
@@ -342,8 +383,7 @@ public final class Trainer {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(stepper.dequantize(batchTensor(first), -1), bins);
         }
-        double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), config.train().evalBatch(),
-                config.train().evalSeed());
+        double bpd = testBitsPerDim();
         ObjectNode r = metrics.newRecord();
         r.put("iteration", 0).put("test_bpd", bpd);
         metrics.append(r);
@@ -362,6 +402,8 @@ public final class Trainer {
         List<byte[]> next = new ArrayList<>();
         long from = iteration * config.train().batch();
         for (int p = 0; p < config.train().batch(); p++) next.add(train.image(stream.indexAt(from + p)));
+        // a rank checks the shapes it trains on: its rows of the batch (the batch size is part of a shape)
+        if (dist != null) next = shardOf(next);
         try (PointerScope scope = new PointerScope()) {
             SelfCheck check = SelfCheck.run(stepper, batchTensor(next), iteration,
                     model.parameters().get(0).device().str().getString());
@@ -392,6 +434,7 @@ public final class Trainer {
     /** One training iteration; returns the batch's mean bpd, or NaN when the step was skipped. */
     private double step(List<byte[]> imgs, long it, int bins) {
         double loss;
+        if (dist != null) imgs = shardOf(imgs);
         try (PointerScope scope = new PointerScope()) {
             loss = stepper.run(batchTensor(imgs), it, currentLr(it));
         }
@@ -402,6 +445,12 @@ public final class Trainer {
             badInARow = 0;
         }
         return loss;
+    }
+
+    /** This rank's rows of a global batch. */
+    private List<byte[]> shardOf(List<byte[]> global) {
+        int b = global.size() / dist.worldSize();
+        return global.subList(dist.rank() * b, (dist.rank() + 1) * b);
     }
 
     /**
@@ -438,14 +487,14 @@ public final class Trainer {
         r.put("iteration", iteration).put("event", "recovered").put("restored", c.file().getFileName().toString())
                 .put("lr", lr).put("skipped_steps", skipped);
         metrics.append(r);
-        Checkpoint.save(c.file(), config, model, adam, state());
+        if (writer()) Checkpoint.save(c.file(), config, model, adam, state());
         notice(progress, String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the "
                 + "learning rate to %.3g", bad, c.file().getFileName(), lr));
     }
 
     private void evaluate(Progress progress) throws IOException {
         TrainConfig tc = config.train();
-        double bpd = Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
+        double bpd = testBitsPerDim();
         lastTest = bpd;
         lastTestIteration = iteration;
         boolean improved = Double.isFinite(bpd) && !(bpd >= best);
@@ -454,22 +503,43 @@ public final class Trainer {
         r.put("iteration", iteration).put("test_bpd", bpd).put("best_test_bpd", best);
         metrics.append(r);
         writeSummary("running");
-        if (improved) {
+        if (improved && writer()) {
             Checkpoint.save(store.best(), config, model, adam, state());
         }
-        try (PointerScope scope = new PointerScope()) {
-            Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
-            var m = config.model();
-            // written here rather than by ImageGrid.write, so that a full disk reaches the loop as an IOException
-            // and the error says up to which checkpoint the run is kept
-            AtomicFiles.write(runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)),
-                    ImageGrid.pngBytes(ImageGrid.renderLabelled(ImageGrid.images(s), m.channels(), m.height(),
-                            m.width(), 8, ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration " + iteration,
-                                    16, 8))));
-        } catch (NumericalException e) {
-            warn(e.getMessage());
+        if (writer()) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
+                var m = config.model();
+                // written here rather than by ImageGrid.write, so that a full disk reaches the loop as an IOException
+                // and the error says up to which checkpoint the run is kept
+                AtomicFiles.write(runDir.resolve("samples").resolve(String.format("iter-%08d-t0.7.png", iteration)),
+                        ImageGrid.pngBytes(ImageGrid.renderLabelled(ImageGrid.images(s), m.channels(), m.height(),
+                                m.width(), 8, ImageGrid.Labels.numbered("16 samples at T = 0.7, iteration "
+                                        + iteration, 16, 8))));
+            } catch (NumericalException e) {
+                warn(e.getMessage());
+            }
         }
         progress.message(String.format(Locale.ROOT, "iteration %d: test bpd %.4f (best %.4f)", iteration, bpd, best));
+    }
+
+    /** Mean test bpd; in a group, each rank evaluates its share of the batches and the sums are added up. */
+    private double testBitsPerDim() {
+        TrainConfig tc = config.train();
+        if (dist == null) return Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
+        double[] b = Evaluator.bitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed(),
+                dist.rank(), dist.worldSize());
+        double sum = 0;
+        int count = 0;
+        for (int start = 0, k = 0; start < b.length; start += tc.evalBatch(), k++) {
+            if (k % dist.worldSize() != dist.rank()) continue;
+            for (int i = start; i < Math.min(b.length, start + tc.evalBatch()); i++) {
+                sum += b[i];
+                count++;
+            }
+        }
+        double[] total = dist.sum(sum, count);
+        return total[0] / total[1];
     }
 
     private Checkpoint.TrainState state() {
@@ -478,13 +548,15 @@ public final class Trainer {
     }
 
     private void checkpoint() throws IOException {
+        recoveries = 0; // on every rank: they must give up on the same recovery
+        if (!writer()) return;
         Checkpoint.save(store.pathFor(iteration), config, model, adam, state());
-        recoveries = 0;
         store.prune();
     }
 
     /** Writes {@code summary.json} atomically. */
     public void writeSummary(String status) throws IOException {
+        if (!writer()) return;
         AtomicFiles.writeString(runDir.resolve("summary.json"), summary(status).toPrettyString() + "\n");
     }
 

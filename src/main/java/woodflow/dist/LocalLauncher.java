@@ -1,0 +1,115 @@
+package woodflow.dist;
+
+import woodflow.compare.ChildJvm;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code woodflow train --nproc N}: the group of N ranks on this machine, as torchrun's standalone mode starts it.
+ * Each rank is a child JVM ({@link ChildJvm}) running {@code woodflow train} with the same arguments and
+ * {@code --threads} = its share of the cores, with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
+ * {@code MASTER_ADDR=127.0.0.1} and a free {@code MASTER_PORT} in its environment. Rank 0's output is this
+ * process's; rank K's goes to {@code OUT/logs/rank-K.log}. When a rank fails, the others are stopped and the launcher
+ * fails naming it.
+ */
+public final class LocalLauncher {
+    private final int nproc;
+    private final int threadsPerRank;
+    private final Path logDir;
+    private final PrintStream err;
+
+    public LocalLauncher(int nproc, int threads, Path runDir, PrintStream err) {
+        if (nproc < 1) throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
+        this.nproc = nproc;
+        this.threadsPerRank = Math.max(1, threads / nproc);
+        this.logDir = runDir.resolve("logs");
+        this.err = err;
+    }
+
+    /** A port free on 127.0.0.1 now (another process may take it before rank 0 does; rare, and then reported). */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The child command lines: {@code mainClass} with {@code args} and this rank's {@code --threads}. */
+    List<String> command(String mainClass, List<String> args) {
+        List<String> cmd = ChildJvm.javaCommand(mainClass);
+        cmd.addAll(args);
+        cmd.add("--threads");
+        cmd.add(Integer.toString(threadsPerRank));
+        return cmd;
+    }
+
+    /**
+     * Runs the group to the end; returns 0 when every rank succeeded, else 1 (after stopping the others, with one
+     * line naming the failed rank).
+     */
+    public int run(String mainClass, List<String> args) throws IOException, InterruptedException {
+        int port = freePort();
+        Files.createDirectories(logDir);
+        List<Process> ranks = new ArrayList<>();
+        Thread stopAll = new Thread(() -> ranks.forEach(Process::destroyForcibly), "woodflow-stop-ranks");
+        Runtime.getRuntime().addShutdownHook(stopAll);
+        try {
+            for (int r = 0; r < nproc; r++) {
+                ProcessBuilder pb = new ProcessBuilder(command(mainClass, args));
+                Map<String, String> env = pb.environment();
+                env.put("MASTER_ADDR", "127.0.0.1");
+                env.put("MASTER_PORT", Integer.toString(port));
+                env.put("RANK", Integer.toString(r));
+                env.put("LOCAL_RANK", Integer.toString(r));
+                env.put("WORLD_SIZE", Integer.toString(nproc));
+                if (r == 0) {
+                    pb.inheritIO();
+                } else {
+                    pb.redirectErrorStream(true).redirectOutput(logDir.resolve("rank-" + r + ".log").toFile());
+                }
+                ranks.add(pb.start());
+            }
+            return waitAll(ranks);
+        } finally {
+            ranks.forEach(Process::destroyForcibly);
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopAll);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: nothing to undo
+            }
+        }
+    }
+
+    private int waitAll(List<Process> ranks) throws InterruptedException {
+        boolean[] done = new boolean[ranks.size()];
+        int remaining = ranks.size();
+        while (remaining > 0) {
+            for (int r = 0; r < ranks.size(); r++) {
+                Process p = ranks.get(r);
+                if (done[r] || p.isAlive()) continue;
+                done[r] = true;
+                remaining--;
+                int code = p.exitValue();
+                if (code != 0) {
+                    for (Process other : ranks) other.destroy();
+                    for (Process other : ranks) {
+                        if (!other.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) other.destroyForcibly();
+                    }
+                    err.println("woodflow: error: rank " + r + " of " + ranks.size() + " exited with code " + code
+                            + (r == 0 ? "" : " (its output: " + logDir.resolve("rank-" + r + ".log") + ")")
+                            + "; stopped the other ranks");
+                    return 1;
+                }
+            }
+            Thread.sleep(100);
+        }
+        return 0;
+    }
+}
