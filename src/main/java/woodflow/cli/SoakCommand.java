@@ -99,9 +99,10 @@ public final class SoakCommand implements Callable<Integer> {
         int total = iterations != null ? iterations : Math.max(cfg.train().iterations(), 4 * cycles);
         cfg = cfg.withTrain(cfg.train().with(total, null, null, null, null)).validate();
         // a kill can only be resumed from a checkpoint: with a long preset's intervals (demo: 250) a short soak would
-        // write none before the end, so checkpoint and evaluate about twice per cycle
+        // write none before the end, so where there is less than one per cycle, checkpoint and evaluate about twice
+        // per cycle
         int every = Math.max(1, total / (2 * cycles));
-        if (cfg.train().checkpointEvery() > every || cfg.train().evalEvery() > every) {
+        if (cfg.train().checkpointEvery() > Math.max(1, total / cycles)) {
             cfg = cfg.withTrain(cfg.train().withIntervals(Math.min(every, cfg.train().evalEvery()),
                     Math.min(every, cfg.train().checkpointEvery()), null)).validate();
         }

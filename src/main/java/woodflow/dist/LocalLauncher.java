@@ -1,6 +1,6 @@
 package woodflow.dist;
 
-import woodflow.compare.ChildJvm;
+import woodflow.core.Jvm;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * {@code woodflow train --nproc N}: the group of N ranks on this machine, as torchrun's standalone mode starts it.
- * Each rank is a child JVM ({@link ChildJvm}) running {@code woodflow train} with the same arguments and
+ * Each rank is a child JVM ({@link Jvm}) running {@code woodflow train} with the same arguments and
  * {@code --threads} = its share of the cores, with {@code RANK}, {@code WORLD_SIZE}, {@code LOCAL_RANK},
  * {@code MASTER_ADDR=127.0.0.1} and a free {@code MASTER_PORT} in its environment. Rank 0's output is this
  * process's; rank K's goes to {@code OUT/logs/rank-K.log}. When a rank fails, the others are stopped and the launcher
@@ -43,7 +43,7 @@ public final class LocalLauncher {
 
     /** The child command lines: {@code mainClass} with {@code args} and this rank's {@code --threads}. */
     List<String> command(String mainClass, List<String> args) {
-        List<String> cmd = ChildJvm.javaCommand(mainClass);
+        List<String> cmd = Jvm.javaCommand(mainClass);
         cmd.addAll(args);
         cmd.add("--threads");
         cmd.add(Integer.toString(threadsPerRank));

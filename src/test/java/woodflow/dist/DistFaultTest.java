@@ -3,7 +3,7 @@ package woodflow.dist;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import woodflow.compare.ChildJvm;
+import woodflow.core.Jvm;
 import woodflow.core.Tensors;
 
 import java.net.InetAddress;
@@ -86,7 +86,7 @@ class DistFaultTest {
     void aRankKilledWithSigkillStopsTheOthersWithOneLineNamingIt(@TempDir Path tmp) throws Exception {
         Tensors.load();
         int port = LocalLauncher.freePort();
-        List<String> cmd = ChildJvm.javaCommand(IdleRank.class.getName());
+        List<String> cmd = Jvm.javaCommand(IdleRank.class.getName());
         cmd.addAll(List.of(Integer.toString(port), "1", "2"));
         Path log = tmp.resolve("rank-1.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -112,7 +112,7 @@ class DistFaultTest {
     void inAGroupOfThreeTheKilledRankIsNamedByItsStoppedHeartbeat(@TempDir Path tmp) throws Exception {
         Tensors.load();
         int port = LocalLauncher.freePort();
-        List<String> cmd = ChildJvm.javaCommand(IdleRank.class.getName());
+        List<String> cmd = Jvm.javaCommand(IdleRank.class.getName());
         cmd.addAll(List.of(Integer.toString(port), "2", "3"));
         Path log = tmp.resolve("rank-2.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import woodflow.compare.ChildJvm;
+import woodflow.core.Jvm;
 import woodflow.core.Tensors;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
@@ -81,7 +81,7 @@ class DataParallelTest {
         Path group = tmp.resolve("group");
         List<Process> ranks = new ArrayList<>();
         for (int r = 0; r < 2; r++) {
-            List<String> cmd = ChildJvm.javaCommand(Rank.class.getName());
+            List<String> cmd = Jvm.javaCommand(Rank.class.getName());
             cmd.add(1, "-Dwoodflow.threads=1");
             cmd.add(group.toString());
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
