@@ -34,6 +34,15 @@ public final class ConvRouting {
         return ref;
     }
 
+    /** True when no call can take the reference path or be recorded: the common case, decided without a shape. */
+    static boolean idle() {
+        return !all && REFERENCE.isEmpty() && FORCED.get()[0] == 0 && RECORDING.get() == null;
+    }
+
+    static void countFast() {
+        FAST_CALLS.incrementAndGet();
+    }
+
     static void record(ConvShape shape) {
         Set<ConvShape> r = RECORDING.get();
         if (r != null) r.add(shape);
