@@ -6,9 +6,8 @@ import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.ByteVector;
-import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.Backend;
 import org.bytedeco.pytorch.Store;
 import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.TCPStore;
@@ -40,7 +39,9 @@ public final class DistContext implements AutoCloseable {
 
     private final DistConfig config;
     private final TCPStore store;
-    private final ProcessGroupGloo group;
+    private final Backend group;
+    private final CollectiveBackend backend;
+    private final String device;
     private final Milliseconds timeout;
     /** How often each rank counts up its heartbeat in the store: what names a lost rank in a group of more than 2. */
     static final long HEARTBEAT_MILLIS = 1000;
@@ -50,10 +51,12 @@ public final class DistContext implements AutoCloseable {
     private volatile boolean closed;
     private final Thread heartbeat;
 
-    private DistContext(DistConfig config, TCPStore store, ProcessGroupGloo group) {
+    private DistContext(DistConfig config, TCPStore store, Backend group, CollectiveBackend backend, String device) {
         this.config = config;
         this.store = store;
         this.group = group;
+        this.backend = backend;
+        this.device = device;
         this.timeout = new Milliseconds(config.timeoutMillis());
         Store beats = store.clone(); // a connection of its own
         String key = "heartbeat/" + config.rank();
@@ -76,6 +79,15 @@ public final class DistContext implements AutoCloseable {
      * then all build the Gloo group.
      */
     public static DistContext join(DistConfig c) {
+        return join(c, woodflow.core.Init.defaultDevice());
+    }
+
+    /**
+     * As {@link #join(DistConfig)}, for a model on {@code device}: the backend follows it ({@link CollectiveBackend}:
+     * Gloo on the CPU, NCCL on CUDA), and every tensor the group makes itself is made there.
+     */
+    public static DistContext join(DistConfig c, String device) {
+        CollectiveBackend backend = CollectiveBackend.forDevice(device);
         Tensors.load();
         TCPStoreOptions o = new TCPStoreOptions();
         o.port((short) c.masterPort());
@@ -90,16 +102,18 @@ public final class DistContext implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new DistException(storeProblem(c, e));
         }
-        ProcessGroupGloo.Options go = ProcessGroupGloo.Options.create(new Milliseconds(c.timeoutMillis()));
-        go.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(c.deviceHost())));
-        go.threads(2);
-        ProcessGroupGloo group;
+        Backend group;
         try {
-            group = new ProcessGroupGloo(store, c.rank(), c.worldSize(), go);
-        } catch (RuntimeException e) {
-            throw new DistException("rank " + c.rank() + ": setting up the Gloo group failed: " + oneLine(e));
+            group = backend.create(store, c.rank(), c.worldSize(), c.timeoutMillis(), c.deviceHost());
+        } catch (RuntimeException | LinkageError e) { // LinkageError: NCCL natives absent (the CPU build)
+            throw new DistException("rank " + c.rank() + ": setting up the " + backend.label() + " group failed: "
+                    + oneLine(e));
         }
-        return new DistContext(c, store, group);
+        return new DistContext(c, store, group, backend, device);
+    }
+
+    public CollectiveBackend backend() {
+        return backend;
     }
 
     private static String storeProblem(DistConfig c, RuntimeException e) {
@@ -233,7 +247,7 @@ public final class DistContext implements AutoCloseable {
     /** Sums a few numbers over the ranks (in float64). */
     public double[] sum(double... values) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor t = Tensors.fromDoubles(values, values.length);
+            Tensor t = onDevice(Tensors.fromDoubles(values, values.length));
             allreduce(t, "all-reduce");
             return Tensors.toDoubles(t);
         }
@@ -256,8 +270,13 @@ public final class DistContext implements AutoCloseable {
     /** Waits (at most the timeout) until every rank has arrived. */
     public void barrier() {
         try (PointerScope scope = new PointerScope()) {
-            allreduce(torch.zeros(1), "barrier");
+            allreduce(onDevice(torch.zeros(1)), "barrier");
         }
+    }
+
+    /** {@code t} on the group's device (NCCL reduces CUDA tensors only). */
+    private Tensor onDevice(Tensor t) {
+        return device.equals("cpu") ? t : t.to(new org.bytedeco.pytorch.Device(device), Tensors.dtype(t));
     }
 
     private void allreduce(Tensor t, String what) {
