@@ -87,7 +87,7 @@ public final class DoctorCommand implements Callable<Integer> {
         TrainStep.PathComparison g = check.first();
         System.out.printf(Locale.ROOT, "%ntraining gradient, fast against reference: relative L2 error %.1e "
                         + "(tolerance %.0e), loss %.6f against %.6f%s%n", g.relativeError(),
-                TrainStep.gradientTolerance(tc.precision().equals("bf16-mixed")), g.fastLoss(), g.referenceLoss(),
+                g.tolerance(), g.fastLoss(), g.referenceLoss(),
                 g.agrees() ? "" : ": " + g.problem());
         System.out.printf(Locale.ROOT, "checked in %.1f s%n", check.seconds());
         if (check.passed()) {

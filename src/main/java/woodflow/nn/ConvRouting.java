@@ -17,6 +17,20 @@ public final class ConvRouting {
     /** Test hook: changes the fast path's output of a shape (to force a mismatch). */
     public interface Fault {
         Tensor apply(ConvShape shape, Tensor fastOutput);
+
+        /**
+         * The fault seen on AMD Zen 5, for the shapes {@code which} accepts: the output unchanged, NaN in the backward
+         * ({@code where} sends zeros to its unused branch, and 0 * inf is NaN).
+         */
+        static Fault nanGradient(java.util.function.Predicate<ConvShape> which) {
+            return (shape, y) -> {
+                if (!which.test(shape)) return y;
+                Tensor never = org.bytedeco.pytorch.global.torch.zeros_like(y)
+                        .to(org.bytedeco.pytorch.global.torch.ScalarType.Bool);
+                return org.bytedeco.pytorch.global.torch.where(never,
+                        y.mul(woodflow.core.Tensors.s(Double.POSITIVE_INFINITY)), y);
+            };
+        }
     }
 
     private static final Set<ConvShape> REFERENCE = ConcurrentHashMap.newKeySet();

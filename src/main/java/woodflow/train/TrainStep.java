@@ -185,14 +185,15 @@ public final class TrainStep {
     }
 
     /** The fast path's gradient of one batch against the reference path's: what {@link #compareWithReference} found. */
-    public record PathComparison(double fastLoss, double referenceLoss, double relativeError, String problem) {
+    public record PathComparison(double fastLoss, double referenceLoss, double relativeError, double tolerance,
+                                 String problem) {
         public boolean agrees() {
             return problem.isEmpty();
         }
     }
 
     /** Relative L2 error of the whole gradient above which the fast path is not trusted, per precision. */
-    public static double gradientTolerance(boolean mixed) {
+    private static double gradientTolerance(boolean mixed) {
         return mixed ? 0.1 : 2e-3;
     }
 
@@ -213,19 +214,21 @@ public final class TrainStep {
             }
             Tensor gRef = flatGradient();
             adam.zeroGrad();
-            boolean mixed = config.precision().equals("bf16-mixed");
-            if (!Double.isFinite(ref)) return new PathComparison(fast, ref, Double.NaN, "");
-            if (!Double.isFinite(fast)) return new PathComparison(fast, ref, Double.POSITIVE_INFINITY,
+            double tol = gradientTolerance(
+                    woodflow.core.Precision.Mode.parse(config.precision()) == woodflow.core.Precision.Mode.BF16_MIXED);
+            if (!Double.isFinite(ref)) return new PathComparison(fast, ref, Double.NaN, tol, "");
+            if (!Double.isFinite(fast)) return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, tol,
                     "the fast path's loss is not finite");
             boolean fastFinite = woodflow.core.Tensors.allFinite(gFast);
             if (!fastFinite && woodflow.core.Tensors.allFinite(gRef)) {
-                return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, "the fast path's gradient is not finite");
+                return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, tol,
+                        "the fast path's gradient is not finite");
             }
             double den = gRef.norm().item_double();
             double err = gFast.sub(gRef).norm().item_double() / (den > 0 ? den : 1);
-            String problem = err > gradientTolerance(mixed) ? String.format(java.util.Locale.ROOT,
-                    "the gradients differ by %.2g (relative L2; tolerance %.0e)", err, gradientTolerance(mixed)) : "";
-            return new PathComparison(fast, ref, err, problem);
+            String problem = err > tol ? String.format(java.util.Locale.ROOT,
+                    "the gradients differ by %.2g (relative L2; tolerance %.0e)", err, tol) : "";
+            return new PathComparison(fast, ref, err, tol, problem);
         }
     }
 

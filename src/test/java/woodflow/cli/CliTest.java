@@ -21,13 +21,14 @@ import static org.assertj.core.api.Assertions.within;
  * The command line end to end on a tiny embedded-data run: train, resume, eval, sample, score, inspect, and every
  * error path prints its reason on one line and exits non-zero.
  */
-class CliTest {
+public class CliTest {
     static Path run;
     static Path config;
 
-    record Outcome(int code, String out, String err) {}
+    /** What a command line printed and returned (shared by the tests of other packages). */
+    public record Outcome(int code, String out, String err) {}
 
-    static synchronized Outcome cli(String... args) {
+    public static synchronized Outcome cli(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
         System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));

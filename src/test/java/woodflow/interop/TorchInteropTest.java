@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import woodflow.cli.Main;
+import woodflow.cli.CliTest;
 import woodflow.core.Init;
 import woodflow.core.Tensors;
 import woodflow.data.DataConfig;
@@ -21,9 +21,7 @@ import woodflow.train.Checkpoint;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static woodflow.cli.CliTest.cli;
 import static woodflow.core.Tensors.s;
 
 /**
@@ -91,22 +90,6 @@ class TorchInteropTest {
         List<JsonNode> lines = new ArrayList<>();
         for (String line : out.split("\n")) if (line.startsWith("{")) lines.add(JSON.readTree(line));
         return lines;
-    }
-
-    record Outcome(int code, String out, String err) {}
-
-    static synchronized Outcome cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.execute(args);
-            return new Outcome(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
     }
 
     static ModelConfig tiny(String permutation, String coupling, int d) {
@@ -223,7 +206,7 @@ class TorchInteropTest {
                 train: {batch: 8, iterations: 2, eval_every: 2, log_every: 1, seed: 1}
                 """.formatted(permutation));
         Path runDir = dir.resolve("run");
-        Outcome o = cli("import", "--checkpoint", pt.toString(), "--config", config.toString(), "--out",
+        CliTest.Outcome o = cli("import", "--checkpoint", pt.toString(), "--config", config.toString(), "--out",
                 runDir.toString(), "--threads", "1");
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).contains("imported ", "ckpt-00000000.safetensors");
@@ -246,7 +229,7 @@ class TorchInteropTest {
         Path config = dir.resolve("tiny.yaml");
         Files.writeString(config, "model: {channels: 1, height: 8, width: 8, levels: 2, steps: 2, hidden: 8, "
                 + "d_c: [4, 4], d_s: [4, 4]}\n");
-        Outcome o = cli("import", "--checkpoint", pt.toString(), "--config", config.toString(), "--out",
+        CliTest.Outcome o = cli("import", "--checkpoint", pt.toString(), "--config", config.toString(), "--out",
                 dir.resolve("run").toString());
         assertThat(o.code()).isNotZero();
         assertThat(o.err()).contains("cannot map 1 parameter(s)", "levels.0.0.3.weight [3]");
@@ -263,7 +246,7 @@ class TorchInteropTest {
         Path ckpt = dir.resolve("w.safetensors"), pt = dir.resolve("model.pt"), in = dir.resolve("x.safetensors");
         Checkpoint.save(ckpt, run(cfg), model, null, Checkpoint.TrainState.fresh(1e-3));
         writeInputs(in, x);
-        Outcome o = cli("export", "--checkpoint", ckpt.toString(), "--out", pt.toString());
+        CliTest.Outcome o = cli("export", "--checkpoint", ckpt.toString(), "--out", pt.toString());
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).contains("exported ", "strict=True");
         JsonNode paper = python("paper_model.py", "read", "--yardstick", YARDSTICK.toString(), "--me",
@@ -278,7 +261,7 @@ class TorchInteropTest {
         Path ckpt = dir.resolve("c.safetensors");
         Checkpoint.save(ckpt, run(cfg), new MultiScaleFlow(cfg, Init.float32()), null,
                 Checkpoint.TrainState.fresh(1e-3));
-        Outcome o = cli("export", "--checkpoint", ckpt.toString(), "--out", dir.resolve("m.pt").toString());
+        CliTest.Outcome o = cli("export", "--checkpoint", ckpt.toString(), "--out", dir.resolve("m.pt").toString());
         assertThat(o.code()).isNotZero();
         assertThat(o.err()).contains("permutation 'conv1x1'", "coupling 'additive'");
     }

@@ -1,7 +1,5 @@
 package woodflow.train;
 
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +17,6 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static woodflow.core.Tensors.s;
 
 /**
  * A fast convolution path that computes wrong numbers (as oneDNN's backward did on AMD Zen 5) must neither skip
@@ -50,15 +47,10 @@ class FastPathFaultTest {
         return new Run(r, buf.toString(StandardCharsets.UTF_8));
     }
 
-    /** y in the forward, NaN in the backward: {@code where} sends zeros to the unused branch, and 0 * inf = NaN. */
-    private static Tensor nanGradient(Tensor y) {
-        return torch.where(torch.zeros_like(y).to(ScalarType.Bool), y.mul(s(Double.POSITIVE_INFINITY)), y);
-    }
-
     @Test
     void theSelfCheckRoutesAWrongShapeToTheReferencePathAndNoStepIsSkipped(@TempDir Path dir) throws Exception {
         // the coupling's first convolution of level 1 (2 -> 8 channels, 3x3, at 4x4): NaN input gradient
-        ConvRouting.injectFault((shape, y) -> shape.in() == 2 && shape.out() == 8 ? nanGradient(y) : y);
+        ConvRouting.injectFault(ConvRouting.Fault.nanGradient(shape -> shape.in() == 2 && shape.out() == 8));
         Run run = train(TestData.tinyRun(20, 20), dir, null);
         assertThat(run.result().skippedSteps()).isZero();
         assertThat(run.output()).contains("warning: self-check: the fast convolution path (oneDNN) is wrong on this "
@@ -71,7 +63,7 @@ class FastPathFaultTest {
     void aStepWithANonFiniteGradientOnTheFastPathOnlyIsRecomputedOnTheReferencePath(@TempDir Path dir)
             throws Exception {
         AtomicBoolean armed = new AtomicBoolean();
-        ConvRouting.injectFault((shape, y) -> armed.get() ? nanGradient(y) : y);
+        ConvRouting.injectFault(ConvRouting.Fault.nanGradient(shape -> armed.get()));
         Run run = train(TestData.tinyRun(20, 20), dir, it -> {
             if (it == 7) armed.set(true); // after the self-check: a fault it could not see
             return false;
