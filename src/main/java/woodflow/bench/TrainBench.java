@@ -16,6 +16,8 @@ import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
 import woodflow.train.SelfCheck;
 import woodflow.core.MachineInfo;
+import woodflow.dist.DistContext;
+import woodflow.dist.GradientReducer;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -31,6 +33,17 @@ public final class TrainBench {
 
     /** Results as an ordered map (printed as a table and one JSON line). */
     public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations) {
+        return train(cfg, warmup, iterations, null, true);
+    }
+
+    /**
+     * As {@link #train(RunConfig, int, int)}, as one rank of a data-parallel {@code group} when it is not null: each
+     * rank steps on its rows of the same global batches, the gradients are averaged (during the backward when
+     * {@code overlap}, see {@link GradientReducer}), and the time each step waited for the all-reduces is reported
+     * apart. The images per second are the group's (global batch over the median iteration time).
+     */
+    public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations, DistContext group,
+                                            boolean overlap) {
         TrainConfig tc = cfg.train();
         Precision.set(Precision.Mode.parse(tc.precision()));
         torch.manual_seed(tc.seed());
@@ -39,9 +52,26 @@ public final class TrainBench {
         TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
         var m = cfg.model();
         int b = tc.batch();
+        int ranks = group == null ? 1 : group.worldSize();
+        if (b % ranks != 0) {
+            throw new IllegalArgumentException("the global batch " + b + " is not divisible by the " + ranks
+                    + " ranks: choose a batch that is a multiple of " + ranks + " (--batch)");
+        }
+        int rows = b / ranks, first = group == null ? 0 : group.rank() * rows;
+        GradientReducer reducer = null;
+        if (group != null) {
+            step.shard(group.rank(), ranks);
+            if (overlap) {
+                reducer = new GradientReducer(group, model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
+                        GradientReducer.BUCKET_BYTES);
+                step.onGradients(TrainStep.GradientSync.overlapping(reducer));
+            } else {
+                step.onGradients(TrainStep.GradientSync.afterBackward(group, model.parameters()));
+            }
+        }
         Tensor data = Tensors8.random(Math.max(4 * b, 64), m.channels(), m.height(), m.width(), 7);
         double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
-                upd = new double[iterations];
+                upd = new double[iterations], sync = new double[iterations];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
@@ -56,10 +86,12 @@ public final class TrainBench {
         for (int i = 0; i < warmup + iterations; i++) {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
-                Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1), b);
+                Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1) + first, rows);
+                double waited = group == null ? 0 : group.allreduceSeconds();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
+                if (i >= warmup && group != null) sync[i - warmup] = group.allreduceSeconds() - waited;
                 if (i >= warmup && !Double.isFinite(loss)) skipped++;
                 if (i >= warmup) {
                     int k = i - warmup;
@@ -91,6 +123,16 @@ public final class TrainBench {
         r.put("forward_s_median", Machine.median(fwd));
         r.put("backward_s_median", Machine.median(bwd));
         r.put("update_s_median", Machine.median(upd));
+        if (group != null) {
+            r.put("world_size", ranks);
+            r.put("rank_batch", rows);
+            r.put("allreduce", overlap ? "overlapped with the backward, " + reducer.bucketCount() + " bucket"
+                    + (reducer.bucketCount() == 1 ? "" : "s") : "after the backward (--no-overlap)");
+            r.put("allreduce_wait_s_median", Machine.median(sync));
+            r.put("allreduce_wait_share", Machine.median(sync) / med);
+            r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));
+            if (reducer != null) reducer.close();
+        }
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
         r.put("matmul_fp32_gflops", Machine.matmulGflops(512, ScalarType.Float, 9));

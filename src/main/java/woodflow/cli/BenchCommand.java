@@ -5,6 +5,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.bench.TrainBench;
+import woodflow.dist.DistConfig;
+import woodflow.dist.DistContext;
+import woodflow.dist.LocalLauncher;
+import woodflow.train.RunConfig;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -80,12 +84,43 @@ public final class BenchCommand implements Runnable {
         int warmup;
         @Option(names = "--iterations", defaultValue = "10", description = "Timed iterations (default 10).")
         int iterations;
+        @Option(names = "--nproc", description = "Data-parallel: N ranks on this machine (child JVMs on 127.0.0.1, "
+                + "each with its share of --threads) share each global batch; the all-reduce wait is reported apart. "
+                + "Ranks started by another launcher (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) are joined as well.")
+        Integer nproc;
+        @Option(names = "--no-overlap", description = "Data-parallel: average the gradients after each backward "
+                + "instead of during it.")
+        boolean noOverlap;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
-            Map<String, Object> r = TrainBench.train(target.resolve(), warmup, iterations);
+            RunConfig cfg = target.resolve();
+            if (nproc != null) {
+                if (nproc < 1) throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
+                if (cfg.train().batch() % nproc != 0) {
+                    throw new IllegalArgumentException("the global batch " + cfg.train().batch() + " is not divisible "
+                            + "by --nproc " + nproc + ": choose a batch that is a multiple of " + nproc + " (--batch)");
+                }
+                int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+                Path logs = Files.createTempDirectory("woodflow-bench-ranks");
+                return new LocalLauncher(nproc, threads, logs, System.err).run(Main.class.getName(),
+                        LocalLauncher.rankArgs(spec.commandLine().getParseResult().originalArgs(), "bench", "train"));
+            }
+            DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
+            Map<String, Object> r;
+            if (group == null) {
+                r = TrainBench.train(cfg, warmup, iterations);
+            } else {
+                try (DistContext ctx = DistContext.join(group)) {
+                    r = TrainBench.train(cfg, warmup, iterations, ctx, !noOverlap);
+                    ctx.barrier();
+                }
+                if (group.rank() != 0) return 0; // rank 0 reports for the group
+            }
             target.report(r);
             if (!Boolean.TRUE.equals(r.get("valid"))) {
                 // a skipped step does less work: its time would flatter the figure

@@ -9,6 +9,7 @@ import woodflow.data.DataConfig;
 import woodflow.data.Splits;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
+import woodflow.dist.GradientReducer;
 import woodflow.dist.LocalLauncher;
 import woodflow.report.RunReport;
 import woodflow.train.Presets;
@@ -105,6 +106,10 @@ public final class TrainCommand implements Callable<Integer> {
             + DistConfig.DEFAULT_PORT + ").")
     Integer masterPort;
 
+    @Option(names = "--no-overlap", description = "Data-parallel: average the gradients after each backward instead "
+            + "of starting each bucket's all-reduce while the backward runs (the same numbers; to measure the overlap).")
+    boolean noOverlap;
+
     @Spec
     CommandSpec spec;
 
@@ -140,27 +145,15 @@ public final class TrainCommand implements Callable<Integer> {
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
         DistConfig group = DistConfig.resolve(System.getenv(), rank, worldSize, masterAddr, masterPort);
-        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, null);
+        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, null, true);
         try (DistContext ctx = DistContext.join(group)) {
-            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, ctx);
+            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, ctx, !noOverlap);
         }
     }
 
     /** This command's arguments for a rank of {@code --nproc}: the same, without --nproc and --threads. */
     private List<String> childArgs() {
-        List<String> all = spec.commandLine().getParseResult().originalArgs();
-        List<String> out = new ArrayList<>();
-        out.add("train");
-        int from = all.indexOf("train") + 1;
-        for (int i = from; i < all.size(); i++) {
-            String a = all.get(i);
-            if (a.equals("--nproc") || a.equals("--threads")) {
-                i++;
-            } else if (!a.startsWith("--nproc=") && !a.startsWith("--threads=")) {
-                out.add(a);
-            }
-        }
-        return out;
+        return LocalLauncher.rankArgs(spec.commandLine().getParseResult().originalArgs(), "train");
     }
 
     RunConfig applyOverrides(RunConfig cfg) {
@@ -190,12 +183,15 @@ public final class TrainCommand implements Callable<Integer> {
     /** Trains, writes the report and prints a summary; shared with {@code demo}. */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
             String configSource) throws Exception {
-        return runAndReport(cfg, dir, resume, noReport, quiet, configSource, null);
+        return runAndReport(cfg, dir, resume, noReport, quiet, configSource, null, true);
     }
 
-    /** As above, as one rank of {@code group} when it is not null: only rank 0 writes the run folder and report. */
+    /**
+     * As above, as one rank of {@code group} when it is not null: only rank 0 writes the run folder and report;
+     * {@code overlap}: the gradient all-reduces start during the backward.
+     */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-                            String configSource, DistContext group) throws Exception {
+                            String configSource, DistContext group, boolean overlap) throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
             boolean root = group == null || group.rank() == 0;
@@ -203,7 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
                     .holdout(data.holdout()).configSource(configSource);
             if (group != null) {
-                trainer.distributed(group);
+                trainer.distributed(group).overlap(overlap);
                 System.out.printf(Locale.ROOT, "data-parallel: rank %d of %d (master %s:%d), this rank's batch %d "
                                 + "of %d%n", group.rank(), group.worldSize(), group.config().masterAddr(),
                         group.config().masterPort(), cfg.train().batch() / group.worldSize(), cfg.train().batch());
@@ -211,8 +207,13 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Result r = trainer.run(resume);
             trainer.finish();
             if (group != null) {
-                System.out.printf(Locale.ROOT, "data-parallel: %.1f s of %.1f s training in gradient all-reduces%n",
-                        group.allreduceSeconds(), r.trainSeconds());
+                GradientReducer.Stats rs = trainer.reducerStats();
+                System.out.printf(Locale.ROOT, "data-parallel: %.1f s of %.1f s training waiting for gradient "
+                        + "all-reduces (%s)%n", group.allreduceSeconds(), r.trainSeconds(), rs == null
+                        ? "after each backward, --no-overlap"
+                        : String.format(Locale.ROOT, "%d bucket%s, %.0f%% started from the backward's gradient "
+                                + "hooks, on average %.1f ms before the step waited for it", rs.buckets(), rs.buckets() == 1 ? "" : "s",
+                                100 * rs.overlappedShare(), 1e3 * rs.meanHeadStartSeconds()));
                 if (!root) {
                     System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %.4f%n", group.rank(),
                             r.iterations(), r.testBpd());

@@ -275,17 +275,27 @@ public final class DistContext implements AutoCloseable {
     }
 
     /** {@code t} on the group's device (NCCL reduces CUDA tensors only). */
-    private Tensor onDevice(Tensor t) {
+    Tensor onDevice(Tensor t) {
         return device.equals("cpu") ? t : t.to(new org.bytedeco.pytorch.Device(device), Tensors.dtype(t));
     }
 
     private void allreduce(Tensor t, String what) {
-        AllreduceOptions o = new AllreduceOptions();
-        o.timeout(timeout);
-        waitFor(group.allreduce(new TensorVector(t), o), what);
+        waitFor(startAllreduce(t), what);
     }
 
-    private void waitFor(Work w, String what) {
+    /** Starts summing {@code t} over the ranks in place, without waiting: the group's threads do the work. */
+    Work startAllreduce(Tensor t) {
+        AllreduceOptions o = new AllreduceOptions();
+        o.timeout(timeout);
+        return group.allreduce(new TensorVector(t), o);
+    }
+
+    /** Adds to the seconds {@link #allreduceSeconds} reports (time a step waited for gradient all-reduces). */
+    void countAllreduceSeconds(double seconds) {
+        allreduceSeconds += seconds;
+    }
+
+    void waitFor(Work w, String what) {
         try {
             if (!w._wait(timeout)) throw new DistException("rank " + rank() + ": " + what + " did not finish within "
                     + config.timeoutMillis() / 1000 + " s");

@@ -41,6 +41,26 @@ public final class LocalLauncher {
         }
     }
 
+    /**
+     * A rank's arguments: the words of {@code command} (say "bench", "train"), then the user's arguments that followed
+     * them in {@code originalArgs}, without {@code --nproc} and {@code --threads} (the launcher sets each rank's).
+     */
+    public static List<String> rankArgs(List<String> originalArgs, String... command) {
+        List<String> out = new ArrayList<>(List.of(command));
+        int from = 0;
+        for (String word : command) from = Math.max(from, originalArgs.subList(from, originalArgs.size()).indexOf(word)
+                + from + 1);
+        for (int i = from; i < originalArgs.size(); i++) {
+            String a = originalArgs.get(i);
+            if (a.equals("--nproc") || a.equals("--threads")) {
+                i++;
+            } else if (!a.startsWith("--nproc=") && !a.startsWith("--threads=")) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
     /** The child command lines: {@code mainClass} with {@code args} and this rank's {@code --threads}. */
     List<String> command(String mainClass, List<String> args) {
         List<String> cmd = Jvm.javaCommand(mainClass);

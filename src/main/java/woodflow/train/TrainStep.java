@@ -30,7 +30,7 @@ public final class TrainStep {
     private java.util.function.LongPredicate nanGradient = it -> false;
     private int shardIndex = 0;
     private int shardCount = 1;
-    private java.util.function.DoubleUnaryOperator gradientSync;
+    private GradientSync gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
@@ -73,11 +73,51 @@ public final class TrainStep {
     }
 
     /**
-     * Called after every forward and backward (and the reference-path recomputation, if any), before the gradient
-     * norm, clipping and update: given this process's loss (NaN when it or the gradient is not finite) it makes the
-     * parameters' gradients those of the whole group and returns the group's loss (NaN to skip the step everywhere).
+     * How a data-parallel group takes part in every step: {@link #begin} before the forward and backward (an
+     * overlapping reducer arms its gradient hooks), {@link #pause} before a reference-path recomputation that the group
+     * does not follow, {@link #finish} after, before the gradient norm, clipping and update.
      */
-    public TrainStep onGradients(java.util.function.DoubleUnaryOperator sync) {
+    public interface GradientSync {
+        default void begin() {}
+
+        default void pause() {}
+
+        /**
+         * Given this process's loss (NaN when it or the gradient is not finite), makes the parameters' gradients
+         * those of the whole group and returns the group's loss (NaN to skip the step everywhere).
+         *
+         * @param recomputed this process's gradient was recomputed after {@link #pause}
+         */
+        double finish(double loss, boolean recomputed);
+
+        /** A group whose gradient all-reduces start during the backward, from {@code reducer}'s hooks. */
+        static GradientSync overlapping(woodflow.dist.GradientReducer reducer) {
+            return new GradientSync() {
+                @Override
+                public void begin() {
+                    reducer.begin();
+                }
+
+                @Override
+                public void pause() {
+                    reducer.pause();
+                }
+
+                @Override
+                public double finish(double loss, boolean recomputed) {
+                    return reducer.finish(loss, recomputed);
+                }
+            };
+        }
+
+        /** A group that averages {@code params}' gradients after each backward. */
+        static GradientSync afterBackward(woodflow.dist.DistContext group, java.util.List<Tensor> params) {
+            return (loss, recomputed) -> group.averageGradients(params, loss);
+        }
+    }
+
+    /** Data parallelism: see {@link GradientSync}. */
+    public TrainStep onGradients(GradientSync sync) {
         gradientSync = sync;
         return this;
     }
@@ -124,13 +164,17 @@ public final class TrainStep {
             long t0 = System.nanoTime();
             long fastBefore = ConvRouting.fastCalls();
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
+            if (gradientSync != null) gradientSync.begin();
             double loss = forwardBackward(x, poison);
+            boolean recomputed = false;
             long t1 = System.nanoTime();
             double norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
             if (!Double.isFinite(norm) && ConvRouting.fastCalls() > fastBefore) {
                 // Was it the fast convolution path? Recompute the same step on the reference path: if that one is
                 // finite, the fast path computed wrong numbers on this machine, and no later step should trust it.
                 adam.zeroGrad();
+                if (gradientSync != null) gradientSync.pause();
+                recomputed = true;
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
                     again = forwardBackward(x, poison);
@@ -148,7 +192,7 @@ public final class TrainStep {
                 }
             }
             if (gradientSync != null) {
-                loss = gradientSync.applyAsDouble(Double.isFinite(norm) ? loss : Double.NaN);
+                loss = gradientSync.finish(Double.isFinite(norm) ? loss : Double.NaN, recomputed);
                 norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
                 t1 = System.nanoTime();
             }

@@ -12,6 +12,7 @@ import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.dist.DistContext;
+import woodflow.dist.GradientReducer;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
@@ -85,6 +86,11 @@ public final class Trainer {
     private List<String> holdout = List.of();
     private String configSource = "the given config";
     private DistContext dist;
+    private boolean overlap = true;
+    private GradientReducer reducer;
+    private GradientReducer.Stats reducerStats;
+    private long firstBucketBytes = GradientReducer.FIRST_BUCKET_BYTES;
+    private long bucketBytes = GradientReducer.BUCKET_BYTES;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
         this.config = config.validate();
@@ -141,7 +147,7 @@ public final class Trainer {
 
     /**
      * Trains as one rank of a data-parallel group: this rank takes its rows of every global batch, the gradients are
-     * averaged over the group after each backward (see {@link DistContext#averageGradients}), evaluation is sharded
+     * averaged over the group in buckets whose all-reduces start during the backward (see {@link GradientReducer}), evaluation is sharded
      * and summed, and only rank 0 writes the run folder. With the same seed and global batch the run computes the
      * steps a one-process run computes, to float32 rounding.
      */
@@ -217,8 +223,7 @@ public final class Trainer {
         stepper.onFastPathFault(this::warn);
         if (dist != null) {
             dist.agree("config", Integer.toHexString(config.toYaml().hashCode()), "run config (hash of its YAML)");
-            stepper.shard(dist.rank(), dist.worldSize())
-                    .onGradients(loss -> dist.averageGradients(model.parameters(), loss));
+            stepper.shard(dist.rank(), dist.worldSize()).onGradients(gradientSync());
         }
         lr = tc.lr();
         if (writer()) {
@@ -259,7 +264,45 @@ public final class Trainer {
             return loop();
         } catch (IOException e) {
             throw new IOException(e.getMessage() + "; " + store.resumeHint(), e); // e.g. a full disk
+        } finally {
+            if (reducer != null) {
+                reducerStats = reducer.stats();
+                reducer.close();
+                reducer = null;
+            }
         }
+    }
+
+    /**
+     * The group's part in each step: a {@link GradientReducer} whose all-reduces start during the backward, or (with
+     * {@link #overlap overlap off}) one averaging of the gradients after it.
+     */
+    private TrainStep.GradientSync gradientSync() {
+        if (!overlap) return TrainStep.GradientSync.afterBackward(dist, model.parameters());
+        reducer = new GradientReducer(dist, model.parameters(), firstBucketBytes, bucketBytes);
+        return TrainStep.GradientSync.overlapping(reducer);
+    }
+
+    /**
+     * Whether a data-parallel run starts its gradient all-reduces during the backward (the default), or averages the
+     * gradients after it: the same numbers either way; off, to measure what the overlap gains.
+     */
+    public Trainer overlap(boolean on) {
+        overlap = on;
+        return this;
+    }
+
+    /** The gradient buckets' sizes in bytes (the first, then the others); DistributedDataParallel's by default. */
+    public Trainer buckets(long firstBytes, long bytes) {
+        if (firstBytes < 4 || bytes < 4) throw new IllegalArgumentException("a gradient bucket holds at least 4 bytes");
+        firstBucketBytes = firstBytes;
+        bucketBytes = bytes;
+        return this;
+    }
+
+    /** What the overlapping reducer did in the last run, or null (one process, or overlap off). */
+    public GradientReducer.Stats reducerStats() {
+        return reducerStats;
     }
 
     private void say(String line) {

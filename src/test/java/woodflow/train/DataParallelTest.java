@@ -9,6 +9,7 @@ import woodflow.core.Jvm;
 import woodflow.core.Tensors;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
+import woodflow.dist.GradientReducer;
 import woodflow.dist.LocalLauncher;
 
 import java.nio.charset.StandardCharsets;
@@ -33,13 +34,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DataParallelTest {
     static final int ITERATIONS = 4;
-    /** The runs each JVM trains one after the other, on one group: name, precision, backprop. */
-    static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
-            {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
-            {"fp32-nan-on-rank-1", "fp32", "standard"}};
     /** In the run {@value #NAN_RUN}, the gradient of this step is NaN: on rank 1 only, or in the one process. */
     static final long NAN_STEP = 2;
     static final String NAN_RUN = "fp32-nan-on-rank-1";
+    /** The run whose ranks average the gradients after the backward; the others overlap it, in small buckets. */
+    static final String AFTER_BACKWARD_RUN = "fp32-after-backward";
+    /** The runs each JVM trains one after the other, on one group: name, precision, backprop. */
+    static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
+            {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
+            {AFTER_BACKWARD_RUN, "fp32", "standard"},
+            {NAN_RUN, "fp32", "standard"}};
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
@@ -59,10 +63,17 @@ class DataParallelTest {
                 DistConfig c = DistConfig.resolve(System.getenv(), null, null, null, null);
                 try (DistContext group = DistContext.join(c)) {
                     for (String[] r : RUNS) {
-                        Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group);
+                        Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
+                                .overlap(!r[0].equals(AFTER_BACKWARD_RUN)).buckets(256, 1024);
                         if (r[0].equals(NAN_RUN) && group.rank() == 1) t.injectFaults(it -> false, it -> it == NAN_STEP);
                         t.run(false);
                         t.finish();
+                        GradientReducer.Stats s = t.reducerStats();
+                        if (s != null) {
+                            System.out.printf(java.util.Locale.ROOT, "reducer %s: %d buckets, %.3f started during "
+                                    + "the backward, %d steps redone%n", r[0], s.buckets(), s.overlappedShare(),
+                                    s.redoneSteps());
+                        }
                     }
                 }
             } catch (Throwable e) {
@@ -107,6 +118,24 @@ class DataParallelTest {
                         .append(Files.readString(tmp.resolve("rank-" + r + ".log"), StandardCharsets.UTF_8));
             }
             assertThat(ok).as("both ranks ended well; their logs:%n%s", logs).isTrue();
+            // the overlapping reducer: many buckets, started while the backward ran (not all at its end), and the
+            // step whose gradient rank 1 recomputed averaged again on both ranks
+            String log0 = Files.readString(tmp.resolve("rank-0.log"), StandardCharsets.UTF_8);
+            for (String[] r : RUNS) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("reducer " + r[0] + ": (\\d+) buckets, "
+                        + "([0-9.]+) started during the backward, (\\d+) steps redone").matcher(log0);
+                if (r[0].equals(AFTER_BACKWARD_RUN)) {
+                    assertThat(m.find()).as("%s has no reducer", r[0]).isFalse();
+                    continue;
+                }
+                assertThat(m.find()).as("%s: the reducer's line in rank 0's log:%n%s", r[0], log0).isTrue();
+                assertThat(Integer.parseInt(m.group(1))).as("%s: buckets", r[0]).isGreaterThan(3);
+                // the first step learns the hooks' order and is reduced after its backward: at most 3 of 4 overlap
+                assertThat(Double.parseDouble(m.group(2))).as("%s: share started during the backward", r[0])
+                        .isGreaterThan(0.5);
+                assertThat(Long.parseLong(m.group(3))).as("%s: steps redone", r[0])
+                        .isEqualTo(r[0].equals(NAN_RUN) ? 1 : 0);
+            }
         } finally {
             ranks.forEach(Process::destroyForcibly);
         }

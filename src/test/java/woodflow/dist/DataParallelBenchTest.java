@@ -1,0 +1,52 @@
+package woodflow.dist;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import woodflow.cli.CliTest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code bench train --nproc 2} starts two ranks that time the group's step and report, from rank 0 alone, the
+ * group's images per second and the all-reduce wait apart (no timing is asserted).
+ */
+class DataParallelBenchTest {
+    @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
+    void twoRanksReportTheGroupsStepAndTheAllreduceWait(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("tiny.yaml");
+        Files.writeString(config, """
+                model: {channels: 1, height: 8, width: 8, levels: 2, steps: 1, hidden: 8, permutation: woodbury,
+                        d_c: [2, 2], d_s: [4, 4]}
+                data: {kind: embedded, count: 256, holdout: 32, n_bits: 8}
+                train: {batch: 8, iterations: 40, seed: 1}
+                """);
+        Path json = dir.resolve("bench.jsonl");
+        for (String overlap : new String[] {"", "--no-overlap"}) {
+            List<String> args = new java.util.ArrayList<>(List.of("bench", "train", "--config", config.toString(),
+                    "--nproc", "2", "--threads", "2", "--warmup", "1", "--iterations", "2", "--json", json.toString()));
+            if (!overlap.isEmpty()) args.add(overlap);
+            CliTest.Outcome o = CliTest.cli(args.toArray(String[]::new));
+            assertThat(o.code()).as("bench train --nproc 2 %s: %s", overlap, o.err()).isZero();
+        }
+        List<String> lines = Files.readAllLines(json);
+        assertThat(lines).as("one line per group, from rank 0").hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            JsonNode r = new ObjectMapper().readTree(lines.get(i));
+            assertThat(r.get("world_size").asInt()).isEqualTo(2);
+            assertThat(r.get("rank_batch").asInt()).isEqualTo(4);
+            assertThat(r.get("threads").asInt()).as("each rank's share of --threads 2").isEqualTo(1);
+            assertThat(r.get("valid").asBoolean()).isTrue();
+            assertThat(r.get("allreduce_wait_s_median").asDouble()).isPositive();
+            assertThat(r.get("allreduce").asText()).startsWith(i == 0 ? "overlapped with the backward" : "after the");
+        }
+    }
+}
