@@ -87,11 +87,9 @@ public final class TrainBench {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1) + first, rows);
-                double waited = group == null ? 0 : group.allreduceSeconds();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
-                if (i >= warmup && group != null) sync[i - warmup] = group.allreduceSeconds() - waited;
                 if (i >= warmup && !Double.isFinite(loss)) skipped++;
                 if (i >= warmup) {
                     int k = i - warmup;
@@ -99,6 +97,7 @@ public final class TrainBench {
                     fwd[k] = step.lastTiming().forward();
                     bwd[k] = step.lastTiming().backward();
                     upd[k] = step.lastTiming().update();
+                    sync[k] = step.lastTiming().sync();
                 }
             }
         }
@@ -120,7 +119,8 @@ public final class TrainBench {
         r.put("iterations_timed", iterations);
         r.put("iter_s_median", med);
         r.put("images_per_s", b / med);
-        r.put("forward_s_median", Machine.median(fwd));
+        // through inverses the forward and backward interleave: both are in backward_s_median
+        if (!Double.isNaN(Machine.median(fwd))) r.put("forward_s_median", Machine.median(fwd));
         r.put("backward_s_median", Machine.median(bwd));
         r.put("update_s_median", Machine.median(upd));
         if (group != null) {

@@ -16,8 +16,12 @@ import woodflow.nn.ConvRouting;
  * gradient-norm clipping, and an Adam update. A step whose loss or gradient norm is not finite is not applied.
  */
 public final class TrainStep {
-    /** Wall-clock seconds of the parts of the last step. */
-    public record Timing(double forward, double backward, double update) {}
+    /**
+     * Wall-clock seconds of the parts of the last step: the forward to the loss, the backward (with the gradient norm
+     * and any reference-path recompute), the data-parallel gradient sync (0 alone), the clipping and Adam update.
+     * Through inverses the forward and backward interleave: their sum is {@code backward}, and {@code forward} is NaN.
+     */
+    public record Timing(double forward, double backward, double sync, double update) {}
 
     private final MultiScaleFlow model;
     private final Adam adam;
@@ -25,7 +29,9 @@ public final class TrainStep {
     private final int nBits;
     private final org.bytedeco.pytorch.Tensor device;
     private final InvertibleBackprop invertible;
-    private Timing last = new Timing(0, 0, 0);
+    private Timing last = new Timing(0, 0, 0, 0);
+    /** When the last standard forward had its loss (System.nanoTime); 0 through inverses. */
+    private long forwardEnd;
     private java.util.function.LongPredicate nanInput = it -> false;
     private java.util.function.LongPredicate nanGradient = it -> false;
     private int shardIndex = 0;
@@ -165,7 +171,9 @@ public final class TrainStep {
             long fastBefore = ConvRouting.fastCalls();
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
             if (gradientSync != null) gradientSync.begin();
+            forwardEnd = 0;
             double loss = forwardBackward(x, poison);
+            long tf = forwardEnd;
             boolean recomputed = false;
             long t1 = System.nanoTime();
             double norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
@@ -194,15 +202,19 @@ public final class TrainStep {
             if (gradientSync != null) {
                 loss = gradientSync.finish(Double.isFinite(norm) ? loss : Double.NaN, recomputed);
                 norm = Double.isFinite(loss) ? adam.gradNorm() : Double.NaN;
-                t1 = System.nanoTime();
             }
             long t2 = System.nanoTime();
-            if (!Double.isFinite(loss)) return fail(t0, t1);
-            if (!Double.isFinite(norm)) return fail(t0, t1);
+            double forward = tf == 0 || recomputed ? Double.NaN : (tf - t0) / 1e9;
+            double backward = (t1 - (Double.isNaN(forward) ? t0 : tf)) / 1e9;
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                adam.zeroGrad();
+                last = new Timing(forward, backward, (t2 - t1) / 1e9, 0);
+                return Double.NaN;
+            }
             if (config.clip() > 0 && norm > config.clip()) adam.scaleGrads(config.clip() / norm);
             adam.update(lr);
             long t3 = System.nanoTime();
-            last = new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+            last = new Timing(forward, backward, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
             return loss;
         }
     }
@@ -218,6 +230,7 @@ public final class TrainStep {
             } else {
                 Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
                 loss = l.item_double();
+                forwardEnd = System.nanoTime();
                 if (!Double.isFinite(loss)) return Double.NaN;
                 l.backward();
             }
@@ -286,9 +299,4 @@ public final class TrainStep {
         return woodflow.core.Tensors.cat(parts, 0);
     }
 
-    private double fail(long t0, long t1) {
-        adam.zeroGrad();
-        last = new Timing((t1 - t0) / 1e9, 0, 0);
-        return Double.NaN;
-    }
 }
