@@ -89,6 +89,9 @@ public final class InspectCommand implements Callable<Integer> {
         System.out.print(ModelInspector.table(ModelInspector.inspect(model, x), model.parameterCount()));
         double bpd = model.bitsPerDim(x, Quantization.bins(cfg.data().nBits())).mean().item_double();
         System.out.printf("bits per dimension of the input: %.4f%n", bpd);
+        System.out.printf(java.util.Locale.ROOT, "work: %.3f GFLOP per image forward (a training step about 3x that); "
+                + "gradient %.1f MiB in float32%n", woodflow.bench.Flops.forward(m, 1) / 1e9,
+                model.parameterCount() * 4 / (1024.0 * 1024.0));
         for (String w : m.warnings()) System.out.println("warning: " + w);
         return 0;
     }
