@@ -32,7 +32,7 @@ public final class TrainBench {
     /** Results as an ordered map (printed as a table and one JSON line). */
     public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations) {
         TrainConfig tc = cfg.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
+        Precision.set(tc.precision());
         torch.manual_seed(tc.seed());
         MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
@@ -105,7 +105,7 @@ public final class TrainBench {
     /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
     public static Map<String, Object> sample(RunConfig cfg, int n, double temperature, int repeats) {
         TrainConfig tc = cfg.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
+        Precision.set(tc.precision());
         torch.manual_seed(tc.seed());
         MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
         var m = cfg.model();

@@ -38,7 +38,7 @@ public final class BenchCommand implements Runnable {
         Path config;
 
         @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-        String precision;
+        woodflow.core.Precision.Mode precision;
 
         @Option(names = "--batch", description = "Batch size (default: the config's).")
         Integer batch;

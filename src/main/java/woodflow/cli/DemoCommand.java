@@ -26,7 +26,7 @@ public final class DemoCommand implements Callable<Integer> {
     Integer iterations;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the demo preset's).")
-    String precision;
+    woodflow.core.Precision.Mode precision;
 
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;

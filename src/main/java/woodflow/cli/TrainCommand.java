@@ -55,11 +55,11 @@ public final class TrainCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (conditioner networks in bfloat16).")
-    String precision;
+    woodflow.core.Precision.Mode precision;
 
     @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
             + "bounded memory).")
-    String backprop;
+    woodflow.train.Backprop backprop;
 
     @Option(names = "--eval-every", description = "Evaluate test bpd every N iterations.")
     Integer evalEvery;

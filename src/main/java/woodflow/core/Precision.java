@@ -14,17 +14,18 @@ import java.util.function.Supplier;
  * when its inverse recomputes the same network on the same input.
  */
 public final class Precision {
-    public enum Mode {
-        FP32("fp32"), BF16_MIXED("bf16-mixed");
-        public final String label;
+    /** The precision of a run ({@code train.precision}, {@code --precision}). */
+    public enum Mode implements Choice {
+        FP32, BF16_MIXED;
 
-        Mode(String label) {
-            this.label = label;
+        @Override
+        public String toString() {
+            return label();
         }
 
+        @com.fasterxml.jackson.annotation.JsonCreator
         public static Mode parse(String s) {
-            for (Mode m : values()) if (m.label.equalsIgnoreCase(s) || m.name().equalsIgnoreCase(s)) return m;
-            throw new IllegalArgumentException("unknown precision '" + s + "': use fp32 or bf16-mixed");
+            return Choices.parse(Mode.class, s, "precision");
         }
     }
 

@@ -3,8 +3,6 @@ package woodflow.data;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-import java.util.Locale;
-
 /**
  * Where a run's images come from and how they are prepared (SPEC §3-4). {@code kind} names the format:
  * {@code embedded} (generated, no files), {@code idx} / {@code fashion-mnist} (IDX files, plain or gzipped),
@@ -17,7 +15,7 @@ import java.util.Locale;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(
-        @JsonProperty("kind") String kind,
+        @JsonProperty("kind") DataKind kind,
         @JsonProperty("path") String path,
         @JsonProperty("n_bits") Integer nBits,
         @JsonProperty("size") Integer size,
@@ -25,31 +23,31 @@ public record DataConfig(
         @JsonProperty("test_limit") Integer testLimit,
         @JsonProperty("seed") Long seed,
         @JsonProperty("holdout") Integer holdout,
-        @JsonProperty("on_bad_image") String onBadImage,
+        @JsonProperty("on_bad_image") BadImagePolicy onBadImage,
         @JsonProperty("count") Integer count,
         @JsonProperty("cache") String cache,
         @JsonProperty("channels") Integer channels,
         @JsonProperty("workers") Integer workers) {
 
     public DataConfig {
-        kind = kind == null ? "embedded" : kind.toLowerCase(Locale.ROOT);
+        kind = kind == null ? DataKind.EMBEDDED : kind;
         nBits = nBits == null ? 8 : nBits;
         seed = seed == null ? 0L : seed;
-        onBadImage = onBadImage == null ? "fail" : onBadImage.toLowerCase(Locale.ROOT);
+        onBadImage = onBadImage == null ? BadImagePolicy.FAIL : onBadImage;
     }
 
     /** The original eleven fields; {@code channels} and {@code workers} left to their defaults. */
-    public DataConfig(String kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
-                      Long seed, Integer holdout, String onBadImage, Integer count, String cache) {
+    public DataConfig(DataKind kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
+                      Long seed, Integer holdout, BadImagePolicy onBadImage, Integer count, String cache) {
         this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null);
     }
 
     public static DataConfig embedded() {
-        return new DataConfig("embedded", null, null, null, null, null, null, null, null, null, null);
+        return new DataConfig(DataKind.EMBEDDED, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** A configuration of {@code kind} reading {@code path}, every other field at its default. */
-    public static DataConfig of(String kind, String path) {
+    public static DataConfig of(DataKind kind, String path) {
         return new DataConfig(kind, path, null, null, null, null, null, null, null, null, null);
     }
 
@@ -78,7 +76,7 @@ public record DataConfig(
                 channels, workers);
     }
 
-    public DataConfig withOnBadImage(String policy) {
+    public DataConfig withOnBadImage(BadImagePolicy policy) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, policy, count, cache,
                 channels, workers);
     }

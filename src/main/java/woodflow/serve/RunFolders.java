@@ -167,7 +167,7 @@ final class RunFolders {
             o.put("model", m.permutation() + " " + m.coupling() + ", L=" + m.levels() + " K=" + m.steps() + ", "
                     + m.channels() + "x" + m.height() + "x" + m.width());
             o.put("total_iterations", cfg.train().iterations());
-            o.put("precision", cfg.train().precision());
+            o.put("precision", cfg.train().precision().label());
         } catch (RuntimeException e) {
             o.put("config_error", e.getMessage());
         }

@@ -38,7 +38,7 @@ public record RunConfig(
 
     public RunConfig {
         description = description == null ? "" : description;
-        model = model == null ? ModelConfig.of(3, 32, 32, 3, 8, 512, "woodbury") : model;
+        model = model == null ? ModelConfig.of(3, 32, 32, 3, 8, 512, woodflow.model.Permutation.WOODBURY) : model;
         data = data == null ? DataConfig.embedded() : data;
         train = train == null ? TrainConfig.defaults() : train;
     }
@@ -120,6 +120,10 @@ public record RunConfig(
         if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
             return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
                     .replace("Integer", "integer").replace("Double", "number");
+        }
+        if (e instanceof JsonMappingException j && j.getCause() instanceof IllegalArgumentException choice) {
+            // a closed choice's own message: the names it knows and the nearest to the typo
+            return (j.getPath().isEmpty() ? "" : joined(j.getPath()) + ": ") + choice.getMessage();
         }
         String m = e instanceof JsonMappingException j && !j.getPath().isEmpty()
                 ? joined(j.getPath()) + ": " + j.getOriginalMessage() : e.getMessage();

@@ -2,6 +2,7 @@ package woodflow.train;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import woodflow.core.Precision;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,8 +31,8 @@ public record TrainConfig(
         @JsonProperty("checkpoint_every") Integer checkpointEvery,
         @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
         @JsonProperty("seed") Long seed,
-        @JsonProperty("precision") String precision,
-        @JsonProperty("backprop") String backprop,
+        @JsonProperty("precision") Precision.Mode precision,
+        @JsonProperty("backprop") Backprop backprop,
         @JsonProperty("max_bad_steps") Integer maxBadSteps,
         @JsonProperty("temperatures") double[] temperatures,
         @JsonProperty("drift_check") Double driftCheck) {
@@ -54,8 +55,8 @@ public record TrainConfig(
         checkpointEvery = checkpointEvery == null ? evalEvery : checkpointEvery;
         keepCheckpoints = keepCheckpoints == null ? 3 : keepCheckpoints;
         seed = seed == null ? 0L : seed;
-        precision = precision == null ? "fp32" : precision;
-        backprop = backprop == null ? "standard" : backprop;
+        precision = precision == null ? Precision.Mode.FP32 : precision;
+        backprop = backprop == null ? Backprop.STANDARD : backprop;
         maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
         temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
         driftCheck = driftCheck == null ? 0.0 : driftCheck;
@@ -84,13 +85,7 @@ public record TrainConfig(
         if (checkpointEvery < 1) p.add("checkpoint_every must be at least 1, got " + checkpointEvery);
         if (keepCheckpoints < 1) p.add("keep_checkpoints must be at least 1, got " + keepCheckpoints);
         if (maxBadSteps < 1) p.add("max_bad_steps must be at least 1, got " + maxBadSteps);
-        if (!List.of("fp32", "bf16-mixed").contains(precision)) {
-            p.add("precision must be fp32 or bf16-mixed, got '" + precision + "'");
-        }
         if (!(driftCheck >= 0)) p.add("drift_check must be >= 0 (0 = off), got " + driftCheck);
-        if (!List.of("standard", "invertible").contains(backprop)) {
-            p.add("backprop must be standard or invertible, got '" + backprop + "'");
-        }
         for (double t : temperatures) {
             if (!(t > 0) || Double.isInfinite(t)) p.add("temperatures must be finite and > 0, got " + t);
         }
@@ -98,7 +93,7 @@ public record TrainConfig(
         return this;
     }
 
-    public TrainConfig with(Integer iterations, Integer batch, Long seed, String precision, String backprop) {
+    public TrainConfig with(Integer iterations, Integer batch, Long seed, Precision.Mode precision, Backprop backprop) {
         return new TrainConfig(batch != null ? batch : this.batch, iterations != null ? iterations : this.iterations, lr,
                 beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery, sampleEvery,
                 checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,

@@ -207,7 +207,7 @@ public final class Trainer {
 
     private Result runLocked(boolean resume) throws IOException {
         TrainConfig tc = config.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
+        Precision.set(tc.precision());
         store = new CheckpointStore(runDir, tc.keepCheckpoints());
         torch.manual_seed(tc.seed());
         model = new MultiScaleFlow(config.model(), Init.float32());
@@ -565,7 +565,7 @@ public final class Trainer {
         s.put("status", status).put("iterations", iteration).put("test_bpd", lastTest).put("best_test_bpd", best)
                 .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
-                .put("precision", config.train().precision()).put("description", config.description());
+                .put("precision", config.train().precision().label()).put("description", config.description());
         return s;
     }
 

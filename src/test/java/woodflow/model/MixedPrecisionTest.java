@@ -32,7 +32,7 @@ class MixedPrecisionTest {
 
     private static MultiScaleFlow model(String perm) {
         torch.manual_seed(5);
-        ModelConfig cfg = ModelConfig.of(3, 16, 16, 2, 2, 32, perm)
+        ModelConfig cfg = ModelConfig.of(3, 16, 16, 2, 2, 32, Permutation.parse(perm))
                 .withLatentDims(new int[] {4, 4}, new int[] {8, 8}, new int[] {4, 4}, new int[] {4, 4});
         MultiScaleFlow m = new MultiScaleFlow(cfg, Init.float32());
         try (NoGradGuard g = new NoGradGuard()) {

@@ -1,5 +1,6 @@
 package woodflow.train;
 
+import woodflow.model.CouplingType;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -54,7 +55,7 @@ class InvertibleBackpropTest {
     /** A 2x8x8 model, two levels of two steps, ActNorm initialised on x and every parameter perturbed. */
     static MultiScaleFlow prepared(String permutation, String coupling, Init init, Tensor x, long seed) {
         torch.manual_seed(seed);
-        MultiScaleFlow m = new MultiScaleFlow(ContractCases.tiny(permutation, 2, 2).withCoupling(coupling), init);
+        MultiScaleFlow m = new MultiScaleFlow(ContractCases.tiny(permutation, 2, 2).withCoupling(CouplingType.parse(coupling)), init);
         try (NoGradGuard g = new NoGradGuard()) {
             m.encode(x);
             for (Tensor p : m.parameters()) {
