@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.core.Init;
-import woodflow.core.Precision;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
@@ -30,11 +29,11 @@ public final class TrainBench {
     private TrainBench() {}
 
     /** Results as an ordered map (printed as a table and one JSON line). */
-    public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations) {
+    public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations) {
         TrainConfig tc = cfg.train();
-        Precision.set(tc.precision());
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
         var m = cfg.model();
@@ -103,11 +102,12 @@ public final class TrainBench {
     }
 
     /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
-    public static Map<String, Object> sample(RunConfig cfg, int n, double temperature, int repeats) {
+    public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
+                                             int repeats) {
         TrainConfig tc = cfg.train();
-        Precision.set(tc.precision());
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        model.precision(tc.precision());
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor data = Tensors8.random(tc.batch(), m.channels(), m.height(), m.width(), 7);

@@ -38,7 +38,7 @@ public final class BenchCommand implements Runnable {
         Path config;
 
         @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-        woodflow.core.Precision.Mode precision;
+        woodflow.core.Precision precision;
 
         @Option(names = "--batch", description = "Batch size (default: the config's).")
         Integer batch;
@@ -85,7 +85,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
-            Map<String, Object> r = TrainBench.train(target.resolve(), warmup, iterations);
+            Map<String, Object> r = TrainBench.train(target.resolve(), common.device, warmup, iterations);
             target.report(r);
             if (!Boolean.TRUE.equals(r.get("valid"))) {
                 // a skipped step does less work: its time would flatter the figure
@@ -118,7 +118,7 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             woodflow.sample.Sampler.checkTemperature(temperature);
             if (count < 1 || repeats < 1) throw new IllegalArgumentException("need --count >= 1 and --repeats >= 1");
-            target.report(TrainBench.sample(target.resolve(), count, temperature, repeats));
+            target.report(TrainBench.sample(target.resolve(), common.device, count, temperature, repeats));
             return 0;
         }
     }

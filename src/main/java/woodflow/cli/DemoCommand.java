@@ -26,7 +26,7 @@ public final class DemoCommand implements Callable<Integer> {
     Integer iterations;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the demo preset's).")
-    woodflow.core.Precision.Mode precision;
+    woodflow.core.Precision precision;
 
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;
@@ -43,7 +43,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset");
+        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset", common.device,
+                null);
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

@@ -43,7 +43,7 @@ public final class DoctorCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-    woodflow.core.Precision.Mode precision;
+    Precision precision;
 
     @Option(names = "--batch", description = "Batch size of the checks (default: the config's training batch).")
     Integer batch;
@@ -65,9 +65,9 @@ public final class DoctorCommand implements Callable<Integer> {
                         + "batch %d, %s, %s backprop%n", preset != null ? preset : config != null ? config : "demo",
                 mc.permutation(), mc.coupling(), mc.levels(), mc.steps(), mc.hidden(), mc.channels(), mc.height(),
                 mc.width(), tc.batch(), tc.precision(), tc.backprop());
-        Precision.set(tc.precision());
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32(common.device));
+        model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep stepper = new TrainStep(model, adam, tc, cfg.data().nBits());
         SelfCheck check;

@@ -5,7 +5,6 @@ import woodflow.core.Choice;
 import woodflow.core.Choices;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Precision;
 import woodflow.data.ImageSource;
 import woodflow.data.Splits;
 import woodflow.model.MultiScaleFlow;
@@ -67,12 +66,11 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        precision.apply();
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = c.model();
+        MultiScaleFlow model = precision.apply(c.model(common.device));
         RunConfig cfg = c.config();
         cfg = cfg.withData(Runs.withDataPath(cfg.data(), dataPath));
         try (Splits data = Runs.open(cfg)) {
@@ -83,7 +81,7 @@ public final class EvalCommand implements Callable<Integer> {
                     noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
             double secs = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
-                    n, file, c.state().iteration(), Precision.mode().label(), secs);
+                    n, file, c.state().iteration(), precision.precision, secs);
             System.out.println("data: " + src.describe());
         }
         return 0;

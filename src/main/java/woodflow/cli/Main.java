@@ -74,7 +74,7 @@ public final class Main implements Runnable {
      * error that lists the names and suggests the nearest. Registered after the subcommands, so all of them see it.
      */
     static void registerChoices(CommandLine cl) {
-        choice(cl, woodflow.core.Precision.Mode.class, woodflow.core.Precision.Mode::parse);
+        choice(cl, woodflow.core.Precision.class, woodflow.core.Precision::parse);
         choice(cl, woodflow.train.Backprop.class, woodflow.train.Backprop::parse);
         choice(cl, woodflow.model.Permutation.class, woodflow.model.Permutation::parse);
         choice(cl, woodflow.model.CouplingType.class, woodflow.model.CouplingType::parse);

@@ -8,10 +8,11 @@ public class PrecisionOption {
     @Option(names = "--precision", defaultValue = "fp32",
             description = "fp32 (default) or bf16-mixed: the coupling and prior networks in bfloat16, the invertible "
                     + "path in float32.")
-    Precision.Mode precision;
+    Precision precision;
 
-    /** Switches the engine to the chosen precision; an unknown name is an error that names it. */
-    void apply() {
-        Precision.set(precision);
+    /** {@code model} in the chosen precision. */
+    <M extends woodflow.core.Module> M apply(M model) {
+        model.precision(precision);
+        return model;
     }
 }

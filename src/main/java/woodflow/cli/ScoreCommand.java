@@ -48,7 +48,7 @@ public final class ScoreCommand implements Callable<Integer> {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
         Checkpoint c = Checkpoint.read(CheckpointOption.resolve(checkpoint));
-        MultiScaleFlow model = c.model();
+        MultiScaleFlow model = c.model(common.device);
         var m = c.config().model();
         // decode file by file, so each score belongs to its own file and a bad file is named
         List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();

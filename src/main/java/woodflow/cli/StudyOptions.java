@@ -41,7 +41,7 @@ public class StudyOptions {
     Integer batch;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the base's).")
-    woodflow.core.Precision.Mode precision;
+    woodflow.core.Precision precision;
 
     @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
     String dataPath;

@@ -55,7 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--precision", description = "fp32 or bf16-mixed (conditioner networks in bfloat16).")
-    woodflow.core.Precision.Mode precision;
+    woodflow.core.Precision precision;
 
     @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
             + "bounded memory).")
@@ -140,9 +140,9 @@ public final class TrainCommand implements Callable<Integer> {
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
         DistConfig group = DistConfig.resolve(System.getenv(), rank, worldSize, masterAddr, masterPort);
-        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, null);
-        try (DistContext ctx = DistContext.join(group)) {
-            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, ctx);
+        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, null);
+        try (DistContext ctx = DistContext.join(group, common.device)) {
+            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, ctx);
         }
     }
 
@@ -187,21 +187,18 @@ public final class TrainCommand implements Callable<Integer> {
                 + "--config %s`)", skipped, iterations, 100.0 * skipped / iterations, config);
     }
 
-    /** Trains, writes the report and prints a summary; shared with {@code demo}. */
+    /**
+     * Trains on {@code device}, writes the report and prints a summary (shared with {@code demo}); as one rank of
+     * {@code group} when it is not null: only rank 0 writes the run folder and report.
+     */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-            String configSource) throws Exception {
-        return runAndReport(cfg, dir, resume, noReport, quiet, configSource, null);
-    }
-
-    /** As above, as one rank of {@code group} when it is not null: only rank 0 writes the run folder and report. */
-    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-                            String configSource, DistContext group) throws Exception {
+                            String configSource, String device, DistContext group) throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
             boolean root = group == null || group.rank() == 0;
             String dataAtStart = data.train().describe();
             Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
-                    .holdout(data.holdout()).configSource(configSource);
+                    .holdout(data.holdout()).configSource(configSource).device(device);
             if (group != null) {
                 trainer.distributed(group);
                 System.out.printf(Locale.ROOT, "data-parallel: rank %d of %d (master %s:%d), this rank's batch %d "

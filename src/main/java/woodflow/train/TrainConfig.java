@@ -31,7 +31,7 @@ public record TrainConfig(
         @JsonProperty("checkpoint_every") Integer checkpointEvery,
         @JsonProperty("keep_checkpoints") Integer keepCheckpoints,
         @JsonProperty("seed") Long seed,
-        @JsonProperty("precision") Precision.Mode precision,
+        @JsonProperty("precision") Precision precision,
         @JsonProperty("backprop") Backprop backprop,
         @JsonProperty("max_bad_steps") Integer maxBadSteps,
         @JsonProperty("temperatures") double[] temperatures,
@@ -55,7 +55,7 @@ public record TrainConfig(
         checkpointEvery = checkpointEvery == null ? evalEvery : checkpointEvery;
         keepCheckpoints = keepCheckpoints == null ? 3 : keepCheckpoints;
         seed = seed == null ? 0L : seed;
-        precision = precision == null ? Precision.Mode.FP32 : precision;
+        precision = precision == null ? Precision.FP32 : precision;
         backprop = backprop == null ? Backprop.STANDARD : backprop;
         maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
         temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
@@ -93,7 +93,7 @@ public record TrainConfig(
         return this;
     }
 
-    public TrainConfig with(Integer iterations, Integer batch, Long seed, Precision.Mode precision, Backprop backprop) {
+    public TrainConfig with(Integer iterations, Integer batch, Long seed, Precision precision, Backprop backprop) {
         return new TrainConfig(batch != null ? batch : this.batch, iterations != null ? iterations : this.iterations, lr,
                 beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery, sampleEvery,
                 checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,

@@ -215,7 +215,7 @@ public final class TrainStep {
             Tensor gRef = flatGradient();
             adam.zeroGrad();
             double tol = gradientTolerance(
-                    config.precision() == woodflow.core.Precision.Mode.BF16_MIXED);
+                    config.precision() == woodflow.core.Precision.BF16_MIXED);
             if (!Double.isFinite(ref)) return new PathComparison(fast, ref, Double.NaN, tol, "");
             if (!Double.isFinite(fast)) return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, tol,
                     "the fast path's loss is not finite");

@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.NumericalException;
-import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
@@ -84,6 +83,7 @@ public final class Trainer {
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
     private List<String> holdout = List.of();
     private String configSource = "the given config";
+    private String device = "cpu";
     private DistContext dist;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
@@ -134,6 +134,12 @@ public final class Trainer {
      * Where the config came from, as the user gave it ({@code --preset demo}, {@code --config my.yaml}): named when
      * a checkpoint to resume does not fit it.
      */
+    /** The device the model is built on ("cpu" unless said; each rank of a group may have its own). */
+    public Trainer device(String name) {
+        device = name;
+        return this;
+    }
+
     public Trainer configSource(String source) {
         configSource = source;
         return this;
@@ -207,10 +213,10 @@ public final class Trainer {
 
     private Result runLocked(boolean resume) throws IOException {
         TrainConfig tc = config.train();
-        Precision.set(tc.precision());
         store = new CheckpointStore(runDir, tc.keepCheckpoints());
         torch.manual_seed(tc.seed());
-        model = new MultiScaleFlow(config.model(), Init.float32());
+        model = new MultiScaleFlow(config.model(), Init.float32(device));
+        model.precision(tc.precision());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         stepper = new TrainStep(model, adam, tc, nBits());
         stepper.injectFaults(nanInput, nanGradient);

@@ -44,7 +44,7 @@ class DataParallelTest {
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.Mode.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
+        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {

@@ -35,7 +35,7 @@ final class TestData {
     static RunConfig tinyRun(int iterations, int evalEvery) {
         ModelConfig m = ModelConfig.of(1, 8, 8, 2, 1, 8, Permutation.WOODBURY)
                 .withLatentDims(new int[] {2, 2}, new int[] {2, 2}, null, null);
-        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, Precision.Mode.FP32, Backprop.STANDARD)
+        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, Precision.FP32, Backprop.STANDARD)
                 .withIntervals(evalEvery, evalEvery, 5);
         return new RunConfig("test", m, DataConfig.embedded(), t);
     }
