@@ -27,7 +27,7 @@ public final class BenchCommand implements Runnable {
         new picocli.CommandLine(this).usage(System.out);
     }
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     /** Options shared by train and sample. */
     static class Target {
@@ -37,8 +37,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--config", description = "A YAML/JSON run config file.")
         Path config;
 
-        @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-        woodflow.core.Precision precision;
+        @Mixin
+        PrecisionOption precision;
 
         @Option(names = "--batch", description = "Batch size (default: the config's).")
         Integer batch;
@@ -51,7 +51,7 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
             RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
-            return c.withTrain(c.train().with(null, batch, null, precision, null)).validate();
+            return c.withTrain(c.train().with(null, batch, null, precision.orConfig(), null)).validate();
         }
 
         void report(Map<String, Object> r) throws Exception {

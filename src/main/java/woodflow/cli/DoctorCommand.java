@@ -9,7 +9,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.core.Init;
 import woodflow.core.MachineInfo;
-import woodflow.core.Precision;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
@@ -42,8 +41,8 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--config", description = "A YAML/JSON run config file.")
     Path config;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-    Precision precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--batch", description = "Batch size of the checks (default: the config's training batch).")
     Integer batch;
@@ -54,7 +53,7 @@ public final class DoctorCommand implements Callable<Integer> {
         if (preset != null && config != null) throw new IllegalArgumentException("give --preset or --config, not both");
         RunConfig cfg = config != null ? RunConfig.read(config) : Presets.load(preset != null ? preset : "demo");
         if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        TrainConfig tc = cfg.train().with(null, batch, null, precision, null);
+        TrainConfig tc = cfg.train().with(null, batch, null, precision.orConfig(), null);
         cfg = cfg.withTrain(tc).validate();
         tc = cfg.train();
         MachineInfo m = MachineInfo.read();

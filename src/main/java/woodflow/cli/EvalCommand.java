@@ -81,7 +81,7 @@ public final class EvalCommand implements Callable<Integer> {
                     noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
             double secs = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
-                    n, file, c.state().iteration(), precision.precision, secs);
+                    n, file, c.state().iteration(), precision.orFp32(), secs);
             System.out.println("data: " + src.describe());
         }
         return 0;

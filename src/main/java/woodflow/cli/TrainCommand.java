@@ -5,7 +5,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import woodflow.data.DataConfig;
 import woodflow.data.Splits;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
@@ -54,8 +53,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for initialisation, data order and noise.")
     Long seed;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (conditioner networks in bfloat16).")
-    woodflow.core.Precision precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
             + "bounded memory).")
@@ -71,14 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "the config; a short run with few log lines has a learning curve of few points).")
     Integer logEvery;
 
-    @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
-    String dataPath;
-
-    @Option(names = "--train-limit", description = "Use only the first N training images.")
-    Integer trainLimit;
-
-    @Option(names = "--test-limit", description = "Use only the first N test images.")
-    Integer testLimit;
+    @Mixin
+    DataOptions data;
 
     @Option(names = "--no-report", description = "Skip report.html and the final sample grids.")
     boolean noReport;
@@ -167,15 +160,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
+        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop)
                 .withIntervals(evalEvery, checkpointEvery, logEvery);
-        DataConfig d = cfg.data();
-        d = Runs.withDataPath(d, dataPath);
-        if (trainLimit != null || testLimit != null) {
-            d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
-                    : d.testLimit());
-        }
-        return cfg.withTrain(t).withData(d).validate();
+        return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();
     }
 
     /** The warning a run with more than 1% of its steps skipped ends with, or null. */

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * paths that stay under ROOT (anything else is refused), and reads each run's config, metrics, summary and lock.
  */
 final class RunFolders {
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
     private static final Pattern CHECKPOINT = Pattern.compile("(best|ckpt-\\d+)\\.safetensors");
     /** How deep under ROOT run folders are looked for (compare and ablate studies nest theirs). */
     private static final int DEPTH = 4;

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
+import woodflow.core.ProcessMemory;
 import woodflow.core.Tensors;
 import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
@@ -83,7 +84,7 @@ public final class MemoryBenchmark {
     private static final String RESULT = "RESULT ";
     private static final int N_BINS = 32;
     private static final double LEARNING_RATE = 1e-5;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     private MemoryBenchmark() {}
 
@@ -207,7 +208,7 @@ public final class MemoryBenchmark {
             }
         }
         allocateGradients(model);
-        long baseline = status("VmRSS");
+        double baseline = ProcessMemory.residentMib();
         double[] seconds = new double[c.iterations()];
         double[] cpuSeconds = new double[c.iterations()];
         double loss = Double.NaN;
@@ -236,8 +237,8 @@ public final class MemoryBenchmark {
         row.put("batch", c.batch());
         row.put("perturbation", c.perturbation());
         row.put("params_m", model.parameterCount() / 1e6);
-        row.put("baseline_mb", baseline / 1024.0);
-        row.put("peak_mb", status("VmHWM") / 1024.0);
+        row.put("baseline_mb", baseline);
+        row.put("peak_mb", ProcessMemory.peakMib());
         int from = c.iterations() > 1 ? 1 : 0;
         row.put("seconds_per_iter", median(Arrays.copyOfRange(seconds, from, seconds.length)));
         row.put("cpu_seconds_per_iter", median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
@@ -264,18 +265,6 @@ public final class MemoryBenchmark {
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    /** A field of /proc/self/status in kB (VmRSS: resident now, VmHWM: peak resident). */
-    static long status(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read /proc/self/status (Linux only): " + e.getMessage(), e);
-        }
-        throw new IllegalStateException("/proc/self/status has no " + field + " line (Linux only)");
     }
 
     private static double median(double[] v) {

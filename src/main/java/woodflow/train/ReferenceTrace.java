@@ -1,6 +1,5 @@
 package woodflow.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -54,7 +53,7 @@ public final class ReferenceTrace {
                             Integer.parseInt(shape[2]), levels, Integer.parseInt(meta.get("K")),
                             Integer.parseInt(meta.get("hidden")), Permutation.parse(meta.get("permutation")))
                     .withLatentDims(dims, dims, dims, dims);
-            losses = new ObjectMapper().readValue(meta.get("losses"), double[].class);
+            losses = woodflow.io.Json.MAPPER.readValue(meta.get("losses"), double[].class);
         } catch (RuntimeException | IOException e) {
             throw new IOException("not a reference trace (its metadata lacks the model or the losses): " + e.getMessage(), e);
         }

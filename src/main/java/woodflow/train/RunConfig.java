@@ -1,13 +1,10 @@
 package woodflow.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import woodflow.data.DataConfig;
 import woodflow.model.ModelConfig;
 
@@ -29,12 +26,8 @@ public record RunConfig(
         @JsonProperty("data") DataConfig data,
         @JsonProperty("train") TrainConfig train) {
 
-    public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-    public static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    public static final ObjectMapper YAML = woodflow.io.Json.CONFIG_YAML;
+    public static final ObjectMapper JSON = woodflow.io.Json.CONFIG_JSON;
 
     public RunConfig {
         description = description == null ? "" : description;
