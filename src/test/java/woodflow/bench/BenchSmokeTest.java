@@ -78,7 +78,7 @@ class BenchSmokeTest {
         var t0 = c.train();
         // a learning rate that blows the model up within a step or two: the timed steps are all non-finite
         var blowUp = new woodflow.train.TrainConfig(4, 10, 1e12, t0.beta1(), t0.beta2(), t0.eps(), 0, 0.0, 0.0,
-                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), 0, t0.checkpointEvery(),
+                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), t0.checkpointEvery(),
                 t0.keepCheckpoints(), t0.seed(), woodflow.core.Precision.FP32, woodflow.train.Backprop.STANDARD, t0.maxBadSteps(), t0.temperatures(), 0.0);
         c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(blowUp);
         Map<String, Object> t = TrainBench.train(c, "cpu", 2, 3);

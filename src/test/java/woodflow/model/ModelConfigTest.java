@@ -84,4 +84,15 @@ class ModelConfigTest {
                 .contains("\"kind\" : \"fashion-mnist\"").contains("\"on_bad_image\" : \"skip\"");
         assertThat(woodflow.train.RunConfig.fromJson(c.toJson()).toJson()).isEqualTo(c.toJson());
     }
+
+    @Test
+    void theRetiredSampleEveryStillLoadsAndIsNotWrittenBack() {
+        woodflow.train.RunConfig old = woodflow.train.RunConfig.fromJson("{\"train\": {\"sample_every\": 500}}");
+        assertThat(old.toJson()).doesNotContain("sample_every");
+        woodflow.data.DataConfig d = woodflow.data.DataConfig.embedded().withLimits(5, 6).withCache("c");
+        assertThat(d.trainLimit()).isEqualTo(5);
+        assertThat(d.testLimit()).isEqualTo(6);
+        assertThat(d.cache()).isEqualTo("c");
+        assertThat(d.kind()).isEqualTo(woodflow.data.DataKind.EMBEDDED);
+    }
 }
