@@ -76,7 +76,7 @@ public final class LayerBench {
 
     static Module build(String layer, int c, int size, int d) {
         int[] dims = {d};
-        ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, layer).withLatentDims(dims, dims, dims, dims);
+        ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, woodflow.model.Permutation.parse(layer)).withLatentDims(dims, dims, dims, dims);
         torch.manual_seed(1);
         return Layers.permutation(cfg, 0, c, size, size, Init.float32());
     }

@@ -65,25 +65,12 @@ public final class Machine {
 
     /** Peak resident memory of this process so far (VmHWM), in MiB, or NaN where /proc is not available. */
     public static double peakRssMiB() {
-        return statusField("VmHWM");
+        return woodflow.core.ProcessMemory.peakMib();
     }
 
     /** Current resident memory of this process (VmRSS), in MiB. */
     public static double rssMiB() {
-        return statusField("VmRSS");
-    }
-
-    private static double statusField(String name) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(name + ":")) {
-                    return Double.parseDouble(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
+        return woodflow.core.ProcessMemory.residentMib();
     }
 
     public static String cpuModel() {

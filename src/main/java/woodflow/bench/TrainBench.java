@@ -6,7 +6,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.core.Init;
-import woodflow.core.Precision;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
@@ -32,22 +31,22 @@ public final class TrainBench {
     private TrainBench() {}
 
     /** Results as an ordered map (printed as a table and one JSON line). */
-    public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations) {
-        return train(cfg, warmup, iterations, null, true);
+    public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations) {
+        return train(cfg, device, warmup, iterations, null, true);
     }
 
     /**
-     * As {@link #train(RunConfig, int, int)}, as one rank of a data-parallel {@code group} when it is not null: each
+     * As {@link #train(RunConfig, String, int, int)}, as one rank of a data-parallel {@code group} when it is not null: each
      * rank steps on its rows of the same global batches, the gradients are averaged (during the backward when
      * {@code overlap}, see {@link GradientReducer}), and the time each step waited for the all-reduces is reported
      * apart. The images per second are the group's (global batch over the median iteration time).
      */
-    public static Map<String, Object> train(RunConfig cfg, int warmup, int iterations, DistContext group,
-                                            boolean overlap) {
+    public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations,
+                                            DistContext group, boolean overlap) {
         TrainConfig tc = cfg.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
         var m = cfg.model();
@@ -145,11 +144,12 @@ public final class TrainBench {
     }
 
     /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
-    public static Map<String, Object> sample(RunConfig cfg, int n, double temperature, int repeats) {
+    public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
+                                             int repeats) {
         TrainConfig tc = cfg.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        model.precision(tc.precision());
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor data = Tensors8.random(tc.batch(), m.channels(), m.height(), m.width(), 7);

@@ -29,7 +29,7 @@ public final class AblateCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--param", required = true, description = "The hyper-parameter: d, K or hidden.")
-    String param;
+    Ablation.Parameter param;
 
     @Option(names = "--values", required = true, description = "Comma-separated values, e.g. 2,4,8,16,32.")
     String values;
@@ -42,9 +42,9 @@ public final class AblateCommand implements Callable<Integer> {
         common.setUp();
         RunConfig base = study.baseConfig();
         Methods.Method m = Methods.of(method);
-        String p = Ablation.parameter(param);
+        Ablation.Parameter p = param;
         var variants = Ablation.variants(m, base, p, Ablation.values(values));
-        Study s = new Study("Ablation of " + p + " for " + m.name(), p, base, variants, study.seedList(base),
+        Study s = new Study("Ablation of " + p + " for " + m.name(), p.label(), base, variants, study.seedList(base),
                 study.budget(base), study.outOr("ablate-" + p), Studies.commandLine(spec), System.out);
         return Studies.finish(s.run());
     }

@@ -31,7 +31,7 @@ public final class BenchCommand implements Runnable {
         new picocli.CommandLine(this).usage(System.out);
     }
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     /** Options shared by train and sample. */
     static class Target {
@@ -41,8 +41,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--config", description = "A YAML/JSON run config file.")
         Path config;
 
-        @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-        String precision;
+        @Mixin
+        PrecisionOption precision;
 
         @Option(names = "--batch", description = "Batch size (default: the config's).")
         Integer batch;
@@ -55,7 +55,7 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
             RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
-            return c.withTrain(c.train().with(null, batch, null, precision, null)).validate();
+            return c.withTrain(c.train().with(null, batch, null, precision.orConfig(), null)).validate();
         }
 
         void report(Map<String, Object> r) throws Exception {
@@ -113,10 +113,10 @@ public final class BenchCommand implements Runnable {
             DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
             Map<String, Object> r;
             if (group == null) {
-                r = TrainBench.train(cfg, warmup, iterations);
+                r = TrainBench.train(cfg, common.device, warmup, iterations);
             } else {
-                try (DistContext ctx = DistContext.join(group)) {
-                    r = TrainBench.train(cfg, warmup, iterations, ctx, !noOverlap);
+                try (DistContext ctx = DistContext.join(group, common.device)) {
+                    r = TrainBench.train(cfg, common.device, warmup, iterations, ctx, !noOverlap);
                     ctx.barrier();
                 }
                 if (group.rank() != 0) return 0; // rank 0 reports for the group
@@ -153,7 +153,7 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             woodflow.sample.Sampler.checkTemperature(temperature);
             if (count < 1 || repeats < 1) throw new IllegalArgumentException("need --count >= 1 and --repeats >= 1");
-            target.report(TrainBench.sample(target.resolve(), count, temperature, repeats));
+            target.report(TrainBench.sample(target.resolve(), common.device, count, temperature, repeats));
             return 0;
         }
     }

@@ -25,8 +25,5 @@ public class Common {
             throw new IllegalArgumentException("--device " + device + ": CUDA is not available (this build has the CPU "
                     + "natives unless built with `mvn -Pgpu package`, and the machine needs an NVIDIA GPU; see README)");
         }
-        woodflow.core.Init.setDefaultDevice(device);
-        // every command starts in float32; train, eval, sample and bench switch to bf16-mixed when asked
-        woodflow.core.Precision.set(woodflow.core.Precision.Mode.FP32);
     }
 }

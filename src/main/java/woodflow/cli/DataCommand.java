@@ -5,6 +5,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import woodflow.data.DataConfig;
+import woodflow.data.DataKind;
 import woodflow.data.DataInspect;
 import woodflow.data.DataSets;
 import woodflow.data.Splits;
@@ -32,7 +33,7 @@ public final class DataCommand implements Runnable {
 
         @Option(names = "--kind", description = "Format: embedded, fashion-mnist, idx, cifar10, folder, imagenet, "
                 + "lsun, celeba (default: guessed from the path).")
-        String kind;
+        DataKind kind;
 
         @Option(names = "--preset", description = "Use this preset's data section.")
         String preset;
@@ -53,10 +54,10 @@ public final class DataCommand implements Runnable {
                 d = c.data().withChannels(c.model().channels()).withSize(c.model().height());
                 if (path != null) d = d.withPath(path.toString());
             } else {
-                String k = kind;
+                DataKind k = kind;
                 if (k == null) {
                     String[] g = guess(path);
-                    k = g[0];
+                    k = DataKind.parse(g[0]);
                     guessedFrom = g[1];
                 }
                 d = DataConfig.of(k, path == null ? null : path.toString());

@@ -25,8 +25,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--iterations", description = "Training iterations (default: the demo preset's).")
     Integer iterations;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the demo preset's).")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;
@@ -35,7 +35,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         RunConfig cfg = Presets.load("demo");
-        cfg = cfg.withTrain(cfg.train().with(iterations, null, null, precision, null)).validate();
+        cfg = cfg.withTrain(cfg.train().with(iterations, null, null, precision.orConfig(), null)).validate();
         Path dir = out;
         if (dir == null) {
             dir = Path.of("runs", "demo");
@@ -43,7 +43,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset");
+        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset", common.device,
+                null, true);
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

@@ -9,7 +9,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.core.Init;
 import woodflow.core.MachineInfo;
-import woodflow.core.Precision;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
@@ -42,8 +41,8 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--config", description = "A YAML/JSON run config file.")
     Path config;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the config's).")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--batch", description = "Batch size of the checks (default: the config's training batch).")
     Integer batch;
@@ -54,7 +53,7 @@ public final class DoctorCommand implements Callable<Integer> {
         if (preset != null && config != null) throw new IllegalArgumentException("give --preset or --config, not both");
         RunConfig cfg = config != null ? RunConfig.read(config) : Presets.load(preset != null ? preset : "demo");
         if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        TrainConfig tc = cfg.train().with(null, batch, null, precision, null);
+        TrainConfig tc = cfg.train().with(null, batch, null, precision.orConfig(), null);
         cfg = cfg.withTrain(tc).validate();
         tc = cfg.train();
         MachineInfo m = MachineInfo.read();
@@ -65,9 +64,9 @@ public final class DoctorCommand implements Callable<Integer> {
                         + "batch %d, %s, %s backprop%n", preset != null ? preset : config != null ? config : "demo",
                 mc.permutation(), mc.coupling(), mc.levels(), mc.steps(), mc.hidden(), mc.channels(), mc.height(),
                 mc.width(), tc.batch(), tc.precision(), tc.backprop());
-        Precision.set(Precision.Mode.parse(tc.precision()));
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32());
+        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32(common.device));
+        model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep stepper = new TrainStep(model, adam, tc, cfg.data().nBits());
         SelfCheck check;

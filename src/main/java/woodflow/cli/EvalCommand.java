@@ -1,9 +1,10 @@
 package woodflow.cli;
 
 import picocli.CommandLine.Command;
+import woodflow.core.Choice;
+import woodflow.core.Choices;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Precision;
 import woodflow.data.ImageSource;
 import woodflow.data.Splits;
 import woodflow.model.MultiScaleFlow;
@@ -26,8 +27,26 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
     Path checkpoint;
 
+    /** Which of a run's data sets to score. */
+    enum Split implements Choice {
+        TEST, TRAIN;
+
+        @Override
+        public String toString() {
+            return label();
+        }
+
+        static Split parse(String name) {
+            return Choices.parse(Split.class, name, "--split");
+        }
+
+        ImageSource of(Splits data) {
+            return this == TEST ? data.test() : data.train();
+        }
+    }
+
     @Option(names = "--split", defaultValue = "test", description = "test (default) or train.")
-    String split;
+    Split split;
 
     @Option(names = "--limit", description = "Only the first N images.")
     Integer limit;
@@ -47,26 +66,22 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        precision.apply();
-        if (!split.equals("test") && !split.equals("train")) {
-            throw new IllegalArgumentException("--split must be test or train, got '" + split + "'");
-        }
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = c.model();
+        MultiScaleFlow model = precision.apply(c.model(common.device));
         RunConfig cfg = c.config();
         cfg = cfg.withData(Runs.withDataPath(cfg.data(), dataPath));
         try (Splits data = Runs.open(cfg)) {
-            ImageSource src = split.equals("test") ? data.test() : data.train();
+            ImageSource src = split.of(data);
             int n = limit == null ? src.size() : Math.min(limit, src.size());
             long t0 = System.nanoTime();
             double bpd = Evaluator.meanBitsPerDim(model, src, n, cfg.data().nBits(), batch,
                     noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
             double secs = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
-                    n, file, c.state().iteration(), Precision.mode().label, secs);
+                    n, file, c.state().iteration(), precision.orFp32(), secs);
             System.out.println("data: " + src.describe());
         }
         return 0;

@@ -4,10 +4,13 @@ import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.core.Choice;
+import woodflow.core.Choices;
 import woodflow.interop.PaperStateDict;
 import woodflow.interop.TorchArchive;
 import woodflow.io.AtomicFiles;
 import woodflow.model.ModelConfig;
+import woodflow.model.Permutation;
 import woodflow.train.Checkpoint;
 
 import java.nio.file.Path;
@@ -34,7 +37,21 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--layout", defaultValue = "paper", description = "paper (default: the paper-style Glow class, "
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
-    String layout;
+    Layout layout;
+
+    /** The state-dict layout written: the paper-style Glow class's, or the official code's. */
+    enum Layout implements Choice {
+        PAPER, OFFICIAL;
+
+        @Override
+        public String toString() {
+            return label();
+        }
+
+        static Layout parse(String name) {
+            return Choices.parse(Layout.class, name, "--layout");
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -42,10 +59,7 @@ public final class ExportCommand implements Callable<Integer> {
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
-        if (!layout.equals("paper") && !layout.equals("official")) {
-            throw new IllegalArgumentException("--layout must be paper or official, got '" + layout + "'");
-        }
-        boolean official = layout.equals("official");
+        boolean official = layout == Layout.OFFICIAL;
         Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m, official);
         AtomicFiles.write(out, TorchArchive.write(state));
         long params = c.modelState().entrySet().stream().filter(e -> !e.getKey().endsWith(".initialised"))
@@ -57,11 +71,11 @@ public final class ExportCommand implements Callable<Integer> {
                             + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "
                             + "learn_top=True, ranks=%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n",
                     m.channels(), m.height(), m.width(), m.hidden(), m.steps(), m.levels(),
-                    m.permutation().equals("me-woodbury") ? "True" : "False", ranks(m), out);
+                    m.permutation() == Permutation.ME_WOODBURY ? "True" : "False", ranks(m), out);
             return 0;
         }
         int l = m.levels();
-        IntStream dims = m.permutation().equals("woodbury")
+        IntStream dims = m.permutation() == Permutation.WOODBURY
                 ? IntStream.concat(Arrays.stream(m.dC(), 0, l), Arrays.stream(m.dS(), 0, l))
                 : IntStream.concat(Arrays.stream(m.dC(), 0, l), IntStream.concat(Arrays.stream(m.dH(), 0, l),
                         Arrays.stream(m.dW(), 0, l)));
@@ -71,7 +85,7 @@ public final class ExportCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "in Python: model = torch_glow.Glow((%d, %d, %d), K=%d, L=%d, hidden=%d, "
                         + "me=%s)%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n", m.channels(),
                 m.height(), m.width(), m.steps(), m.levels(), m.hidden(),
-                m.permutation().equals("me-woodbury") ? "True" : "False",
+                m.permutation() == Permutation.ME_WOODBURY ? "True" : "False",
                 oneRank ? " with torch_glow.RANK = " + d : " (latent dimensions differ per level: "
                         + "the class needs one RANK per level)", out);
         return 0;
@@ -80,7 +94,7 @@ public final class ExportCommand implements Callable<Integer> {
     /** The official code's ranks argument: [d_c, d_s] or [d_c, d_h, d_w], one entry per level each. */
     private static String ranks(ModelConfig m) {
         int l = m.levels();
-        int[][] lists = m.permutation().equals("woodbury") ? new int[][] {m.dC(), m.dS()}
+        int[][] lists = m.permutation() == Permutation.WOODBURY ? new int[][] {m.dC(), m.dS()}
                 : new int[][] {m.dC(), m.dH(), m.dW()};
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < lists.length; i++) {

@@ -58,13 +58,13 @@ public final class InspectCommand implements Callable<Integer> {
             Path f = CheckpointOption.resolve(checkpoint);
             Checkpoint c = Checkpoint.read(f);
             cfg = c.config();
-            model = c.model();
+            model = c.model(common.device);
             source = f + " (iteration " + c.state().iteration() + ")";
         } else {
             cfg = preset != null ? Presets.load(preset) : RunConfig.read(config);
             cfg.validate();
             torch.manual_seed(cfg.train().seed());
-            model = new MultiScaleFlow(cfg.model(), Init.float32());
+            model = new MultiScaleFlow(cfg.model(), Init.float32(common.device));
             source = preset != null ? "preset " + preset : config.toString();
         }
         model.train(false);

@@ -44,6 +44,7 @@ public final class Main implements Runnable {
         for (String a : args) typed.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a + "'" : a);
         System.setProperty("woodflow.commandLine", typed.toString());
         CommandLine cl = new CommandLine(new Main());
+        registerChoices(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             err.println("woodflow: error: " + reason(ex));
@@ -58,11 +59,47 @@ public final class Main implements Runnable {
             PrintWriter err = cmd.getErr();
             err.println("woodflow: error: " + ex.getMessage());
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-            err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the usage.");
+            // a closed choice's error lists the names and the nearest one: no need to send the user to --help
+            if (!(ex.getCause() instanceof UnknownChoice)) {
+                err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for the usage.");
+            }
             err.flush();
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The closed choices typed on the command line, by the names configs use: an unknown name is a one-line usage
+     * error that lists the names and suggests the nearest. Registered after the subcommands, so all of them see it.
+     */
+    static void registerChoices(CommandLine cl) {
+        choice(cl, woodflow.core.Precision.class, woodflow.core.Precision::parse);
+        choice(cl, woodflow.train.Backprop.class, woodflow.train.Backprop::parse);
+        choice(cl, woodflow.model.Permutation.class, woodflow.model.Permutation::parse);
+        choice(cl, woodflow.model.CouplingType.class, woodflow.model.CouplingType::parse);
+        choice(cl, woodflow.data.DataKind.class, woodflow.data.DataKind::parse);
+        choice(cl, woodflow.data.BadImagePolicy.class, woodflow.data.BadImagePolicy::parse);
+        choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
+        choice(cl, EvalCommand.Split.class, EvalCommand.Split::parse);
+        choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);
+    }
+
+    /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */
+    private static final class UnknownChoice extends CommandLine.TypeConversionException {
+        UnknownChoice(String message) {
+            super(message);
+        }
+    }
+
+    private static <T> void choice(CommandLine cl, Class<T> type, java.util.function.Function<String, T> parse) {
+        cl.registerConverter(type, text -> {
+            try {
+                return parse.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new UnknownChoice(e.getMessage());
+            }
+        });
     }
 
     /** The one-line reason of a failure, without engine stack traces. */

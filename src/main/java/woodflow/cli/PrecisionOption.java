@@ -1,17 +1,32 @@
 package woodflow.cli;
 
 import picocli.CommandLine.Option;
+import woodflow.core.Module;
 import woodflow.core.Precision;
 
-/** {@code --precision} of the commands that run a trained model (eval, sample). */
+/**
+ * {@code --precision}, the one declaration of it: for a command that trains, it overrides the config's
+ * {@code train.precision}; for one that runs a trained model (eval, sample), it is the model's precision (fp32 when
+ * not given).
+ */
 public class PrecisionOption {
-    @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32 (default) or bf16-mixed: the coupling and prior networks in bfloat16, the invertible "
-                    + "path in float32.")
-    String precision;
+    @Option(names = "--precision", description = "fp32 or bf16-mixed: the coupling and prior networks in bfloat16, "
+            + "the invertible path in float32 (default: the config's; fp32 for a trained model).")
+    Precision precision;
 
-    /** Switches the engine to the chosen precision; an unknown name is an error that names it. */
-    void apply() {
-        Precision.set(Precision.Mode.parse(precision));
+    /** The precision given, or null for the config's. */
+    Precision orConfig() {
+        return precision;
+    }
+
+    /** The precision to run a trained model in: the one given, else fp32. */
+    Precision orFp32() {
+        return precision != null ? precision : Precision.FP32;
+    }
+
+    /** {@code model} in {@link #orFp32()}. */
+    <M extends Module> M apply(M model) {
+        model.precision(orFp32());
+        return model;
     }
 }

@@ -30,7 +30,7 @@ public final class PresetsCommand implements Callable<Integer> {
             RunConfig c = Presets.load(name);
             var m = c.model();
             rows.add(new String[] {name, m.channels() + "x" + m.height() + "x" + m.width(), "" + m.levels(),
-                    "" + m.steps(), "" + m.hidden(), m.permutation(), m.coupling(), c.description()});
+                    "" + m.steps(), "" + m.hidden(), m.permutation().label(), m.coupling().label(), c.description()});
         }
         System.out.print(columns(rows));
         return 0;

@@ -25,7 +25,7 @@ final class Runs {
      */
     static DataConfig withDataPath(DataConfig data, String dataPath) {
         if (dataPath == null) return data;
-        if (data.kind().equals("embedded")) {
+        if (data.kind() == woodflow.data.DataKind.EMBEDDED) {
             throw new IllegalArgumentException("--data-path " + dataPath + " does not apply: this run's data.kind "
                     + "embedded reads no files (its images are generated from data.seed); drop --data-path, or use a "
                     + "config whose data.kind reads files (folder, idx, cifar10, ...)");

@@ -66,7 +66,6 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        precision.apply();
         if (count < 1) throw new IllegalArgumentException("--count must be at least 1, got " + count);
         int images = sweep != null ? count * sweep.length : count;
         if (images > MAX_IMAGES) {
@@ -83,7 +82,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
         Path file = CheckpointOption.resolve(checkpoint);
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = c.model();
+        MultiScaleFlow model = precision.apply(c.model(common.device));
         int nBits = c.config().data().nBits();
         var m = c.config().model();
         long t0 = System.nanoTime();

@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.data.ArraySource;
+import woodflow.data.BadImagePolicy;
 import woodflow.data.DataException;
 import woodflow.data.FolderSource;
 import woodflow.data.ImageDecoder;
@@ -40,18 +41,15 @@ public final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
-    String onBadImage;
+    BadImagePolicy onBadImage;
 
     @Override
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
         Checkpoint c = Checkpoint.read(CheckpointOption.resolve(checkpoint));
-        MultiScaleFlow model = c.model();
+        MultiScaleFlow model = c.model(common.device);
         var m = c.config().model();
-        if (!onBadImage.equals("skip") && !onBadImage.equals("fail")) {
-            throw new IllegalArgumentException("--on-bad-image must be skip or fail, got '" + onBadImage + "'");
-        }
         // decode file by file, so each score belongs to its own file and a bad file is named
         List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();
         List<byte[]> pixels = new ArrayList<>();
@@ -60,7 +58,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 pixels.add(ImageDecoder.toChw(Files.readAllBytes(f), f.toString(), m.channels(), m.height()));
                 files.add(f);
             } catch (DataException | java.io.IOException e) {
-                if (onBadImage.equals("fail")) throw new DataException(Main.reason(e));
+                if (onBadImage == BadImagePolicy.FAIL) throw new DataException(Main.reason(e));
                 skipped.add(f);
             }
         }

@@ -1,10 +1,10 @@
 package woodflow.cli;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.compare.Bases;
 import woodflow.compare.Budget;
 import woodflow.compare.Study;
-import woodflow.data.DataConfig;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
@@ -40,29 +40,18 @@ public class StudyOptions {
     @Option(names = "--batch", description = "Batch size (default: the base's).")
     Integer batch;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (default: the base's).")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
-    @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
-    String dataPath;
-
-    @Option(names = "--train-limit", description = "Use only the first N training images.")
-    Integer trainLimit;
-
-    @Option(names = "--test-limit", description = "Use only the first N test images.")
-    Integer testLimit;
+    @Mixin
+    DataOptions dataOptions;
 
     /** The base config with the overrides applied. */
     RunConfig baseConfig() {
         RunConfig cfg = Bases.resolve(data, base);
-        TrainConfig t = cfg.train().with(null, batch, null, precision, null).withIntervals(evalEvery, evalEvery, null);
-        DataConfig d = cfg.data();
-        d = Runs.withDataPath(d, dataPath);
-        if (trainLimit != null || testLimit != null) {
-            d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
-                    : d.testLimit());
-        }
-        return cfg.withTrain(t).withData(d).validate();
+        TrainConfig t = cfg.train().with(null, batch, null, precision.orConfig(), null)
+                .withIntervals(evalEvery, evalEvery, null);
+        return cfg.withTrain(t).withData(dataOptions.apply(cfg.data())).validate();
     }
 
     /** The budget: --budget or --minutes, else the base's iteration count. */

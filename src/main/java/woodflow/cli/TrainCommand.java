@@ -5,7 +5,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import woodflow.data.DataConfig;
 import woodflow.data.Splits;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
@@ -55,12 +54,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for initialisation, data order and noise.")
     Long seed;
 
-    @Option(names = "--precision", description = "fp32 or bf16-mixed (conditioner networks in bfloat16).")
-    String precision;
+    @Mixin
+    PrecisionOption precision;
 
     @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
             + "bounded memory).")
-    String backprop;
+    woodflow.train.Backprop backprop;
 
     @Option(names = "--eval-every", description = "Evaluate test bpd every N iterations.")
     Integer evalEvery;
@@ -72,14 +71,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "the config; a short run with few log lines has a learning curve of few points).")
     Integer logEvery;
 
-    @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
-    String dataPath;
-
-    @Option(names = "--train-limit", description = "Use only the first N training images.")
-    Integer trainLimit;
-
-    @Option(names = "--test-limit", description = "Use only the first N test images.")
-    Integer testLimit;
+    @Mixin
+    DataOptions data;
 
     @Option(names = "--no-report", description = "Skip report.html and the final sample grids.")
     boolean noReport;
@@ -145,9 +138,12 @@ public final class TrainCommand implements Callable<Integer> {
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
         DistConfig group = DistConfig.resolve(System.getenv(), rank, worldSize, masterAddr, masterPort);
-        if (group == null) return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, null, true);
-        try (DistContext ctx = DistContext.join(group)) {
-            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, ctx, !noOverlap);
+        if (group == null) {
+            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, null, true);
+        }
+        try (DistContext ctx = DistContext.join(group, common.device)) {
+            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, ctx,
+                    !noOverlap);
         }
     }
 
@@ -160,15 +156,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().with(iterations, batch, seed, precision, backprop)
+        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop)
                 .withIntervals(evalEvery, checkpointEvery, logEvery);
-        DataConfig d = cfg.data();
-        d = Runs.withDataPath(d, dataPath);
-        if (trainLimit != null || testLimit != null) {
-            d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
-                    : d.testLimit());
-        }
-        return cfg.withTrain(t).withData(d).validate();
+        return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();
     }
 
     /** The warning a run with more than 1% of its steps skipped ends with, or null. */
@@ -180,24 +170,19 @@ public final class TrainCommand implements Callable<Integer> {
                 + "--config %s`)", skipped, iterations, 100.0 * skipped / iterations, config);
     }
 
-    /** Trains, writes the report and prints a summary; shared with {@code demo}. */
-    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-            String configSource) throws Exception {
-        return runAndReport(cfg, dir, resume, noReport, quiet, configSource, null, true);
-    }
-
     /**
-     * As above, as one rank of {@code group} when it is not null: only rank 0 writes the run folder and report;
-     * {@code overlap}: the gradient all-reduces start during the backward.
+     * Trains on {@code device}, writes the report and prints a summary (shared with {@code demo}); as one rank of
+     * {@code group} when it is not null: only rank 0 writes the run folder and report, and with {@code overlap} the
+     * gradient all-reduces start during the backward.
      */
     static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-                            String configSource, DistContext group, boolean overlap) throws Exception {
+                            String configSource, String device, DistContext group, boolean overlap) throws Exception {
         long t0 = System.nanoTime();
         try (Splits data = Runs.open(cfg)) {
             boolean root = group == null || group.rank() == 0;
             String dataAtStart = data.train().describe();
             Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
-                    .holdout(data.holdout()).configSource(configSource);
+                    .holdout(data.holdout()).configSource(configSource).device(device);
             if (group != null) {
                 trainer.distributed(group).overlap(overlap);
                 System.out.printf(Locale.ROOT, "data-parallel: rank %d of %d (master %s:%d), this rank's batch %d "

@@ -1,5 +1,7 @@
 package woodflow.compare;
 
+import woodflow.core.Choice;
+import woodflow.core.Choices;
 import woodflow.model.ModelConfig;
 import woodflow.train.RunConfig;
 
@@ -15,17 +17,56 @@ import java.util.Locale;
  * coupling networks' channels.
  */
 public final class Ablation {
-    public static final List<String> PARAMETERS = List.of("d", "K", "hidden");
+    /** The hyper-parameter an ablation varies, by the name {@code --param} takes. */
+    public enum Parameter implements Choice {
+        /** Every latent dimension of the Woodbury layers at every level. */
+        D {
+            @Override
+            ModelConfig apply(ModelConfig m, int v) {
+                int[] d = new int[m.levels()];
+                Arrays.fill(d, v);
+                return m.withLatentDims(d, d.clone(), d.clone(), d.clone());
+            }
+        },
+        /** The flow steps per level ({@code k} and {@code steps} name it too). */
+        K {
+            @Override
+            public String label() {
+                return "K";
+            }
+
+            @Override
+            public List<String> aliases() {
+                return List.of("steps");
+            }
+
+            @Override
+            ModelConfig apply(ModelConfig m, int v) {
+                return m.withSteps(v);
+            }
+        },
+        /** The coupling networks' channels. */
+        HIDDEN {
+            @Override
+            ModelConfig apply(ModelConfig m, int v) {
+                return m.withHidden(v);
+            }
+        };
+
+        @Override
+        public String toString() {
+            return label();
+        }
+
+        /** {@code m} with this parameter set to {@code v}. */
+        abstract ModelConfig apply(ModelConfig m, int v);
+    }
 
     private Ablation() {}
 
-    /** The canonical name of a parameter ("k" and "steps" are K). */
-    public static String parameter(String p) {
-        String n = p.strip();
-        if (n.equalsIgnoreCase("k") || n.equalsIgnoreCase("steps")) return "K";
-        if (n.equalsIgnoreCase("d") || n.equalsIgnoreCase("hidden")) return n.toLowerCase(Locale.ROOT);
-        throw new IllegalArgumentException("unknown ablation parameter '" + p + "': use one of "
-                + String.join(", ", PARAMETERS));
+    /** The parameter of a name ("k" and "steps" are K). */
+    public static Parameter parameter(String p) {
+        return Choices.parse(Parameter.class, p.strip(), "ablation parameter");
     }
 
     /** Parses "2,4,8": positive, distinct integers. */
@@ -49,34 +90,20 @@ public final class Ablation {
     }
 
     /** One variant per value, named METHOD-PARAMVALUE (e.g. woodbury-d8), labelled by the value. */
-    public static List<Variant> variants(Methods.Method method, RunConfig base, String param, List<Integer> values) {
-        String p = parameter(param);
+    public static List<Variant> variants(Methods.Method method, RunConfig base, Parameter p, List<Integer> values) {
         ModelConfig m = method.apply(base.model());
-        if (p.equals("d") && !m.permutation().endsWith("woodbury")) {
+        if (p == Parameter.D && !m.permutation().isWoodbury()) {
             throw new IllegalArgumentException("--param d is the Woodbury latent dimension, but method '"
                     + method.name() + "' has no Woodbury layer: use --method woodbury or me-woodbury");
         }
         List<Variant> out = new ArrayList<>();
         for (int v : values) {
-            ModelConfig mv = with(m, p, v);
+            ModelConfig mv = p.apply(m, v);
             RunConfig cfg = base.withModel(mv);
             String desc = String.format(Locale.ROOT, "%s with %s = %d (ablation)", method.name(), p, v);
             out.add(new Variant(method.name() + "-" + p + v, Integer.toString(v),
                     new RunConfig(desc, cfg.model(), cfg.data(), cfg.train())));
         }
         return out;
-    }
-
-    static ModelConfig with(ModelConfig m, String p, int v) {
-        return switch (p) {
-            case "d" -> {
-                int[] d = new int[m.levels()];
-                Arrays.fill(d, v);
-                yield m.withLatentDims(d, d.clone(), d.clone(), d.clone());
-            }
-            case "K" -> m.withSteps(v);
-            case "hidden" -> m.withHidden(v);
-            default -> throw new IllegalArgumentException("unknown ablation parameter '" + p + "'");
-        };
     }
 }

@@ -43,7 +43,7 @@ import java.util.Locale;
 public final class CellRunner {
     static final String CELL = "cell.json";
     static final double TEMPERATURE = 0.7;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     private CellRunner() {}
 
@@ -71,13 +71,13 @@ public final class CellRunner {
         double[] memory = {Double.NaN, Double.NaN};
         try (Splits data = DataSets.open(cfg.data(), cfg.model().channels(), cfg.model().height())) {
             if (!trainingDone(dir, cfg, budget)) {
-                double before = ProcessMemory.residentMb();
+                double before = woodflow.core.ProcessMemory.residentMib();
                 Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, false)
                         .holdout(data.holdout());
                 if (budget.timed()) trainer.stopAfterSeconds(budget.seconds());
                 Trainer.Result r = trainer.run(true);
                 trainer.finish();
-                double peak = ProcessMemory.peakMb();
+                double peak = woodflow.core.ProcessMemory.peakMib();
                 memory = new double[] {peak, peak - before};
                 try {
                     RunReport.write(dir, trainer.model(), cfg, data.train(), data.test(), r,

@@ -1,6 +1,8 @@
 package woodflow.compare;
 
+import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
+import woodflow.model.Permutation;
 import woodflow.train.RunConfig;
 
 import java.util.ArrayList;
@@ -19,7 +21,7 @@ import java.util.Map;
  */
 public final class Methods {
     /** A method: its permutation layer, its coupling, and the suffix of its presets (cifar10-SUFFIX). */
-    public record Method(String name, String permutation, String coupling, String preset) {
+    public record Method(String name, Permutation permutation, CouplingType coupling, String preset) {
         /** The base model with this method's permutation and coupling. */
         public ModelConfig apply(ModelConfig base) {
             return base.withPermutation(permutation).withCoupling(coupling);
@@ -29,20 +31,20 @@ public final class Methods {
     private static final Map<String, Method> KNOWN = new LinkedHashMap<>();
 
     static {
-        add("woodbury", "woodbury", "affine", "woodbury");
-        add("me-woodbury", "me-woodbury", "affine", "me-woodbury");
-        add("glow-1x1", "conv1x1", "affine", "glow");
-        add("glow-lu", "conv1x1-lu", "affine", "glow-lu");
-        add("emerging", "emerging", "affine", "emerging");
-        add("periodic", "periodic", "affine", "periodic");
-        add("spline", "conv1x1", "spline", "spline");
-        add("macow", "conv1x1", "macow", "macow");
-        add("additive", "conv1x1", "additive", "additive");
+        add("woodbury", Permutation.WOODBURY, CouplingType.AFFINE, "woodbury");
+        add("me-woodbury", Permutation.ME_WOODBURY, CouplingType.AFFINE, "me-woodbury");
+        add("glow-1x1", Permutation.CONV1X1, CouplingType.AFFINE, "glow");
+        add("glow-lu", Permutation.CONV1X1_LU, CouplingType.AFFINE, "glow-lu");
+        add("emerging", Permutation.EMERGING, CouplingType.AFFINE, "emerging");
+        add("periodic", Permutation.PERIODIC, CouplingType.AFFINE, "periodic");
+        add("spline", Permutation.CONV1X1, CouplingType.SPLINE, "spline");
+        add("macow", Permutation.CONV1X1, CouplingType.MACOW, "macow");
+        add("additive", Permutation.CONV1X1, CouplingType.ADDITIVE, "additive");
     }
 
     private Methods() {}
 
-    private static void add(String name, String permutation, String coupling, String preset) {
+    private static void add(String name, Permutation permutation, CouplingType coupling, String preset) {
         KNOWN.put(name, new Method(name, permutation, coupling, preset));
     }
 
@@ -51,14 +53,17 @@ public final class Methods {
         return List.copyOf(KNOWN.keySet());
     }
 
+    /** Other names of methods: Glow's own layer is the 1x1 convolution. */
+    private static final Map<String, String> ALIASES = Map.of("glow", "glow-1x1");
+
     /** The method of a name (case-insensitive; {@code glow} is {@code glow-1x1}). */
     public static Method of(String name) {
         String n = name.strip().toLowerCase(Locale.ROOT);
-        if (n.equals("glow")) n = "glow-1x1";
-        Method m = KNOWN.get(n);
+        Method m = KNOWN.get(ALIASES.getOrDefault(n, n));
         if (m == null) {
+            List<String> near = woodflow.core.Choices.closest(n, names());
             throw new IllegalArgumentException("unknown method '" + name + "': use one of " + String.join(", ",
-                    names()));
+                    names()) + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?"));
         }
         return m;
     }
@@ -98,7 +103,7 @@ public final class Methods {
                         + "method, or leave " + m.name() + " out");
             }
             ModelConfig pm = woodflow.train.Presets.load(name).model();
-            if (!pm.permutation().equals(m.permutation()) || !pm.coupling().equals(m.coupling())) {
+            if (pm.permutation() != m.permutation() || pm.coupling() != m.coupling()) {
                 throw new IllegalStateException("preset " + name + " has " + pm.permutation() + " + " + pm.coupling()
                         + ", not the layers of method " + m.name());
             }

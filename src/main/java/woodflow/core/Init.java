@@ -13,19 +13,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * generator: seed it with {@code torch.manual_seed} before building a model for a reproducible initialisation.
  */
 public record Init(ScalarType dtype, String device) {
-    /** The device models are built on unless a caller says otherwise ({@code --device}); "cpu" by default. */
-    private static volatile String defaultDevice = "cpu";
-
-    public static void setDefaultDevice(String device) {
-        defaultDevice = device;
-    }
-
-    public static String defaultDevice() {
-        return defaultDevice;
-    }
-
+    /** Float32 parameters on the CPU. */
     public static Init float32() {
-        return new Init(ScalarType.Float, defaultDevice);
+        return float32("cpu");
+    }
+
+    /** Float32 parameters on {@code device} ("cpu", "cuda", "cuda:1"): the caller says where, nothing global does. */
+    public static Init float32(String device) {
+        return new Init(ScalarType.Float, device);
     }
 
     public static Init float64() {

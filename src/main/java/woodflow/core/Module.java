@@ -20,6 +20,7 @@ public abstract class Module {
     private Module parent;
     private String localName = "";
     private boolean training = true;
+    private Precision precision = Precision.FP32;
 
     protected Tensor param(String name, Tensor init) {
         Tensor p;
@@ -134,6 +135,17 @@ public abstract class Module {
     public void train(boolean on) {
         training = on;
         children.values().forEach(m -> m.train(on));
+    }
+
+    /** The precision this module runs its conditioner networks in (float32 unless set). */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Sets the precision of this module and all its children (a model is built in float32). */
+    public void precision(Precision p) {
+        precision = p;
+        children.values().forEach(m -> m.precision(p));
     }
 
     /** Visits this module and all its descendants, depth first. */

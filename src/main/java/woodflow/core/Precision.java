@@ -1,5 +1,6 @@
 package woodflow.core;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -8,44 +9,35 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import java.util.function.Supplier;
 
 /**
- * Mixed precision for the conditioner networks. In {@code bf16-mixed} the coupling and prior networks run under
- * bfloat16 autocast (about 5x faster convolutions on AMX processors); the invertible path (ActNorm, permutation
- * layers, the affine update, log-dets) stays in the parameters' precision, since a coupling remains exactly invertible
- * when its inverse recomputes the same network on the same input.
+ * The precision of a model's conditioner networks ({@code train.precision}, {@code --precision}). In
+ * {@code bf16-mixed} the coupling and prior networks run under bfloat16 autocast (about 5x faster convolutions on AMX
+ * processors); the invertible path (ActNorm, permutation layers, the affine update, log-dets) stays in the
+ * parameters' precision, since a coupling remains exactly invertible when its inverse recomputes the same network on
+ * the same input.
+ *
+ * <p>A value, not a global: each model holds its own ({@link Module#precision(Precision)}), so two models (or two
+ * ranks) in one process may run in different precisions.
  */
-public final class Precision {
-    public enum Mode {
-        FP32("fp32"), BF16_MIXED("bf16-mixed");
-        public final String label;
+public enum Precision implements Choice {
+    FP32, BF16_MIXED;
 
-        Mode(String label) {
-            this.label = label;
-        }
-
-        public static Mode parse(String s) {
-            for (Mode m : values()) if (m.label.equalsIgnoreCase(s) || m.name().equalsIgnoreCase(s)) return m;
-            throw new IllegalArgumentException("unknown precision '" + s + "': use fp32 or bf16-mixed");
-        }
+    @Override
+    public String toString() {
+        return label();
     }
 
-    private static volatile Mode mode = Mode.FP32;
-
-    private Precision() {}
-
-    public static Mode mode() {
-        return mode;
-    }
-
-    public static void set(Mode m) {
-        mode = m;
+    @JsonCreator
+    public static Precision parse(String s) {
+        return Choices.parse(Precision.class, s, "precision");
     }
 
     /**
      * Runs a conditioner network, under bfloat16 autocast in mixed precision, and returns its output in the dtype of
-     * {@code like} (the invertible path's dtype). Float64 inputs never autocast, so tests stay exact.
+     * {@code like} (the invertible path's dtype). Float64 inputs never autocast, so tests stay exact. The autocast
+     * state of the engine is restored on return, so nothing outlives the call.
      */
-    public static Tensor conditioner(Tensor like, Supplier<Tensor> network) {
-        boolean on = mode == Mode.BF16_MIXED && Tensors.dtype(like) == ScalarType.Float;
+    public Tensor conditioner(Tensor like, Supplier<Tensor> network) {
+        boolean on = this == BF16_MIXED && Tensors.dtype(like) == ScalarType.Float;
         if (!on) return network.get();
         DeviceType dev = like.device().type();
         boolean was = torch.is_autocast_enabled(dev);

@@ -42,7 +42,7 @@ public final class Coupling extends Module implements Transform, InverseRecomput
     }
 
     private Tensor theta(Tensor x1) {
-        return Precision.conditioner(x1, () -> net.apply(x1));
+        return precision().conditioner(x1, () -> net.apply(x1));
     }
 
     @Override

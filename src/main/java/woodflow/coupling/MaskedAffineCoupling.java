@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
-import woodflow.core.Precision;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
 
@@ -71,7 +70,7 @@ public final class MaskedAffineCoupling extends Module implements Transform {
     }
 
     private Tensor theta(Tensor x) {
-        return Precision.conditioner(x, () -> net.apply(x));
+        return precision().conditioner(x, () -> net.apply(x));
     }
 
     private void checkInput(Tensor x) {

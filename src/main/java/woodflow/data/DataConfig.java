@@ -3,8 +3,6 @@ package woodflow.data;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-import java.util.Locale;
-
 /**
  * Where a run's images come from and how they are prepared (SPEC §3-4). {@code kind} names the format:
  * {@code embedded} (generated, no files), {@code idx} / {@code fashion-mnist} (IDX files, plain or gzipped),
@@ -17,7 +15,7 @@ import java.util.Locale;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(
-        @JsonProperty("kind") String kind,
+        @JsonProperty("kind") DataKind kind,
         @JsonProperty("path") String path,
         @JsonProperty("n_bits") Integer nBits,
         @JsonProperty("size") Integer size,
@@ -25,76 +23,169 @@ public record DataConfig(
         @JsonProperty("test_limit") Integer testLimit,
         @JsonProperty("seed") Long seed,
         @JsonProperty("holdout") Integer holdout,
-        @JsonProperty("on_bad_image") String onBadImage,
+        @JsonProperty("on_bad_image") BadImagePolicy onBadImage,
         @JsonProperty("count") Integer count,
         @JsonProperty("cache") String cache,
         @JsonProperty("channels") Integer channels,
         @JsonProperty("workers") Integer workers) {
 
     public DataConfig {
-        kind = kind == null ? "embedded" : kind.toLowerCase(Locale.ROOT);
+        kind = kind == null ? DataKind.EMBEDDED : kind;
         nBits = nBits == null ? 8 : nBits;
         seed = seed == null ? 0L : seed;
-        onBadImage = onBadImage == null ? "fail" : onBadImage.toLowerCase(Locale.ROOT);
+        onBadImage = onBadImage == null ? BadImagePolicy.FAIL : onBadImage;
     }
 
     /** The original eleven fields; {@code channels} and {@code workers} left to their defaults. */
-    public DataConfig(String kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
-                      Long seed, Integer holdout, String onBadImage, Integer count, String cache) {
+    public DataConfig(DataKind kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
+                      Long seed, Integer holdout, BadImagePolicy onBadImage, Integer count, String cache) {
         this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null);
     }
 
     public static DataConfig embedded() {
-        return new DataConfig("embedded", null, null, null, null, null, null, null, null, null, null);
+        return new DataConfig(DataKind.EMBEDDED, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** A configuration of {@code kind} reading {@code path}, every other field at its default. */
-    public static DataConfig of(String kind, String path) {
+    public static DataConfig of(DataKind kind, String path) {
         return new DataConfig(kind, path, null, null, null, null, null, null, null, null, null);
     }
 
+    /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
     public DataConfig withPath(String p) {
-        return new DataConfig(kind, p, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+        return toBuilder().path(p).build();
     }
 
     public DataConfig withLimits(Integer train, Integer test) {
-        return new DataConfig(kind, path, nBits, size, train, test, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+        return toBuilder().trainLimit(train).testLimit(test).build();
     }
 
     public DataConfig withSize(Integer s) {
-        return new DataConfig(kind, path, nBits, s, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+        return toBuilder().size(s).build();
     }
 
     public DataConfig withSeed(long s) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, s, holdout, onBadImage, count, cache,
-                channels, workers);
+        return toBuilder().seed(s).build();
     }
 
     public DataConfig withHoldout(Integer h) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, h, onBadImage, count, cache,
-                channels, workers);
-    }
-
-    public DataConfig withOnBadImage(String policy) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, policy, count, cache,
-                channels, workers);
+        return toBuilder().holdout(h).build();
     }
 
     public DataConfig withCount(Integer n) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, n, cache,
-                channels, workers);
+        return toBuilder().count(n).build();
     }
 
     public DataConfig withCache(String dir) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, dir,
-                channels, workers);
+        return toBuilder().cache(dir).build();
     }
 
     public DataConfig withChannels(Integer c) {
-        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                c, workers);
+        return toBuilder().channels(c).build();
+    }
+
+    /**
+     * The fields of a {@link DataConfig}, each settable by name: one place that lists them all, so a change of one
+     * field does not copy the other twelve by hand.
+     */
+    public static final class Builder {
+        private DataKind kind;
+        private String path;
+        private Integer nBits;
+        private Integer size;
+        private Integer trainLimit;
+        private Integer testLimit;
+        private Long seed;
+        private Integer holdout;
+        private BadImagePolicy onBadImage;
+        private Integer count;
+        private String cache;
+        private Integer channels;
+        private Integer workers;
+
+        private Builder(DataConfig d) {
+            kind = d.kind;
+            path = d.path;
+            nBits = d.nBits;
+            size = d.size;
+            trainLimit = d.trainLimit;
+            testLimit = d.testLimit;
+            seed = d.seed;
+            holdout = d.holdout;
+            onBadImage = d.onBadImage;
+            count = d.count;
+            cache = d.cache;
+            channels = d.channels;
+            workers = d.workers;
+        }
+
+        public Builder kind(DataKind v) {
+            kind = v;
+            return this;
+        }
+
+        public Builder path(String v) {
+            path = v;
+            return this;
+        }
+
+        public Builder size(Integer v) {
+            size = v;
+            return this;
+        }
+
+        public Builder trainLimit(Integer v) {
+            trainLimit = v;
+            return this;
+        }
+
+        public Builder testLimit(Integer v) {
+            testLimit = v;
+            return this;
+        }
+
+        public Builder seed(Long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder holdout(Integer v) {
+            holdout = v;
+            return this;
+        }
+
+        public Builder onBadImage(BadImagePolicy v) {
+            onBadImage = v;
+            return this;
+        }
+
+        public Builder count(Integer v) {
+            count = v;
+            return this;
+        }
+
+        public Builder cache(String v) {
+            cache = v;
+            return this;
+        }
+
+        public Builder channels(Integer v) {
+            channels = v;
+            return this;
+        }
+
+        public Builder workers(Integer v) {
+            workers = v;
+            return this;
+        }
+
+        public DataConfig build() {
+            return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count,
+                    cache, channels, workers);
+        }
     }
 }

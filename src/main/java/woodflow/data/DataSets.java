@@ -36,14 +36,14 @@ public final class DataSets {
 
     /** Opens the data set at its natural shape (data inspect, caching): data.channels / data.size or the format's. */
     public static Splits open(DataConfig cfg) {
-        int channels = cfg.channels() != null ? cfg.channels() : isGrey(cfg.kind()) ? 1 : 3;
-        return open(cfg, channels, cfg.size() != null ? cfg.size() : naturalSize(cfg.kind()));
+        int channels = cfg.channels() != null ? cfg.channels() : cfg.kind().grey() ? 1 : 3;
+        return open(cfg, channels, cfg.size() != null ? cfg.size() : cfg.kind().naturalSize());
     }
 
     /** Opens the data set for a model of {@code channels x size x size} images. */
     public static Splits open(DataConfig cfg, int channels, int size) {
         int target = cfg.size() != null ? cfg.size() : size;
-        Splits raw = openRaw(cfg, channels, target);
+        Splits raw = cfg.kind().open(cfg, channels, target);
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
             ImageSource test = limit(raw.test(), cfg.testLimit());
@@ -67,18 +67,6 @@ public final class DataSets {
         return cfg.workers() != null ? cfg.workers() : 2;
     }
 
-    private static boolean isGrey(String kind) {
-        return kind.equals("idx") || kind.equals("fashion-mnist") || kind.equals("mnist");
-    }
-
-    private static int naturalSize(String kind) {
-        return switch (kind) {
-            case "lsun" -> 96;
-            case "celeba", "folder" -> 64;
-            default -> 32;
-        };
-    }
-
     private static ImageSource limit(ImageSource s, Integer n) {
         return n == null ? s : IndexedSource.first(s, n);
     }
@@ -95,83 +83,34 @@ public final class DataSets {
         }
     }
 
-    private static Splits openRaw(DataConfig cfg, int channels, int size) {
-        switch (cfg.kind()) {
-            case "embedded": {
-                int count = cfg.count() != null ? cfg.count() : 10000;
-                int test = cfg.holdout() != null ? cfg.holdout() : 1000;
-                return new Splits(new EmbeddedSource(count, channels, size, cfg.seed(), 0),
-                        new EmbeddedSource(test, channels, size, cfg.seed(), count), List.of());
-            }
-            case "idx", "mnist", "fashion-mnist": {
-                Path dir = cfg.path() != null ? Path.of(cfg.path()) : cfg.kind().equals("fashion-mnist") ? FASHION_MNIST
-                        : null;
-                if (dir == null) throw new DataException("data.path is required for kind " + cfg.kind());
-                requireDirectory(dir, "IDX data directory (install Debian's dataset-fashion-mnist for Fashion-MNIST)");
-                IdxSource train = new IdxSource(idxFile(dir, "train-images-idx3-ubyte"), size);
-                return new Splits(train, new IdxSource(idxFile(dir, "t10k-images-idx3-ubyte"), size), List.of());
-            }
-            case "cifar10": {
-                Path dir = requireDirectory(path(cfg), "CIFAR-10 directory");
-                if (Files.isDirectory(dir.resolve("cifar-10-batches-bin"))) dir = dir.resolve("cifar-10-batches-bin");
-                List<Path> train = new ArrayList<>();
-                for (int i = 1; i <= 5; i++) train.add(Cifar10Source.batch(dir, "data_batch_" + i));
-                return new Splits(new Cifar10Source(train),
-                        new Cifar10Source(List.of(Cifar10Source.batch(dir, "test_batch"))), List.of());
-            }
-            case "imagenet":
-                return imagenet(cfg, channels, size);
-            case "lsun":
-                return lsun(cfg, channels, size);
-            case "celeba": {
-                Path dir = requireDirectory(path(cfg), "CelebA-HQ image folder");
-                return heldOutFolder(dir, cfg, channels, size, cfg.holdout() != null ? cfg.holdout() : 3000);
-            }
-            case "folder": {
-                Path dir = requireDirectory(path(cfg), "image folder");
-                Path test = firstDirectory(dir, "test", "valid", "val");
-                if (Files.isDirectory(dir.resolve("train")) && test != null) {
-                    return new Splits(folder(dir.resolve("train"), cfg, channels, size),
-                            folder(test, cfg, channels, size), List.of());
-                }
-                int n = FolderSource.list(dir).size();
-                return heldOutFolder(dir, cfg, channels, size, cfg.holdout() != null ? cfg.holdout()
-                        : Math.max(1, Math.min(3000, n / 10)));
-            }
-            default:
-                throw new DataException("unknown data.kind \"" + cfg.kind() + "\"; use embedded, idx, fashion-mnist,"
-                        + " cifar10, folder, imagenet, lsun or celeba");
-        }
-    }
-
-    private static Path path(DataConfig cfg) {
+    static Path path(DataConfig cfg) {
         if (cfg.path() == null) throw new DataException("data.path is required for kind " + cfg.kind());
         return Path.of(cfg.path());
     }
 
-    private static Path requireDirectory(Path dir, String what) {
+    static Path requireDirectory(Path dir, String what) {
         if (!Files.isDirectory(dir)) {
             throw new DataException(dir + ": " + what + " " + (Files.exists(dir) ? "is not a directory" : "not found"));
         }
         return dir;
     }
 
-    private static Path firstDirectory(Path dir, String... names) {
+    static Path firstDirectory(Path dir, String... names) {
         for (String n : names) if (Files.isDirectory(dir.resolve(n))) return dir.resolve(n);
         return null;
     }
 
     /** {@code name.gz} if present, else {@code name} (the missing-file error then names the plain file). */
-    private static Path idxFile(Path dir, String name) {
+    static Path idxFile(Path dir, String name) {
         Path gz = dir.resolve(name + ".gz");
         return Files.exists(gz) ? gz : dir.resolve(name);
     }
 
-    private static FolderSource folder(Path dir, DataConfig cfg, int channels, int size) {
+    static FolderSource folder(Path dir, DataConfig cfg, int channels, int size) {
         return new FolderSource(dir.toString(), FolderSource.list(dir), channels, size, cfg.onBadImage());
     }
 
-    private static Splits heldOutFolder(Path dir, DataConfig cfg, int channels, int size, int holdout) {
+    static Splits heldOutFolder(Path dir, DataConfig cfg, int channels, int size, int holdout) {
         List<Path> files = FolderSource.list(dir);
         if (files.isEmpty()) {
             throw new DataException(dir + ": no PNG, JPEG or WebP images found (searched sub-folders too)");
@@ -189,7 +128,7 @@ public final class DataSets {
 
     private static final Pattern BATCH_NUMBER = Pattern.compile("(\\d+)\\.npz$");
 
-    private static Splits imagenet(DataConfig cfg, int channels, int size) {
+    static Splits imagenet(DataConfig cfg, int channels, int size) {
         Path dir = requireDirectory(path(cfg), "ImageNet directory");
         List<Path> train = npzFiles(dir, "train_data_batch_");
         if (train.isEmpty() && Files.isDirectory(dir.resolve("train"))) train = npzFiles(dir.resolve("train"), "");
@@ -240,7 +179,7 @@ public final class DataSets {
         }
     }
 
-    private static Splits lsun(DataConfig cfg, int channels, int size) {
+    static Splits lsun(DataConfig cfg, int channels, int size) {
         Path dir = path(cfg);
         if (Files.isRegularFile(dir) || Files.isRegularFile(dir.resolve("data.mdb"))) {
             LmdbSource all = new LmdbSource(dir, channels, size, cfg.onBadImage());

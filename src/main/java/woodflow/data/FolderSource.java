@@ -37,13 +37,13 @@ public final class FolderSource implements ImageSource {
 
     /**
      * @param files      image files in a fixed order (see {@link #list})
-     * @param onBadImage {@code "skip"} or {@code "fail"}
+     * @param onBadImage what to do with a file that does not decode
      */
-    public FolderSource(String label, List<Path> files, int channels, int size, String onBadImage) {
+    public FolderSource(String label, List<Path> files, int channels, int size, BadImagePolicy onBadImage) {
         this.label = label;
         this.channels = channels;
         this.size = size;
-        this.skipBad = badImagePolicy(onBadImage);
+        this.skipBad = onBadImage == BadImagePolicy.SKIP;
         if (channels != 1 && channels != 3) {
             throw new DataException(label + ": image folders give 1 (grey) or 3 (RGB) channels, not " + channels);
         }
@@ -71,14 +71,6 @@ public final class FolderSource implements ImageSource {
         }
         this.files = List.copyOf(good);
         this.skippedAtOpen = List.copyOf(skipped);
-    }
-
-    static boolean badImagePolicy(String onBadImage) {
-        return switch (onBadImage) {
-            case "skip" -> true;
-            case "fail" -> false;
-            default -> throw new DataException("data.on_bad_image must be \"skip\" or \"fail\", got \"" + onBadImage + "\"");
-        };
     }
 
     /** Image files under {@code dir} (recursively), sorted by their path relative to {@code dir}. */

@@ -34,11 +34,11 @@ public final class LmdbSource implements ImageSource {
     private final AtomicInteger undecodable = new AtomicInteger();
     private boolean closed;
 
-    public LmdbSource(Path path, int channels, int size, String onBadImage) {
+    public LmdbSource(Path path, int channels, int size, BadImagePolicy onBadImage) {
         this.path = path;
         this.channels = channels;
         this.size = size;
-        this.skipBad = FolderSource.badImagePolicy(onBadImage);
+        this.skipBad = onBadImage == BadImagePolicy.SKIP;
         boolean file = Files.isRegularFile(path);
         if (!file && !Files.isRegularFile(path.resolve("data.mdb"))) {
             throw new DataException(path + ": no LMDB database here (expected a directory holding data.mdb, or the"

@@ -36,7 +36,7 @@ public final class LoaderBenchmark {
 
     /** Throughput over an existing folder of images, resized to 64x64 RGB. */
     public static double run(Path dir, int batchSize, int workers, int batches) {
-        FolderSource source = new FolderSource(dir.toString(), FolderSource.list(dir), 3, 64, "fail");
+        FolderSource source = new FolderSource(dir.toString(), FolderSource.list(dir), 3, 64, BadImagePolicy.FAIL);
         try (BatchStream stream = BatchStream.shuffled(source, batchSize, 1, 0, workers, 2 * Math.max(1, workers))) {
             for (int i = 0; i < 2; i++) stream.next();
             long t0 = System.nanoTime();

@@ -79,7 +79,7 @@ public final class DistContext implements AutoCloseable {
      * then all build the Gloo group.
      */
     public static DistContext join(DistConfig c) {
-        return join(c, woodflow.core.Init.defaultDevice());
+        return join(c, "cpu");
     }
 
     /**

@@ -166,10 +166,10 @@ public final class PaperStateDict {
 
     public static Map<String, Tensor> toPaper(Map<String, Tensor> state, ModelConfig cfg) {
         List<String> problems = new ArrayList<>();
-        if (!cfg.permutation().equals("woodbury") && !cfg.permutation().equals("me-woodbury")) {
+        if (!cfg.permutation().isWoodbury()) {
             problems.add("permutation '" + cfg.permutation() + "' (the paper's model has woodbury and me-woodbury)");
         }
-        if (!cfg.coupling().equals("affine")) {
+        if (cfg.coupling() != woodflow.model.CouplingType.AFFINE) {
             problems.add("coupling '" + cfg.coupling() + "' (the paper's model has the affine coupling)");
         }
         if (!cfg.learnTop()) problems.add("learn_top: false (the paper's model learns the top prior)");

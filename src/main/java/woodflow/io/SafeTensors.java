@@ -22,7 +22,7 @@ import java.util.Map;
  * ({@code safetensors.numpy.load_file}). String metadata rides in the header's {@code __metadata__}.
  */
 public final class SafeTensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private SafeTensors() {}
 

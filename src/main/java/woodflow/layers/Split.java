@@ -5,7 +5,6 @@ import org.bytedeco.pytorch.TensorVector;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
-import woodflow.core.Precision;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
 import woodflow.nn.ZeroConv;
@@ -38,7 +37,7 @@ public final class Split extends Module implements Transform {
 
     /** Mean and log-std of z2 given x1, each (B, C/2, H, W). */
     public Tensor[] meanLogStd(Tensor x1) {
-        Tensor h = Precision.conditioner(x1, () -> prior.apply(x1));
+        Tensor h = precision().conditioner(x1, () -> prior.apply(x1));
         long b = h.size(0), hh = h.size(2), ww = h.size(3);
         Tensor r = h.reshape(b, channels / 2, 2, hh, ww);
         return new Tensor[] {r.select(2, 0), r.select(2, 1)};

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The architecture of a multi-scale flow (SPEC §2.5): image shape, levels L, steps K per level, coupling channels,
@@ -22,8 +21,8 @@ public record ModelConfig(
         @JsonProperty("levels") Integer levels,
         @JsonProperty("steps") Integer steps,
         @JsonProperty("hidden") Integer hidden,
-        @JsonProperty("permutation") String permutation,
-        @JsonProperty("coupling") String coupling,
+        @JsonProperty("permutation") Permutation permutation,
+        @JsonProperty("coupling") CouplingType coupling,
         @JsonProperty("d_c") int[] dC,
         @JsonProperty("d_s") int[] dS,
         @JsonProperty("d_h") int[] dH,
@@ -34,10 +33,6 @@ public record ModelConfig(
         @JsonProperty("spline_bins") Integer splineBins,
         @JsonProperty("spline_bound") Double splineBound) {
 
-    public static final List<String> PERMUTATIONS =
-            List.of("woodbury", "me-woodbury", "conv1x1", "conv1x1-lu", "emerging", "periodic", "reverse");
-    public static final List<String> COUPLINGS = List.of("affine", "additive", "spline", "macow");
-
     public ModelConfig {
         channels = channels == null ? 3 : channels;
         height = height == null ? 32 : height;
@@ -45,8 +40,8 @@ public record ModelConfig(
         levels = levels == null ? 3 : levels;
         steps = steps == null ? 8 : steps;
         hidden = hidden == null ? 512 : hidden;
-        permutation = permutation == null ? "woodbury" : permutation.toLowerCase(Locale.ROOT);
-        coupling = coupling == null ? "affine" : coupling.toLowerCase(Locale.ROOT);
+        permutation = permutation == null ? Permutation.WOODBURY : permutation;
+        coupling = coupling == null ? CouplingType.AFFINE : coupling;
         learnTop = learnTop == null ? Boolean.TRUE : learnTop;
         logScaleFactor = logScaleFactor == null ? 1.0 : logScaleFactor;
         kernel = kernel == null ? 3 : kernel;
@@ -69,17 +64,17 @@ public record ModelConfig(
     }
 
     /** A config with the given shape and architecture and default everything else. */
-    public static ModelConfig of(int c, int h, int w, int levels, int steps, int hidden, String permutation) {
+    public static ModelConfig of(int c, int h, int w, int levels, int steps, int hidden, Permutation permutation) {
         return new ModelConfig(c, h, w, levels, steps, hidden, permutation, null, null, null, null, null, null, null,
                 null, null, null);
     }
 
-    public ModelConfig withCoupling(String c) {
+    public ModelConfig withCoupling(CouplingType c) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, c, dC, dS, dH, dW, learnTop,
                 logScaleFactor, kernel, splineBins, splineBound);
     }
 
-    public ModelConfig withPermutation(String p) {
+    public ModelConfig withPermutation(Permutation p) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, p, coupling, dC, dS, dH, dW, learnTop,
                 logScaleFactor, kernel, splineBins, splineBound);
     }
@@ -126,16 +121,10 @@ public record ModelConfig(
                 p.add("image width " + width + " is not divisible by 2^L = " + f + " (L = " + levels + " levels)");
             }
         }
-        if (!PERMUTATIONS.contains(permutation)) {
-            p.add("unknown permutation '" + permutation + "': use one of " + String.join(", ", PERMUTATIONS));
-        }
-        if (!COUPLINGS.contains(coupling)) {
-            p.add("unknown coupling '" + coupling + "': use one of " + String.join(", ", COUPLINGS));
-        }
-        if (permutation.equals("woodbury")) {
+        if (permutation == Permutation.WOODBURY) {
             dims(p, "d_c", dC);
             dims(p, "d_s", dS);
-        } else if (permutation.equals("me-woodbury")) {
+        } else if (permutation == Permutation.ME_WOODBURY) {
             dims(p, "d_c", dC);
             dims(p, "d_h", dH);
             dims(p, "d_w", dW);
@@ -166,7 +155,7 @@ public record ModelConfig(
      */
     public List<String> warnings() {
         List<String> w = new ArrayList<>();
-        boolean woodbury = permutation.equals("woodbury"), me = permutation.equals("me-woodbury");
+        boolean woodbury = permutation == Permutation.WOODBURY, me = permutation == Permutation.ME_WOODBURY;
         if (!woodbury && !me) return w;
         for (int l = 0; l < levels; l++) {
             int[] s = levelShape(l);

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * paths that stay under ROOT (anything else is refused), and reads each run's config, metrics, summary and lock.
  */
 final class RunFolders {
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
     private static final Pattern CHECKPOINT = Pattern.compile("(best|ckpt-\\d+)\\.safetensors");
     /** How deep under ROOT run folders are looked for (compare and ablate studies nest theirs). */
     private static final int DEPTH = 4;
@@ -167,7 +167,7 @@ final class RunFolders {
             o.put("model", m.permutation() + " " + m.coupling() + ", L=" + m.levels() + " K=" + m.steps() + ", "
                     + m.channels() + "x" + m.height() + "x" + m.width());
             o.put("total_iterations", cfg.train().iterations());
-            o.put("precision", cfg.train().precision());
+            o.put("precision", cfg.train().precision().label());
         } catch (RuntimeException e) {
             o.put("config_error", e.getMessage());
         }

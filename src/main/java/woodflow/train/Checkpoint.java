@@ -103,9 +103,14 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
         return out;
     }
 
-    /** Builds the checkpoint's model (float32) and loads its state. */
+    /** Builds the checkpoint's model (float32, on the CPU) and loads its state. */
     public MultiScaleFlow model() {
-        MultiScaleFlow model = new MultiScaleFlow(config.model(), Init.float32());
+        return model("cpu");
+    }
+
+    /** Builds the checkpoint's model (float32) on {@code device} and loads its state. */
+    public MultiScaleFlow model(String device) {
+        MultiScaleFlow model = new MultiScaleFlow(config.model(), Init.float32(device));
         try {
             model.loadStateDict(modelState());
         } catch (IllegalArgumentException e) {

@@ -6,8 +6,11 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
+import woodflow.core.ProcessMemory;
 import woodflow.core.Tensors;
+import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
+import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
 
 import java.io.BufferedReader;
@@ -51,7 +54,7 @@ public final class MemoryBenchmark {
     public record Config(String name, int size, int levels, int steps, int hidden, int batch, int iterations,
                          double perturbation, double driftTolerance) {
         ModelConfig model() {
-            return ModelConfig.of(3, size, size, levels, steps, hidden, "woodbury").withCoupling("affine");
+            return ModelConfig.of(3, size, size, levels, steps, hidden, Permutation.WOODBURY).withCoupling(CouplingType.AFFINE);
         }
 
         Config with(Integer iters, Integer b, Double p, Double tol) {
@@ -81,7 +84,7 @@ public final class MemoryBenchmark {
     private static final String RESULT = "RESULT ";
     private static final int N_BINS = 32;
     private static final double LEARNING_RATE = 1e-5;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     private MemoryBenchmark() {}
 
@@ -90,7 +93,7 @@ public final class MemoryBenchmark {
             Config c = JSON.readValue(args[1], Config.class);
             Map<String, Object> row;
             try {
-                row = child(c, args[2]);
+                row = child(c, Backprop.parse(args[2]));
             } catch (RuntimeException e) {
                 row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
             }
@@ -114,7 +117,7 @@ public final class MemoryBenchmark {
         String threads = opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Config c : configs) {
-            for (String mode : List.of("standard", "invertible")) {
+            for (Backprop mode : Backprop.values()) {
                 Map<String, Object> row = launch(c, mode, timeout, threads);
                 System.err.println(JSON.writeValueAsString(row));
                 rows.add(row);
@@ -146,14 +149,14 @@ public final class MemoryBenchmark {
     }
 
     /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
-    static Map<String, Object> launch(Config c, String mode, long timeoutSeconds, String threads)
+    static Map<String, Object> launch(Config c, Backprop mode, long timeoutSeconds, String threads)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xmx1g", "-XX:+UseSerialGC",
                 // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
                 "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
                 "-Dwoodflow.threads=" + threads, "-cp", System.getProperty("java.class.path"),
-                MemoryBenchmark.class.getName(), "--child", JSON.writeValueAsString(c), mode);
+                MemoryBenchmark.class.getName(), "--child", JSON.writeValueAsString(c), mode.label());
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> lines = new ArrayList<>();
         Thread reader = new Thread(() -> {
@@ -167,7 +170,7 @@ public final class MemoryBenchmark {
         reader.start();
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("config", c.name());
-        row.put("mode", mode);
+        row.put("mode", mode.label());
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
             row.put("error", "timed out after " + timeoutSeconds + " s");
@@ -186,10 +189,7 @@ public final class MemoryBenchmark {
     }
 
     /** One (config, mode) measured in this process: call it in a fresh JVM. */
-    static Map<String, Object> child(Config c, String mode) {
-        if (!mode.equals("standard") && !mode.equals("invertible")) {
-            throw new IllegalArgumentException("mode must be standard or invertible, got " + mode);
-        }
+    static Map<String, Object> child(Config c, Backprop mode) {
         Tensors.load();
         torch.manual_seed(1);
         MultiScaleFlow model = new MultiScaleFlow(c.model(), Init.float32());
@@ -208,7 +208,7 @@ public final class MemoryBenchmark {
             }
         }
         allocateGradients(model);
-        long baseline = status("VmRSS");
+        double baseline = ProcessMemory.residentMib();
         double[] seconds = new double[c.iterations()];
         double[] cpuSeconds = new double[c.iterations()];
         double loss = Double.NaN;
@@ -217,7 +217,7 @@ public final class MemoryBenchmark {
                 long t0 = System.nanoTime();
                 long cpu0 = cpuNanos();
                 for (Tensor p : model.parameters()) if (p.grad().defined()) p.grad().zero_();
-                InvertibleBackprop.Result r = mode.equals("standard")
+                InvertibleBackprop.Result r = mode == Backprop.STANDARD
                         ? InvertibleBackprop.standard(model, x, N_BINS) : inv.backward(x, N_BINS);
                 try (NoGradGuard g = new NoGradGuard()) {
                     for (Tensor p : model.parameters()) p.sub_(p.grad(), s(LEARNING_RATE));
@@ -229,7 +229,7 @@ public final class MemoryBenchmark {
         }
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("config", c.name());
-        row.put("mode", mode);
+        row.put("mode", mode.label());
         row.put("size", c.size());
         row.put("levels", c.levels());
         row.put("steps", c.steps());
@@ -237,13 +237,13 @@ public final class MemoryBenchmark {
         row.put("batch", c.batch());
         row.put("perturbation", c.perturbation());
         row.put("params_m", model.parameterCount() / 1e6);
-        row.put("baseline_mb", baseline / 1024.0);
-        row.put("peak_mb", status("VmHWM") / 1024.0);
+        row.put("baseline_mb", baseline);
+        row.put("peak_mb", ProcessMemory.peakMib());
         int from = c.iterations() > 1 ? 1 : 0;
         row.put("seconds_per_iter", median(Arrays.copyOfRange(seconds, from, seconds.length)));
         row.put("cpu_seconds_per_iter", median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
         row.put("bpd", loss);
-        if (mode.equals("invertible")) {
+        if (mode == Backprop.INVERTIBLE) {
             row.put("drift_per_level", inv.lastDrift());
             row.put("fallbacks", inv.fallbacks());
         }
@@ -265,18 +265,6 @@ public final class MemoryBenchmark {
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    /** A field of /proc/self/status in kB (VmRSS: resident now, VmHWM: peak resident). */
-    static long status(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read /proc/self/status (Linux only): " + e.getMessage(), e);
-        }
-        throw new IllegalStateException("/proc/self/status has no " + field + " line (Linux only)");
     }
 
     private static double median(double[] v) {
@@ -336,7 +324,7 @@ public final class MemoryBenchmark {
                 + "| --- | --- | --- | --- | --- |\n");
         Map<String, Map<String, Object>> std = new LinkedHashMap<>(), inv = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
-            (r.get("mode").equals("standard") ? std : inv).put((String) r.get("config"), r);
+            (Backprop.parse((String) r.get("mode")) == Backprop.STANDARD ? std : inv).put((String) r.get("config"), r);
         }
         for (String name : std.keySet()) {
             Map<String, Object> a = std.get(name), b = inv.get(name);

@@ -18,7 +18,7 @@ import java.util.List;
  * every line past the iteration the run resumes from, so the file continues as if never interrupted.
  */
 public final class MetricsLog {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
     private final Path file;
 
     private MetricsLog(Path file) {

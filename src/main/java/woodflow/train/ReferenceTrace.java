@@ -1,6 +1,5 @@
 package woodflow.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -8,6 +7,7 @@ import woodflow.core.Init;
 import woodflow.core.Tensors;
 import woodflow.io.SafeTensors;
 import woodflow.model.ModelConfig;
+import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
 
 import java.io.IOException;
@@ -51,9 +51,9 @@ public final class ReferenceTrace {
             Arrays.fill(dims, Integer.parseInt(meta.get("d")));
             config = ModelConfig.of(Integer.parseInt(shape[0]), Integer.parseInt(shape[1]),
                             Integer.parseInt(shape[2]), levels, Integer.parseInt(meta.get("K")),
-                            Integer.parseInt(meta.get("hidden")), meta.get("permutation"))
+                            Integer.parseInt(meta.get("hidden")), Permutation.parse(meta.get("permutation")))
                     .withLatentDims(dims, dims, dims, dims);
-            losses = new ObjectMapper().readValue(meta.get("losses"), double[].class);
+            losses = woodflow.io.Json.MAPPER.readValue(meta.get("losses"), double[].class);
         } catch (RuntimeException | IOException e) {
             throw new IOException("not a reference trace (its metadata lacks the model or the losses): " + e.getMessage(), e);
         }
@@ -75,7 +75,7 @@ public final class ReferenceTrace {
      * Loads the reference's initial state into a new woodflow model and takes the trace's steps with learning rate
      * 1e-3 and Adam (0.9, 0.999, 1e-8), through standard or invertible backprop.
      */
-    public Replay replay(String backprop) {
+    public Replay replay(Backprop backprop) {
         try (PointerScope scope = new PointerScope()) {
             MultiScaleFlow model = new MultiScaleFlow(config, Init.float32());
             Map<String, Tensor> mine = model.stateDict();
@@ -120,7 +120,7 @@ public final class ReferenceTrace {
         Tensors.load();
         torch.set_num_threads(args.length > 2 ? Integer.parseInt(args[2]) : 1);
         ReferenceTrace trace = read(Files.readAllBytes(Path.of(args[0])), args[0]);
-        Replay r = trace.replay(args.length > 1 ? args[1] : "standard");
+        Replay r = trace.replay(args.length > 1 ? Backprop.parse(args[1]) : Backprop.STANDARD);
         System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s%n", "step", "reference", "woodflow", "difference");
         for (int i = 0; i < r.ours().length; i++) {
             if (i < 3 || i % 10 == 0 || i == r.ours().length - 1) {

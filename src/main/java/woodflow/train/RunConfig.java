@@ -1,13 +1,10 @@
 package woodflow.train;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import woodflow.data.DataConfig;
 import woodflow.model.ModelConfig;
 
@@ -29,16 +26,12 @@ public record RunConfig(
         @JsonProperty("data") DataConfig data,
         @JsonProperty("train") TrainConfig train) {
 
-    public static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-    public static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    public static final ObjectMapper YAML = woodflow.io.Json.CONFIG_YAML;
+    public static final ObjectMapper JSON = woodflow.io.Json.CONFIG_JSON;
 
     public RunConfig {
         description = description == null ? "" : description;
-        model = model == null ? ModelConfig.of(3, 32, 32, 3, 8, 512, "woodbury") : model;
+        model = model == null ? ModelConfig.of(3, 32, 32, 3, 8, 512, woodflow.model.Permutation.WOODBURY) : model;
         data = data == null ? DataConfig.embedded() : data;
         train = train == null ? TrainConfig.defaults() : train;
     }
@@ -120,6 +113,10 @@ public record RunConfig(
         if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
             return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
                     .replace("Integer", "integer").replace("Double", "number");
+        }
+        if (e instanceof JsonMappingException j && j.getCause() instanceof IllegalArgumentException choice) {
+            // a closed choice's own message: the names it knows and the nearest to the typo
+            return (j.getPath().isEmpty() ? "" : joined(j.getPath()) + ": ") + choice.getMessage();
         }
         String m = e instanceof JsonMappingException j && !j.getPath().isEmpty()
                 ? joined(j.getPath()) + ": " + j.getOriginalMessage() : e.getMessage();

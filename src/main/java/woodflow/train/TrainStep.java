@@ -45,7 +45,7 @@ public final class TrainStep {
         this.config = config;
         this.nBits = nBits;
         this.device = model.parameters().get(0);
-        this.invertible = config.backprop().equals("invertible") ? new InvertibleBackprop(model) : null;
+        this.invertible = config.backprop() == Backprop.INVERTIBLE ? new InvertibleBackprop(model) : null;
         if (invertible != null && config.driftCheck() > 0) {
             invertible.withDriftCheck(config.driftCheck(), d -> System.err.printf(java.util.Locale.ROOT,
                     "backprop: level %d reconstructed with drift %.3g > %.3g; recomputed it from stored "
@@ -272,7 +272,7 @@ public final class TrainStep {
             Tensor gRef = flatGradient();
             adam.zeroGrad();
             double tol = gradientTolerance(
-                    woodflow.core.Precision.Mode.parse(config.precision()) == woodflow.core.Precision.Mode.BF16_MIXED);
+                    config.precision() == woodflow.core.Precision.BF16_MIXED);
             if (!Double.isFinite(ref)) return new PathComparison(fast, ref, Double.NaN, tol, "");
             if (!Double.isFinite(fast)) return new PathComparison(fast, ref, Double.POSITIVE_INFINITY, tol,
                     "the fast path's loss is not finite");

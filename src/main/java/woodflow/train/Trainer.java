@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.NumericalException;
-import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
@@ -85,6 +84,7 @@ public final class Trainer {
     private double timeLimitSeconds = Double.POSITIVE_INFINITY;
     private List<String> holdout = List.of();
     private String configSource = "the given config";
+    private String device = "cpu";
     private DistContext dist;
     private boolean overlap = true;
     private GradientReducer reducer;
@@ -140,6 +140,12 @@ public final class Trainer {
      * Where the config came from, as the user gave it ({@code --preset demo}, {@code --config my.yaml}): named when
      * a checkpoint to resume does not fit it.
      */
+    /** The device the model is built on ("cpu" unless said; each rank of a group may have its own). */
+    public Trainer device(String name) {
+        device = name;
+        return this;
+    }
+
     public Trainer configSource(String source) {
         configSource = source;
         return this;
@@ -213,10 +219,10 @@ public final class Trainer {
 
     private Result runLocked(boolean resume) throws IOException {
         TrainConfig tc = config.train();
-        Precision.set(Precision.Mode.parse(tc.precision()));
         store = new CheckpointStore(runDir, tc.keepCheckpoints());
         torch.manual_seed(tc.seed());
-        model = new MultiScaleFlow(config.model(), Init.float32());
+        model = new MultiScaleFlow(config.model(), Init.float32(device));
+        model.precision(tc.precision());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         stepper = new TrainStep(model, adam, tc, nBits());
         stepper.injectFaults(nanInput, nanGradient);
@@ -608,7 +614,7 @@ public final class Trainer {
         s.put("status", status).put("iterations", iteration).put("test_bpd", lastTest).put("best_test_bpd", best)
                 .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
-                .put("precision", config.train().precision()).put("description", config.description());
+                .put("precision", config.train().precision().label()).put("description", config.description());
         return s;
     }
 

@@ -56,7 +56,7 @@ class BenchSmokeTest {
     void trainAndSampleBenchReportTheirNumbers() {
         RunConfig c = Presets.load("yardstick-a");
         c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().with(null, 4, null, null, null));
-        Map<String, Object> t = TrainBench.train(c, 1, 2);
+        Map<String, Object> t = TrainBench.train(c, "cpu", 1, 2);
         assertThat((Double) t.get("images_per_s")).isPositive();
         assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
         assertThat((Double) t.get("matmul_fp32_gflops")).isPositive();
@@ -66,7 +66,7 @@ class BenchSmokeTest {
         // the share of CPU time the host gave to other tenants during the timed iterations (Linux /proc/stat)
         // (NaN when the timed part was shorter than one clock tick)
         assertThat(stealOk((Double) t.get("cpu_steal_pct"))).isTrue();
-        Map<String, Object> s = TrainBench.sample(c, 4, 0.7, 2);
+        Map<String, Object> s = TrainBench.sample(c, "cpu", 4, 0.7, 2);
         assertThat((Double) s.get("sample_s_median")).isPositive();
         assertThat(stealOk((Double) s.get("cpu_steal_pct"))).isTrue();
     }
@@ -78,10 +78,10 @@ class BenchSmokeTest {
         var t0 = c.train();
         // a learning rate that blows the model up within a step or two: the timed steps are all non-finite
         var blowUp = new woodflow.train.TrainConfig(4, 10, 1e12, t0.beta1(), t0.beta2(), t0.eps(), 0, 0.0, 0.0,
-                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), 0, t0.checkpointEvery(),
-                t0.keepCheckpoints(), t0.seed(), "fp32", "standard", t0.maxBadSteps(), t0.temperatures(), 0.0);
+                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), t0.checkpointEvery(),
+                t0.keepCheckpoints(), t0.seed(), woodflow.core.Precision.FP32, woodflow.train.Backprop.STANDARD, t0.maxBadSteps(), t0.temperatures(), 0.0);
         c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(blowUp);
-        Map<String, Object> t = TrainBench.train(c, 2, 3);
+        Map<String, Object> t = TrainBench.train(c, "cpu", 2, 3);
         assertThat((Integer) t.get("skipped_steps")).isPositive();
         assertThat(t.get("valid")).isEqualTo(false);
     }

@@ -238,7 +238,11 @@ class BadInputTest {
         fails(cli("doctor", "--preset", "demoo"), "unknown preset 'demoo'; did you mean demo?");
         fails(cli("doctor", "--batch", "0"), "--batch must be at least 1, got 0");
         fails(cli("doctor", "--preset", "demo", "--config", "x.yaml"), "give --preset or --config, not both");
-        fails(cli("doctor", "--precision", "bf16"), "precision must be fp32 or bf16-mixed, got 'bf16'");
+        // a closed choice's typo is a usage error (exit 2), on one line with the names and the nearest one
+        CliTest.Outcome typo = cli("doctor", "--precision", "bf16");
+        assertThat(typo.code()).isEqualTo(2);
+        assertThat(typo.err().strip()).isEqualTo("woodflow: error: Invalid value for option '--precision': unknown "
+                + "precision 'bf16': use fp32 or bf16-mixed; did you mean bf16-mixed?");
         fails(cli("soak", "--preset", "demo", "--config", "x.yaml"), "give --config or --preset, not both");
     }
 }

@@ -157,7 +157,7 @@ public class CliTest {
         fails(cli("train", "--config", dir.resolve("missing.yaml").toString()), "does not exist");
         fails(cli("train", "--config", config.toString(), "--out", run.toString()), "already holds checkpoints");
         fails(cli("train", "--config", config.toString(), "--precision", "fp8", "--out", dir.resolve("z").toString()),
-                "precision must be fp32 or bf16-mixed");
+                "unknown precision 'fp8': use fp32 or bf16-mixed");
         for (String t : new String[] {"0", "-1", "NaN", "Infinity"}) {
             fails(cli("sample", "--checkpoint", run.toString(), "--temperature", t, "--out",
                     dir.resolve("t.png").toString()), "temperature must be a finite number > 0");

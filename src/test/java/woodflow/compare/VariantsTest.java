@@ -1,5 +1,8 @@
 package woodflow.compare;
 
+import woodflow.model.CouplingType;
+import woodflow.model.Permutation;
+import woodflow.model.Permutation;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import woodflow.model.ModelConfig;
@@ -28,10 +31,10 @@ class VariantsTest {
         assertThat(Methods.names()).hasSize(expected.length);
         for (String[] e : expected) {
             ModelConfig m = Methods.of(e[0]).apply(BASE.model());
-            assertThat(m.permutation()).as(e[0]).isEqualTo(e[1]);
-            assertThat(m.coupling()).as(e[0]).isEqualTo(e[2]);
+            assertThat(m.permutation().label()).as(e[0]).isEqualTo(e[1]);
+            assertThat(m.coupling().label()).as(e[0]).isEqualTo(e[2]);
             // everything else is the base's
-            assertThat(json(m.withPermutation("woodbury").withCoupling("affine"))).isEqualTo(json(BASE.model()));
+            assertThat(json(m.withPermutation(Permutation.WOODBURY).withCoupling(CouplingType.AFFINE))).isEqualTo(json(BASE.model()));
         }
         List<Variant> v = Methods.variants(Methods.parse("woodbury, glow"), BASE);
         assertThat(v).extracting(Variant::name).containsExactly("woodbury", "glow-1x1");
@@ -48,7 +51,8 @@ class VariantsTest {
         List<Variant> v = Methods.variantsFromPresets(Methods.parse("woodbury,spline,macow"), base,
                 Bases.dataPrefix("cifar10"));
         assertThat(v).extracting(x -> x.config().model().hidden()).containsExactly(512, 256, 384);
-        assertThat(v).extracting(x -> x.config().model().coupling()).containsExactly("affine", "spline", "macow");
+        assertThat(v).extracting(x -> x.config().model().coupling())
+                .containsExactly(CouplingType.AFFINE, CouplingType.SPLINE, CouplingType.MACOW);
         for (Variant x : v) {
             assertThat(json(x.config().train())).isEqualTo(json(base.train()));
             assertThat(json(x.config().data())).isEqualTo(json(base.data()));
@@ -60,19 +64,19 @@ class VariantsTest {
     @Test
     void ablationSetsOneParameterAtEveryLevel() {
         Methods.Method me = Methods.of("me-woodbury");
-        List<Variant> d = Ablation.variants(me, BASE, "d", List.of(2, 32));
+        List<Variant> d = Ablation.variants(me, BASE, Ablation.Parameter.D, List.of(2, 32));
         assertThat(d).extracting(Variant::name).containsExactly("me-woodbury-d2", "me-woodbury-d32");
         assertThat(d).extracting(Variant::label).containsExactly("2", "32");
         ModelConfig m = d.get(1).config().model();
-        assertThat(m.permutation()).isEqualTo("me-woodbury");
+        assertThat(m.permutation()).isEqualTo(Permutation.ME_WOODBURY);
         for (int[] dims : new int[][] {m.dC(), m.dS(), m.dH(), m.dW()}) assertThat(dims).containsExactly(32, 32);
-        ModelConfig k = Ablation.variants(Methods.of("glow-1x1"), BASE, "k", List.of(3)).get(0).config().model();
+        ModelConfig k = Ablation.variants(Methods.of("glow-1x1"), BASE, Ablation.parameter("k"), List.of(3)).get(0).config().model();
         assertThat(k.steps()).isEqualTo(3);
-        assertThat(k.permutation()).isEqualTo("conv1x1");
-        ModelConfig h = Ablation.variants(Methods.of("woodbury"), BASE, "hidden", List.of(16)).get(0).config().model();
+        assertThat(k.permutation()).isEqualTo(Permutation.CONV1X1);
+        ModelConfig h = Ablation.variants(Methods.of("woodbury"), BASE, Ablation.Parameter.HIDDEN, List.of(16)).get(0).config().model();
         assertThat(h.hidden()).isEqualTo(16);
         assertThat(h.steps()).isEqualTo(BASE.model().steps());
-        assertThatThrownBy(() -> Ablation.variants(Methods.of("glow-1x1"), BASE, "d", List.of(2)))
+        assertThatThrownBy(() -> Ablation.variants(Methods.of("glow-1x1"), BASE, Ablation.Parameter.D, List.of(2)))
                 .hasMessageContaining("has no Woodbury layer");
         assertThatThrownBy(() -> Ablation.parameter("lr")).hasMessageContaining("unknown ablation parameter 'lr'");
         assertThatThrownBy(() -> Ablation.values("2,x")).hasMessageContaining("whole numbers");
@@ -83,8 +87,8 @@ class VariantsTest {
     @Test
     void basesAndBudgets() {
         assertThat(json(Bases.resolve("fmnist", null))).isEqualTo(json(BASE));
-        assertThat(Bases.resolve("embedded", null).data().kind()).isEqualTo("embedded");
-        assertThat(Bases.resolve("cifar10", null).model().permutation()).isEqualTo("woodbury");
+        assertThat(Bases.resolve("embedded", null).data().kind()).isEqualTo(woodflow.data.DataKind.EMBEDDED);
+        assertThat(Bases.resolve("cifar10", null).model().permutation()).isEqualTo(Permutation.WOODBURY);
         assertThat(Bases.dataNames()).contains("embedded", "fmnist", "cifar10", "imagenet64").doesNotContain(
                 "cifar10-me");
         assertThatThrownBy(() -> Bases.resolve("mnist8", null)).hasMessageContaining("unknown --data 'mnist8'");

@@ -1,5 +1,7 @@
 package woodflow.contract;
 
+import woodflow.model.Permutation;
+import woodflow.model.CouplingType;
 import woodflow.core.Init;
 import woodflow.coupling.AdditiveTransform;
 import woodflow.coupling.AffineTransform;
@@ -57,7 +59,7 @@ public final class ContractCases {
         c.add(new ContractCase("model-me-woodbury-glow",
                 () -> new MultiScaleFlow(tiny("me-woodbury", 2, 2), F64), 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-1x1-additive",
-                () -> new MultiScaleFlow(tiny("conv1x1-lu", 2, 1).withCoupling("additive"), F64), 2, 2, 8, 8));
+                () -> new MultiScaleFlow(tiny("conv1x1-lu", 2, 1).withCoupling(CouplingType.ADDITIVE), F64), 2, 2, 8, 8));
         c.add(new ContractCase("emerging", () -> new EmergingConv(4, 3, F64), 2, 4, 4, 4));
         c.add(new ContractCase("emerging-5x5-oblong", () -> new EmergingConv(3, 5, F64), 2, 3, 3, 6));
         c.add(new ContractCase("periodic", () -> new PeriodicConv(4, 3, F64), 2, 4, 4, 4));
@@ -72,9 +74,9 @@ public final class ContractCases {
         c.add(new ContractCase("model-glow-periodic",
                 () -> new MultiScaleFlow(tiny("periodic", 2, 1), F64), 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-spline",
-                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling("spline"), F64), 2, 2, 8, 8));
+                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling(CouplingType.SPLINE), F64), 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-macow",
-                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling("macow"), F64), 2, 2, 8, 8));
+                () -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling(CouplingType.MACOW), F64), 2, 2, 8, 8));
         return c;
     }
 
@@ -83,6 +85,6 @@ public final class ContractCases {
         int[] dc = new int[levels], ds = new int[levels];
         java.util.Arrays.fill(dc, 2);
         java.util.Arrays.fill(ds, 3);
-        return ModelConfig.of(2, 8, 8, levels, steps, 8, permutation).withLatentDims(dc, ds, ds, dc);
+        return ModelConfig.of(2, 8, 8, levels, steps, 8, Permutation.parse(permutation)).withLatentDims(dc, ds, ds, dc);
     }
 }

@@ -39,7 +39,7 @@ class Cifar10SourceTest {
     void trainingSetSpansFiveBatchesInOrder() throws Exception {
         Path d = dir.resolve("cifar-10-batches-bin");
         writeAll(d, 2);
-        try (Splits s = DataSets.open(DataConfig.of("cifar10", dir.toString()), 3, 32)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.CIFAR10, dir.toString()), 3, 32)) {
             assertThat(s.train().size()).isEqualTo(10);
             assertThat(s.test().size()).isEqualTo(3);
             // image 7 is record 1 of data_batch_4
@@ -61,16 +61,16 @@ class Cifar10SourceTest {
     void missingBatchIsNamed() throws Exception {
         writeAll(dir, 1);
         Files.delete(dir.resolve("data_batch_3.bin"));
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("cifar10", dir.toString()), 3, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CIFAR10, dir.toString()), 3, 32))
                 .hasMessageContaining("data_batch_3.bin").hasMessageContaining("not found");
     }
 
     @Test
     void greyModelOnCifarIsAShapeError() throws Exception {
         writeAll(dir, 1);
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("cifar10", dir.toString()), 1, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CIFAR10, dir.toString()), 1, 32))
                 .hasMessageContaining("images are 3x32x32 but the model expects 1x32x32");
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("cifar10", dir.toString()), 3, 64))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CIFAR10, dir.toString()), 3, 64))
                 .hasMessageContaining("but the model expects 3x64x64");
     }
 }

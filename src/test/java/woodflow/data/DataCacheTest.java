@@ -17,7 +17,7 @@ class DataCacheTest {
     @Test
     void cacheHoldsTheSameImagesAndIsReusedUntilTheSourceChanges() throws Exception {
         for (int i = 0; i < 7; i++) TestFiles.write(TestFiles.solid(20 + i, 16, i * 30, 5, 9), "png", dir.resolve("img/" + i + ".png"));
-        FolderSource src = new FolderSource("img", FolderSource.list(dir.resolve("img")), 3, 8, "fail");
+        FolderSource src = new FolderSource("img", FolderSource.list(dir.resolve("img")), 3, 8, BadImagePolicy.FAIL);
         Path file = dir.resolve("cache/train.u8");
         CachedSource c = DataCache.openOrBuild(src, file, 2);
         assertThat(c.size()).isEqualTo(7);

@@ -34,7 +34,7 @@ class DataInspectTest {
     @Test
     void runPrintsBothSplitsAndWritesGridAndHoldoutList() throws Exception {
         for (int i = 0; i < 10; i++) TestFiles.write(TestFiles.solid(12, 12, 30, 60, 90), "png", dir.resolve("in/" + i + ".png"));
-        DataConfig cfg = DataConfig.of("celeba", dir.resolve("in").toString()).withHoldout(2).withSize(8);
+        DataConfig cfg = DataConfig.of(DataKind.CELEBA, dir.resolve("in").toString()).withHoldout(2).withSize(8);
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         Path grid = dir.resolve("out/grid.png");
         List<DataInspect.Report> reports = DataInspect.run(cfg, 50, grid, new PrintStream(text, true, StandardCharsets.UTF_8));

@@ -34,20 +34,20 @@ class DataSetsTest {
     void idxLayoutWithPaddingAndShapeErrors() throws Exception {
         Files.write(dir.resolve("train-images-idx3-ubyte.gz"), TestFiles.gzip(TestFiles.idx(5, 28, 28)));
         Files.write(dir.resolve("t10k-images-idx3-ubyte"), TestFiles.idx(2, 28, 28));
-        try (Splits s = DataSets.open(DataConfig.of("idx", dir.toString()), 1, 32)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()), 1, 32)) {
             assertThat(s.train().size()).isEqualTo(5);
             assertThat(s.test().size()).isEqualTo(2);
         }
-        try (Splits s = DataSets.open(DataConfig.of("idx", dir.toString()), 1, 28)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()), 1, 28)) {
             assertThat(s.train().width()).isEqualTo(28);
         }
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("idx", dir.toString()), 3, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()), 3, 32))
                 .hasMessageContaining("images are 1x32x32 but the model expects 3x32x32");
         // data.size pads to 32 while the model wants 28
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("idx", dir.toString()).withSize(32), 1, 28))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()).withSize(32), 1, 28))
                 .hasMessageContaining("images are 1x32x32 but the model expects 1x28x28");
         Files.delete(dir.resolve("t10k-images-idx3-ubyte"));
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("idx", dir.toString()), 1, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()), 1, 32))
                 .hasMessageContaining("t10k-images-idx3-ubyte: file not found");
     }
 
@@ -55,23 +55,23 @@ class DataSetsTest {
     void emptyTestSetIsAnErrorUnlessTheLimitIsZero() throws Exception {
         Files.write(dir.resolve("train-images-idx3-ubyte"), TestFiles.idx(3, 28, 28));
         Files.write(dir.resolve("t10k-images-idx3-ubyte"), TestFiles.idx(0, 28, 28));
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("idx", dir.toString()), 1, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()), 1, 32))
                 .hasMessageContaining("the test set is empty");
-        try (Splits s = DataSets.open(DataConfig.of("idx", dir.toString()).withLimits(null, 0), 1, 32)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()).withLimits(null, 0), 1, 32)) {
             assertThat(s.test().size()).isZero();
         }
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("idx", dir.toString()).withLimits(0, 0), 1, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IDX, dir.toString()).withLimits(0, 0), 1, 32))
                 .hasMessageContaining("the training set is empty").hasMessageContaining("data.train_limit");
     }
 
     @Test
     void configurationErrors() {
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("tfrecord", "x"), 3, 32))
-                .hasMessageContaining("unknown data.kind \"tfrecord\"");
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("cifar10", null), 3, 32))
+        assertThatThrownBy(() -> DataKind.parse("tfrecord"))
+                .hasMessageContaining("unknown data.kind 'tfrecord'");
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CIFAR10, null), 3, 32))
                 .hasMessageContaining("data.path is required for kind cifar10");
         Path missing = dir.resolve("missing");
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("cifar10", missing.toString()), 3, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CIFAR10, missing.toString()), 3, 32))
                 .hasMessageContaining(missing + ": CIFAR-10 directory not found");
         assertThatThrownBy(() -> DataSets.open(DataConfig.embedded().withLimits(-1, null), 3, 32))
                 .hasMessageContaining("must not be negative");
@@ -80,7 +80,7 @@ class DataSetsTest {
     @Test
     void folderWithoutSubfoldersGetsASeededHoldout() throws Exception {
         for (int i = 0; i < 20; i++) TestFiles.write(TestFiles.solid(10, 12, i, 0, 0), "png", dir.resolve("p" + i + ".png"));
-        try (Splits s = DataSets.open(DataConfig.of("folder", dir.toString()), 3, 8)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.FOLDER, dir.toString()), 3, 8)) {
             assertThat(s.test().size()).isEqualTo(2); // a tenth
             assertThat(s.train().size()).isEqualTo(18);
             assertThat(s.holdout()).hasSize(2);
@@ -94,7 +94,7 @@ class DataSetsTest {
         }
         Files.write(dir.resolve("train-images-idx3-ubyte"), TestFiles.idx(3, 28, 28));
         Files.write(dir.resolve("t10k-images-idx3-ubyte"), TestFiles.idx(1, 28, 28));
-        try (Splits s = DataSets.open(DataConfig.of("fashion-mnist", dir.toString()))) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.FASHION_MNIST, dir.toString()))) {
             assertThat(new int[] {s.train().channels(), s.train().height()}).containsExactly(1, 32);
         }
     }

@@ -37,7 +37,7 @@ class FolderSourceTest {
         List<Path> files = FolderSource.list(dir);
         assertThat(files.stream().map(f -> FolderSource.relative(dir, f)))
                 .containsExactly("a_solid.png", "b_halves.png", "d_webp.webp", "sub/c_solid.jpg");
-        FolderSource s = new FolderSource("t", files, 3, 8, "fail");
+        FolderSource s = new FolderSource("t", files, 3, 8, BadImagePolicy.FAIL);
         // a solid colour stays that colour through crop and area-average resize (40x24 -> 24x24 -> 8x8)
         byte[] a = s.image(0);
         for (int i = 0; i < 64; i++) {
@@ -70,7 +70,7 @@ class FolderSourceTest {
     @Test
     void greyConversionAndUpscaling() throws Exception {
         TestFiles.write(TestFiles.solid(6, 6, 200, 100, 50), "png", dir.resolve("s.png"));
-        FolderSource grey = new FolderSource("t", FolderSource.list(dir), 1, 12, "fail");
+        FolderSource grey = new FolderSource("t", FolderSource.list(dir), 1, 12, BadImagePolicy.FAIL);
         byte[] g = grey.image(0);
         int luma = Math.round(0.299f * 200 + 0.587f * 100 + 0.114f * 50);
         assertThat(g).hasSize(144);
@@ -82,15 +82,15 @@ class FolderSourceTest {
         mixedFolder();
         Path bad = dir.resolve("broken.jpg");
         Files.writeString(bad, "this is not a JPEG");
-        FolderSource skip = new FolderSource("t", FolderSource.list(dir), 3, 8, "skip");
+        FolderSource skip = new FolderSource("t", FolderSource.list(dir), 3, 8, BadImagePolicy.SKIP);
         assertThat(skip.size()).isEqualTo(4);
         assertThat(skip.skipped()).containsExactly(bad);
         assertThat(skip.describe()).contains("1 undecodable skipped");
-        assertThatThrownBy(() -> new FolderSource("t", FolderSource.list(dir), 3, 8, "fail"))
+        assertThatThrownBy(() -> new FolderSource("t", FolderSource.list(dir), 3, 8, BadImagePolicy.FAIL))
                 .isInstanceOf(DataException.class).hasMessageContaining(bad.toString())
                 .hasMessageContaining("on_bad_image");
-        assertThatThrownBy(() -> new FolderSource("t", FolderSource.list(dir), 3, 8, "ignore"))
-                .hasMessageContaining("data.on_bad_image must be \"skip\" or \"fail\", got \"ignore\"");
+        assertThatThrownBy(() -> BadImagePolicy.parse("ignore"))
+                .hasMessageContaining("unknown data.on_bad_image 'ignore': use skip or fail");
     }
 
     @Test
@@ -100,11 +100,11 @@ class FolderSourceTest {
         Path cut = dir.resolve("b.png");
         Files.write(cut, Arrays.copyOf(png, 60)); // the header chunk survives, the image data does not
         TestFiles.write(TestFiles.solid(16, 16, 7, 8, 9), "png", dir.resolve("c.png"));
-        FolderSource skip = new FolderSource("t", FolderSource.list(dir), 3, 4, "skip");
+        FolderSource skip = new FolderSource("t", FolderSource.list(dir), 3, 4, BadImagePolicy.SKIP);
         assertThat(skip.size()).isEqualTo(3);
         assertThat(skip.image(1)).isEqualTo(skip.image(2)); // the next decodable image stands in
         assertThat(skip.skipped()).containsExactly(cut);
-        FolderSource fail = new FolderSource("t", FolderSource.list(dir), 3, 4, "fail");
+        FolderSource fail = new FolderSource("t", FolderSource.list(dir), 3, 4, BadImagePolicy.FAIL);
         assertThatThrownBy(() -> fail.image(1)).isInstanceOf(DataException.class).hasMessageContaining(cut.toString());
     }
 
@@ -114,9 +114,9 @@ class FolderSourceTest {
         assertThatThrownBy(() -> FolderSource.list(missing)).hasMessageContaining(missing + ": directory not found");
         Files.createDirectories(dir.resolve("empty/train"));
         Files.createDirectories(dir.resolve("empty/test"));
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("folder", dir.resolve("empty").toString()), 3, 8))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.FOLDER, dir.resolve("empty").toString()), 3, 8))
                 .hasMessageContaining("the training set is empty");
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("folder", missing.toString()), 3, 8))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.FOLDER, missing.toString()), 3, 8))
                 .hasMessageContaining(missing + ": image folder not found");
     }
 
@@ -125,7 +125,7 @@ class FolderSourceTest {
         TestFiles.write(TestFiles.solid(9, 9, 1, 1, 1), "png", dir.resolve("train/x.png"));
         TestFiles.write(TestFiles.solid(9, 9, 2, 2, 2), "png", dir.resolve("train/y.png"));
         TestFiles.write(TestFiles.solid(9, 9, 3, 3, 3), "jpg", dir.resolve("valid/z.jpg"));
-        try (Splits s = DataSets.open(DataConfig.of("folder", dir.toString()), 3, 8)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.FOLDER, dir.toString()), 3, 8)) {
             assertThat(s.train().size()).isEqualTo(2);
             assertThat(s.test().size()).isEqualTo(1);
             assertThat(s.train().image(1)[0]).isEqualTo((byte) 2);

@@ -56,7 +56,7 @@ class HoldoutSplitTest {
         for (int i = 11; i >= 0; i--) {
             TestFiles.write(TestFiles.solid(20, 16, i * 20, 0, 0), "png", dir.resolve("imgs").resolve(names.get(i)));
         }
-        DataConfig cfg = DataConfig.of("celeba", dir.resolve("imgs").toString()).withHoldout(3).withSeed(42);
+        DataConfig cfg = DataConfig.of(DataKind.CELEBA, dir.resolve("imgs").toString()).withHoldout(3).withSeed(42);
         try (Splits s = DataSets.open(cfg, 3, 8)) {
             assertThat(s.train().size()).isEqualTo(9);
             assertThat(s.test().size()).isEqualTo(3);
@@ -78,7 +78,7 @@ class HoldoutSplitTest {
     @Test
     void celebaDefaultHoldoutNeedsMoreThan3000Images() throws Exception {
         TestFiles.write(TestFiles.solid(8, 8, 1, 2, 3), "png", dir.resolve("a.png"));
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("celeba", dir.toString()), 3, 8))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.CELEBA, dir.toString()), 3, 8))
                 .hasMessageContaining("a hold-out of 3000 test images leaves nothing to train on");
     }
 }

@@ -95,7 +95,7 @@ class IdxSourceTest {
     @Test
     void realFashionMnist() {
         assumeTrue(Files.isDirectory(DataSets.FASHION_MNIST), "dataset-fashion-mnist is not installed");
-        try (Splits s = DataSets.open(DataConfig.of("fashion-mnist", null), 1, 32)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.FASHION_MNIST, null), 1, 32)) {
             assertThat(s.train().size()).isEqualTo(60000);
             assertThat(s.test().size()).isEqualTo(10000);
             byte[] first = s.train().image(0);

@@ -43,7 +43,7 @@ class LmdbSourceTest {
     void jpegAndWebpValuesAreDecodedCroppedAndResizedInKeyOrder() throws Exception {
         Path db = dir.resolve("church_outdoor_train_lmdb");
         writeLmdb(db, images());
-        try (LmdbSource s = new LmdbSource(db, 3, 8, "fail")) {
+        try (LmdbSource s = new LmdbSource(db, 3, 8, BadImagePolicy.FAIL)) {
             assertThat(s.size()).isEqualTo(3);
             assertThat(s.key(0)).isEqualTo("a11ce001"); // LMDB keeps keys sorted
             byte[] jpeg = s.image(0);
@@ -72,13 +72,13 @@ class LmdbSourceTest {
         m.put("b0000000", "garbage, not an image".getBytes(StandardCharsets.US_ASCII));
         Path db = dir.resolve("db");
         writeLmdb(db, m);
-        try (LmdbSource skip = new LmdbSource(db, 3, 4, "skip")) {
+        try (LmdbSource skip = new LmdbSource(db, 3, 4, BadImagePolicy.SKIP)) {
             assertThat(skip.key(1)).isEqualTo("b0000000");
             assertThat(skip.image(1)).isEqualTo(skip.image(2)); // replaced by the next decodable value
             assertThat(skip.undecodable()).isEqualTo(1);
             assertThat(skip.describe()).contains("1 undecodable skipped");
         }
-        try (LmdbSource fail = new LmdbSource(db, 3, 4, "fail")) {
+        try (LmdbSource fail = new LmdbSource(db, 3, 4, BadImagePolicy.FAIL)) {
             assertThatThrownBy(() -> fail.image(1)).isInstanceOf(DataException.class)
                     .hasMessageContaining(db + " key b0000000").hasMessageContaining("not a readable image");
         }
@@ -87,11 +87,11 @@ class LmdbSourceTest {
     @Test
     void missingOrCorruptDatabase() throws Exception {
         Path none = dir.resolve("none");
-        assertThatThrownBy(() -> new LmdbSource(none, 3, 8, "fail")).hasMessageContaining(none + ": no LMDB database");
+        assertThatThrownBy(() -> new LmdbSource(none, 3, 8, BadImagePolicy.FAIL)).hasMessageContaining(none + ": no LMDB database");
         Path bad = dir.resolve("bad");
         Files.createDirectories(bad);
         Files.write(bad.resolve("data.mdb"), new byte[8192]);
-        assertThatThrownBy(() -> new LmdbSource(bad, 3, 8, "fail")).isInstanceOf(DataException.class)
+        assertThatThrownBy(() -> new LmdbSource(bad, 3, 8, BadImagePolicy.FAIL)).isInstanceOf(DataException.class)
                 .hasMessageContaining(bad.toString()).hasMessageContaining("LMDB");
     }
 
@@ -101,13 +101,13 @@ class LmdbSourceTest {
         Map<String, byte[]> val = new LinkedHashMap<>();
         val.put("v1", TestFiles.WEBP_LOSSY_SOLID);
         writeLmdb(dir.resolve("church_outdoor_val_lmdb"), val);
-        try (Splits s = DataSets.open(DataConfig.of("lsun", dir.toString()), 3, 16)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.LSUN, dir.toString()), 3, 16)) {
             assertThat(s.train().size()).isEqualTo(3);
             assertThat(s.test().size()).isEqualTo(1);
             assertThat(s.test().height()).isEqualTo(16);
         }
         // one database: a seeded hold-out, listed by key
-        DataConfig single = DataConfig.of("lsun", dir.resolve("church_outdoor_train_lmdb").toString()).withHoldout(1);
+        DataConfig single = DataConfig.of(DataKind.LSUN, dir.resolve("church_outdoor_train_lmdb").toString()).withHoldout(1);
         try (Splits s = DataSets.open(single, 3, 8); Splits again = DataSets.open(single, 3, 8)) {
             assertThat(s.train().size()).isEqualTo(2);
             assertThat(s.holdout()).hasSize(1).isEqualTo(again.holdout());

@@ -77,14 +77,14 @@ class NpzSourceTest {
         batch("train_data_batch_2.npz", false, 1, 4, 3);
         batch("train_data_batch_1.npz", false, 1, 4, 1);
         batch("val_data.npz", true, 2, 4, 9);
-        try (Splits s = DataSets.open(DataConfig.of("imagenet", dir.toString()), 3, 4)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.IMAGENET, dir.toString()), 3, 4)) {
             assertThat(s.train().size()).isEqualTo(3);
             assertThat(s.train().image(0)[0]).isEqualTo((byte) 1);
             assertThat(s.train().image(1)[0]).isEqualTo((byte) 3);
             assertThat(s.train().image(2)[0]).isEqualTo((byte) 7);
             assertThat(s.test().size()).isEqualTo(2);
         }
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("imagenet", dir.toString()), 3, 8))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IMAGENET, dir.toString()), 3, 8))
                 .hasMessageContaining("images are 3x4x4 but the model expects 3x8x8");
     }
 
@@ -92,13 +92,13 @@ class NpzSourceTest {
     void imagenetPngFolders() throws Exception {
         TestFiles.write(TestFiles.solid(32, 32, 5, 6, 7), "png", dir.resolve("train_32x32/0001.png"));
         TestFiles.write(TestFiles.solid(32, 32, 8, 9, 10), "png", dir.resolve("valid_32x32/0001.png"));
-        try (Splits s = DataSets.open(DataConfig.of("imagenet", dir.toString()), 3, 32)) {
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.IMAGENET, dir.toString()), 3, 32)) {
             assertThat(s.train().size()).isEqualTo(1);
             assertThat(s.test().image(0)[1024] & 255).isEqualTo(9);
         }
         Path empty = dir.resolve("empty");
         Files.createDirectories(empty);
-        assertThatThrownBy(() -> DataSets.open(DataConfig.of("imagenet", empty.toString()), 3, 32))
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.IMAGENET, empty.toString()), 3, 32))
                 .hasMessageContaining("no ImageNet data found");
     }
 

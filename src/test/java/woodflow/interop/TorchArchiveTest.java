@@ -1,5 +1,6 @@
 package woodflow.interop;
 
+import woodflow.model.Permutation;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,7 +86,7 @@ class TorchArchiveTest {
     @Test
     void everyNameOfWoodburyAndMeWoodburyModelsMapsToThePapersAndBack() {
         for (String p : new String[] {"woodbury", "me-woodbury"}) {
-            ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 2, 4, p).withLatentDims(new int[] {2, 2}, new int[] {2, 2},
+            ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 2, 4, Permutation.parse(p)).withLatentDims(new int[] {2, 2}, new int[] {2, 2},
                     new int[] {2, 2}, new int[] {2, 2});
             Map<String, Tensor> state = new MultiScaleFlow(cfg, Init.float32()).stateDict();
             Map<String, Tensor> paper = PaperStateDict.toPaper(state, cfg);
@@ -105,7 +106,7 @@ class TorchArchiveTest {
     @Test
     void theOfficialLayoutRoundTripsAndHasTheOfficialNames() {
         for (String p : new String[] {"woodbury", "me-woodbury"}) {
-            ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 2, 4, p).withLatentDims(new int[] {2, 3}, new int[] {3, 2},
+            ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 2, 4, Permutation.parse(p)).withLatentDims(new int[] {2, 3}, new int[] {3, 2},
                     new int[] {2, 2}, new int[] {3, 3});
             torch.manual_seed(4);
             MultiScaleFlow model = new MultiScaleFlow(cfg, Init.float32());
@@ -135,7 +136,7 @@ class TorchArchiveTest {
 
     @Test
     void theConv2dZerosScaleIsConvertedSoTheOutputsStayTheSame() {
-        ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 1, 4, "woodbury");
+        ModelConfig cfg = ModelConfig.of(1, 8, 8, 2, 1, 4, Permutation.WOODBURY);
         Map<String, Tensor> paper = new LinkedHashMap<>();
         paper.put("levels.0.0.2.net.4.logs", torch.full(new long[] {1, 2, 1, 1}, new org.bytedeco.pytorch.Scalar(0.3)));
         paper.put("priors.0.logs", torch.full(new long[] {1, 4, 1, 1}, new org.bytedeco.pytorch.Scalar(0.3)));

@@ -1,5 +1,7 @@
 package woodflow.interop;
 
+import woodflow.model.CouplingType;
+import woodflow.model.Permutation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -94,7 +96,8 @@ class TorchInteropTest {
 
     static ModelConfig tiny(String permutation, String coupling, int d) {
         int[] dims = {d, d};
-        return ModelConfig.of(1, 8, 8, 2, 2, 8, permutation).withCoupling(coupling)
+        return ModelConfig.of(1, 8, 8, 2, 2, 8, Permutation.parse(permutation))
+                .withCoupling(CouplingType.parse(coupling))
                 .withLatentDims(dims, dims, dims, dims);
     }
 

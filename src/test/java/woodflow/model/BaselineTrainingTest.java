@@ -1,5 +1,6 @@
 package woodflow.model;
 
+import woodflow.model.CouplingType;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Adam;
 import org.bytedeco.pytorch.AdamOptions;
@@ -61,7 +62,8 @@ class BaselineTrainingTest {
     @CsvSource({"emerging, affine", "periodic, affine", "conv1x1-lu, spline", "conv1x1-lu, macow"})
     void tinyModelTrainsAndSamples(String permutation, String coupling) {
         torch.manual_seed(81);
-        ModelConfig cfg = ModelConfig.of(1, SIZE, SIZE, 2, 1, 16, permutation).withCoupling(coupling);
+        ModelConfig cfg = ModelConfig.of(1, SIZE, SIZE, 2, 1, 16, Permutation.parse(permutation))
+                .withCoupling(CouplingType.parse(coupling));
         MultiScaleFlow model = new MultiScaleFlow(cfg, Init.float32());
         Tensor data = Tensors.keep(embedded(256));
         TensorVector params = new TensorVector(model.parameters().toArray(new Tensor[0]));

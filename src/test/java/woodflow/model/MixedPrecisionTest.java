@@ -4,7 +4,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import woodflow.core.Init;
@@ -25,14 +24,9 @@ class MixedPrecisionTest {
         Tensors.load();
     }
 
-    @AfterEach
-    void reset() {
-        Precision.set(Precision.Mode.FP32);
-    }
-
     private static MultiScaleFlow model(String perm) {
         torch.manual_seed(5);
-        ModelConfig cfg = ModelConfig.of(3, 16, 16, 2, 2, 32, perm)
+        ModelConfig cfg = ModelConfig.of(3, 16, 16, 2, 2, 32, Permutation.parse(perm))
                 .withLatentDims(new int[] {4, 4}, new int[] {8, 8}, new int[] {4, 4}, new int[] {4, 4});
         MultiScaleFlow m = new MultiScaleFlow(cfg, Init.float32());
         try (NoGradGuard g = new NoGradGuard()) {
@@ -49,7 +43,7 @@ class MixedPrecisionTest {
                 MultiScaleFlow m = model(perm);
                 m.train(false);
                 Tensor x = torch.rand(new long[] {4, 3, 16, 16}).sub(s(0.5));
-                Precision.set(Precision.Mode.BF16_MIXED);
+                m.precision(Precision.BF16_MIXED);
                 MultiScaleFlow.Encoding e = m.encode(x);
                 assertThat(Tensors.dtype(e.latents().get(0))).isEqualTo(torch.ScalarType.Float);
                 Tensor back = m.decode(e.latents());
@@ -60,7 +54,7 @@ class MixedPrecisionTest {
                 assertThat(again.sub(sample).abs().max().item_double() / scale).as(perm + " sample round trip")
                         .isLessThan(1e-5);
                 double bf16 = m.bitsPerDim(x, 256).mean().item_double();
-                Precision.set(Precision.Mode.FP32);
+                m.precision(Precision.FP32);
                 double fp32 = m.bitsPerDim(x, 256).mean().item_double();
                 assertThat(Math.abs(bf16 - fp32)).as(perm + " bpd difference").isLessThan(0.01).isGreaterThan(0);
             }
@@ -71,7 +65,7 @@ class MixedPrecisionTest {
     void parametersAndGradientsStayFloat32() {
         try (PointerScope scope = new PointerScope()) {
             MultiScaleFlow m = model("woodbury");
-            Precision.set(Precision.Mode.BF16_MIXED);
+            m.precision(Precision.BF16_MIXED);
             m.bitsPerDim(torch.rand(new long[] {4, 3, 16, 16}).sub(s(0.5)), 256).mean().backward();
             for (var e : m.namedParameters().entrySet()) {
                 assertThat(Tensors.dtype(e.getValue())).as(e.getKey()).isEqualTo(torch.ScalarType.Float);

@@ -7,12 +7,13 @@ import woodflow.coupling.GlowConditioner;
 import woodflow.layers.LowRankFactor;
 import woodflow.layers.Split;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Impossible configurations fail at construction with a message that names the problem. */
 class ModelConfigTest {
     private static ModelConfig base() {
-        return ModelConfig.of(3, 32, 32, 3, 2, 16, "woodbury");
+        return ModelConfig.of(3, 32, 32, 3, 2, 16, Permutation.WOODBURY);
     }
 
     @Test
@@ -38,7 +39,7 @@ class ModelConfigTest {
         ModelConfig c = base().withLatentDims(new int[] {8, 8}, new int[] {16, 16, 8}, null, null);
         assertThatThrownBy(c::validate)
                 .hasMessageContaining("latent dimension list d_c has 2 entries but the model has L = 3 levels");
-        ModelConfig me = base().withPermutation("me-woodbury")
+        ModelConfig me = base().withPermutation(Permutation.ME_WOODBURY)
                 .withLatentDims(new int[] {8, 8, 16}, null, new int[] {16}, new int[] {16, 16, 8});
         assertThatThrownBy(me::validate).hasMessageContaining("d_h has 1 entries");
     }
@@ -48,7 +49,7 @@ class ModelConfigTest {
         assertThatThrownBy(() -> base().withShape(0, 32, 32).validate()).hasMessageContaining("channels must be positive");
         assertThatThrownBy(() -> base().withSteps(0).validate()).hasMessageContaining("steps (K) must be at least 1");
         assertThatThrownBy(() -> base().withHidden(-4).validate()).hasMessageContaining("coupling channels");
-        assertThatThrownBy(() -> ModelConfig.of(3, 32, 32, 0, 2, 16, "woodbury").validate())
+        assertThatThrownBy(() -> ModelConfig.of(3, 32, 32, 0, 2, 16, Permutation.WOODBURY).validate())
                 .hasMessageContaining("levels (L) must be at least 1");
         assertThatThrownBy(() -> base().withLatentDims(new int[] {8, 0, 8}, null, null, null).validate())
                 .hasMessageContaining("d_c[1] must be positive");
@@ -60,9 +61,38 @@ class ModelConfigTest {
 
     @Test
     void unknownLayerNames() {
-        assertThatThrownBy(() -> base().withPermutation("fft").validate())
-                .hasMessageContaining("unknown permutation 'fft'");
-        assertThatThrownBy(() -> base().withCoupling("quadratic").validate())
-                .hasMessageContaining("unknown coupling 'quadratic'");
+        assertThatThrownBy(() -> Permutation.parse("fft")).hasMessageContaining("unknown permutation 'fft'");
+        assertThatThrownBy(() -> CouplingType.parse("quadratic")).hasMessageContaining("unknown coupling 'quadratic'");
+        assertThatThrownBy(() -> Permutation.parse("woodbery")).hasMessageContaining("did you mean woodbury?");
+        // as configs and checkpoints spell them, in any case
+        assertThat(Permutation.parse("ME-Woodbury")).isEqualTo(Permutation.ME_WOODBURY);
+        assertThatThrownBy(() -> woodflow.train.RunConfig.fromJson("{\"model\": {\"permutation\": \"me-woodbary\"}}"))
+                .hasMessageContaining("model.permutation: unknown permutation 'me-woodbary'")
+                .hasMessageContaining("did you mean me-woodbury?");
+    }
+
+    @Test
+    void choicesKeepTheirNamesInConfigs() {
+        String json = "{\"permutation\":\"me-woodbury\",\"coupling\":\"spline\"}";
+        woodflow.train.RunConfig c = woodflow.train.RunConfig.fromJson("{\"model\": " + json + ", \"train\": "
+                + "{\"precision\": \"bf16-mixed\", \"backprop\": \"invertible\"}, \"data\": {\"kind\": "
+                + "\"fashion-mnist\", \"on_bad_image\": \"skip\"}}");
+        assertThat(c.model().permutation()).isEqualTo(Permutation.ME_WOODBURY);
+        assertThat(c.model().coupling()).isEqualTo(CouplingType.SPLINE);
+        assertThat(c.toJson()).contains("\"permutation\" : \"me-woodbury\"").contains("\"coupling\" : \"spline\"")
+                .contains("\"precision\" : \"bf16-mixed\"").contains("\"backprop\" : \"invertible\"")
+                .contains("\"kind\" : \"fashion-mnist\"").contains("\"on_bad_image\" : \"skip\"");
+        assertThat(woodflow.train.RunConfig.fromJson(c.toJson()).toJson()).isEqualTo(c.toJson());
+    }
+
+    @Test
+    void theRetiredSampleEveryStillLoadsAndIsNotWrittenBack() {
+        woodflow.train.RunConfig old = woodflow.train.RunConfig.fromJson("{\"train\": {\"sample_every\": 500}}");
+        assertThat(old.toJson()).doesNotContain("sample_every");
+        woodflow.data.DataConfig d = woodflow.data.DataConfig.embedded().withLimits(5, 6).withCache("c");
+        assertThat(d.trainLimit()).isEqualTo(5);
+        assertThat(d.testLimit()).isEqualTo(6);
+        assertThat(d.cache()).isEqualTo("c");
+        assertThat(d.kind()).isEqualTo(woodflow.data.DataKind.EMBEDDED);
     }
 }

@@ -1,5 +1,6 @@
 package woodflow.train;
 
+import woodflow.core.Precision;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class DataParallelTest {
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, precision, backprop).withIntervals(null, null, 1));
+        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {

@@ -34,8 +34,8 @@ class ReferenceParityTest {
             assertThat(in).as("trace resource for " + permutation).isNotNull();
             trace = ReferenceTrace.read(in.readAllBytes(), permutation + " trace");
         }
-        assertThat(trace.config().permutation()).isEqualTo(permutation);
-        ReferenceTrace.Replay r = trace.replay(backprop);
+        assertThat(trace.config().permutation().label()).isEqualTo(permutation);
+        ReferenceTrace.Replay r = trace.replay(Backprop.parse(backprop));
         for (int i = 0; i < trace.steps(); i++) {
             assertThat(r.ours()[i]).as("loss of step %d", i).isCloseTo(r.reference()[i], within(1e-5));
         }
@@ -56,18 +56,18 @@ class ReferenceParityTest {
         java.util.Map<String, org.bytedeco.pytorch.Tensor> tensors = new java.util.LinkedHashMap<>(c.tensors());
         tensors.put("init.level0.bogus", org.bytedeco.pytorch.global.torch.zeros(1));
         ReferenceTrace extra = ReferenceTrace.read(woodflow.io.SafeTensors.write(tensors, c.metadata()), "trace");
-        assertThatThrownBy(() -> extra.replay("standard"))
+        assertThatThrownBy(() -> extra.replay(Backprop.STANDARD))
                 .hasMessageContaining("the trace has level0.bogus, the model does not");
 
         java.util.Map<String, org.bytedeco.pytorch.Tensor> missingInit = new java.util.LinkedHashMap<>(c.tensors());
         String dropped = missingInit.keySet().stream().filter(k -> k.startsWith("init.")).findFirst().orElseThrow();
         missingInit.remove(dropped);
         ReferenceTrace fewer = ReferenceTrace.read(woodflow.io.SafeTensors.write(missingInit, c.metadata()), "trace");
-        assertThatThrownBy(() -> fewer.replay("standard")).hasMessageContaining("the trace's state names");
+        assertThatThrownBy(() -> fewer.replay(Backprop.STANDARD)).hasMessageContaining("the trace's state names");
 
         java.util.Map<String, org.bytedeco.pytorch.Tensor> missingFinal = new java.util.LinkedHashMap<>(c.tensors());
         missingFinal.keySet().removeIf(k -> k.startsWith("final."));
         ReferenceTrace noFinal = ReferenceTrace.read(woodflow.io.SafeTensors.write(missingFinal, c.metadata()), "trace");
-        assertThatThrownBy(() -> noFinal.replay("standard")).hasMessageContaining("the trace has no final value of");
+        assertThatThrownBy(() -> noFinal.replay(Backprop.STANDARD)).hasMessageContaining("the trace has no final value of");
     }
 }

@@ -1,5 +1,7 @@
 package woodflow.train;
 
+import woodflow.core.Precision;
+import woodflow.model.Permutation;
 import woodflow.data.ArraySource;
 import woodflow.data.DataConfig;
 import woodflow.model.ModelConfig;
@@ -31,9 +33,9 @@ final class TestData {
     }
 
     static RunConfig tinyRun(int iterations, int evalEvery) {
-        ModelConfig m = ModelConfig.of(1, 8, 8, 2, 1, 8, "woodbury")
+        ModelConfig m = ModelConfig.of(1, 8, 8, 2, 1, 8, Permutation.WOODBURY)
                 .withLatentDims(new int[] {2, 2}, new int[] {2, 2}, null, null);
-        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, "fp32", "standard")
+        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, Precision.FP32, Backprop.STANDARD)
                 .withIntervals(evalEvery, evalEvery, 5);
         return new RunConfig("test", m, DataConfig.embedded(), t);
     }

@@ -1,4 +1,4 @@
-package woodflow.compare;
+package woodflow.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -6,19 +6,20 @@ import java.nio.file.Path;
 
 /**
  * This process's resident memory from {@code /proc/self/status}: the current resident set (VmRSS) and its peak so
- * far (VmHWM, which only grows). A study trains each run in its own process and reads the peak when training ends,
- * before the report's sampling, so the figure is the training's own: JVM, libtorch, the data set, and the model's
- * parameters, Adam's moments and the activations kept for the backward pass. Where there is no {@code /proc}
- * (not Linux) both are NaN.
+ * far (VmHWM, which only grows unless {@code /proc/self/clear_refs} resets it). The one reader of that file for the
+ * studies (a run's peak when its training ends), the benchmarks and the memory benchmark. Where there is no
+ * {@code /proc} (not Linux) both are NaN.
  */
-final class ProcessMemory {
+public final class ProcessMemory {
     private ProcessMemory() {}
 
-    static double residentMb() {
+    /** Current resident memory (VmRSS), in MiB, or NaN. */
+    public static double residentMib() {
         return field("VmRSS:");
     }
 
-    static double peakMb() {
+    /** Peak resident memory so far (VmHWM), in MiB, or NaN. */
+    public static double peakMib() {
         return field("VmHWM:");
     }
 

@@ -1,0 +1,137 @@
+package woodflow.data;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import woodflow.core.Choice;
+import woodflow.core.Choices;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The format of a data set ({@code data.kind}, {@code data --kind}): each constant opens its training and test
+ * sets from a {@link DataConfig} (the file layouts are listed in {@link DataSets}), and knows its natural image
+ * size and whether it is grey.
+ */
+public enum DataKind implements Choice {
+    /** Generated images, no files: data.count training images (default 10000), data.holdout test images (1000). */
+    EMBEDDED(false, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            int count = cfg.count() != null ? cfg.count() : 10000;
+            int test = cfg.holdout() != null ? cfg.holdout() : 1000;
+            return new Splits(new EmbeddedSource(count, channels, size, cfg.seed(), 0),
+                    new EmbeddedSource(test, channels, size, cfg.seed(), count), List.of());
+        }
+    },
+    /** IDX files (plain or gzipped), padded to data.size. */
+    IDX(true, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
+        }
+    },
+    /** MNIST's IDX files: as {@link #IDX}. */
+    MNIST(true, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
+        }
+    },
+    /** Fashion-MNIST's IDX files, by default from Debian's dataset-fashion-mnist. */
+    FASHION_MNIST(true, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : DataSets.FASHION_MNIST, size);
+        }
+    },
+    /** CIFAR-10's binary batches. */
+    CIFAR10(false, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            Path dir = DataSets.requireDirectory(DataSets.path(cfg), "CIFAR-10 directory");
+            if (Files.isDirectory(dir.resolve("cifar-10-batches-bin"))) dir = dir.resolve("cifar-10-batches-bin");
+            List<Path> train = new ArrayList<>();
+            for (int i = 1; i <= 5; i++) train.add(Cifar10Source.batch(dir, "data_batch_" + i));
+            return new Splits(new Cifar10Source(train),
+                    new Cifar10Source(List.of(Cifar10Source.batch(dir, "test_batch"))), List.of());
+        }
+    },
+    /** Downsampled ImageNet as .npz batches or PNG folders. */
+    IMAGENET(false, 32) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            return DataSets.imagenet(cfg, channels, size);
+        }
+    },
+    /** LSUN: LMDB databases of encoded images. */
+    LSUN(false, 96) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            return DataSets.lsun(cfg, channels, size);
+        }
+    },
+    /** CelebA-HQ: a folder of images with a seeded hold-out of data.holdout (default 3000) test images. */
+    CELEBA(false, 64) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            Path dir = DataSets.requireDirectory(DataSets.path(cfg), "CelebA-HQ image folder");
+            return DataSets.heldOutFolder(dir, cfg, channels, size, cfg.holdout() != null ? cfg.holdout() : 3000);
+        }
+    },
+    /** A folder of PNG/JPEG/WebP images: train/ and test/ sub-folders, or one folder with a seeded hold-out. */
+    FOLDER(false, 64) {
+        @Override
+        public Splits open(DataConfig cfg, int channels, int size) {
+            Path dir = DataSets.requireDirectory(DataSets.path(cfg), "image folder");
+            Path test = DataSets.firstDirectory(dir, "test", "valid", "val");
+            if (Files.isDirectory(dir.resolve("train")) && test != null) {
+                return new Splits(DataSets.folder(dir.resolve("train"), cfg, channels, size),
+                        DataSets.folder(test, cfg, channels, size), List.of());
+            }
+            int n = FolderSource.list(dir).size();
+            return DataSets.heldOutFolder(dir, cfg, channels, size, cfg.holdout() != null ? cfg.holdout()
+                    : Math.max(1, Math.min(3000, n / 10)));
+        }
+    };
+
+    private final boolean grey;
+    private final int naturalSize;
+
+    DataKind(boolean grey, int naturalSize) {
+        this.grey = grey;
+        this.naturalSize = naturalSize;
+    }
+
+    @Override
+    public String toString() {
+        return label();
+    }
+
+    /** The kind named {@code name} (any case); an unknown name is an error that lists the known ones. */
+    @JsonCreator
+    public static DataKind parse(String name) {
+        return Choices.parse(DataKind.class, name, "data.kind");
+    }
+
+    /** Whether the format's images are grey (one channel) unless data.channels says otherwise. */
+    public boolean grey() {
+        return grey;
+    }
+
+    /** The image size data inspect and data cache use when neither data.size nor a model decides it. */
+    public int naturalSize() {
+        return naturalSize;
+    }
+
+    /** Opens this format's training and test sets as they are stored, before limits, checks and caching. */
+    public abstract Splits open(DataConfig cfg, int channels, int size);
+
+    private static Splits idx(DataConfig cfg, Path dir, int size) {
+        if (dir == null) throw new DataException("data.path is required for kind " + cfg.kind());
+        DataSets.requireDirectory(dir, "IDX data directory (install Debian's dataset-fashion-mnist for Fashion-MNIST)");
+        IdxSource train = new IdxSource(DataSets.idxFile(dir, "train-images-idx3-ubyte"), size);
+        return new Splits(train, new IdxSource(DataSets.idxFile(dir, "t10k-images-idx3-ubyte"), size), List.of());
+    }
+}
