@@ -22,9 +22,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on random
- * 8-bit images of the model's shape: medians after warm-up, peak resident memory, and the model's floating-point
- * work per second beside the machine's matrix-multiply rate measured in the same run.
+ * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on real
+ * batches of the config's data set ({@link BenchData}): medians after warm-up, peak resident memory, and the model's
+ * floating-point work per second beside the machine's matrix-multiply rate measured in the same run. A timing that
+ * contains a skipped (non-finite) step is marked invalid: a skipped step does less work and would flatter it.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -39,7 +40,8 @@ public final class TrainBench {
         TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
         var m = cfg.model();
         int b = tc.batch();
-        Tensor data = Tensors8.random(Math.max(4 * b, 64), m.channels(), m.height(), m.width(), 7);
+        BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
+        Tensor data = bench.images();
         double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
                 upd = new double[iterations];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
@@ -52,7 +54,7 @@ public final class TrainBench {
         }
         double rssBefore = Machine.rssMiB();
         long[] ticks = null;
-        int skipped = 0;
+        int skipped = 0, skippedWarmup = 0;
         for (int i = 0; i < warmup + iterations; i++) {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
@@ -60,7 +62,10 @@ public final class TrainBench {
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
-                if (i >= warmup && !Double.isFinite(loss)) skipped++;
+                if (!Double.isFinite(loss)) {
+                    if (i >= warmup) skipped++;
+                    else skippedWarmup++;
+                }
                 if (i >= warmup) {
                     int k = i - warmup;
                     times[k] = t;
@@ -77,10 +82,12 @@ public final class TrainBench {
         r.put("what", "train");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
+        r.put("data", bench.source());
         r.put("fast_path", check.passed() ? "checked: agrees with the reference"
                 : check.routedAll() ? "wrong here: every convolution on the reference path"
                 : "wrong here for " + check.shapes().failed().size() + " shapes: those on the reference path");
         r.put("skipped_steps", skipped);
+        r.put("skipped_warmup_steps", skippedWarmup);
         r.put("valid", skipped == 0);
         r.put("precision", tc.precision());
         r.put("batch", b);
@@ -102,15 +109,14 @@ public final class TrainBench {
         return r;
     }
 
-    /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
+    /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on a real batch). */
     public static Map<String, Object> sample(RunConfig cfg, int n, double temperature, int repeats) {
         TrainConfig tc = cfg.train();
         Precision.set(Precision.Mode.parse(tc.precision()));
         torch.manual_seed(tc.seed());
         MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32());
-        var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            Tensor data = Tensors8.random(tc.batch(), m.channels(), m.height(), m.width(), 7);
+            Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();
             model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()), Quantization.bins(cfg.data().nBits()));
         }
         model.train(false);
@@ -129,6 +135,7 @@ public final class TrainBench {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "sample");
         r.put("config", describe(cfg));
+        r.put("cpu", MachineInfo.read().cpuLine());
         r.put("precision", tc.precision());
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);
