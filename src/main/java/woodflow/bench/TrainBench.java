@@ -52,6 +52,12 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
+        // the step's operations, counted on its autograd graph (deterministic, unlike the timings)
+        Map<String, Integer> ops;
+        try (PointerScope scope = new PointerScope()) {
+            ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
+                    Quantization.bins(cfg.data().nBits())).mean());
+        }
         double rssBefore = Machine.rssMiB();
         long[] ticks = null;
         int skipped = 0, skippedWarmup = 0;
@@ -106,6 +112,8 @@ public final class TrainBench {
         r.put("peak_rss_mib", Machine.peakRssMiB());
         r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
         r.put("parameters", model.parameterCount());
+        r.put("autograd_ops_per_step", AutogradOps.total(ops));
+        r.put("autograd_ops", describe(ops));
         return r;
     }
 
@@ -145,6 +153,15 @@ public final class TrainBench {
         r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
         r.put("peak_rss_mib", Machine.peakRssMiB());
         return r;
+    }
+
+    /** {@code name count, ...}, most frequent first. */
+    static String describe(Map<String, Integer> ops) {
+        StringBuilder sb = new StringBuilder();
+        ops.entrySet().stream().sorted((a, c) -> c.getValue() - a.getValue()).forEach(e -> sb
+                .append(sb.length() == 0 ? "" : ", ").append(e.getKey().replace("torch::autograd::", ""))
+                .append(' ').append(e.getValue()));
+        return sb.toString();
     }
 
     static String describe(RunConfig cfg) {

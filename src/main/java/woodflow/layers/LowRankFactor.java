@@ -67,6 +67,24 @@ public final class LowRankFactor extends Module {
         return LowRank.logAbsDet(LowRank.capacitance(u, v));
     }
 
+    /**
+     * {@code sum_i weights[i] * log|det(I + V_i U_i)|} over the factors of one layer (0-dim, float64,
+     * differentiable): one batched determinant while training, the cached ones in evaluation.
+     */
+    public static Tensor weightedLogAbsDet(double[] weights, LowRankFactor... factors) {
+        if (factors[0].cacheable()) {
+            Tensor sum = null;
+            for (int i = 0; i < factors.length; i++) {
+                Tensor t = factors[i].logAbsDet().mul(Tensors.s(weights[i]));
+                sum = sum == null ? t : sum.add(t);
+            }
+            return sum;
+        }
+        Tensor[] caps = new Tensor[factors.length];
+        for (int i = 0; i < factors.length; i++) caps[i] = LowRank.capacitance(factors[i].u, factors[i].v);
+        return LowRank.weightedLogAbsDet(caps, weights);
+    }
+
     private void refresh() {
         long ver = version();
         if (ver == cachedVersion && cachedLogDet != null) return;
@@ -118,5 +136,14 @@ public final class LowRankFactor extends Module {
 
     public Tensor rightInverse(Tensor y) {
         return LowRank.rightInverse(y, u, v, inverseCapacitance());
+    }
+
+    /** {@code (X^T (I + U V))^T} for X: (B, n, m): the right map along the middle axis. */
+    public Tensor rightOnColumns(Tensor x) {
+        return LowRank.rightOnColumns(x, u, v);
+    }
+
+    public Tensor rightInverseOnColumns(Tensor y) {
+        return LowRank.rightInverseOnColumns(y, u, v, inverseCapacitance());
     }
 }

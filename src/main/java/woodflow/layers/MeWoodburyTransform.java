@@ -55,10 +55,9 @@ public final class MeWoodburyTransform extends Module implements Transform {
     }
 
     private Tensor logDet(Tensor x, double sign) {
-        Tensor ld = channel.logAbsDet().mul(s((double) h * w))
-                .add(width.logAbsDet().mul(s((double) c * h)))
-                .add(height.logAbsDet().mul(s((double) c * w)));
-        return ld.mul(s(sign)).to(Tensors.dtype(x)).expand(x.size(0));
+        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {sign * h * w, sign * c * h, sign * c * w}, channel,
+                width, height);
+        return ld.to(Tensors.dtype(x)).expand(x.size(0));
     }
 
     private void check(Tensor x) {
@@ -74,8 +73,8 @@ public final class MeWoodburyTransform extends Module implements Transform {
         long b = x.size(0);
         Tensor xc = channel.left(x.reshape(b, c, (long) h * w));
         Tensor xw = width.right(xc.reshape(b, (long) c * h, w));
-        Tensor xt = xw.reshape(b, c, h, w).transpose(2, 3).reshape(b, (long) c * w, h);
-        Tensor y = height.right(xt).reshape(b, c, w, h).transpose(2, 3).contiguous();
+        // X_h (I + U_h V_h) on the (c*w, h) view is the same map on the columns of the (h, w) planes: no transpose
+        Tensor y = height.rightOnColumns(xw.reshape(b * c, h, w)).reshape(b, c, h, w);
         return new FlowResult(y, logDet(x, 1));
     }
 
@@ -83,8 +82,7 @@ public final class MeWoodburyTransform extends Module implements Transform {
     public FlowResult inverse(Tensor y) {
         check(y);
         long b = y.size(0);
-        Tensor yt = y.transpose(2, 3).reshape(b, (long) c * w, h);
-        Tensor xw = height.rightInverse(yt).reshape(b, c, w, h).transpose(2, 3).reshape(b, (long) c * h, w);
+        Tensor xw = height.rightInverseOnColumns(y.reshape(b * c, h, w)).reshape(b, (long) c * h, w);
         Tensor xc = width.rightInverse(xw).reshape(b, c, (long) h * w);
         Tensor x = channel.leftInverse(xc).reshape(b, c, h, w);
         return new FlowResult(x, logDet(y, -1));

@@ -7,7 +7,6 @@ import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
 
-import static woodflow.core.Tensors.s;
 
 /**
  * The Woodbury transformation (Lu &amp; Huang, 2020): a channel transform then a spatial transform, each the identity
@@ -48,8 +47,8 @@ public final class WoodburyTransform extends Module implements Transform {
     }
 
     private Tensor logDet(Tensor x, double sign) {
-        Tensor ld = channel.logAbsDet().mul(s((double) h * w)).add(spatial.logAbsDet().mul(s(c)));
-        return ld.mul(s(sign)).to(Tensors.dtype(x)).expand(x.size(0));
+        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {sign * h * w, sign * c}, channel, spatial);
+        return ld.to(Tensors.dtype(x)).expand(x.size(0));
     }
 
     private void check(Tensor x) {
