@@ -43,7 +43,7 @@ public final class TrainBench {
         BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
         Tensor data = bench.images();
         double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
-                upd = new double[iterations];
+                upd = new double[iterations], cpu = new double[iterations];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
@@ -65,9 +65,11 @@ public final class TrainBench {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1), b);
+                long c0 = Machine.processCpuNanos();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
+                double c = (Machine.processCpuNanos() - c0) / 1e9;
                 if (!Double.isFinite(loss)) {
                     if (i >= warmup) skipped++;
                     else skippedWarmup++;
@@ -75,6 +77,7 @@ public final class TrainBench {
                 if (i >= warmup) {
                     int k = i - warmup;
                     times[k] = t;
+                    cpu[k] = c;
                     fwd[k] = step.lastTiming().forward();
                     bwd[k] = step.lastTiming().backward();
                     upd[k] = step.lastTiming().update();
@@ -101,13 +104,23 @@ public final class TrainBench {
         r.put("iterations_timed", iterations);
         r.put("iter_s_median", med);
         r.put("images_per_s", b / med);
+        // CPU seconds the whole process used per timed iteration (their mean: the clock ticks are 10 ms): steadier
+        // than wall time when other tenants share the cores (with --threads 1 it is the step's own work)
+        r.put("process_cpu_s_per_iter", java.util.Arrays.stream(cpu).sum() / iterations);
         r.put("forward_s_median", Machine.median(fwd));
         r.put("backward_s_median", Machine.median(bwd));
         r.put("update_s_median", Machine.median(upd));
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
-        r.put("matmul_fp32_gflops", Machine.matmulGflops(512, ScalarType.Float, 9));
-        r.put("matmul_bf16_gflops", Machine.matmulGflops(512, ScalarType.BFloat16, 9));
+        double mm32 = Machine.matmulGflops(512, ScalarType.Float, 9);
+        double mm16 = Machine.matmulGflops(512, ScalarType.BFloat16, 9);
+        r.put("matmul_fp32_gflops", mm32);
+        r.put("matmul_bf16_gflops", mm16);
+        // the machine's rate in the precision the model's heavy work (the conditioner convolutions) runs in, and the
+        // share of it the whole training step reaches
+        boolean mixed = Precision.mode() == Precision.Mode.BF16_MIXED;
+        r.put("matmul_same_precision_gflops", mixed ? mm16 : mm32);
+        r.put("model_share_of_matmul", flops / med / 1e9 / (mixed ? mm16 : mm32));
         r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", Machine.peakRssMiB());
         r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
