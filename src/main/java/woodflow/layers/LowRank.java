@@ -81,7 +81,10 @@ public final class LowRank {
 
     /** {@code Y (I + U V)^-1 = Y - ((Y U) M^-1) V}, with {@code capInv = M^-1} in the dtype of Y. */
     public static Tensor rightInverse(Tensor y, Tensor u, Tensor v, Tensor capInv) {
-        return rightUpdate(y, u.mm(capInv), v, -1);
+        // (Y U) M^-1 costs rows*d*d; U M^-1 first would cost n*d*d, and n (the pixels) is the large side
+        Tensor rows = y.reshape(-1, y.size(y.dim() - 1));
+        Tensor x = torch.addmm(rows, rows.mm(u).mm(capInv), v, woodflow.core.Tensors.s(1), woodflow.core.Tensors.s(-1));
+        return x.view(y.sizes().vec().get());
     }
 
     /**

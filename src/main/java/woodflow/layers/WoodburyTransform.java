@@ -46,8 +46,8 @@ public final class WoodburyTransform extends Module implements Transform {
         return spatial;
     }
 
-    private Tensor logDet(Tensor x, double sign) {
-        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {sign * h * w, sign * c}, channel, spatial);
+    private Tensor forwardLogDet(Tensor x) {
+        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {h * w, c}, channel, spatial);
         return ld.to(Tensors.dtype(x)).expand(x.size(0));
     }
 
@@ -63,14 +63,17 @@ public final class WoodburyTransform extends Module implements Transform {
         check(x);
         long b = x.size(0);
         Tensor y = spatial.right(channel.left(x.reshape(b, c, (long) h * w)));
-        return new FlowResult(y.reshape(b, c, h, w), logDet(x, 1));
+        return new FlowResult(y.reshape(b, c, h, w), forwardLogDet(x));
     }
 
     @Override
     public FlowResult inverse(Tensor y) {
         check(y);
         long b = y.size(0);
-        Tensor x = channel.leftInverse(spatial.rightInverse(y.reshape(b, c, (long) h * w)));
-        return new FlowResult(x.reshape(b, c, h, w), logDet(y, -1));
+        // each factor's I + V U once, for both its inverse and its log-det
+        LowRankFactor.Inverse ci = channel.inverse(), si = spatial.inverse();
+        Tensor x = channel.leftInverse(spatial.rightInverse(y.reshape(b, c, (long) h * w), si), ci);
+        Tensor ld = ci.logAbsDet().mul(Tensors.s(-(double) h * w)).add(si.logAbsDet().mul(Tensors.s(-(double) c)));
+        return new FlowResult(x.reshape(b, c, h, w), ld.to(Tensors.dtype(y)).expand(b));
     }
 }
