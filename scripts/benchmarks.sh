@@ -5,11 +5,12 @@
 #   (needs python3-torch for the yardstick; installs it if missing)
 #   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
 #   --skip-layers: reuse the layer tables in bench-out/layers;  --rounds N: rounds of the interleaved woodflow /
-#   yardstick measurements (default 3; each number reported is the median over the rounds)
+#   yardstick measurements (default 5; each number reported is the median over the rounds, and each ratio the
+#   median of the per-round ratios)
 #   --report-only: no measurements, rewrite BENCHMARKS.md from what bench-out/ holds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=; memory=; measure=yes; layers=yes; rounds=3
+quick=; memory=; measure=yes; layers=yes; rounds=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;; --skip-layers) layers= ;;
@@ -32,7 +33,9 @@ if [ -n "$measure" ]; then
 git rev-parse --short HEAD > "$out/commit.txt"   # the code measured (--report-only keeps it)
 # the CPU (model, family/model, ISA, AMX yes/no) the figures hold for; every bench train record names it too, and a
 # timing with skipped (non-finite) steps stops the script (bench train exits 1 on it)
-./woodflow doctor --threads 1 | sed -n 's/^cpu: *//p' > "$out/cpu.txt"
+./woodflow doctor --threads 1 > "$out/doctor.txt" || true
+sed -n 's/^cpu: *//p' "$out/doctor.txt" > "$out/cpu.txt"
+sed -n 's/^env: *//p' "$out/doctor.txt" > "$out/env.txt"
 if [ -n "$layers" ]; then
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
   --out "$out/layers" | tee "$out/layers.log"
@@ -40,7 +43,12 @@ cp "$out"/layers/layers-*.png docs/bench/
 fi
 # woodflow and the yardstick interleaved, round after round: the report takes the median of each measurement over
 # the rounds, so a burst of load from another tenant of the machine moves one sample, not the ratio.
-py() { OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --threads 2 "$@" | tee -a "$out/yardstick.jsonl"; }
+# every yardstick line names the CPU it ran on too, and the round it belongs to
+py() {
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$yard" --threads 2 "$@" \
+    | jq -c --arg cpu "$(cat "$out/cpu.txt")" --argjson round "$round" '. + {cpu: $cpu, round: $round}' \
+    | tee -a "$out/yardstick.jsonl"
+}
 for round in $(seq "$rounds"); do
   for p in fp32 bf16-mixed; do
     ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
@@ -106,6 +114,15 @@ pr_train32=$(pr "$wc and .precision==\"fp32\"" .images_per_s '.config=="c" and .
 pr_trainbf=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
 pr_trainbf32=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
 pr_sampbf=$(pr '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
+pr_samp32=$(pr '.what=="sample" and .precision=="fp32"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
+pr_rss32=$(pr "$wc and .precision==\"fp32\"" .peak_rss_mib '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb)
+wa='.what=="train" and (.config|startswith("1x32x32"))'
+pr_a32=$(pr "$wa and .precision==\"fp32\"" .images_per_s '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s)
+pr_abf=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
+pr_abf32=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s)
+cpus=$(jq -s -r '[.[] | .cpu | strings] | unique | join("; ")' "$out/runs.jsonl" "$out/yardstick.jsonl")
+invalid=$(jq -s '[.[] | select(.what=="train" and .valid != true)] | length' "$out/runs.jsonl")
+skipped=$(jq -s '[.[] | select(.what=="train") | .skipped_steps // 0] | add // 0' "$out/runs.jsonl")
 mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | round | tostring] | join(" / ")' "$out/runs.jsonl")
 f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
@@ -137,12 +154,18 @@ rounds, and each run's own number is the median over its timed iterations.
 
 Per round (each woodflow run against the yardstick run of the same round; the median of these is the steadier
 figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
-woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in bf16-mixed $pr_sampbf. The
+woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in fp32 $pr_samp32, in bf16-mixed
+$pr_sampbf; peak training memory in fp32 $pr_rss32. The
 bfloat16 matrix-multiply rate measured at the start of each config c training run, in GFLOP/s: $mm_rounds.
 
-Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32): fp32, woodflow $(f $wa_train) images/s against
-the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow $(f ${wa_trainbf:-0}) against the yardstick's
-$(f ${ya_trainbf:-0}) ($(r ${wa_trainbf:-0} ${ya_trainbf:-1})×).
+Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32; both train on the same Fashion-MNIST images):
+fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow
+$(f ${wa_trainbf:-0}) against the yardstick's $(f ${ya_trainbf:-0}) ($(r ${wa_trainbf:-0} ${ya_trainbf:-1})×). Per round: fp32
+$pr_a32; bf16-mixed against the yardstick's bf16 $pr_abf; woodflow bf16-mixed against the yardstick's fp32 $pr_abf32.
+
+Every run names its CPU: $cpus. Kernel-selecting environment: $(cat "$out/env.txt" 2>/dev/null || echo "not recorded").
+Skipped (non-finite) steps in woodflow's timed iterations: $skipped, in $invalid invalid runs (a run with one is
+invalid, and \`bench train\` exits 1 on it, which stops this script).
 
 Matrix-multiply rate measured in the same run (512×512×512): $(f $mm32) GFLOP/s in float32, $(f $mmbf) GFLOP/s in
 bfloat16. CPU time the host gave to other tenants during woodflow's timed runs (steal, from /proc/stat):

@@ -64,6 +64,15 @@ public final class Machine {
     }
 
     /** Peak resident memory of this process so far (VmHWM), in MiB, or NaN where /proc is not available. */
+    /** CPU time used by this process (all threads), in nanoseconds; -1 where the JVM does not report it. */
+    public static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
     public static double peakRssMiB() {
         return woodflow.core.ProcessMemory.peakMib();
     }

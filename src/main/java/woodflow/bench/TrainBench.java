@@ -23,9 +23,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on random
- * 8-bit images of the model's shape: medians after warm-up, peak resident memory, and the model's floating-point
- * work per second beside the machine's matrix-multiply rate measured in the same run.
+ * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on real
+ * batches of the config's data set ({@link BenchData}): medians after warm-up, peak resident memory, and the model's
+ * floating-point work per second beside the machine's matrix-multiply rate measured in the same run. A timing that
+ * contains a skipped (non-finite) step is marked invalid: a skipped step does less work and would flatter it.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -68,9 +69,10 @@ public final class TrainBench {
                 step.onGradients(TrainStep.GradientSync.afterBackward(group, model.parameters()));
             }
         }
-        Tensor data = Tensors8.random(Math.max(4 * b, 64), m.channels(), m.height(), m.width(), 7);
+        BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
+        Tensor data = bench.images();
         double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
-                upd = new double[iterations], sync = new double[iterations];
+                upd = new double[iterations], sync = new double[iterations], cpu = new double[iterations];
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
@@ -79,20 +81,32 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
+        // the step's operations, counted on its autograd graph (deterministic, unlike the timings)
+        Map<String, Integer> ops;
+        try (PointerScope scope = new PointerScope()) {
+            ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
+                    Quantization.bins(cfg.data().nBits())).mean());
+        }
         double rssBefore = Machine.rssMiB();
         long[] ticks = null;
-        int skipped = 0;
+        int skipped = 0, skippedWarmup = 0;
         for (int i = 0; i < warmup + iterations; i++) {
             if (i == warmup) ticks = Machine.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1) + first, rows);
+                long c0 = Machine.processCpuNanos();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
-                if (i >= warmup && !Double.isFinite(loss)) skipped++;
+                double c = (Machine.processCpuNanos() - c0) / 1e9;
+                if (!Double.isFinite(loss)) {
+                    if (i >= warmup) skipped++;
+                    else skippedWarmup++;
+                }
                 if (i >= warmup) {
                     int k = i - warmup;
                     times[k] = t;
+                    cpu[k] = c;
                     fwd[k] = step.lastTiming().forward();
                     bwd[k] = step.lastTiming().backward();
                     upd[k] = step.lastTiming().update();
@@ -107,10 +121,12 @@ public final class TrainBench {
         r.put("what", "train");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
+        r.put("data", bench.source());
         r.put("fast_path", check.passed() ? "checked: agrees with the reference"
                 : check.routedAll() ? "wrong here: every convolution on the reference path"
                 : "wrong here for " + check.shapes().failed().size() + " shapes: those on the reference path");
         r.put("skipped_steps", skipped);
+        r.put("skipped_warmup_steps", skippedWarmup);
         r.put("valid", skipped == 0);
         r.put("precision", tc.precision());
         r.put("batch", b);
@@ -118,6 +134,9 @@ public final class TrainBench {
         r.put("iterations_timed", iterations);
         r.put("iter_s_median", med);
         r.put("images_per_s", b / med);
+        // CPU seconds the whole process used per timed iteration (their mean: the clock ticks are 10 ms): steadier
+        // than wall time when other tenants share the cores (with --threads 1 it is the step's own work)
+        r.put("process_cpu_s_per_iter", java.util.Arrays.stream(cpu).sum() / iterations);
         // through inverses the forward and backward interleave: both are in backward_s_median
         if (!Double.isNaN(Machine.median(fwd))) r.put("forward_s_median", Machine.median(fwd));
         r.put("backward_s_median", Machine.median(bwd));
@@ -134,16 +153,25 @@ public final class TrainBench {
         }
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
-        r.put("matmul_fp32_gflops", Machine.matmulGflops(512, ScalarType.Float, 9));
-        r.put("matmul_bf16_gflops", Machine.matmulGflops(512, ScalarType.BFloat16, 9));
+        double mm32 = Machine.matmulGflops(512, ScalarType.Float, 9);
+        double mm16 = Machine.matmulGflops(512, ScalarType.BFloat16, 9);
+        r.put("matmul_fp32_gflops", mm32);
+        r.put("matmul_bf16_gflops", mm16);
+        // the machine's rate in the precision the model's heavy work (the conditioner convolutions) runs in, and the
+        // share of it the whole training step reaches
+        boolean mixed = tc.precision() == woodflow.core.Precision.BF16_MIXED;
+        r.put("matmul_same_precision_gflops", mixed ? mm16 : mm32);
+        r.put("model_share_of_matmul", flops / med / 1e9 / (mixed ? mm16 : mm32));
         r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", Machine.peakRssMiB());
         r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
         r.put("parameters", model.parameterCount());
+        r.put("autograd_ops_per_step", AutogradOps.total(ops));
+        r.put("autograd_ops", describe(ops));
         return r;
     }
 
-    /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on random data). */
+    /** Median seconds to sample {@code n} images at temperature T (after ActNorm init on a real batch). */
     public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
                                              int repeats) {
         TrainConfig tc = cfg.train();
@@ -152,7 +180,7 @@ public final class TrainBench {
         model.precision(tc.precision());
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            Tensor data = Tensors8.random(tc.batch(), m.channels(), m.height(), m.width(), 7);
+            Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();
             model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()), Quantization.bins(cfg.data().nBits()));
         }
         model.train(false);
@@ -171,6 +199,7 @@ public final class TrainBench {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "sample");
         r.put("config", describe(cfg));
+        r.put("cpu", MachineInfo.read().cpuLine());
         r.put("precision", tc.precision());
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);
@@ -180,6 +209,15 @@ public final class TrainBench {
         r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
         r.put("peak_rss_mib", Machine.peakRssMiB());
         return r;
+    }
+
+    /** {@code name count, ...}, most frequent first. */
+    static String describe(Map<String, Integer> ops) {
+        StringBuilder sb = new StringBuilder();
+        ops.entrySet().stream().sorted((a, c) -> c.getValue() - a.getValue()).forEach(e -> sb
+                .append(sb.length() == 0 ? "" : ", ").append(e.getKey().replace("torch::autograd::", ""))
+                .append(' ').append(e.getValue()));
+        return sb.toString();
     }
 
     static String describe(RunConfig cfg) {

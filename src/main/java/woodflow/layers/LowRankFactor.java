@@ -67,6 +67,24 @@ public final class LowRankFactor extends Module {
         return LowRank.logAbsDet(LowRank.capacitance(u, v));
     }
 
+    /**
+     * {@code sum_i weights[i] * log|det(I + V_i U_i)|} over the factors of one layer (0-dim, float64,
+     * differentiable): one batched determinant while training, the cached ones in evaluation.
+     */
+    public static Tensor weightedLogAbsDet(double[] weights, LowRankFactor... factors) {
+        if (factors[0].cacheable()) {
+            Tensor sum = null;
+            for (int i = 0; i < factors.length; i++) {
+                Tensor t = factors[i].logAbsDet().mul(Tensors.s(weights[i]));
+                sum = sum == null ? t : sum.add(t);
+            }
+            return sum;
+        }
+        Tensor[] caps = new Tensor[factors.length];
+        for (int i = 0; i < factors.length; i++) caps[i] = LowRank.capacitance(factors[i].u, factors[i].v);
+        return LowRank.weightedLogAbsDet(caps, weights);
+    }
+
     private void refresh() {
         long ver = version();
         if (ver == cachedVersion && cachedLogDet != null) return;
@@ -81,15 +99,29 @@ public final class LowRankFactor extends Module {
         cachedVersion = ver;
     }
 
-    private Tensor inverseCapacitance() {
+    /** {@code (I + V U)^-1} in the factor's dtype and {@code log|det(I + V U)|} (0-dim, float64), from one matrix. */
+    public record Inverse(Tensor capInv, Tensor logAbsDet) {}
+
+    /**
+     * What an inverse needs, computed together: one {@code I + V U}, its determinant (also the singularity check)
+     * and its inverse; cached in evaluation.
+     *
+     * @throws NumericalException when {@code I + V U} is near-singular
+     */
+    public Inverse inverse() {
         if (cacheable()) {
             refresh();
             checkSingular(cachedLogDet);
-            return cachedInv;
+            return new Inverse(cachedInv, cachedLogDet);
         }
         Tensor cap = LowRank.capacitance(u, v);
-        checkSingular(LowRank.logAbsDet(cap));
-        return LowRank.inverse(cap).to(Tensors.dtype(u));
+        Tensor ld = LowRank.logAbsDet(cap);
+        checkSingular(ld);
+        return new Inverse(LowRank.inverse(cap).to(Tensors.dtype(u)), ld);
+    }
+
+    private Tensor inverseCapacitance() {
+        return inverse().capInv();
     }
 
     private static boolean isSingular(double logDet) {
@@ -113,10 +145,27 @@ public final class LowRankFactor extends Module {
     }
 
     public Tensor leftInverse(Tensor y) {
-        return LowRank.leftInverse(u, v, inverseCapacitance(), y);
+        return leftInverse(y, inverse());
     }
 
     public Tensor rightInverse(Tensor y) {
-        return LowRank.rightInverse(y, u, v, inverseCapacitance());
+        return rightInverse(y, inverse());
+    }
+
+    public Tensor leftInverse(Tensor y, Inverse inv) {
+        return LowRank.leftInverse(u, v, inv.capInv(), y);
+    }
+
+    public Tensor rightInverse(Tensor y, Inverse inv) {
+        return LowRank.rightInverse(y, u, v, inv.capInv());
+    }
+
+    /** {@code (X^T (I + U V))^T} for X: (B, n, m): the right map along the middle axis. */
+    public Tensor rightOnColumns(Tensor x) {
+        return LowRank.rightOnColumns(x, u, v);
+    }
+
+    public Tensor rightInverseOnColumns(Tensor y, Inverse inv) {
+        return LowRank.rightInverseOnColumns(y, u, v, inv.capInv());
     }
 }

@@ -54,11 +54,10 @@ public final class MeWoodburyTransform extends Module implements Transform {
         return height;
     }
 
-    private Tensor logDet(Tensor x, double sign) {
-        Tensor ld = channel.logAbsDet().mul(s((double) h * w))
-                .add(width.logAbsDet().mul(s((double) c * h)))
-                .add(height.logAbsDet().mul(s((double) c * w)));
-        return ld.mul(s(sign)).to(Tensors.dtype(x)).expand(x.size(0));
+    private Tensor forwardLogDet(Tensor x) {
+        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {h * w, c * h, c * w}, channel,
+                width, height);
+        return ld.to(Tensors.dtype(x)).expand(x.size(0));
     }
 
     private void check(Tensor x) {
@@ -74,19 +73,22 @@ public final class MeWoodburyTransform extends Module implements Transform {
         long b = x.size(0);
         Tensor xc = channel.left(x.reshape(b, c, (long) h * w));
         Tensor xw = width.right(xc.reshape(b, (long) c * h, w));
-        Tensor xt = xw.reshape(b, c, h, w).transpose(2, 3).reshape(b, (long) c * w, h);
-        Tensor y = height.right(xt).reshape(b, c, w, h).transpose(2, 3).contiguous();
-        return new FlowResult(y, logDet(x, 1));
+        // X_h (I + U_h V_h) on the (c*w, h) view is the same map on the columns of the (h, w) planes: no transpose
+        Tensor y = height.rightOnColumns(xw.reshape(b * c, h, w)).reshape(b, c, h, w);
+        return new FlowResult(y, forwardLogDet(x));
     }
 
     @Override
     public FlowResult inverse(Tensor y) {
         check(y);
         long b = y.size(0);
-        Tensor yt = y.transpose(2, 3).reshape(b, (long) c * w, h);
-        Tensor xw = height.rightInverse(yt).reshape(b, c, w, h).transpose(2, 3).reshape(b, (long) c * h, w);
-        Tensor xc = width.rightInverse(xw).reshape(b, c, (long) h * w);
-        Tensor x = channel.leftInverse(xc).reshape(b, c, h, w);
-        return new FlowResult(x, logDet(y, -1));
+        // each factor's I + V U once, for both its inverse and its log-det
+        LowRankFactor.Inverse ci = channel.inverse(), wi = width.inverse(), hi = height.inverse();
+        Tensor xw = height.rightInverseOnColumns(y.reshape(b * c, h, w), hi).reshape(b, (long) c * h, w);
+        Tensor xc = width.rightInverse(xw, wi).reshape(b, c, (long) h * w);
+        Tensor x = channel.leftInverse(xc, ci).reshape(b, c, h, w);
+        Tensor ld = ci.logAbsDet().mul(s(-(double) h * w)).add(wi.logAbsDet().mul(s(-(double) c * h)))
+                .add(hi.logAbsDet().mul(s(-(double) c * w)));
+        return new FlowResult(x, ld.to(Tensors.dtype(y)).expand(b));
     }
 }

@@ -7,7 +7,6 @@ import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
 
-import static woodflow.core.Tensors.s;
 
 /**
  * The Woodbury transformation (Lu &amp; Huang, 2020): a channel transform then a spatial transform, each the identity
@@ -47,9 +46,9 @@ public final class WoodburyTransform extends Module implements Transform {
         return spatial;
     }
 
-    private Tensor logDet(Tensor x, double sign) {
-        Tensor ld = channel.logAbsDet().mul(s((double) h * w)).add(spatial.logAbsDet().mul(s(c)));
-        return ld.mul(s(sign)).to(Tensors.dtype(x)).expand(x.size(0));
+    private Tensor forwardLogDet(Tensor x) {
+        Tensor ld = LowRankFactor.weightedLogAbsDet(new double[] {h * w, c}, channel, spatial);
+        return ld.to(Tensors.dtype(x)).expand(x.size(0));
     }
 
     private void check(Tensor x) {
@@ -64,14 +63,17 @@ public final class WoodburyTransform extends Module implements Transform {
         check(x);
         long b = x.size(0);
         Tensor y = spatial.right(channel.left(x.reshape(b, c, (long) h * w)));
-        return new FlowResult(y.reshape(b, c, h, w), logDet(x, 1));
+        return new FlowResult(y.reshape(b, c, h, w), forwardLogDet(x));
     }
 
     @Override
     public FlowResult inverse(Tensor y) {
         check(y);
         long b = y.size(0);
-        Tensor x = channel.leftInverse(spatial.rightInverse(y.reshape(b, c, (long) h * w)));
-        return new FlowResult(x.reshape(b, c, h, w), logDet(y, -1));
+        // each factor's I + V U once, for both its inverse and its log-det
+        LowRankFactor.Inverse ci = channel.inverse(), si = spatial.inverse();
+        Tensor x = channel.leftInverse(spatial.rightInverse(y.reshape(b, c, (long) h * w), si), ci);
+        Tensor ld = ci.logAbsDet().mul(Tensors.s(-(double) h * w)).add(si.logAbsDet().mul(Tensors.s(-(double) c)));
+        return new FlowResult(x.reshape(b, c, h, w), ld.to(Tensors.dtype(y)).expand(b));
     }
 }

@@ -115,18 +115,19 @@ public final class MultiScaleFlow extends Module {
     public Encoding encode(Tensor x) {
         checkInput(x);
         List<Tensor> latents = new ArrayList<>();
-        Tensor logDet = x.new_zeros(x.size(0));
+        // every layer's log-det, summed once at the end: one stack and one sum instead of an add per layer
+        List<Tensor> logDets = new ArrayList<>();
         Tensor h = x;
         for (Level level : levels) {
             h = squeeze.forward(h).out();
             for (FlowStep step : level.steps) {
                 FlowResult r = step.forward(h);
                 h = r.out();
-                logDet = logDet.add(r.logDet());
+                logDets.add(r.logDet());
             }
             if (level.split != null) {
                 FlowResult r = level.split.forward(h);
-                logDet = logDet.add(r.logDet());
+                logDets.add(r.logDet());
                 long half = h.size(1) / 2;
                 latents.add(r.out().narrow(1, half, half));
                 h = r.out().narrow(1, 0, half);
@@ -134,7 +135,9 @@ public final class MultiScaleFlow extends Module {
         }
         FlowResult r = top.forward(h);
         latents.add(r.out());
-        return new Encoding(latents, logDet.add(r.logDet()));
+        logDets.add(r.logDet());
+        return new Encoding(latents, torch.stack(new org.bytedeco.pytorch.TensorVector(logDets.toArray(new Tensor[0])))
+                .sum(0));
     }
 
     /** Latents to data, the exact inverse of {@link #encode}. */

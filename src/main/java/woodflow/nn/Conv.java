@@ -21,9 +21,19 @@ import woodflow.core.Tensors;
 public final class Conv {
     private Conv() {}
 
-    /** x in channels-last (NHWC) memory order, which oneDNN's convolutions run fastest in (most of all in bf16). */
+    /**
+     * x in channels-last (NHWC) memory order, which oneDNN's convolutions run fastest in (most of all in bf16). Under
+     * autocast a float32 x also takes the autocast dtype in the same copy: the cast the first convolution would
+     * otherwise make, one pass over x (and one autograd node) instead of two.
+     */
     public static Tensor channelsLast(Tensor x) {
-        return x.dim() == 4 ? x.contiguous(MemoryFormat.ChannelsLast) : x;
+        if (x.dim() != 4) return x;
+        org.bytedeco.pytorch.global.torch.DeviceType dev = x.device().type();
+        if (Tensors.dtype(x) == ScalarType.Float && torch.is_autocast_enabled(dev)) {
+            return x.to(torch.get_autocast_dtype(dev), false, false,
+                    new org.bytedeco.pytorch.MemoryFormatOptional(MemoryFormat.ChannelsLast));
+        }
+        return x.contiguous(MemoryFormat.ChannelsLast);
     }
 
     /** The convolution with "same" zero padding for an odd kernel. */

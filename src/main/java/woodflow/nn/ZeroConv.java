@@ -26,6 +26,6 @@ public final class ZeroConv extends Module {
 
     public Tensor apply(Tensor x) {
         Tensor y = Conv.same(x, weight, bias);
-        return y.mul(logs.mul(s(logScaleFactor)).exp());
+        return y.mul((logScaleFactor == 1 ? logs : logs.mul(s(logScaleFactor))).exp());
     }
 }
