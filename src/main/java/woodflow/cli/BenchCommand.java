@@ -249,17 +249,9 @@ public final class BenchCommand implements Runnable {
         private Child() {}
 
         static int rerun(Object command) throws Exception {
-            String javaBin = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = new java.util.ArrayList<>();
-            cmd.add(javaBin);
-            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add("woodflow.cli.Main");
-            cmd.addAll(List.of(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0])));
-            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-            pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
-            return pb.start().waitFor();
+            return woodflow.core.Jvm.child(Main.class).everyOption()
+                    .args(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0]))
+                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder().inheritIO().start().waitFor();
         }
 
         /** The user's arguments: everything after the main class or jar in this JVM's command line. */

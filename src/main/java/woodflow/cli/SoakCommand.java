@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.core.Jvm;
 import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
@@ -260,18 +261,14 @@ public final class SoakCommand implements Callable<Integer> {
     /** A trainer in a child JVM with this process's class path. */
     private record Child(Process process, Path log) {
         static Child start(Path cfgFile, Path run, int threads, String slowWrites, Path log) throws IOException {
-            // The launcher's flags, plus the quick-start JIT and the serial collector: a child mostly starts up and
+            // This JVM's flags, plus the quick-start JIT and the serial collector: a child mostly starts up and
             // waits in libtorch, so this saves CPU time without changing any arithmetic (which is in libtorch).
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xss8m", "-Djava.awt.headless=true", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-                    "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
-                    "-XX:+UseSerialGC"));
-            if (slowWrites != null) cmd.add("-Dwoodflow.slowWrites=" + slowWrites);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "woodflow.cli.Main", "train", "--config",
-                    cfgFile.toString(), "--out", run.toString(), "--resume", "--no-report", "--quiet", "--threads",
-                    Integer.toString(threads)));
+            Jvm.Child child = Jvm.child("woodflow.cli.Main").options("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+            if (slowWrites != null) child.options("-Dwoodflow.slowWrites=" + slowWrites);
+            child.args("train", "--config", cfgFile.toString(), "--out", run.toString(), "--resume", "--no-report",
+                    "--quiet", "--threads", Integer.toString(threads));
             Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = child.processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
             return new Child(p, log);
         }
 

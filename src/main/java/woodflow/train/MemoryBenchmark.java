@@ -6,8 +6,11 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
+import woodflow.core.Jvm;
 import woodflow.core.ProcessMemory;
 import woodflow.core.Tensors;
+import woodflow.io.Csv;
+import woodflow.io.MarkdownTable;
 import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
@@ -151,13 +154,12 @@ public final class MemoryBenchmark {
     /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
     static Map<String, Object> launch(Config c, Backprop mode, long timeoutSeconds, String threads)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx1g", "-XX:+UseSerialGC",
-                // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
-                "-Dwoodflow.threads=" + threads, "-cp", System.getProperty("java.class.path"),
-                MemoryBenchmark.class.getName(), "--child", JSON.writeValueAsString(c), mode.label());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = Jvm.child(MemoryBenchmark.class).options("-Xmx1g", "-XX:+UseSerialGC",
+                        // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
+                        "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
+                        "-Dwoodflow.threads=" + threads)
+                .args("--child", JSON.writeValueAsString(c), mode.label())
+                .processBuilder().redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> lines = new ArrayList<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
@@ -302,26 +304,23 @@ public final class MemoryBenchmark {
     }
 
     static String csv(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        return Csv.write(List.of(COLUMNS), cells(rows));
+    }
+
+    private static List<List<?>> cells(List<Map<String, Object>> rows) {
+        List<List<?>> out = new ArrayList<>();
         for (Map<String, Object> r : rows) {
             List<String> cells = new ArrayList<>();
-            for (String col : COLUMNS) cells.add(format(cell(r, col)).replace(',', ';'));
-            sb.append(String.join(",", cells)).append('\n');
+            for (String col : COLUMNS) cells.add(format(cell(r, col)));
+            out.add(cells);
         }
-        return sb.toString();
+        return out;
     }
 
     /** The table of every run, then invertible / standard ratios per config. */
     static String markdown(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder("| " + String.join(" | ", COLUMNS) + " |\n|");
-        sb.append(" --- |".repeat(COLUMNS.length)).append('\n');
-        for (Map<String, Object> r : rows) {
-            sb.append('|');
-            for (String col : COLUMNS) sb.append(' ').append(format(cell(r, col))).append(" |");
-            sb.append('\n');
-        }
-        sb.append("\n| config | peak ratio (inv / std) | activation ratio | time ratio | CPU time ratio |\n"
-                + "| --- | --- | --- | --- | --- |\n");
+        StringBuilder sb = new StringBuilder(MarkdownTable.of(List.of(COLUMNS), cells(rows))).append('\n');
+        List<List<?>> ratios = new ArrayList<>();
         Map<String, Map<String, Object>> std = new LinkedHashMap<>(), inv = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
             (Backprop.parse((String) r.get("mode")) == Backprop.STANDARD ? std : inv).put((String) r.get("config"), r);
@@ -329,13 +328,13 @@ public final class MemoryBenchmark {
         for (String name : std.keySet()) {
             Map<String, Object> a = std.get(name), b = inv.get(name);
             if (b == null || a.containsKey("error") || b.containsKey("error")) continue;
-            sb.append("| ").append(name).append(" | ")
-                    .append(format(num(b.get("peak_mb")) / num(a.get("peak_mb")))).append(" | ")
-                    .append(format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb")))).append(" | ")
-                    .append(format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter")))).append(" | ")
-                    .append(format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter"))))
-                    .append(" |\n");
+            ratios.add(List.of(name, format(num(b.get("peak_mb")) / num(a.get("peak_mb"))),
+                    format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb"))),
+                    format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter"))),
+                    format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter")))));
         }
+        sb.append(MarkdownTable.of(List.of("config", "peak ratio (inv / std)", "activation ratio", "time ratio",
+                "CPU time ratio"), ratios));
         sb.append("\nTimes are medians over the iterations after the first (a warm-up); CPU time is the process's, ")
                 .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for ")
                 .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = ")
