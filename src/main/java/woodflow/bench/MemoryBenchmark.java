@@ -1,4 +1,4 @@
-package woodflow.train;
+package woodflow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
@@ -15,6 +15,8 @@ import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
+import woodflow.train.Backprop;
+import woodflow.train.InvertibleBackprop;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -47,9 +49,8 @@ import static woodflow.core.Tensors.s;
  * {@code --drift-check}, how many level passes fell back to exact activations.
  *
  * <pre>
- *   java -cp CLASSPATH woodflow.train.MemoryBenchmark [--configs k4,k8,k16,k32,celeba128,celeba256,drift32]
- *        [--iterations N] [--batch B] [--perturbation STD] [--drift-check TOLERANCE] [--out DIR]
- *        [--timeout SECONDS] [--threads N]
+ *   woodflow bench memory [--configs k4,k8,k16,k32,celeba128,celeba256,drift32] [--iterations N] [--batch B]
+ *        [--perturbation STD] [--drift-check TOLERANCE] [--out DIR] [--timeout SECONDS] [--threads N]
  * </pre>
  */
 public final class MemoryBenchmark {
@@ -91,64 +92,59 @@ public final class MemoryBenchmark {
 
     private MemoryBenchmark() {}
 
-    public static void main(String[] args) throws Exception {
-        if (args.length == 3 && args[0].equals("--child")) {
-            Config c = JSON.readValue(args[1], Config.class);
-            Map<String, Object> row;
-            try {
-                row = child(c, Backprop.parse(args[2]));
-            } catch (RuntimeException e) {
-                row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
-            }
-            System.out.println(RESULT + JSON.writeValueAsString(row));
-            return;
-        }
-        Map<String, String> opt = options(args);
+    /**
+     * The presets named in {@code names} (of {@link #PRESETS}), with the iterations, batch, perturbation and drift
+     * tolerance replaced where given (null: the preset's).
+     */
+    public static List<Config> configs(List<String> names, Integer iterations, Integer batch, Double perturbation,
+                                       Double driftTolerance) {
         List<Config> configs = new ArrayList<>();
-        Integer iters = opt.containsKey("iterations") ? Integer.valueOf(opt.get("iterations")) : null;
-        Integer batch = opt.containsKey("batch") ? Integer.valueOf(opt.get("batch")) : null;
-        Double perturbation = opt.containsKey("perturbation") ? Double.valueOf(opt.get("perturbation")) : null;
-        Double tolerance = opt.containsKey("drift-check") ? Double.valueOf(opt.get("drift-check")) : null;
-        for (String name : opt.getOrDefault("configs", "k4,k8,k16,k32,celeba128,celeba256").split(",")) {
+        for (String name : names) {
             Config c = PRESETS.get(name.trim());
             if (c == null) {
                 throw new IllegalArgumentException("unknown config '" + name + "': use some of " + PRESETS.keySet());
             }
-            configs.add(c.with(iters, batch, perturbation, tolerance));
+            configs.add(c.with(iterations, batch, perturbation, driftTolerance));
         }
-        long timeout = Long.parseLong(opt.getOrDefault("timeout", "600"));
-        String threads = opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
+        return configs;
+    }
+
+    /**
+     * Measures every config in both modes, each in a child JVM with {@code threads} libtorch threads stopped after
+     * {@code timeoutSeconds}; prints the table and writes {@code memory.md} and {@code memory.csv} into {@code out}.
+     */
+    public static void run(List<Config> configs, long timeoutSeconds, int threads, Path out)
+            throws IOException, InterruptedException {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Config c : configs) {
             for (Backprop mode : Backprop.values()) {
-                Map<String, Object> row = launch(c, mode, timeout, threads);
+                Map<String, Object> row = launch(c, mode, timeoutSeconds, Integer.toString(threads));
                 System.err.println(JSON.writeValueAsString(row));
                 rows.add(row);
             }
         }
         String md = markdown(rows);
         System.out.println(md);
-        Path out = Path.of(opt.getOrDefault("out", "target/bench"));
         Files.createDirectories(out);
         Files.writeString(out.resolve("memory.md"), md);
         Files.writeString(out.resolve("memory.csv"), csv(rows));
         System.out.println("written " + out.resolve("memory.md") + " and " + out.resolve("memory.csv"));
     }
 
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> opt = new LinkedHashMap<>();
-        List<String> known = List.of("configs", "iterations", "batch", "perturbation", "drift-check", "out", "timeout",
-                "threads");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String key = a.startsWith("--") ? a.substring(2) : "";
-            if (!known.contains(key) || i + 1 >= args.length) {
-                throw new IllegalArgumentException("unknown or incomplete option '" + a + "': use --" + String.join(
-                        " VALUE, --", known) + " VALUE");
-            }
-            opt.put(key, args[++i]);
+    /** A child's entry point: {@code --child CONFIG_JSON MODE}, one measurement printed as a RESULT line. */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3 || !args[0].equals("--child")) {
+            throw new IllegalArgumentException("MemoryBenchmark runs as a child of `woodflow bench memory` "
+                    + "(--child CONFIG_JSON MODE); run that command instead");
         }
-        return opt;
+        Config c = JSON.readValue(args[1], Config.class);
+        Map<String, Object> row;
+        try {
+            row = child(c, Backprop.parse(args[2]));
+        } catch (RuntimeException e) {
+            row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
+        }
+        System.out.println(RESULT + JSON.writeValueAsString(row));
     }
 
     /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
