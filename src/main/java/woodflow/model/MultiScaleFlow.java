@@ -230,7 +230,7 @@ public final class MultiScaleFlow extends Module {
     }
 
     /**
-     * Bits per dimension of dequantised images x in [-0.5, 0.5) with {@code nBins} levels (SPEC §3):
+     * Bits per dimension of dequantised images x in [-0.5, 0.5) with {@code nBins} levels (docs/FORMULAS.md):
      * {@code bpd = -(log p(x) - D ln(nBins)) / (D ln 2)}, per sample.
      */
     public Tensor bitsPerDim(Tensor x, int nBins) {
@@ -249,7 +249,8 @@ public final class MultiScaleFlow extends Module {
     }
 
     /**
-     * Draws {@code n} images at temperature T: every latent is mean + exp(logs) * T * eps (SPEC §3), as continuous
+     * Draws {@code n} images at temperature T: every latent is mean + exp(logs) * T * eps (docs/FORMULAS.md), as
+     * continuous
      * values in about [-0.5, 0.5).
      */
     public Tensor sample(long n, double temperature) {
