@@ -14,7 +14,7 @@ parameters. Regenerate the test's traces with:
   /usr/bin/python3 scripts/reference_trace.py --me 1 --out src/test/resources/reference/me-woodbury.safetensors
 With --fashion-mnist a|b it traces the learning-parity protocol itself instead (the yardstick's config a or b on the
 first 10,000 Fashion-MNIST training images, its batch order and its noise), and woodflow replays any trace with
-  java -cp target/woodflow.jar woodflow.train.ReferenceTrace TRACE.safetensors
+  ./woodflow replay TRACE.safetensors
 """
 import argparse, json, os, struct, sys
 import torch

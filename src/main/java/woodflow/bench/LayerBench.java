@@ -8,6 +8,8 @@ import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
+import woodflow.io.Csv;
+import woodflow.io.MarkdownTable;
 import woodflow.model.Layers;
 import woodflow.model.ModelConfig;
 import woodflow.report.Plots;
@@ -171,21 +173,23 @@ public final class LayerBench {
         Map<String, Double> slopes = slopes(rows, minSlopeSize);
         for (String dir : DIRECTIONS) {
             for (int c : chans) {
-                b.append("\n**").append(dir).append(", c = ").append(c).append("** (median ms; peak MiB)\n\n| layer |");
-                for (int sz : sizes) b.append(' ').append(sz).append('×').append(sz).append(" |");
-                b.append(" slope vs h·w (≥").append(minSlopeSize).append(") |\n|---|");
-                for (int i = 0; i <= sizes.size(); i++) b.append("---:|");
-                b.append('\n');
+                b.append("\n**").append(dir).append(", c = ").append(c).append("** (median ms; peak MiB)\n\n");
+                List<String> header = new ArrayList<>(List.of("layer"));
+                for (int sz : sizes) header.add(sz + "×" + sz);
+                header.add("slope vs h·w (≥" + minSlopeSize + ")");
+                List<List<?>> table = new ArrayList<>();
                 for (String layer : layers) {
-                    b.append("| ").append(layer).append(" |");
+                    List<String> cells = new ArrayList<>(List.of(layer));
                     for (int sz : sizes) {
                         Row r = find(rows, layer, c, sz, dir);
-                        b.append(r == null ? " — |" : String.format(Locale.ROOT, " %.3g; %.1f |", r.medianMs(),
+                        cells.add(r == null ? "—" : String.format(Locale.ROOT, "%.3g; %.1f", r.medianMs(),
                                 r.peakMiB()));
                     }
                     Double sl = slopes.get(layer + "|" + c + "|" + dir);
-                    b.append(sl == null ? " — |" : String.format(Locale.ROOT, " %.2f |", sl)).append('\n');
+                    cells.add(sl == null ? "—" : String.format(Locale.ROOT, "%.2f", sl));
+                    table.add(cells);
                 }
+                b.append(MarkdownTable.of(header, table, 1));
             }
         }
         return b.toString();
@@ -201,18 +205,20 @@ public final class LayerBench {
     /** Writes layers.csv, slopes.csv, layers.md and one log-log PNG per direction into {@code dir}. */
     public static void write(List<Row> rows, int minSlopeSize, Path dir) throws IOException {
         Files.createDirectories(dir);
-        StringBuilder csv = new StringBuilder("layer,channels,size,hw,direction,median_ms,peak_mib\n");
+        List<List<?>> csv = new ArrayList<>();
         for (Row r : rows) {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%.4f,%.2f%n", r.layer(), r.channels(), r.size(),
-                    r.size() * r.size(), r.direction(), r.medianMs(), r.peakMiB()));
+            csv.add(List.of(r.layer(), r.channels(), r.size(), r.size() * r.size(), r.direction(),
+                    String.format(Locale.ROOT, "%.4f", r.medianMs()), String.format(Locale.ROOT, "%.2f", r.peakMiB())));
         }
-        woodflow.io.AtomicFiles.writeString(dir.resolve("layers.csv"), csv.toString());
-        StringBuilder sl = new StringBuilder("layer,channels,direction,slope_vs_hw,min_size\n");
+        woodflow.io.AtomicFiles.writeString(dir.resolve("layers.csv"), Csv.write(List.of("layer", "channels", "size",
+                "hw", "direction", "median_ms", "peak_mib"), csv));
+        List<List<?>> sl = new ArrayList<>();
         slopes(rows, minSlopeSize).forEach((k, v) -> {
             String[] f = k.split("\\|");
-            sl.append(String.format(Locale.ROOT, "%s,%s,%s,%.3f,%d%n", f[0], f[1], f[2], v, minSlopeSize));
+            sl.add(List.of(f[0], f[1], f[2], String.format(Locale.ROOT, "%.3f", v), minSlopeSize));
         });
-        woodflow.io.AtomicFiles.writeString(dir.resolve("slopes.csv"), sl.toString());
+        woodflow.io.AtomicFiles.writeString(dir.resolve("slopes.csv"), Csv.write(List.of("layer", "channels",
+                "direction", "slope_vs_hw", "min_size"), sl));
         woodflow.io.AtomicFiles.writeString(dir.resolve("layers.md"), markdown(rows, minSlopeSize));
         for (String direction : DIRECTIONS) {
             Map<String, List<double[]>> series = new LinkedHashMap<>();

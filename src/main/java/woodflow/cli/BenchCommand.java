@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.bench.LoaderBenchmark;
+import woodflow.bench.MemoryBenchmark;
 import woodflow.bench.TrainBench;
 import woodflow.dist.DistConfig;
 import woodflow.dist.DistContext;
@@ -179,9 +181,9 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             double ips;
             if (images != null) {
-                ips = woodflow.data.LoaderBenchmark.run(images, batch, workers, batches);
+                ips = LoaderBenchmark.run(images, batch, workers, batches);
             } else {
-                ips = woodflow.data.LoaderBenchmark.run(500, 96, batch, workers, batches);
+                ips = LoaderBenchmark.run(500, 96, batch, workers, batches);
             }
             System.out.printf(Locale.ROOT, "loader: %.0f images/s (64x64 from JPEG, batch %d, %d workers)%n", ips,
                     batch, workers);
@@ -249,17 +251,9 @@ public final class BenchCommand implements Runnable {
         private Child() {}
 
         static int rerun(Object command) throws Exception {
-            String javaBin = ProcessHandle.current().info().command().orElse("java");
-            List<String> cmd = new java.util.ArrayList<>();
-            cmd.add(javaBin);
-            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add("woodflow.cli.Main");
-            cmd.addAll(List.of(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0])));
-            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-            pb.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");
-            return pb.start().waitFor();
+            return woodflow.core.Jvm.child(Main.class).everyOption()
+                    .args(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0]))
+                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder().inheritIO().start().waitFor();
         }
 
         /** The user's arguments: everything after the main class or jar in this JVM's command line. */
@@ -276,17 +270,39 @@ public final class BenchCommand implements Runnable {
 
     @Command(name = "memory", mixinStandardHelpOptions = true,
             description = {"Peak resident memory and time per iteration of standard and invertible backpropagation "
-                    + "while K grows and at the CelebA-HQ 128/256 sizes (one child JVM per measurement). Options: "
-                    + "--configs k4,k8,k16,k32,celeba128,celeba256 --iterations N --batch B --threads N --out DIR "
-                    + "--drift-check TOL --perturbation STD --timeout SECONDS.",
+                    + "while K grows and at the CelebA-HQ 128/256 sizes (one child JVM per measurement).",
                     "Example: woodflow bench memory --configs k4,k8,k16,k32 --batch 2 --out bench-out/memory"})
     static final class MemoryBench implements Callable<Integer> {
-        @picocli.CommandLine.Unmatched
-        List<String> args = new java.util.ArrayList<>();
+        @Option(names = "--configs", split = ",", defaultValue = "k4,k8,k16,k32,celeba128,celeba256",
+                description = "Measurements, of k4, k8, k16, k32 (K steps at 64x64), celeba128, celeba256, drift32 "
+                        + "(default: all but drift32).")
+        List<String> configs;
+        @Option(names = "--iterations", description = "Iterations per measurement, the first a warm-up (default: "
+                + "the config's).")
+        Integer iterations;
+        @Option(names = "--batch", description = "Batch size (default: the config's).")
+        Integer batch;
+        @Option(names = "--perturbation", description = "Std of the noise added to every parameter (default: the "
+                + "config's).")
+        Double perturbation;
+        @Option(names = "--drift-check", description = "Check each level's drift against this tolerance and fall "
+                + "back to exact activations over it (default: measured only).")
+        Double driftCheck;
+        @Option(names = "--out", defaultValue = "target/bench", description = "Output folder (default target/bench).")
+        Path out;
+        @Option(names = "--timeout", defaultValue = "600", description = "Seconds before a child is stopped "
+                + "(default 600).")
+        long timeout;
+        @Option(names = "--threads", description = "libtorch threads of each child (default: all cores).")
+        Integer threads;
 
         @Override
         public Integer call() throws Exception {
-            woodflow.train.MemoryBenchmark.main(args.toArray(new String[0]));
+            if (threads != null && threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            }
+            MemoryBenchmark.run(MemoryBenchmark.configs(configs, iterations, batch, perturbation, driftCheck),
+                    timeout, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out);
             return 0;
         }
     }

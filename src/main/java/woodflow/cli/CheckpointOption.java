@@ -1,14 +1,24 @@
 package woodflow.cli;
 
+import picocli.CommandLine.Option;
 import woodflow.train.CheckpointStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Resolves {@code --checkpoint}: a checkpoint file, or a run folder (its best, else its latest checkpoint). */
+/**
+ * {@code --checkpoint}, a mixin of the commands that read one trained model: a checkpoint file, or a run folder (its
+ * best, else its latest checkpoint).
+ */
 final class CheckpointOption {
-    private CheckpointOption() {}
+    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
+    Path checkpoint;
+
+    /** The checkpoint file named by {@code --checkpoint}. */
+    Path resolve() throws IOException {
+        return resolve(checkpoint);
+    }
 
     static Path resolve(Path p) throws IOException {
         if (p == null) throw new IllegalArgumentException("--checkpoint FILE (or a run folder) is required");

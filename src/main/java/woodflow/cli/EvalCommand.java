@@ -24,8 +24,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
-    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     /** Which of a run's data sets to score. */
     enum Split implements Choice {
@@ -68,7 +68,7 @@ public final class EvalCommand implements Callable<Integer> {
         common.setUp();
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
-        Path file = CheckpointOption.resolve(checkpoint);
+        Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = precision.apply(c.model(common.device));
         RunConfig cfg = c.config();

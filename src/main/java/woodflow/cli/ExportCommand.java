@@ -29,8 +29,8 @@ public final class ExportCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
-    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     @Option(names = "--out", required = true, description = "The .pt file to write.")
     Path out;
@@ -56,7 +56,7 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        Path file = CheckpointOption.resolve(checkpoint);
+        Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
         boolean official = layout == Layout.OFFICIAL;

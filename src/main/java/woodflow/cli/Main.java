@@ -16,7 +16,7 @@ import java.io.PrintWriter;
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
                 CompareCommand.class, AblateCommand.class, SoakCommand.class, DoctorCommand.class, ServeCommand.class,
-                ExportCommand.class, ImportCommand.class,
+                ExportCommand.class, ImportCommand.class, ReplayCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The version of the jar (its manifest), as the run report shows it. */

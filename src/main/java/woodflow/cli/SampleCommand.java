@@ -24,8 +24,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
-    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     @Option(names = "--temperature", defaultValue = "0.7", description = "Temperature T > 0 (default 0.7).")
     double temperature;
@@ -80,7 +80,7 @@ public final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--sweep needs at least one temperature, e.g. --sweep 0.5,0.7,1.0");
         }
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
-        Path file = CheckpointOption.resolve(checkpoint);
+        Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = precision.apply(c.model(common.device));
         int nBits = c.config().data().nBits();

@@ -29,8 +29,8 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     Common common;
 
-    @Option(names = "--checkpoint", required = true, description = "Checkpoint file or run folder (its best).")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     @Option(names = "--images", required = true, description = "Folder of PNG/JPEG/WebP images (centre-cropped and "
             + "resized to the model's size).")
@@ -47,7 +47,7 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
-        Checkpoint c = Checkpoint.read(CheckpointOption.resolve(checkpoint));
+        Checkpoint c = Checkpoint.read(checkpoint.resolve());
         MultiScaleFlow model = c.model(common.device);
         var m = c.config().model();
         // decode file by file, so each score belongs to its own file and a bad file is named

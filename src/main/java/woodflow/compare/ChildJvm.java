@@ -1,5 +1,7 @@
 package woodflow.compare;
 
+import woodflow.core.Jvm;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,10 +25,7 @@ public final class ChildJvm {
     }
 
     static List<String> command(Path runDir, Budget budget) {
-        List<String> cmd = woodflow.core.Jvm.javaCommand(CellRunner.class.getName());
-        cmd.add(runDir.toAbsolutePath().toString());
-        cmd.add(budget.encode());
-        return cmd;
+        return Jvm.child(CellRunner.class).args(runDir.toAbsolutePath().toString(), budget.encode()).command();
     }
 
     static Outcome run(Path runDir, Budget budget) throws IOException, InterruptedException {

@@ -1,5 +1,7 @@
 package woodflow.compare;
 
+import woodflow.io.Csv;
+import woodflow.io.MarkdownTable;
 import woodflow.report.Html;
 
 import java.util.ArrayList;
@@ -69,12 +71,7 @@ public final class StudyTable {
     }
 
     public String markdown() {
-        StringBuilder b = new StringBuilder();
-        b.append("| ").append(String.join(" | ", header())).append(" |\n|");
-        for (int i = 0; i < header().size(); i++) b.append(i == 0 ? " --- |" : " ---: |");
-        b.append('\n');
-        for (List<String> row : cells()) b.append("| ").append(String.join(" | ", row)).append(" |\n");
-        return b.toString();
+        return MarkdownTable.of(header(), cells(), 1);
     }
 
     public String html() {
@@ -93,30 +90,24 @@ public final class StudyTable {
 
     /** Unrounded numbers, one row per variant; per-seed values separated by ';'. */
     public String csv() {
-        StringBuilder b = new StringBuilder(String.join(",", firstColumn, "runs", "seeds", "parameters",
-                "best_test_bpd_mean", "best_test_bpd_std", "best_test_bpd_per_seed", "iterations", "train_seconds",
-                "images_per_s", "sample_seconds_64", "non_finite_samples", "peak_rss_mb", "rss_growth_mb"))
-                .append('\n');
+        List<List<?>> out = new ArrayList<>();
         for (StudyResults.Row r : rows) {
             StringJoiner seeds = new StringJoiner(";"), values = new StringJoiner(";");
             for (StudyResults.Run run : r.runs()) {
                 seeds.add(Long.toString(run.seed()));
                 values.add(Double.toString(run.bestTestBpd()));
             }
-            b.append(String.join(",", csvText(r.variant().label()), Integer.toString(r.runs().size()),
-                    seeds.toString(), Long.toString(r.parameters()), num(r.bpdMean()), num(r.bpdStd()),
-                    values.toString(), num(r.iterations()), num(r.trainSeconds()), num(r.imagesPerSecond()),
-                    num(r.sampleSeconds()), Long.toString(r.nonFiniteSamples()), num(r.peakRssMb()),
-                    num(r.rssGrowthMb()))).append('\n');
+            out.add(List.of(r.variant().label(), Integer.toString(r.runs().size()), seeds.toString(),
+                    Long.toString(r.parameters()), num(r.bpdMean()), num(r.bpdStd()), values.toString(),
+                    num(r.iterations()), num(r.trainSeconds()), num(r.imagesPerSecond()), num(r.sampleSeconds()),
+                    Long.toString(r.nonFiniteSamples()), num(r.peakRssMb()), num(r.rssGrowthMb())));
         }
-        return b.toString();
+        return Csv.write(List.of(firstColumn, "runs", "seeds", "parameters", "best_test_bpd_mean",
+                "best_test_bpd_std", "best_test_bpd_per_seed", "iterations", "train_seconds", "images_per_s",
+                "sample_seconds_64", "non_finite_samples", "peak_rss_mb", "rss_growth_mb"), out);
     }
 
     private static String num(double v) {
         return Double.isNaN(v) ? "" : Double.toString(v);
-    }
-
-    private static String csvText(String s) {
-        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
     }
 }

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * Where a run's images come from and how they are prepared (SPEC §3-4). {@code kind} names the format:
+ * Where a run's images come from and how they are prepared (quantisation: docs/FORMULAS.md). {@code kind} names
+ * the format:
  * {@code embedded} (generated, no files), {@code idx} / {@code fashion-mnist} (IDX files, plain or gzipped),
  * {@code cifar10} (binary batches), {@code folder} (PNG/JPEG/WebP images), {@code imagenet} (.npz batches or PNG
  * folders), {@code lsun} (LMDB of encoded images), {@code celeba} (folder of large images, seeded hold-out).

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Opens the training and test sets named by a {@link DataConfig} (SPEC §4). Layouts of {@code data.path}:
+ * Opens the training and test sets named by a {@link DataConfig}. Layouts of {@code data.path}:
  * <pre>
  *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000)
  *   idx, mnist, fashion-mnist  train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz]

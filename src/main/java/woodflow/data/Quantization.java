@@ -10,7 +10,8 @@ import java.util.List;
 import static woodflow.core.Tensors.s;
 
 /**
- * n-bit reduction and uniform dequantisation (SPEC §3):
+ * n-bit reduction and uniform dequantisation (Lu &amp; Huang 2020, supplement Appendix A.1 and C.2;
+ * docs/FORMULAS.md):
  * <pre>
  *   x_b = floor(x / 2^(8 - n_bits)),   n_bins = 2^n_bits
  *   x~  = x_b / n_bins - 0.5 + u,      u ~ U(0, 1/n_bins), fresh every time

@@ -63,11 +63,7 @@ public final class LocalLauncher {
 
     /** The child command lines: {@code mainClass} with {@code args} and this rank's {@code --threads}. */
     List<String> command(String mainClass, List<String> args) {
-        List<String> cmd = Jvm.javaCommand(mainClass);
-        cmd.addAll(args);
-        cmd.add("--threads");
-        cmd.add(Integer.toString(threadsPerRank));
-        return cmd;
+        return Jvm.child(mainClass).args(args).args("--threads", Integer.toString(threadsPerRank)).command();
     }
 
     /**

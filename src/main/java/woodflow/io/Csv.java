@@ -1,6 +1,7 @@
 package woodflow.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 
@@ -8,7 +9,9 @@ import java.util.List;
 
 /** CSV text through jackson-dataformat-csv: a header row, then rows, with quoting done right (commas, quotes). */
 public final class Csv {
-    private static final CsvMapper MAPPER = new CsvMapper();
+    // quotes only a value that needs it (a comma, a quote, a line break), not every value with a space
+    private static final CsvMapper MAPPER = CsvMapper.builder().enable(CsvGenerator.Feature.STRICT_CHECK_FOR_QUOTING)
+            .build();
 
     private Csv() {}
 

@@ -8,8 +8,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The architecture of a multi-scale flow (SPEC §2.5): image shape, levels L, steps K per level, coupling channels,
- * the permutation layer and coupling of every step, and the latent dimensions of the Woodbury layers per level.
+ * The architecture of a multi-scale flow (Glow's, Kingma &amp; Dhariwal 2018; the paper's sizes are in Lu &amp; Huang
+ * 2020, supplement Tables 2 and 3; docs/FORMULAS.md): image shape, levels L, steps K per level, coupling channels, the
+ * permutation layer and coupling of every step, and the latent dimensions of the Woodbury layers per level.
  * Missing fields take the defaults below; {@link #validate()} rejects impossible values with a message that names
  * the field.
  */

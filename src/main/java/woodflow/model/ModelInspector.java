@@ -6,7 +6,6 @@ import woodflow.core.FlowResult;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
-import woodflow.layers.Squeeze;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +25,9 @@ public final class ModelInspector {
         double d = (double) x.size(1) * x.size(2) * x.size(3);
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor h = x;
-            Squeeze squeeze = new Squeeze();
             for (int l = 0; l < model.levels().size(); l++) {
                 MultiScaleFlow.Level level = model.levels().get(l);
-                h = squeeze.forward(h).out();
+                h = level.squeeze(h);
                 rows.add(new Row("level" + l + ".squeeze", "Squeeze", shape(h), 0, 0, 0));
                 for (FlowStep step : level.steps()) {
                     for (var e : step.children().entrySet()) {

@@ -40,10 +40,25 @@ public final class MultiScaleFlow extends Module {
     /** The latents of a batch (eps_0 ... eps_{L-1}) and the total log-det of the map x -> latents, shape (B). */
     public record Encoding(List<Tensor> latents, Tensor logDet) {}
 
-    /** Squeeze, K steps and (except for the last level) a split. */
+    /**
+     * Squeeze, K steps and a split (the top prior for the last level); it owns its walk in both directions:
+     * <pre>
+     *   forward:  carried_{l-1} -> squeeze -> K steps -> z_l -> split -> (carried_l, eps_l)     (top prior: eps_l only)
+     *   inverse:  (carried_l, eps_l) -> split^-1 -> z_l -> K steps^-1 -> unsqueeze -> carried_{l-1}
+     * </pre>
+     * where carried_{-1} is the image. Log-dets come as one tensor of shape (B) per layer, in the order the layers ran.
+     */
     public static final class Level extends Module {
         private final List<FlowStep> steps = new ArrayList<>();
         private final Split split;
+        private final Squeeze squeeze = new Squeeze();
+        private TopPrior top;
+
+        /** What a level hands on: the part carried to the next level (null after the last), its latent eps_l. */
+        public record Output(Tensor carried, Tensor latent, List<Tensor> logDets) {}
+
+        /** What a level's inverse hands back: its input (the previous level's carried part, or the image). */
+        public record Input(Tensor x, List<Tensor> logDets) {}
 
         Level(ModelConfig cfg, int l, Init init) {
             int[] s = cfg.levelShape(l);
@@ -61,12 +76,65 @@ public final class MultiScaleFlow extends Module {
         public Split split() {
             return split;
         }
+
+        /** The input of the first step: the squeezed part carried by the previous level (or the image). */
+        public Tensor squeeze(Tensor carried) {
+            return squeeze.forward(carried).out();
+        }
+
+        /** The inverse of {@link #squeeze}; a reshape, so it also carries a gradient back through the squeeze. */
+        public Tensor unsqueeze(Tensor input) {
+            return squeeze.inverse(input).out();
+        }
+
+        /** The half of the level's output z that goes on to the next level (the split passes it unchanged). */
+        public Tensor carried(Tensor z) {
+            return z.narrow(1, 0, z.size(1) / 2);
+        }
+
+        /** The end of the level from its output z: the split (or the top prior) with its one log-det. */
+        public Output end(Tensor z) {
+            if (split == null) {
+                FlowResult r = top.forward(z);
+                return new Output(null, r.out(), List.of(r.logDet()));
+            }
+            FlowResult r = split.forward(z);
+            long half = z.size(1) / 2;
+            return new Output(r.out().narrow(1, 0, half), r.out().narrow(1, half, half), List.of(r.logDet()));
+        }
+
+        /** The whole level forward, from the part carried by the previous level (or the image). */
+        public Output forward(Tensor carried) {
+            List<Tensor> logDets = new ArrayList<>();
+            Tensor h = squeeze(carried);
+            for (FlowStep step : steps) {
+                FlowResult r = step.forward(h);
+                h = r.out();
+                logDets.add(r.logDet());
+            }
+            Output end = end(h);
+            logDets.addAll(end.logDets());
+            return new Output(end.carried(), end.latent(), logDets);
+        }
+
+        /** The exact inverse of {@link #forward}: {@code carried} is null for the last level. */
+        public Input inverse(Tensor carried, Tensor latent) {
+            List<Tensor> logDets = new ArrayList<>();
+            FlowResult r = split == null ? top.inverse(latent) : split.inverse(Tensors.cat(1, carried, latent));
+            Tensor h = r.out();
+            logDets.add(r.logDet());
+            for (int k = steps.size() - 1; k >= 0; k--) {
+                r = steps.get(k).inverse(h);
+                h = r.out();
+                logDets.add(r.logDet());
+            }
+            return new Input(unsqueeze(h), logDets);
+        }
     }
 
     private final ModelConfig config;
     private final List<Level> levels = new ArrayList<>();
     private final TopPrior top;
-    private final Squeeze squeeze = new Squeeze();
 
     public MultiScaleFlow(ModelConfig config, Init init) {
         this.config = config.validate();
@@ -77,6 +145,7 @@ public final class MultiScaleFlow extends Module {
             for (int l = 0; l < config.levels(); l++) levels.add(child("level" + l, new Level(config, l, init)));
             int[] s = config.levelShape(config.levels() - 1);
             top = child("top", new TopPrior(s[0], s[1], s[2], config.learnTop(), init));
+            levels.get(config.levels() - 1).top = top;
         }
     }
 
@@ -119,23 +188,11 @@ public final class MultiScaleFlow extends Module {
         List<Tensor> logDets = new ArrayList<>();
         Tensor h = x;
         for (Level level : levels) {
-            h = squeeze.forward(h).out();
-            for (FlowStep step : level.steps) {
-                FlowResult r = step.forward(h);
-                h = r.out();
-                logDets.add(r.logDet());
-            }
-            if (level.split != null) {
-                FlowResult r = level.split.forward(h);
-                logDets.add(r.logDet());
-                long half = h.size(1) / 2;
-                latents.add(r.out().narrow(1, half, half));
-                h = r.out().narrow(1, 0, half);
-            }
+            Level.Output o = level.forward(h);
+            latents.add(o.latent());
+            logDets.addAll(o.logDets());
+            h = o.carried();
         }
-        FlowResult r = top.forward(h);
-        latents.add(r.out());
-        logDets.add(r.logDet());
         return new Encoding(latents, torch.stack(new org.bytedeco.pytorch.TensorVector(logDets.toArray(new Tensor[0])))
                 .sum(0));
     }
@@ -145,22 +202,12 @@ public final class MultiScaleFlow extends Module {
         if (latents.size() != levels.size()) {
             throw new IllegalArgumentException("decode needs " + levels.size() + " latents, got " + latents.size());
         }
-        FlowResult r = top.inverse(latents.get(levels.size() - 1));
-        Tensor h = r.out();
-        Tensor logDet = r.logDet();
+        Tensor h = null;
+        Tensor logDet = null;
         for (int l = levels.size() - 1; l >= 0; l--) {
-            Level level = levels.get(l);
-            if (level.split != null) {
-                r = level.split.inverse(Tensors.cat(1, h, latents.get(l)));
-                h = r.out();
-                logDet = logDet.add(r.logDet());
-            }
-            for (int k = level.steps.size() - 1; k >= 0; k--) {
-                r = level.steps.get(k).inverse(h);
-                h = r.out();
-                logDet = logDet.add(r.logDet());
-            }
-            h = squeeze.inverse(h).out();
+            Level.Input in = levels.get(l).inverse(h, latents.get(l));
+            h = in.x();
+            for (Tensor t : in.logDets()) logDet = logDet == null ? t : logDet.add(t);
         }
         return new FlowResult(h, logDet);
     }
@@ -183,7 +230,7 @@ public final class MultiScaleFlow extends Module {
     }
 
     /**
-     * Bits per dimension of dequantised images x in [-0.5, 0.5) with {@code nBins} levels (SPEC §3):
+     * Bits per dimension of dequantised images x in [-0.5, 0.5) with {@code nBins} levels (docs/FORMULAS.md):
      * {@code bpd = -(log p(x) - D ln(nBins)) / (D ln 2)}, per sample.
      */
     public Tensor bitsPerDim(Tensor x, int nBins) {
@@ -202,7 +249,8 @@ public final class MultiScaleFlow extends Module {
     }
 
     /**
-     * Draws {@code n} images at temperature T: every latent is mean + exp(logs) * T * eps (SPEC §3), as continuous
+     * Draws {@code n} images at temperature T: every latent is mean + exp(logs) * T * eps (docs/FORMULAS.md), as
+     * continuous
      * values in about [-0.5, 0.5).
      */
     public Tensor sample(long n, double temperature) {

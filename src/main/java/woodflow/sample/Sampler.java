@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Sampling, temperature sweeps and reconstructions as 8-bit images (SPEC §3): latents mean + exp(logs) * T * eps,
- * the model run backwards, then {@code floor((x + 0.5) * n_bins) * (256 / n_bins)} clamped to [0, 255].
+ * Sampling, temperature sweeps and reconstructions as 8-bit images (docs/FORMULAS.md): latents
+ * mean + exp(logs) * T * eps, the model run backwards, then {@code floor((x + 0.5) * n_bins) * (256 / n_bins)} clamped to [0, 255].
  */
 public final class Sampler {
     private Sampler() {}

@@ -7,8 +7,6 @@ import woodflow.core.FlowResult;
 import woodflow.core.InverseRecompute;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
-import woodflow.layers.Split;
-import woodflow.layers.Squeeze;
 import woodflow.model.FlowStep;
 import woodflow.model.MultiScaleFlow;
 
@@ -84,7 +82,6 @@ public final class InvertibleBackprop {
     }
 
     private final MultiScaleFlow model;
-    private final Squeeze squeeze = new Squeeze();
     private double tolerance = Double.NaN;
     private DriftListener listener = d -> {};
     private long fallbacks;
@@ -182,7 +179,7 @@ public final class InvertibleBackprop {
                     try (PointerScope level = new PointerScope()) {
                         Tensor gz = endOfLevel(levels.get(l), z[l], g, c);
                         Tensor gIn = walkLevel(l, x, z, gz, c);
-                        if (l > 0) next = Tensors.keep(squeeze.inverse(gIn).out());
+                        if (l > 0) next = Tensors.keep(levels.get(l).unsqueeze(gIn));
                     }
                     Tensors.release(g);
                     g = next;
@@ -204,11 +201,12 @@ public final class InvertibleBackprop {
         try (NoGradGuard g = new NoGradGuard()) {
             Tensor logP = x.new_zeros(x.size(0));
             for (int l = 0; l < levels.size(); l++) {
+                MultiScaleFlow.Level level = levels.get(l);
                 Tensor carried;
                 try (PointerScope scope = new PointerScope()) {
                     carried = Tensors.keep(levelInput(x, z, l));
                 }
-                for (FlowStep step : levels.get(l).steps()) {
+                for (FlowStep step : level.steps()) {
                     Tensor next;
                     try (PointerScope scope = new PointerScope()) {
                         FlowResult r = step.forward(carried);
@@ -222,10 +220,8 @@ public final class InvertibleBackprop {
                 Tensors.release(carried);
                 z[l] = carried;
                 try (PointerScope scope = new PointerScope()) {
-                    Split split = levels.get(l).split();
-                    FlowResult r = split != null ? split.forward(carried) : model.top().forward(carried);
-                    Tensor eps = split != null ? secondHalf(r.out()) : r.out();
-                    logP.add_(r.logDet()).add_(MultiScaleFlow.standardNormalLogProb(eps));
+                    MultiScaleFlow.Level.Output end = level.end(carried);
+                    logP.add_(end.logDets().get(0)).add_(MultiScaleFlow.standardNormalLogProb(end.latent()));
                 }
             }
             return logP;
@@ -240,11 +236,10 @@ public final class InvertibleBackprop {
     private Tensor endOfLevel(MultiScaleFlow.Level level, Tensor z, Tensor g, double c) {
         return Tensors.scoped(() -> {
             Tensor zr = z.detach().requires_grad_(true);
-            Split split = level.split();
-            FlowResult r = split != null ? split.forward(zr) : model.top().forward(zr);
-            Tensor eps = split != null ? secondHalf(r.out()) : r.out();
-            Tensor phi = MultiScaleFlow.standardNormalLogProb(eps).sum().add(r.logDet().sum()).mul(s(c));
-            if (g != null) phi = phi.add(firstHalf(r.out()).mul(g).sum());
+            MultiScaleFlow.Level.Output end = level.end(zr);
+            Tensor phi = MultiScaleFlow.standardNormalLogProb(end.latent()).sum().add(end.logDets().get(0).sum())
+                    .mul(s(c));
+            if (g != null) phi = phi.add(end.carried().mul(g).sum());
             phi.backward();
             // grad() is a reference into zr's autograd state, freed with zr: detach() makes an owning handle.
             return zr.grad().detach();
@@ -253,7 +248,8 @@ public final class InvertibleBackprop {
 
     /** The exact input of level l's first step: the squeezed image, or the squeezed first half of z_{l-1}. */
     private Tensor levelInput(Tensor x, Tensor[] z, int l) {
-        return squeeze.forward(l == 0 ? x : firstHalf(z[l - 1])).out();
+        List<MultiScaleFlow.Level> levels = model.levels();
+        return levels.get(l).squeeze(l == 0 ? x : levels.get(l - 1).carried(z[l - 1]));
     }
 
     /**
@@ -376,15 +372,5 @@ public final class InvertibleBackprop {
         }
         Tensors.release(h);
         return inputs;
-    }
-
-    private static Tensor firstHalf(Tensor t) {
-        long half = t.size(1) / 2;
-        return t.narrow(1, 0, half);
-    }
-
-    private static Tensor secondHalf(Tensor t) {
-        long half = t.size(1) / 2;
-        return t.narrow(1, half, half);
     }
 }

@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How a model is trained (SPEC §3, seed §C.2): Adam with α = 1e-3, β = (0.9, 0.999) by default, optional linear
- * warm-up, gradient-norm clipping and decoupled weight decay; the evaluation, sampling and checkpoint intervals;
- * precision and backpropagation mode. Missing fields take the defaults below.
+ * How a model is trained (Lu &amp; Huang 2020, supplement Appendix C.2): Adam with α = 1e-3, β = (0.9, 0.999) by
+ * default, optional linear warm-up, gradient-norm clipping and decoupled weight decay; the evaluation, sampling and
+ * checkpoint intervals; precision and backpropagation mode. Missing fields take the defaults below.
  *
  * <p>{@code sample_every} is gone: it was validated and set in presets but never read (samples are drawn at each
  * evaluation). Configs and checkpoints that still hold it load as before; the key is accepted and ignored, and no

@@ -1,17 +1,29 @@
 package woodflow.contract;
 
+import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
 
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
- * One entry of the shared transform contract: a name, a factory building the module in float64 (called after the
- * test seeds libtorch's generator), and the input shape (batch first).
+ * One entry of the shared transform contract: a name, a factory building the module with the given {@link Init}
+ * (called after the test seeds libtorch's generator), the largest error of its float32 round trip relative to the
+ * input's scale (1e-4 unless its float32 conditioning is known to be worse), and the input shape (batch first).
  */
-public record ContractCase(String name, Supplier<? extends Module> factory, long... shape) {
+public record ContractCase(String name, Function<Init, ? extends Module> factory, double float32Tolerance,
+                           long... shape) {
+    public ContractCase(String name, Function<Init, ? extends Module> factory, long... shape) {
+        this(name, factory, 1e-4, shape);
+    }
+
+    /** The module in float64, for the exact checks. */
     public Module build() {
-        return factory.get();
+        return build(Init.float64());
+    }
+
+    public Module build(Init init) {
+        return factory.apply(init);
     }
 
     /** The bijection under test: the module itself, or a model viewed as x -> all latents. */

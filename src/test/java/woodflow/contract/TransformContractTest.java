@@ -11,7 +11,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import woodflow.core.FlowResult;
+import woodflow.core.Init;
 import woodflow.core.Module;
+import woodflow.core.Precision;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
 import woodflow.io.SafeTensors;
@@ -22,13 +24,15 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static woodflow.core.Tensors.s;
 
 /**
  * The one contract every layer and model obeys, in float64 on tiny inputs with random (non-zero) parameters and
  * ActNorm initialised: shapes; finite values; inverse(forward(x)) = x and forward(inverse(y)) = y; log-dets that
  * cancel; log-det = log|det| of the brute-force Jacobian; parameter gradients = central finite differences, none zero;
- * a save/load round trip that reproduces the outputs exactly.
+ * a save/load round trip that reproduces the outputs exactly. Then the round trips again in float32, and in bf16-mixed
+ * for every case with a conditioner network; a check that does not apply to a case is skipped with the reason.
  */
 class TransformContractTest {
     /**
@@ -46,10 +50,14 @@ class TransformContractTest {
         return ContractCases.all();
     }
 
-    /** Builds the module, runs one forward (ActNorm's data-dependent init) and perturbs every parameter. */
+    /** Builds the module in float64, runs one forward (ActNorm's data-dependent init), perturbs every parameter. */
     static Module prepared(ContractCase c, long seed, Tensor x) {
+        return prepared(c, Init.float64(), seed, x);
+    }
+
+    static Module prepared(ContractCase c, Init init, long seed, Tensor x) {
         torch.manual_seed(seed);
-        Module m = c.build();
+        Module m = c.build(init);
         ContractCase.asTransform(m).forward(x);
         try (NoGradGuard g = new NoGradGuard()) {
             for (Tensor p : m.parameters()) p.add_(torch.randn(Tensors.shape(p), Tensors.optionsLike(p)).mul(s(PERTURBATION)));
@@ -132,7 +140,7 @@ class TransformContractTest {
                 return f.out().mul(r).sum().add(f.logDet().mul(rl).sum());
             };
             Map<String, Tensor> params = m.namedParameters();
-            if (params.isEmpty()) return; // nothing to differentiate (squeeze, reverse, standard-normal prior)
+            assumeFalse(params.isEmpty(), c.name() + " has no parameters: no gradient to check");
             for (Tensor p : params.values()) if (p.grad().defined()) p.grad().zero_();
             loss.get().backward();
             Random rnd = new Random(11);
@@ -171,6 +179,57 @@ class TransformContractTest {
         int best = 0;
         for (int i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[best])) best = i;
         return best;
+    }
+
+    /** Float32, the precision models train in: the round trips hold to float32 rounding. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void roundTripsInFloat32(ContractCase c) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            roundTrip(c, Precision.FP32);
+        }
+    }
+
+    /**
+     * bf16-mixed: the conditioner networks run in bfloat16, the invertible path in float32, so the round trips still
+     * hold to float32 rounding (forward and inverse see the same conditioner outputs).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void roundTripsInBf16Mixed(ContractCase c) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            Tensor fp32 = roundTrip(c, Precision.FP32);
+            Tensor bf16 = roundTrip(c, Precision.BF16_MIXED);
+            assumeFalse(torch.equal(fp32, bf16), c.name() + " has no conditioner network: bf16-mixed runs it exactly "
+                    + "as float32, which roundTripsInFloat32 checks");
+        }
+    }
+
+    /**
+     * Forward and inverse in float32 at {@code precision}; returns the forward's output. A model gets what models get,
+     * images in [-0.5, 0.5); a layer standard normal values. In bf16-mixed an autoregressive inverse (MaCow) feeds
+     * its conditioner the rebuilt inputs, which can round to a neighbouring bfloat16 value: there the round trip holds
+     * to bfloat16's precision (2^-8), elsewhere to the case's float32 tolerance.
+     */
+    private static Tensor roundTrip(ContractCase c, Precision precision) {
+        torch.manual_seed(13);
+        Tensor x = c.name().startsWith("model-")
+                ? torch.rand(c.shape(), Tensors.options(ScalarType.Float)).sub(s(0.5))
+                : torch.randn(c.shape(), Tensors.options(ScalarType.Float));
+        double tolerance = precision == Precision.BF16_MIXED ? 1.0 / 256 : c.float32Tolerance();
+        Module m = prepared(c, Init.float32(), 14, x);
+        m.precision(precision);
+        Transform t = ContractCase.asTransform(m);
+        FlowResult f = t.forward(x);
+        assertThat(Tensors.dtype(f.out())).as("output dtype").isEqualTo(ScalarType.Float);
+        assertThat(Tensors.dtype(f.logDet())).as("log-det dtype").isEqualTo(ScalarType.Float);
+        assertThat(Tensors.allFinite(f.out()) && Tensors.allFinite(f.logDet())).isTrue();
+        FlowResult b = t.inverse(f.out());
+        assertThat(maxAbs(b.out().sub(x))).as("%s: inverse(forward(x)) = x", precision)
+                .isLessThan(tolerance * Math.max(1, maxAbs(x)));
+        assertThat(maxAbs(b.logDet().add(f.logDet()))).as("%s: log-dets cancel", precision)
+                .isLessThan(tolerance * Math.max(1, maxAbs(f.logDet())));
+        return f.out();
     }
 
     @ParameterizedTest(name = "{0}")

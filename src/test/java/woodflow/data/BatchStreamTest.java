@@ -136,7 +136,8 @@ class BatchStreamTest {
     @Test
     void decodesOnBackgroundThreadsAheadOfTheConsumerWithinTheBound() throws Exception {
         AtomicInteger decoded = new AtomicInteger();
-        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.CountDownLatch thirty = new java.util.concurrent.CountDownLatch(30);
         ArraySource base = numbered(100);
         ImageSource spy = new ImageSource() {
             public int size() {
@@ -157,7 +158,8 @@ class BatchStreamTest {
 
             public byte[] image(int index) {
                 decoded.incrementAndGet();
-                threads.add(Thread.currentThread().getName());
+                thirty.countDown();
+                threads.add(Thread.currentThread());
                 return base.image(index);
             }
 
@@ -166,12 +168,18 @@ class BatchStreamTest {
             }
         };
         try (BatchStream s = BatchStream.shuffled(spy, 5, 1, 0, 2, 4)) {
-            long deadline = System.currentTimeMillis() + 5000;
-            while (decoded.get() < 30 && System.currentTimeMillis() < deadline) Thread.sleep(5);
-            Thread.sleep(100);
+            assertThat(thirty.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("30 images decoded").isTrue();
+            assertThat(threads).extracting(Thread::getName)
+                    .containsExactlyInAnyOrder("woodflow-data-0", "woodflow-data-1");
+            // Once both workers wait on their full queues nothing more can be decoded until next() takes a batch.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)
+                    && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(threads).extracting(Thread::getState).containsOnly(Thread.State.WAITING);
             // prefetch 4 over 2 workers: each queue holds 2 batches and each worker one more, blocked on the full queue
             assertThat(decoded.get()).isEqualTo(30);
-            assertThat(threads).containsExactlyInAnyOrder("woodflow-data-0", "woodflow-data-1");
             assertThat(s.next().index()).isZero();
         }
     }

@@ -21,7 +21,7 @@ import static woodflow.core.Tensors.s;
 /**
  * The emerging convolution beyond the shared contract: each masked factor's Jacobian has exactly the triangular
  * pattern in raster order that its log-det and its substitution rely on; the substitution kernels invert the
- * convolutions directly; the layer inverts in float32 at a realistic size.
+ * convolutions directly (float32 round trips are in the contract test).
  */
 class EmergingConvTest {
     @BeforeAll
@@ -140,20 +140,5 @@ class EmergingConvTest {
         kernel[(0 * 2 + 0) * 9 + 4] = 1; // channel 0's diagonal; channel 1's stays 0
         assertThatThrownBy(() -> EmergingKernels.pack(kernel, 2, 3))
                 .hasMessageContaining("centre diagonal of channel 1");
-    }
-
-    @Test
-    void invertsInFloat32AtAModelSize() {
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            torch.manual_seed(23);
-            EmergingConv layer = new EmergingConv(12, 3, Init.float32());
-            perturb(layer, 0.05);
-            Tensor x = torch.randn(new long[] {4, 12, 16, 16});
-            FlowResult f = layer.forward(x);
-            FlowResult b = layer.inverse(f.out());
-            assertThat(Tensors.dtype(b.out())).isEqualTo(ScalarType.Float);
-            assertThat(b.out().sub(x).abs().max().item_double()).isLessThan(1e-4);
-            assertThat(b.logDet().add(f.logDet()).abs().max().item_double()).isLessThan(1e-3);
-        }
     }
 }

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.within;
 import static woodflow.core.Tensors.s;
 
 /**
- * The formulas of SPEC §2.1-2.2 term by term: tiny Woodbury and ME-Woodbury layers against the dense matrices
+ * The Woodbury and ME-Woodbury formulas (Lu &amp; Huang, 2020; ME-Woodbury: supplement, Appendix B, Eq. 3-5;
+ * docs/FORMULAS.md) term by term: tiny Woodbury and ME-Woodbury layers against the dense matrices
  * (I + U V) formed explicitly, and the same layers at 256x256 in float32.
  */
 class WoodburyDenseTest {

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static woodflow.core.Tensors.s;
 
-/** Sampling semantics of SPEC §3: latents are mean + exp(logs) * T * eps at every level. */
+/** Sampling at a temperature (docs/FORMULAS.md): latents are mean + exp(logs) * T * eps at every level. */
 class SamplingTest {
     @BeforeAll
     static void load() {

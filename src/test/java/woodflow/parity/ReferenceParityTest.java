@@ -1,9 +1,10 @@
-package woodflow.train;
+package woodflow.parity;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import woodflow.core.Tensors;
+import woodflow.train.Backprop;
 
 import java.io.InputStream;
 

@@ -1,4 +1,4 @@
-package woodflow.data;
+package woodflow.bench;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

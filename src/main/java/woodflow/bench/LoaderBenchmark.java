@@ -1,4 +1,10 @@
-package woodflow.data;
+package woodflow.bench;
+
+import woodflow.data.BadImagePolicy;
+import woodflow.data.BatchStream;
+import woodflow.data.DataException;
+import woodflow.data.EmbeddedSource;
+import woodflow.data.FolderSource;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;

@@ -1,4 +1,4 @@
-package woodflow.train;
+package woodflow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.bytedeco.javacpp.PointerScope;
@@ -6,12 +6,17 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
+import woodflow.core.Jvm;
 import woodflow.core.ProcessMemory;
 import woodflow.core.Tensors;
+import woodflow.io.Csv;
+import woodflow.io.MarkdownTable;
 import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
+import woodflow.train.Backprop;
+import woodflow.train.InvertibleBackprop;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -44,9 +49,8 @@ import static woodflow.core.Tensors.s;
  * {@code --drift-check}, how many level passes fell back to exact activations.
  *
  * <pre>
- *   java -cp CLASSPATH woodflow.train.MemoryBenchmark [--configs k4,k8,k16,k32,celeba128,celeba256,drift32]
- *        [--iterations N] [--batch B] [--perturbation STD] [--drift-check TOLERANCE] [--out DIR]
- *        [--timeout SECONDS] [--threads N]
+ *   woodflow bench memory [--configs k4,k8,k16,k32,celeba128,celeba256,drift32] [--iterations N] [--batch B]
+ *        [--perturbation STD] [--drift-check TOLERANCE] [--out DIR] [--timeout SECONDS] [--threads N]
  * </pre>
  */
 public final class MemoryBenchmark {
@@ -88,76 +92,70 @@ public final class MemoryBenchmark {
 
     private MemoryBenchmark() {}
 
-    public static void main(String[] args) throws Exception {
-        if (args.length == 3 && args[0].equals("--child")) {
-            Config c = JSON.readValue(args[1], Config.class);
-            Map<String, Object> row;
-            try {
-                row = child(c, Backprop.parse(args[2]));
-            } catch (RuntimeException e) {
-                row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
-            }
-            System.out.println(RESULT + JSON.writeValueAsString(row));
-            return;
-        }
-        Map<String, String> opt = options(args);
+    /**
+     * The presets named in {@code names} (of {@link #PRESETS}), with the iterations, batch, perturbation and drift
+     * tolerance replaced where given (null: the preset's).
+     */
+    public static List<Config> configs(List<String> names, Integer iterations, Integer batch, Double perturbation,
+                                       Double driftTolerance) {
         List<Config> configs = new ArrayList<>();
-        Integer iters = opt.containsKey("iterations") ? Integer.valueOf(opt.get("iterations")) : null;
-        Integer batch = opt.containsKey("batch") ? Integer.valueOf(opt.get("batch")) : null;
-        Double perturbation = opt.containsKey("perturbation") ? Double.valueOf(opt.get("perturbation")) : null;
-        Double tolerance = opt.containsKey("drift-check") ? Double.valueOf(opt.get("drift-check")) : null;
-        for (String name : opt.getOrDefault("configs", "k4,k8,k16,k32,celeba128,celeba256").split(",")) {
+        for (String name : names) {
             Config c = PRESETS.get(name.trim());
             if (c == null) {
                 throw new IllegalArgumentException("unknown config '" + name + "': use some of " + PRESETS.keySet());
             }
-            configs.add(c.with(iters, batch, perturbation, tolerance));
+            configs.add(c.with(iterations, batch, perturbation, driftTolerance));
         }
-        long timeout = Long.parseLong(opt.getOrDefault("timeout", "600"));
-        String threads = opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
+        return configs;
+    }
+
+    /**
+     * Measures every config in both modes, each in a child JVM with {@code threads} libtorch threads stopped after
+     * {@code timeoutSeconds}; prints the table and writes {@code memory.md} and {@code memory.csv} into {@code out}.
+     */
+    public static void run(List<Config> configs, long timeoutSeconds, int threads, Path out)
+            throws IOException, InterruptedException {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Config c : configs) {
             for (Backprop mode : Backprop.values()) {
-                Map<String, Object> row = launch(c, mode, timeout, threads);
+                Map<String, Object> row = launch(c, mode, timeoutSeconds, Integer.toString(threads));
                 System.err.println(JSON.writeValueAsString(row));
                 rows.add(row);
             }
         }
         String md = markdown(rows);
         System.out.println(md);
-        Path out = Path.of(opt.getOrDefault("out", "target/bench"));
         Files.createDirectories(out);
         Files.writeString(out.resolve("memory.md"), md);
         Files.writeString(out.resolve("memory.csv"), csv(rows));
         System.out.println("written " + out.resolve("memory.md") + " and " + out.resolve("memory.csv"));
     }
 
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> opt = new LinkedHashMap<>();
-        List<String> known = List.of("configs", "iterations", "batch", "perturbation", "drift-check", "out", "timeout",
-                "threads");
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String key = a.startsWith("--") ? a.substring(2) : "";
-            if (!known.contains(key) || i + 1 >= args.length) {
-                throw new IllegalArgumentException("unknown or incomplete option '" + a + "': use --" + String.join(
-                        " VALUE, --", known) + " VALUE");
-            }
-            opt.put(key, args[++i]);
+    /** A child's entry point: {@code --child CONFIG_JSON MODE}, one measurement printed as a RESULT line. */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3 || !args[0].equals("--child")) {
+            throw new IllegalArgumentException("MemoryBenchmark runs as a child of `woodflow bench memory` "
+                    + "(--child CONFIG_JSON MODE); run that command instead");
         }
-        return opt;
+        Config c = JSON.readValue(args[1], Config.class);
+        Map<String, Object> row;
+        try {
+            row = child(c, Backprop.parse(args[2]));
+        } catch (RuntimeException e) {
+            row = new LinkedHashMap<>(Map.of("config", c.name(), "mode", args[2], "error", String.valueOf(e)));
+        }
+        System.out.println(RESULT + JSON.writeValueAsString(row));
     }
 
     /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
     static Map<String, Object> launch(Config c, Backprop mode, long timeoutSeconds, String threads)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(java, "-Xmx1g", "-XX:+UseSerialGC",
-                // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
-                "-Dwoodflow.threads=" + threads, "-cp", System.getProperty("java.class.path"),
-                MemoryBenchmark.class.getName(), "--child", JSON.writeValueAsString(c), mode.label());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = Jvm.child(MemoryBenchmark.class).options("-Xmx1g", "-XX:+UseSerialGC",
+                        // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
+                        "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
+                        "-Dwoodflow.threads=" + threads)
+                .args("--child", JSON.writeValueAsString(c), mode.label())
+                .processBuilder().redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> lines = new ArrayList<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
@@ -302,26 +300,23 @@ public final class MemoryBenchmark {
     }
 
     static String csv(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        return Csv.write(List.of(COLUMNS), cells(rows));
+    }
+
+    private static List<List<?>> cells(List<Map<String, Object>> rows) {
+        List<List<?>> out = new ArrayList<>();
         for (Map<String, Object> r : rows) {
             List<String> cells = new ArrayList<>();
-            for (String col : COLUMNS) cells.add(format(cell(r, col)).replace(',', ';'));
-            sb.append(String.join(",", cells)).append('\n');
+            for (String col : COLUMNS) cells.add(format(cell(r, col)));
+            out.add(cells);
         }
-        return sb.toString();
+        return out;
     }
 
     /** The table of every run, then invertible / standard ratios per config. */
     static String markdown(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder("| " + String.join(" | ", COLUMNS) + " |\n|");
-        sb.append(" --- |".repeat(COLUMNS.length)).append('\n');
-        for (Map<String, Object> r : rows) {
-            sb.append('|');
-            for (String col : COLUMNS) sb.append(' ').append(format(cell(r, col))).append(" |");
-            sb.append('\n');
-        }
-        sb.append("\n| config | peak ratio (inv / std) | activation ratio | time ratio | CPU time ratio |\n"
-                + "| --- | --- | --- | --- | --- |\n");
+        StringBuilder sb = new StringBuilder(MarkdownTable.of(List.of(COLUMNS), cells(rows))).append('\n');
+        List<List<?>> ratios = new ArrayList<>();
         Map<String, Map<String, Object>> std = new LinkedHashMap<>(), inv = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
             (Backprop.parse((String) r.get("mode")) == Backprop.STANDARD ? std : inv).put((String) r.get("config"), r);
@@ -329,13 +324,13 @@ public final class MemoryBenchmark {
         for (String name : std.keySet()) {
             Map<String, Object> a = std.get(name), b = inv.get(name);
             if (b == null || a.containsKey("error") || b.containsKey("error")) continue;
-            sb.append("| ").append(name).append(" | ")
-                    .append(format(num(b.get("peak_mb")) / num(a.get("peak_mb")))).append(" | ")
-                    .append(format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb")))).append(" | ")
-                    .append(format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter")))).append(" | ")
-                    .append(format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter"))))
-                    .append(" |\n");
+            ratios.add(List.of(name, format(num(b.get("peak_mb")) / num(a.get("peak_mb"))),
+                    format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb"))),
+                    format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter"))),
+                    format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter")))));
         }
+        sb.append(MarkdownTable.of(List.of("config", "peak ratio (inv / std)", "activation ratio", "time ratio",
+                "CPU time ratio"), ratios));
         sb.append("\nTimes are medians over the iterations after the first (a warm-up); CPU time is the process's, ")
                 .append("steadier than wall time on a shared machine. Update rule: p -= lr * grad (a stand-in for ")
                 .append("Adam; Adam's moment buffers would add the same memory to both modes). activation_mb = ")

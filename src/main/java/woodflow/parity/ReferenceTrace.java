@@ -1,18 +1,19 @@
-package woodflow.train;
+package woodflow.parity;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
-import woodflow.core.Tensors;
 import woodflow.io.SafeTensors;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
+import woodflow.train.Adam;
+import woodflow.train.Backprop;
+import woodflow.train.TrainConfig;
+import woodflow.train.TrainStep;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -24,8 +25,7 @@ import java.util.Map;
  * ({@code x0, x1, ...}), the loss of every step (metadata {@code losses}) and the parameters after the last step
  * ({@code final.*}). {@link #replay} runs the same steps through woodflow's {@link TrainStep} and Adam, so any
  * difference in a formula, an initialisation convention, a parameter's role or the optimiser shows up as a
- * difference in the losses. Run {@code java -cp target/woodflow.jar woodflow.train.ReferenceTrace FILE} to replay a
- * trace and print the differences.
+ * difference in the losses. {@code woodflow replay FILE} replays a trace and prints the differences.
  */
 public final class ReferenceTrace {
     /** Per-step losses of the replay and the largest parameter difference from the reference at the end. */
@@ -111,24 +111,16 @@ public final class ReferenceTrace {
         }
     }
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: java -cp target/woodflow.jar woodflow.train.ReferenceTrace TRACE.safetensors "
-                    + "[standard|invertible] [threads]");
-            System.exit(2);
-        }
-        Tensors.load();
-        torch.set_num_threads(args.length > 2 ? Integer.parseInt(args[2]) : 1);
-        ReferenceTrace trace = read(Files.readAllBytes(Path.of(args[0])), args[0]);
-        Replay r = trace.replay(args.length > 1 ? Backprop.parse(args[1]) : Backprop.STANDARD);
-        System.out.printf(Locale.ROOT, "%-6s %12s %12s %12s%n", "step", "reference", "woodflow", "difference");
+    /** The replay's losses beside the reference's (the first three steps, every tenth, the last) and the parameters. */
+    public void print(Replay r, PrintStream out) {
+        out.printf(Locale.ROOT, "%-6s %12s %12s %12s%n", "step", "reference", "woodflow", "difference");
         for (int i = 0; i < r.ours().length; i++) {
             if (i < 3 || i % 10 == 0 || i == r.ours().length - 1) {
-                System.out.printf(Locale.ROOT, "%-6d %12.6f %12.6f %12.2e%n", i, r.reference()[i], r.ours()[i],
+                out.printf(Locale.ROOT, "%-6d %12.6f %12.6f %12.2e%n", i, r.reference()[i], r.ours()[i],
                         r.ours()[i] - r.reference()[i]);
             }
         }
-        System.out.printf(Locale.ROOT, "largest parameter difference after %d steps: %.2e%n", trace.steps(),
+        out.printf(Locale.ROOT, "largest parameter difference after %d steps: %.2e%n", steps(),
                 r.largestParameterDifference());
     }
 }
