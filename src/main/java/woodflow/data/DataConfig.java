@@ -13,7 +13,8 @@ import java.util.Locale;
  * See {@link DataSets} for the file layout each kind expects and the defaults of the optional fields.
  *
  * <p>{@code channels} (1 grey, 3 RGB) is what folder-like formats convert to when no model decides it (data
- * inspect); {@code workers} is the number of background decoding threads of the batch streamer.
+ * inspect); {@code workers} is the number of background decoding threads of the batch streamer; {@code style} picks
+ * the embedded generator ({@link EmbeddedStyle}: {@code scenes}, the default, or {@code shapes}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(
@@ -29,7 +30,8 @@ public record DataConfig(
         @JsonProperty("count") Integer count,
         @JsonProperty("cache") String cache,
         @JsonProperty("channels") Integer channels,
-        @JsonProperty("workers") Integer workers) {
+        @JsonProperty("workers") Integer workers,
+        @JsonProperty("style") String style) {
 
     public DataConfig {
         kind = kind == null ? "embedded" : kind.toLowerCase(Locale.ROOT);
@@ -38,10 +40,10 @@ public record DataConfig(
         onBadImage = onBadImage == null ? "fail" : onBadImage.toLowerCase(Locale.ROOT);
     }
 
-    /** The original eleven fields; {@code channels} and {@code workers} left to their defaults. */
+    /** The original eleven fields; {@code channels}, {@code workers} and {@code style} left to their defaults. */
     public DataConfig(String kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
                       Long seed, Integer holdout, String onBadImage, Integer count, String cache) {
-        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null);
+        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null, null);
     }
 
     public static DataConfig embedded() {
@@ -55,46 +57,51 @@ public record DataConfig(
 
     public DataConfig withPath(String p) {
         return new DataConfig(kind, p, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withLimits(Integer train, Integer test) {
         return new DataConfig(kind, path, nBits, size, train, test, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withSize(Integer s) {
         return new DataConfig(kind, path, nBits, s, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withSeed(long s) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, s, holdout, onBadImage, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withHoldout(Integer h) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, h, onBadImage, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withOnBadImage(String policy) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, policy, count, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withCount(Integer n) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, n, cache,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withCache(String dir) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, dir,
-                channels, workers);
+                channels, workers, style);
     }
 
     public DataConfig withChannels(Integer c) {
         return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
-                c, workers);
+                c, workers, style);
+    }
+
+    public DataConfig withStyle(String s) {
+        return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache,
+                channels, workers, s);
     }
 }

@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 /**
  * Opens the training and test sets named by a {@link DataConfig} (SPEC §4). Layouts of {@code data.path}:
  * <pre>
- *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000)
+ *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000);
+ *                   data.style scenes (default) or shapes (see EmbeddedStyle)
  *   idx, mnist, fashion-mnist  train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz]
  *                   (fashion-mnist defaults to /usr/share/datasets/fashion-mnist); padded to data.size
  *   cifar10         data_batch_1..5[.bin] and test_batch[.bin], here or in cifar-10-batches-bin/
@@ -51,7 +52,7 @@ public final class DataSets {
             check(test, "test", channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
             if (cfg.cache() != null) {
                 Path dir = Path.of(cfg.cache());
-                String tag = cfg.kind() + "-" + channels + "x" + size + "x" + size;
+                String tag = cfg.kind() + (cfg.style() == null ? "" : "-" + cfg.style()) + "-" + channels + "x" + size + "x" + size;
                 train = DataCache.openOrBuild(train, dir.resolve(tag + "-train.u8"), workers(cfg));
                 test = DataCache.openOrBuild(test, dir.resolve(tag + "-test.u8"), workers(cfg));
                 raw.close(); // everything is read from the cache files from now on
@@ -96,12 +97,17 @@ public final class DataSets {
     }
 
     private static Splits openRaw(DataConfig cfg, int channels, int size) {
+        if (cfg.style() != null && !cfg.kind().equals("embedded")) {
+            throw new DataException("data.style (\"" + cfg.style() + "\") applies to the embedded data set only, not"
+                    + " kind " + cfg.kind() + "; remove it");
+        }
         switch (cfg.kind()) {
             case "embedded": {
                 int count = cfg.count() != null ? cfg.count() : 10000;
                 int test = cfg.holdout() != null ? cfg.holdout() : 1000;
-                return new Splits(new EmbeddedSource(count, channels, size, cfg.seed(), 0),
-                        new EmbeddedSource(test, channels, size, cfg.seed(), count), List.of());
+                EmbeddedStyle style = EmbeddedStyle.parse(cfg.style());
+                return new Splits(style.source(count, channels, size, cfg.seed(), 0),
+                        style.source(test, channels, size, cfg.seed(), count), List.of());
             }
             case "idx", "mnist", "fashion-mnist": {
                 Path dir = cfg.path() != null ? Path.of(cfg.path()) : cfg.kind().equals("fashion-mnist") ? FASHION_MNIST
