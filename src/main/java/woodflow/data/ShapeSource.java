@@ -11,7 +11,8 @@ import java.util.Arrays;
  *
  * <p>As in {@link EmbeddedSource}, image {@code i} is drawn from its own {@link SplitMix64} stream
  * {@code (seed, first + i)}, so it is the same on every run, thread and machine, and the training and test sets are
- * disjoint index ranges. The shape fits inside the image (radius 26-40% of the side), so its kind is never cut off.
+ * disjoint index ranges. The shape is large (radius 28-38% of the side) and near the centre (within 12% of the side),
+ * so it is never cut off and its kind is plain at 16x16.
  */
 public final class ShapeSource implements ImageSource {
     /** The shapes drawn, in the order of their labels. */
@@ -73,6 +74,12 @@ public final class ShapeSource implements ImageSource {
         return kind * COLOURS.length + rng.nextInt(COLOURS.length);
     }
 
+    /** The shape kind of a label. */
+    public static Kind kindOf(int label) {
+        if (label < 0 || label >= CLASSES) throw new IndexOutOfBoundsException(label + " of " + CLASSES);
+        return Kind.values()[label / COLOURS.length];
+    }
+
     /** A label's name, e.g. "red ring". */
     public static String labelName(int label) {
         if (label < 0 || label >= CLASSES) throw new IndexOutOfBoundsException(label + " of " + CLASSES);
@@ -88,14 +95,13 @@ public final class ShapeSource implements ImageSource {
         int[] base = COLOURS[rng.nextInt(COLOURS.length)];
         int n = size * size;
         float[] rgb = new float[3 * n];
-        for (int k = 0; k < 3; k++) {
-            Arrays.fill(rgb, k * n, (k + 1) * n, BACKGROUND[k] + (float) (rng.nextDouble() - 0.5) * 12);
-        }
+        for (int k = 0; k < 3; k++) Arrays.fill(rgb, k * n, (k + 1) * n, BACKGROUND[k]);
         float[] c = new float[3];
-        for (int k = 0; k < 3; k++) c[k] = base[k] + (float) (rng.nextDouble() - 0.5) * 24;
-        double radius = size * (0.26 + 0.14 * rng.nextDouble());
-        double cx = radius + rng.nextDouble() * (size - 2 * radius);
-        double cy = radius + rng.nextDouble() * (size - 2 * radius);
+        for (int k = 0; k < 3; k++) c[k] = base[k] + (float) (rng.nextDouble() - 0.5) * 16;
+        double radius = size * (0.28 + 0.1 * rng.nextDouble());
+        double room = Math.min(size * 0.12, size / 2.0 - radius); // the shape stays whole and near the centre
+        double cx = size / 2.0 + (2 * rng.nextDouble() - 1) * room;
+        double cy = size / 2.0 + (2 * rng.nextDouble() - 1) * room;
         double inner = radius * (0.45 + 0.15 * rng.nextDouble());
         EmbeddedSource.paint(rgb, size, kind, c, cx, cy, radius, inner);
         return EmbeddedSource.toBytes(rgb, channels, n);
