@@ -153,7 +153,8 @@ public final class RunReport {
         row(html, "model", String.format(Locale.ROOT, "%s permutation, %s coupling, %d levels × %d steps, %d coupling "
                         + "channels, %,d parameters", m.permutation(), m.coupling(), m.levels(), m.steps(), m.hidden(),
                 model.parameterCount()));
-        row(html, "data", cfg.data().kind() + (cfg.data().path() == null ? "" : " " + cfg.data().path()) + ", "
+        row(html, "data", cfg.data().kind() + (cfg.data().style() == null ? "" : " (" + cfg.data().style() + ")")
+                + (cfg.data().path() == null ? "" : " " + cfg.data().path()) + ", "
                 + c + "×" + h + "×" + w + ", " + nBits + " bits, training images: " + train.size() + ", test images: "
                 + test.size());
         row(html, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
@@ -193,7 +194,7 @@ public final class RunReport {
         return String.format(Locale.ROOT, "<p class=\"big\">recognisable shapes: samples at T = 0.7 %.0f%% · real test "
                 + "images %.0f%% · uniform noise %.0f%%</p><p>The share of images whose shape a small classifier names "
                 + "with probability ≥ %.1f. It is trained on the generator's own labels (disc, square or ring, in any "
-                + "colour) and on pictures nobody would name (blurred, two shapes blended, smooth clouds of colour); "
+                + "colour) and on pictures nobody would name (two shapes blended, smooth clouds of colour); "
                 + "it saw no uniform noise. Counted: the %d samples at T = 0.7 above (recognised: %s), %d real test "
                 + "images, %d images of uniform noise. (Classifier trained and run in %.1f s.)</p>",
                 100 * r.samples(), 100 * r.real(), 100 * r.noise(), ShapeClassifier.CONFIDENCE, r.sampleCount(),

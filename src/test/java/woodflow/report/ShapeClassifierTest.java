@@ -19,26 +19,27 @@ class ShapeClassifierTest {
     }
 
     @Test
-    void realShapesAreRecognisedNoiseAndBlobsAreNot() {
+    void realShapesAreRecognisedNoiseAndCloudsAreNot() {
         int size = Integer.getInteger("woodflow.test.shapeSize", 12);
         ShapeSource train = new ShapeSource(4000, 3, size, 0, 0);
         ShapeSource test = new ShapeSource(256, 3, size, 0, 4000);
         long t0 = System.nanoTime();
         ShapeClassifier net = ShapeClassifier.train(train, 5, 1);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        List<byte[]> real = new ArrayList<>(), blobs = new ArrayList<>();
+        List<byte[]> real = new ArrayList<>(), cloudImages = new ArrayList<>();
+        woodflow.data.SplitMix64 clouds = new woodflow.data.SplitMix64(99); // not the training clouds' stream
         for (int i = 0; i < test.size(); i++) {
             real.add(test.image(i));
-            blobs.add(ShapeClassifier.blurred(test.image(i), 3, size));
+            cloudImages.add(ShapeClassifier.cloud(3, size, clouds));
         }
         double realShare = net.confidentShare(real);
         double noiseShare = net.confidentShare(ShapeClassifier.noise(256, 3, size, 5));
-        double blobShare = net.confidentShare(blobs);
-        System.out.printf("shape classifier %dx%d: real %.3f, blurred %.3f, noise %.3f, trained in %.1f s%n", size,
-                size, realShare, blobShare, noiseShare, seconds);
+        double cloudShare = net.confidentShare(cloudImages);
+        System.out.printf("shape classifier %dx%d: real %.3f, clouds %.3f, noise %.3f, trained in %.1f s%n", size,
+                size, realShare, cloudShare, noiseShare, seconds);
         assertThat(realShare).isGreaterThan(0.8);
         assertThat(noiseShare).isLessThan(0.1);
-        assertThat(blobShare).isLessThan(0.2);
+        assertThat(cloudShare).isLessThan(0.2);
         // a confident kind is the right one
         int[] kinds = net.confidentKinds(real);
         int right = 0, confident = 0;
