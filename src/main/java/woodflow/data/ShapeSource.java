@@ -6,8 +6,8 @@ import java.util.Arrays;
  * The embedded data set's clean style ({@code data.style: shapes}): one large shape (a disc, a square or a ring) in
  * one of four saturated colours on a plain dark background, each image labelled with its shape and colour. It is the
  * demo's data: simple enough that a small flow's samples show shapes a person names within minutes, and labelled, so
- * that a classifier trained on the labels can count how many samples look like one of them (see
- * {@code woodflow.report.ShapeClassifier}).
+ * that a classifier trained on the labels can count how many samples look like one of them (the run report's shape
+ * classifier).
  *
  * <p>As in {@link EmbeddedSource}, image {@code i} is drawn from its own {@link SplitMix64} stream
  * {@code (seed, first + i)}, so it is the same on every run, thread and machine, and the training and test sets are
