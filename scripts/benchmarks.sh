@@ -200,6 +200,16 @@ $(for m in k celeba; do
   if [ -f "$out/memory-$m/memory.md" ]; then echo "\`./woodflow bench memory $args\`:"; echo; cat "$out/memory-$m/memory.md"; echo; fi
 done)
 
+## Data-parallel scaling
+
+\`scripts/scaling.sh\` (its own script: about 3 minutes a round) interleaves one process with 2 threads against two
+ranks with one thread each (\`bench train --nproc 2\`, gradients all-reduced over Gloo on 127.0.0.1, overlapped with
+the backward or not) and projects the paper's largest settings to 8–64 GPUs from the counted work per image, the
+gradient size and a stated network. On one 2-core machine two ranks can only show the cost of the collectives, not a
+speed-up: the same two cores do the work either way.
+
+$(if [ -f "$out/scaling.md" ]; then cat "$out/scaling.md"; else echo "(not measured in this run: run scripts/scaling.sh)"; fi)
+
 ## Data loading
 
 \`./woodflow bench loader --batch 32\`: $loader (500 generated 96×96 JPEGs decoded and resized to 64×64 on 2

@@ -12,8 +12,9 @@ import java.util.concurrent.Callable;
 
 /** {@code woodflow demo}: the main job on a fresh machine, with no data to download. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Train a small Woodbury-Glow on the embedded data set (generated, no download) for about three "
-                + "minutes on two cores, then write samples, a learning curve and report.html.",
+        description = {"Train a small Woodbury-Glow on the embedded shapes (generated, no download) for about three "
+                + "minutes on two cores, then write samples, a learning curve and report.html, and print how many "
+                + "samples a shape classifier recognises beside real images and noise.",
                 "Example: woodflow demo   (then open runs/demo/report.html)"})
 public final class DemoCommand implements Callable<Integer> {
     @Mixin

@@ -12,7 +12,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * See {@link DataSets} for the file layout each kind expects and the defaults of the optional fields.
  *
  * <p>{@code channels} (1 grey, 3 RGB) is what folder-like formats convert to when no model decides it (data
- * inspect); {@code workers} is the number of background decoding threads of the batch streamer.
+ * inspect); {@code workers} is the number of background decoding threads of the batch streamer; {@code style} picks
+ * the embedded generator ({@link EmbeddedStyle}: {@code scenes}, the default, or {@code shapes}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(
@@ -28,7 +29,8 @@ public record DataConfig(
         @JsonProperty("count") Integer count,
         @JsonProperty("cache") String cache,
         @JsonProperty("channels") Integer channels,
-        @JsonProperty("workers") Integer workers) {
+        @JsonProperty("workers") Integer workers,
+        @JsonProperty("style") EmbeddedStyle style) {
 
     public DataConfig {
         kind = kind == null ? DataKind.EMBEDDED : kind;
@@ -37,10 +39,10 @@ public record DataConfig(
         onBadImage = onBadImage == null ? BadImagePolicy.FAIL : onBadImage;
     }
 
-    /** The original eleven fields; {@code channels} and {@code workers} left to their defaults. */
+    /** The original eleven fields; {@code channels}, {@code workers} and {@code style} left to their defaults. */
     public DataConfig(DataKind kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
                       Long seed, Integer holdout, BadImagePolicy onBadImage, Integer count, String cache) {
-        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null);
+        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null, null);
     }
 
     public static DataConfig embedded() {
@@ -89,6 +91,10 @@ public record DataConfig(
         return toBuilder().channels(c).build();
     }
 
+    public DataConfig withStyle(EmbeddedStyle s) {
+        return toBuilder().style(s).build();
+    }
+
     /**
      * The fields of a {@link DataConfig}, each settable by name: one place that lists them all, so a change of one
      * field does not copy the other twelve by hand.
@@ -107,6 +113,7 @@ public record DataConfig(
         private String cache;
         private Integer channels;
         private Integer workers;
+        private EmbeddedStyle style;
 
         private Builder(DataConfig d) {
             kind = d.kind;
@@ -122,6 +129,7 @@ public record DataConfig(
             cache = d.cache;
             channels = d.channels;
             workers = d.workers;
+            style = d.style;
         }
 
         public Builder kind(DataKind v) {
@@ -184,9 +192,14 @@ public record DataConfig(
             return this;
         }
 
+        public Builder style(EmbeddedStyle v) {
+            style = v;
+            return this;
+        }
+
         public DataConfig build() {
             return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count,
-                    cache, channels, workers);
+                    cache, channels, workers, style);
         }
     }
 }

@@ -21,8 +21,9 @@ public enum DataKind implements Choice {
         public Splits open(DataConfig cfg, int channels, int size) {
             int count = cfg.count() != null ? cfg.count() : 10000;
             int test = cfg.holdout() != null ? cfg.holdout() : 1000;
-            return new Splits(new EmbeddedSource(count, channels, size, cfg.seed(), 0),
-                    new EmbeddedSource(test, channels, size, cfg.seed(), count), List.of());
+            EmbeddedStyle style = cfg.style() != null ? cfg.style() : EmbeddedStyle.SCENES;
+            return new Splits(style.source(count, channels, size, cfg.seed(), 0),
+                    style.source(test, channels, size, cfg.seed(), count), List.of());
         }
     },
     /** IDX files (plain or gzipped), padded to data.size. */

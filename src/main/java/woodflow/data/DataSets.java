@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 /**
  * Opens the training and test sets named by a {@link DataConfig}. Layouts of {@code data.path}:
  * <pre>
- *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000)
+ *   embedded        no files; data.count training images (default 10000), data.holdout test images (default 1000);
+ *                   data.style scenes (default) or shapes (see EmbeddedStyle)
  *   idx, mnist, fashion-mnist  train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz]
  *                   (fashion-mnist defaults to /usr/share/datasets/fashion-mnist); padded to data.size
  *   cifar10         data_batch_1..5[.bin] and test_batch[.bin], here or in cifar-10-batches-bin/
@@ -43,6 +44,10 @@ public final class DataSets {
     /** Opens the data set for a model of {@code channels x size x size} images. */
     public static Splits open(DataConfig cfg, int channels, int size) {
         int target = cfg.size() != null ? cfg.size() : size;
+        if (cfg.style() != null && cfg.kind() != DataKind.EMBEDDED) {
+            throw new DataException("data.style (\"" + cfg.style() + "\") applies to the embedded data set only, not"
+                    + " kind " + cfg.kind() + "; remove it");
+        }
         Splits raw = cfg.kind().open(cfg, channels, target);
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
@@ -51,7 +56,7 @@ public final class DataSets {
             check(test, "test", channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
             if (cfg.cache() != null) {
                 Path dir = Path.of(cfg.cache());
-                String tag = cfg.kind() + "-" + channels + "x" + size + "x" + size;
+                String tag = cfg.kind() + (cfg.style() == null ? "" : "-" + cfg.style()) + "-" + channels + "x" + size + "x" + size;
                 train = DataCache.openOrBuild(train, dir.resolve(tag + "-train.u8"), workers(cfg));
                 test = DataCache.openOrBuild(test, dir.resolve(tag + "-test.u8"), workers(cfg));
                 raw.close(); // everything is read from the cache files from now on

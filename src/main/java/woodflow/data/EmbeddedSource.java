@@ -66,20 +66,7 @@ public final class EmbeddedSource implements ImageSource {
         background(rgb, rng);
         int shapes = 1 + rng.nextInt(3);
         for (int s = 0; s < shapes; s++) shape(rgb, rng);
-        byte[] out = new byte[channels * n];
-        for (int i = 0; i < n; i++) {
-            float r = rgb[i];
-            float g = rgb[n + i];
-            float b = rgb[2 * n + i];
-            if (channels == 1) {
-                out[i] = clampByte(0.299f * r + 0.587f * g + 0.114f * b);
-            } else {
-                out[i] = clampByte(r);
-                out[n + i] = clampByte(g);
-                out[2 * n + i] = clampByte(b);
-            }
-        }
-        return out;
+        return toBytes(rgb, channels, n);
     }
 
     private static byte clampByte(float v) {
@@ -128,13 +115,24 @@ public final class EmbeddedSource implements ImageSource {
     }
 
     private void shape(float[] rgb, SplitMix64 rng) {
-        int n = size * size;
         float[] c = colour(rng);
         int kind = rng.nextInt(3);
         double radius = size * (0.1 + 0.22 * rng.nextDouble());
         double cx = radius * 0.5 + rng.nextDouble() * (size - radius);
         double cy = radius * 0.5 + rng.nextDouble() * (size - radius);
         double inner = radius * (0.45 + 0.2 * rng.nextDouble());
+        paint(rgb, size, ShapeSource.Kind.values()[kind], c, cx, cy, radius, inner);
+    }
+
+    /**
+     * Paints one shape over the planar RGB image {@code rgb} ({@code size x size}), blending by the pixel's covered
+     * area: a square of half-side {@code radius} (exact area), or a disc or ring of outer radius {@code radius}
+     * (ring: hole of radius {@code inner}) whose edge coverage is a one-pixel linear ramp. Shared by both embedded
+     * generators.
+     */
+    static void paint(float[] rgb, int size, ShapeSource.Kind kind, float[] c, double cx, double cy, double radius,
+                      double inner) {
+        int n = size * size;
         int x0 = Math.max(0, (int) Math.floor(cx - radius - 1));
         int x1 = Math.min(size, (int) Math.ceil(cx + radius + 1));
         int y0 = Math.max(0, (int) Math.floor(cy - radius - 1));
@@ -142,7 +140,7 @@ public final class EmbeddedSource implements ImageSource {
         for (int y = y0; y < y1; y++) {
             for (int x = x0; x < x1; x++) {
                 double cover;
-                if (kind == 1) {
+                if (kind == ShapeSource.Kind.SQUARE) {
                     // exact area of the pixel [x, x+1) x [y, y+1) inside the square of half-side `radius`
                     double ox = Math.max(0, Math.min(x + 1, cx + radius) - Math.max(x, cx - radius));
                     double oy = Math.max(0, Math.min(y + 1, cy + radius) - Math.max(y, cy - radius));
@@ -153,13 +151,31 @@ public final class EmbeddedSource implements ImageSource {
                     double ey = y + 0.5 - cy;
                     double d = Math.sqrt(ex * ex + ey * ey);
                     cover = Math.min(1, Math.max(0, radius - d + 0.5));
-                    if (kind == 2) cover *= Math.min(1, Math.max(0, d - inner + 0.5));
+                    if (kind == ShapeSource.Kind.RING) cover *= Math.min(1, Math.max(0, d - inner + 0.5));
                 }
                 if (cover <= 0) continue;
                 int i = y * size + x;
                 for (int k = 0; k < 3; k++) rgb[k * n + i] += (float) cover * (c[k] - rgb[k * n + i]);
             }
         }
+    }
+
+    /** Planar RGB floats to {@code channels} planes of bytes (grey by the BT.601 luma weights). */
+    static byte[] toBytes(float[] rgb, int channels, int n) {
+        byte[] out = new byte[channels * n];
+        for (int i = 0; i < n; i++) {
+            float r = rgb[i];
+            float g = rgb[n + i];
+            float b = rgb[2 * n + i];
+            if (channels == 1) {
+                out[i] = clampByte(0.299f * r + 0.587f * g + 0.114f * b);
+            } else {
+                out[i] = clampByte(r);
+                out[n + i] = clampByte(g);
+                out[2 * n + i] = clampByte(b);
+            }
+        }
+        return out;
     }
 
     @Override

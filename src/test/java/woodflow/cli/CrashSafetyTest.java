@@ -42,8 +42,8 @@ class CrashSafetyTest {
     }
 
     /**
-     * The demo's own model (3x16x16, 2 levels x 4 steps, 64 channels) resumes bit for bit too, not only the tiny soak
-     * model: its long intervals (250) are shortened so that a short soak writes checkpoints to resume from.
+     * The demo's own model (3x16x16, 2 levels x 6 steps, 128 channels) resumes bit for bit too, not only the tiny soak
+     * model: its long intervals (300) are shortened so that a short soak writes checkpoints to resume from.
      */
     @Test
     void theDemoModelResumesBitForBitToo(@TempDir Path dir) throws Exception {

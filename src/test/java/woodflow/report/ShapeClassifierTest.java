@@ -1,0 +1,80 @@
+package woodflow.report;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import woodflow.core.Tensors;
+import woodflow.data.ShapeSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The recognisability number's plumbing, on 12x12 shapes (a few seconds of training). */
+class ShapeClassifierTest {
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    @Test
+    void realShapesAreRecognisedNoiseAndCloudsAreNot() {
+        int size = Integer.getInteger("woodflow.test.shapeSize", 12);
+        ShapeSource train = new ShapeSource(4000, 3, size, 0, 0);
+        ShapeSource test = new ShapeSource(256, 3, size, 0, 4000);
+        long t0 = System.nanoTime();
+        ShapeClassifier net = ShapeClassifier.train(train, 5, 1);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<byte[]> real = new ArrayList<>(), cloudImages = new ArrayList<>();
+        woodflow.data.SplitMix64 clouds = new woodflow.data.SplitMix64(99); // not the training clouds' stream
+        for (int i = 0; i < test.size(); i++) {
+            real.add(test.image(i));
+            cloudImages.add(ShapeClassifier.cloud(3, size, clouds));
+        }
+        double realShare = net.confidentShare(real);
+        double noiseShare = net.confidentShare(ShapeClassifier.noise(256, 3, size, 5));
+        double cloudShare = net.confidentShare(cloudImages);
+        System.out.printf("shape classifier %dx%d: real %.3f, clouds %.3f, noise %.3f, trained in %.1f s%n", size,
+                size, realShare, cloudShare, noiseShare, seconds);
+        assertThat(realShare).isGreaterThan(0.8);
+        assertThat(noiseShare).isLessThan(0.1);
+        assertThat(cloudShare).isLessThan(0.2);
+        // a confident kind is the right one
+        int[] kinds = net.confidentKinds(real);
+        int right = 0, confident = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            if (kinds[i] < 0) continue;
+            confident++;
+            if (kinds[i] == ShapeSource.kindOf(test.label(i)).ordinal()) right++;
+        }
+        assertThat(right).isGreaterThan((int) (0.95 * confident));
+    }
+
+    @Test
+    void seededAndDeterministic() {
+        ShapeSource train = new ShapeSource(500, 3, 8, 2, 0);
+        List<byte[]> images = ShapeClassifier.noise(32, 3, 8, 0);
+        images.add(train.image(0));
+        ShapeClassifier a = ShapeClassifier.train(train, 5, 7, 20), b = ShapeClassifier.train(train, 5, 7, 20);
+        assertThat(a.confidentKinds(images)).isEqualTo(b.confidentKinds(images));
+        assertThat(a.probabilities(images)).isEqualTo(b.probabilities(images));
+    }
+
+    @Test
+    void recognisabilityIsOnlyMeasuredOnLabelledShapesAndPrintsOneLine() {
+        var scenes = new woodflow.data.EmbeddedSource(10, 3, 16, 0, 0);
+        assertThat(Recognisability.measure(scenes, scenes, List.of(), 5, 0)).isNull();
+        Recognisability r = new Recognisability(0.71, 0.98, 0.0, 64, 256, 256, new int[] {20, 9, 16}, 3.2);
+        assertThat(r.line()).isEqualTo("recognisable: samples 71% · real 98% · noise 0% (shape classifier, "
+                + "confidence >= 0.9; 64 samples at T = 0.7: disc 20, square 9, ring 16)");
+    }
+
+    @Test
+    void wrongImageShapeIsAnError() {
+        ShapeClassifier net = ShapeClassifier.train(new ShapeSource(64, 1, 8, 0, 0), 5, 0, 5);
+        assertThatThrownBy(() -> net.confidentShare(List.of(new byte[3 * 64]))).hasMessage(
+                "the shape classifier takes 1x8x8 images (64 bytes), got 192 bytes");
+        assertThat(net.confidentShare(List.of())).isNaN();
+    }
+}
