@@ -22,7 +22,8 @@ import static woodflow.core.Tensors.s;
  * buckets still waiting, waits for all of them, and writes the averages into the parameters' gradients.
  *
  * <p>Every rank starts the same collectives in the same order: buckets strictly by index (a bucket that is ready
- * early waits for the ones before it), then one small all-reduce that carries the loss and a "recompute" flag. How
+ * early waits for the ones before it). The last bucket, which holds the first parameters (the backward's last
+ * gradients), also carries the loss and a "recompute" flag, and starts in {@link #finish}. How
  * many times each parameter's hook fires per backward is learnt from the first step, which is reduced after its
  * backward like {@link DistContext#averageGradients} (the invertible backward runs one backward per flow step, so a
  * parameter may be reached more than once). When any rank computed its gradient in a way the hooks did not follow
@@ -53,6 +54,8 @@ public final class GradientReducer implements AutoCloseable {
     private final int[] pending;
     private final Work[] started;
     private final long[] startedAt;
+    /** Where the loss and the redo flag sit in the last bucket. */
+    private long tailOffset;
     private double headStartSeconds;
     private int nextToStart;
     private boolean armed;
@@ -95,6 +98,11 @@ public final class GradientReducer implements AutoCloseable {
         try (NoGradGuard g = new NoGradGuard()) {
             for (List<Integer> m : members) {
                 long elements = m.stream().mapToLong(i -> params.get(i).numel()).sum();
+                // the last bucket (the first parameters: the backward's last gradients) also carries [loss, redo]
+                if (m == members.get(members.size() - 1)) {
+                    tailOffset = elements;
+                    elements += 2;
+                }
                 Tensor first = params.get(m.get(0));
                 buckets.add(Tensors.keep(torch.zeros(new long[] {elements}, Tensors.options(torch.ScalarType.Float)
                         .device(new org.bytedeco.pytorch.DeviceOptional(first.device())))));
@@ -159,9 +167,12 @@ public final class GradientReducer implements AutoCloseable {
         }
     }
 
-    /** Starts the buckets that are complete, in order, up to the first that is not. */
+    /**
+     * Starts the buckets that are complete, in order, up to the first that is not; never the last, which waits for
+     * the loss and the redo flag in {@link #finish}.
+     */
     private void startReady() {
-        while (nextToStart < buckets.size() && pending[nextToStart] <= 0) {
+        while (nextToStart < buckets.size() - 1 && pending[nextToStart] <= 0) {
             started[nextToStart] = group.startAllreduce(buckets.get(nextToStart));
             started[nextToStart].retainReference(); // outlives the hook's scope; released by finish()
             startedAt[nextToStart] = System.nanoTime();
@@ -187,6 +198,9 @@ public final class GradientReducer implements AutoCloseable {
                 expected = fired.clone();
             }
             boolean redo = recomputed || late || hookFailure != null;
+            Tensor last = buckets.get(buckets.size() - 1);
+            last.narrow(0, tailOffset, 1).fill_(s(Double.isFinite(loss) ? loss : Double.NaN));
+            last.narrow(0, tailOffset + 1, 1).fill_(s(redo ? 1 : 0));
             for (int b = nextToStart; b < buckets.size(); b++) {
                 for (int i : members.get(b)) {
                     if (fired[i] == 0) buckets.get(b).narrow(0, offset[i], params.get(i).numel()).zero_();
@@ -201,10 +215,7 @@ public final class GradientReducer implements AutoCloseable {
                 started[b] = null;
             }
             nextToStart = buckets.size();
-            Tensor tail = group.onDevice(Tensors.fromDoubles(
-                    new double[] {Double.isFinite(loss) ? loss : Double.NaN, redo ? 1 : 0}, 2));
-            group.waitFor(group.startAllreduce(tail), "gradient all-reduce");
-            double[] t = Tensors.toDoubles(tail);
+            double[] t = Tensors.toDoubles(last.narrow(0, tailOffset, 2));
             if (t[1] > 0) {
                 // some rank's gradient is not in the buckets: average the parameters' gradients instead
                 redone++;
