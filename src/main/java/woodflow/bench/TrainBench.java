@@ -61,7 +61,8 @@ public final class TrainBench {
         GradientReducer reducer = null;
         if (group != null) {
             step.shard(group.rank(), ranks);
-            if (overlap) {
+            if (overlap && GradientReducer.worthOverlapping(model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
+                    GradientReducer.BUCKET_BYTES)) {
                 reducer = new GradientReducer(group, model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
                         GradientReducer.BUCKET_BYTES);
                 step.onGradients(TrainStep.GradientSync.overlapping(reducer));
@@ -144,8 +145,8 @@ public final class TrainBench {
         if (group != null) {
             r.put("world_size", ranks);
             r.put("rank_batch", rows);
-            r.put("allreduce", overlap ? "overlapped with the backward, " + reducer.bucketCount() + " bucket"
-                    + (reducer.bucketCount() == 1 ? "" : "s") : "after the backward (--no-overlap)");
+            r.put("allreduce", reducer != null ? "overlapped with the backward, " + reducer.bucketCount() + " buckets"
+                    : overlap ? "after the backward (one bucket: nothing to overlap)" : "after the backward (--no-overlap)");
             r.put("allreduce_wait_s_median", Machine.median(sync));
             r.put("allreduce_wait_share", Machine.median(sync) / med);
             r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));

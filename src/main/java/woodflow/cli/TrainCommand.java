@@ -195,7 +195,8 @@ public final class TrainCommand implements Callable<Integer> {
                 GradientReducer.Stats rs = trainer.reducerStats();
                 System.out.printf(Locale.ROOT, "data-parallel: %.1f s of %.1f s training waiting for gradient "
                         + "all-reduces (%s)%n", group.allreduceSeconds(), r.trainSeconds(), rs == null
-                        ? "after each backward, --no-overlap"
+                        ? (overlap ? "after each backward: the gradient fits one bucket, nothing to overlap"
+                                : "after each backward, --no-overlap")
                         : String.format(Locale.ROOT, "%d bucket%s, %.0f%% started from the backward's gradient "
                                 + "hooks, on average %.1f ms before the step waited for it", rs.buckets(), rs.buckets() == 1 ? "" : "s",
                                 100 * rs.overlappedShare(), 1e3 * rs.meanHeadStartSeconds()));

@@ -75,23 +75,15 @@ public final class GradientReducer implements AutoCloseable {
         offset = new long[n];
         fired = new int[n];
         hookIds = new int[n];
-        long cap = Math.max(1, firstBucketBytes / 4);
-        List<Integer> current = new ArrayList<>();
-        long size = 0;
-        for (int i = n - 1; i >= 0; i--) {
-            long numel = params.get(i).numel();
-            if (size > 0 && size + numel > cap) {
-                members.add(current);
-                current = new ArrayList<>();
-                size = 0;
-                cap = Math.max(1, bucketBytes / 4);
+        members.addAll(partition(params, firstBucketBytes, bucketBytes));
+        for (int b = 0; b < members.size(); b++) {
+            long size = 0;
+            for (int i : members.get(b)) {
+                bucketOf[i] = b;
+                offset[i] = size;
+                size += params.get(i).numel();
             }
-            bucketOf[i] = members.size();
-            offset[i] = size;
-            current.add(i);
-            size += numel;
         }
-        members.add(current);
         pending = new int[members.size()];
         started = new Work[members.size()];
         startedAt = new long[members.size()];
@@ -120,6 +112,38 @@ public final class GradientReducer implements AutoCloseable {
             hooks.add(hook);
             hookIds[i] = params.get(i).register_hook(hook);
         }
+    }
+
+    /**
+     * The parameters' indices by bucket: in reverse order, a bucket closed when the next parameter would take it past
+     * its size (the first {@code firstBucketBytes}, the others {@code bucketBytes}, in float32).
+     */
+    static List<List<Integer>> partition(List<Tensor> params, long firstBucketBytes, long bucketBytes) {
+        List<List<Integer>> out = new ArrayList<>();
+        long cap = Math.max(1, firstBucketBytes / 4);
+        List<Integer> current = new ArrayList<>();
+        long size = 0;
+        for (int i = params.size() - 1; i >= 0; i--) {
+            long numel = params.get(i).numel();
+            if (size > 0 && size + numel > cap) {
+                out.add(current);
+                current = new ArrayList<>();
+                size = 0;
+                cap = Math.max(1, bucketBytes / 4);
+            }
+            current.add(i);
+            size += numel;
+        }
+        out.add(current);
+        return out;
+    }
+
+    /**
+     * Whether overlapping can gain anything: with one bucket (a model of less than the first bucket's size) the
+     * all-reduce can only start after the whole backward, so the hooks would cost without hiding anything.
+     */
+    public static boolean worthOverlapping(List<Tensor> params, long firstBucketBytes, long bucketBytes) {
+        return partition(params, firstBucketBytes, bucketBytes).size() > 1;
     }
 
     /** The number of buckets (the first holds the last parameters). */

@@ -281,10 +281,12 @@ public final class Trainer {
 
     /**
      * The group's part in each step: a {@link GradientReducer} whose all-reduces start during the backward, or (with
-     * {@link #overlap overlap off}) one averaging of the gradients after it.
+     * {@link #overlap overlap off}, or a gradient that fits one bucket) one averaging of the gradients after it.
      */
     private TrainStep.GradientSync gradientSync() {
-        if (!overlap) return TrainStep.GradientSync.afterBackward(dist, model.parameters());
+        if (!overlap || !GradientReducer.worthOverlapping(model.parameters(), firstBucketBytes, bucketBytes)) {
+            return TrainStep.GradientSync.afterBackward(dist, model.parameters());
+        }
         reducer = new GradientReducer(dist, model.parameters(), firstBucketBytes, bucketBytes);
         return TrainStep.GradientSync.overlapping(reducer);
     }
