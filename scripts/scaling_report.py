@@ -18,6 +18,7 @@ import sys
 PRESETS = {"celeba256-woodbury": "CelebA-HQ 256x256, L=6 K=16 h=256",
            "imagenet64-woodbury": "ImageNet 64x64, L=4 K=16 h=512"}
 GPU_PEAK_TFLOPS = 15.7        # a V100-SXM2's fp32 peak (the paper's generation of GPU)
+GPU_SHARE_OF_PEAK = 0.4       # of that peak, on 3x3 convolutions of 256-512 channels with cuDNN: an assumption
 GPUS_PER_NODE = 8
 NVLINK_GBPS = 130.0           # GB/s a ring all-reduce gets inside an 8-GPU NVLink node (bus bandwidth)
 NETWORKS = [("100 Gbit/s InfiniBand", 12.5), ("25 Gbit/s Ethernet", 3.125)]  # GB/s between nodes, a link per node
@@ -80,14 +81,16 @@ def allreduce_seconds(n, grad_bytes, network_gbps):
 
 def projection(rs):
     c = [r for r in rs if r["config"].startswith("3x32x32") and "world_size" not in r]
-    share = statistics.median(r["model_gflops"] / r["matmul_fp32_gflops"] for r in c) if c else 0.5
+    cpu_share = statistics.median(r["model_gflops"] / r["matmul_fp32_gflops"] for r in c) if c else float("nan")
+    share = GPU_SHARE_OF_PEAK
     rate = GPU_PEAK_TFLOPS * 1e12 * share
-    lines = ["Assumptions: a GPU of %.1f TFLOP/s fp32 peak reaching %.0f%% of it on these models (the share of the "
-             "matmul rate config c reached in the runs above); %d GPUs per node on NVLink (%.0f GB/s ring bandwidth), "
+    lines = ["Assumptions: a GPU of %.1f TFLOP/s fp32 peak reaching %.0f%% of it on these models (stated, not measured: "
+             "on this CPU config c's counted work ran at %.0f%% of a 512x512 matmul's rate, which says the model's "
+             "convolutions run near the machine's dense rate, not what a GPU reaches); %d GPUs per node on NVLink (%.0f GB/s ring bandwidth), "
              "nodes on %s with %.0f us per ring step; a ring all-reduce of the float32 gradient "
              "(2(N-1)/N of it through the slowest link) hidden behind the backward (%.0f%% of a step) where it fits. "
              "Per-GPU batch as the preset's (weak scaling)."
-             % (GPU_PEAK_TFLOPS, 100 * share, GPUS_PER_NODE, NVLINK_GBPS,
+             % (GPU_PEAK_TFLOPS, 100 * share, 100 * cpu_share, GPUS_PER_NODE, NVLINK_GBPS,
                 " or ".join("%s (%.1f GB/s)" % n for n in NETWORKS), HOP_LATENCY_S * 1e6,
                 100 * BACKWARD_SHARE), "",
              "| setting | between nodes | per-GPU batch | GPUs | compute per step (ms) | all-reduce (ms) | exposed (ms) | "
