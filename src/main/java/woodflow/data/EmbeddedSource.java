@@ -11,56 +11,20 @@ package woodflow.data;
  * drawn at any time, on any thread, in any order, and is the same everywhere. The training and test sets use disjoint
  * index ranges. Drawing costs a few microseconds per 32x32 image, so nothing is stored.
  */
-public final class EmbeddedSource implements ImageSource {
+public final class EmbeddedSource extends GeneratedSource {
     private static final int[][] PALETTE = {
         {230, 57, 70}, {244, 162, 97}, {233, 196, 106}, {42, 157, 143}, {38, 70, 83},
         {69, 123, 157}, {168, 218, 220}, {241, 250, 238}, {131, 56, 236}, {20, 20, 24},
     };
 
-    private final int count;
-    private final int channels;
-    private final int size;
-    private final long seed;
-    private final long first;
-
     /** {@code count} images of {@code channels x size x size} (1 = grey, 3 = RGB), indices {@code first..}. */
     public EmbeddedSource(int count, int channels, int size, long seed, long first) {
-        if (channels != 1 && channels != 3) {
-            throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
-        }
-        if (size < 4) throw new DataException("the embedded data set needs a size of at least 4 pixels, got " + size);
-        if (count < 0) throw new DataException("embedded image count must not be negative, got " + count);
-        this.count = count;
-        this.channels = channels;
-        this.size = size;
-        this.seed = seed;
-        this.first = first;
-    }
-
-    @Override
-    public int size() {
-        return count;
-    }
-
-    @Override
-    public int channels() {
-        return channels;
-    }
-
-    @Override
-    public int height() {
-        return size;
-    }
-
-    @Override
-    public int width() {
-        return size;
+        super("the embedded data set needs", 4, count, channels, size, seed, first);
     }
 
     @Override
     public byte[] image(int index) {
-        if (index < 0 || index >= count) throw new IndexOutOfBoundsException(index + " of " + count);
-        SplitMix64 rng = SplitMix64.of(seed, first + index);
+        SplitMix64 rng = stream(index);
         int n = size * size;
         float[] rgb = new float[3 * n];
         background(rgb, rng);

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * disjoint index ranges. The shape is large (radius 28-38% of the side) and near the centre (within 12% of the side),
  * so it is never cut off and its kind is plain at 16x16.
  */
-public final class ShapeSource implements ImageSource {
+public final class ShapeSource extends GeneratedSource {
     /** The shapes drawn, in the order of their labels. */
     public enum Kind { DISC, SQUARE, RING }
 
@@ -26,50 +26,14 @@ public final class ShapeSource implements ImageSource {
     /** Number of labels: every (shape kind, colour) pair. */
     public static final int CLASSES = Kind.values().length * COLOURS.length;
 
-    private final int count;
-    private final int channels;
-    private final int size;
-    private final long seed;
-    private final long first;
-
     /** {@code count} images of {@code channels x size x size} (1 = grey, 3 = RGB), indices {@code first..}. */
     public ShapeSource(int count, int channels, int size, long seed, long first) {
-        if (channels != 1 && channels != 3) {
-            throw new DataException("the embedded data set has 1 or 3 channels, not " + channels);
-        }
-        if (size < 8) throw new DataException("the embedded shapes need a size of at least 8 pixels, got " + size);
-        if (count < 0) throw new DataException("embedded image count must not be negative, got " + count);
-        this.count = count;
-        this.channels = channels;
-        this.size = size;
-        this.seed = seed;
-        this.first = first;
-    }
-
-    @Override
-    public int size() {
-        return count;
-    }
-
-    @Override
-    public int channels() {
-        return channels;
-    }
-
-    @Override
-    public int height() {
-        return size;
-    }
-
-    @Override
-    public int width() {
-        return size;
+        super("the embedded shapes need", 8, count, channels, size, seed, first);
     }
 
     /** The label of image {@code index}: {@code kind * 4 + colour}, in {@code 0..CLASSES-1}. */
     public int label(int index) {
-        check(index);
-        SplitMix64 rng = SplitMix64.of(seed, first + index);
+        SplitMix64 rng = stream(index);
         int kind = rng.nextInt(Kind.values().length);
         return kind * COLOURS.length + rng.nextInt(COLOURS.length);
     }
@@ -89,8 +53,7 @@ public final class ShapeSource implements ImageSource {
 
     @Override
     public byte[] image(int index) {
-        check(index);
-        SplitMix64 rng = SplitMix64.of(seed, first + index);
+        SplitMix64 rng = stream(index);
         Kind kind = Kind.values()[rng.nextInt(Kind.values().length)];
         int[] base = COLOURS[rng.nextInt(COLOURS.length)];
         int n = size * size;
@@ -105,10 +68,6 @@ public final class ShapeSource implements ImageSource {
         double inner = radius * (0.45 + 0.15 * rng.nextDouble());
         EmbeddedSource.paint(rgb, size, kind, c, cx, cy, radius, inner);
         return EmbeddedSource.toBytes(rgb, channels, n);
-    }
-
-    private void check(int index) {
-        if (index < 0 || index >= count) throw new IndexOutOfBoundsException(index + " of " + count);
     }
 
     @Override
