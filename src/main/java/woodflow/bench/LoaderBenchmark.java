@@ -12,8 +12,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Loader throughput: images per second delivered by {@link BatchStream} from a folder of JPEGs, each decoded,
@@ -36,7 +34,7 @@ public final class LoaderBenchmark {
             writeJpegs(dir, files, side);
             return run(dir, batchSize, workers, batches);
         } finally {
-            deleteTree(dir);
+            woodflow.io.AtomicFiles.deleteTreeQuietly(dir);
         }
     }
 
@@ -67,14 +65,6 @@ public final class LoaderBenchmark {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind is harmless
         }
     }
 }

@@ -102,15 +102,14 @@ public final class BenchCommand implements Runnable {
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
             RunConfig cfg = target.resolve();
             if (nproc != null) {
-                if (nproc < 1) throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
-                if (cfg.train().batch() % nproc != 0) {
-                    throw new IllegalArgumentException("the global batch " + cfg.train().batch() + " is not divisible "
-                            + "by --nproc " + nproc + ": choose a batch that is a multiple of " + nproc + " (--batch)");
-                }
+                LocalLauncher.checkGroup(nproc, cfg.train().batch());
                 int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+                // the ranks' logs, kept when a rank fails (the launcher names the file), removed otherwise
                 Path logs = Files.createTempDirectory("woodflow-bench-ranks");
-                return new LocalLauncher(nproc, threads, logs, System.err).run(Main.class.getName(),
+                int code = new LocalLauncher(nproc, threads, logs, System.err).run(Main.class.getName(),
                         LocalLauncher.rankArgs(spec.commandLine().getParseResult().originalArgs(), "bench", "train"));
+                if (code == 0) woodflow.io.AtomicFiles.deleteTreeQuietly(logs);
+                return code;
             }
             DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
             Map<String, Object> r;

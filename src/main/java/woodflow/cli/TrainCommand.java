@@ -128,11 +128,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (rank != null || worldSize != null) {
                 throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
             }
+            LocalLauncher.checkGroup(nproc, cfg.train().batch());
             int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-            if (cfg.train().batch() % nproc != 0) {
-                throw new IllegalArgumentException("the global batch " + cfg.train().batch() + " is not divisible by "
-                        + "--nproc " + nproc + ": choose a batch that is a multiple of " + nproc + " (--batch)");
-            }
             return new LocalLauncher(nproc, threads, dir, System.err).run(Main.class.getName(), childArgs());
         }
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config

@@ -215,6 +215,7 @@ public final class GradientReducer implements AutoCloseable {
     public double finish(double loss, boolean recomputed) {
         armed = false;
         long t0 = System.nanoTime();
+        double countedByGroup = 0; // averageGradients counts its own time
         for (int b = 0; b < nextToStart; b++) headStartSeconds += (t0 - startedAt[b]) / 1e9;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             boolean calibrating = expected == null;
@@ -245,7 +246,7 @@ public final class GradientReducer implements AutoCloseable {
                 redone++;
                 double before = group.allreduceSeconds();
                 double mean = group.averageGradients(params, loss);
-                t0 += (long) ((group.allreduceSeconds() - before) * 1e9); // counted there already
+                countedByGroup = group.allreduceSeconds() - before;
                 return mean;
             }
             double n = group.worldSize();
@@ -261,7 +262,7 @@ public final class GradientReducer implements AutoCloseable {
         } finally {
             double seconds = (System.nanoTime() - t0) / 1e9;
             exposedSeconds += seconds;
-            group.countAllreduceSeconds(seconds);
+            group.countAllreduceSeconds(seconds - countedByGroup);
         }
     }
 

@@ -27,11 +27,24 @@ public final class LocalLauncher {
     private final PrintStream err;
 
     public LocalLauncher(int nproc, int threads, Path runDir, PrintStream err) {
-        if (nproc < 1) throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
+        checkRanks(nproc);
         this.nproc = nproc;
         this.threadsPerRank = Math.max(1, threads / nproc);
         this.logDir = runDir.resolve("logs");
         this.err = err;
+    }
+
+    private static void checkRanks(int nproc) {
+        if (nproc < 1) throw new IllegalArgumentException("--nproc must be at least 1, got " + nproc);
+    }
+
+    /** Fails unless {@code nproc} ranks can share a global batch of {@code batch} images equally. */
+    public static void checkGroup(int nproc, int batch) {
+        checkRanks(nproc);
+        if (batch % nproc != 0) {
+            throw new IllegalArgumentException("the global batch " + batch + " is not divisible by --nproc " + nproc
+                    + ": choose a batch that is a multiple of " + nproc + " (--batch)");
+        }
     }
 
     /** A port free on 127.0.0.1 now (another process may take it before rank 0 does; rare, and then reported). */

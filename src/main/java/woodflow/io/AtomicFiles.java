@@ -122,4 +122,16 @@ public final class AtomicFiles {
         for (Path p : stale) Files.deleteIfExists(p);
         return stale.size();
     }
+
+    /**
+     * Deletes a directory and everything under it, as far as it can: for temporary folders, where a leftover is
+     * harmless.
+     */
+    public static void deleteTreeQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // a temporary directory left behind is harmless
+        }
+    }
 }

@@ -52,4 +52,25 @@ class DataParallelBenchTest {
                     + "overlap)" : "after the backward (--no-overlap)");
         }
     }
+
+    /** A group that cannot share the batch is refused before any rank starts, by train and bench train alike. */
+    @Test
+    void aBatchTheRanksCannotShareIsOneLineError() {
+        for (String[] cmd : new String[][] {{"train", "--preset", "demo", "--out", "unused"}, {"bench", "train",
+                "--preset", "demo"}}) {
+            CliTest.Outcome three = CliTest.cli(concat(cmd, "--nproc", "3"));
+            assertThat(three.code()).isNotZero();
+            assertThat(three.err()).contains("the global batch 32 is not divisible by --nproc 3: choose a batch that "
+                    + "is a multiple of 3 (--batch)");
+            CliTest.Outcome none = CliTest.cli(concat(cmd, "--nproc", "0"));
+            assertThat(none.code()).isNotZero();
+            assertThat(none.err()).contains("--nproc must be at least 1, got 0");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
