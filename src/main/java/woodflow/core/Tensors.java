@@ -1,5 +1,7 @@
 package woodflow.core;
 
+import org.bytedeco.javacpp.PointerScope;
+
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -215,6 +217,8 @@ public final class Tensors {
     }
 
     public static boolean allFinite(Tensor x) {
-        return x.isfinite().all().item_bool();
+        try (PointerScope scope = new PointerScope()) { // the mask (one byte per element) freed at once
+            return x.isfinite().all().item_bool();
+        }
     }
 }

@@ -84,4 +84,20 @@ public final class Conv {
                 b, new long[] {1, 1}, ph, pw);
         return cl ? y.contiguous(MemoryFormat.ChannelsLast) : y;
     }
+
+    /**
+     * Rows per chunk when a check runs a whole batch on the reference path: the largest divisor of {@code rows} up
+     * to {@value #REFERENCE_ROWS}. The reference path's memory grows with the rows it holds at once (its backward
+     * keeps each convolution's unfolded input, 9x the input of a 3x3 convolution), so the checks run it a few images
+     * at a time; the images of a flow are independent, so only the summation order changes.
+     */
+    public static int referenceChunk(long rows) {
+        for (int c = (int) Math.min(REFERENCE_ROWS, rows); c > 1; c--) {
+            if (rows % c == 0) return c;
+        }
+        return 1;
+    }
+
+    /** At most this many images at a time on the reference path in the start-up checks. */
+    public static final int REFERENCE_ROWS = 4;
 }

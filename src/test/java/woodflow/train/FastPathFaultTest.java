@@ -82,4 +82,36 @@ class FastPathFaultTest {
                 + "path on this CPU \\(\\d+ shapes");
         assertThat(run.output()).doesNotContain("warning");
     }
+
+    /**
+     * The self-check's reference gradient is the mean of chunks of at most {@link woodflow.nn.Conv#REFERENCE_ROWS}
+     * images (to bound its memory): on a healthy machine it matches the fast path's whole-batch gradient to float32
+     * rounding, for a batch that splits evenly (6 = 2 x 3) and one that does not split at all (7 = 7 x 1).
+     */
+    @Test
+    void theReferenceGradientTakenInChunksIsTheWholeBatchGradient() {
+        assertThat(woodflow.nn.Conv.referenceChunk(16)).isEqualTo(4);
+        assertThat(woodflow.nn.Conv.referenceChunk(6)).isEqualTo(3);
+        assertThat(woodflow.nn.Conv.referenceChunk(7)).isEqualTo(1);
+        assertThat(woodflow.nn.Conv.referenceChunk(2)).isEqualTo(2);
+        assertThat(woodflow.nn.Conv.referenceChunk(1)).isEqualTo(1);
+        for (int batch : new int[] {6, 7}) {
+            try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+                RunConfig cfg = TestData.tinyRun(1, 1);
+                org.bytedeco.pytorch.global.torch.manual_seed(5);
+                woodflow.model.MultiScaleFlow model = new woodflow.model.MultiScaleFlow(cfg.model(),
+                        woodflow.core.Init.float32("cpu"));
+                woodflow.train.Adam adam = new woodflow.train.Adam(model.namedParameters(), 0.9, 0.999, 1e-8, 0);
+                TrainStep step = new TrainStep(model, adam, cfg.train(), cfg.data().nBits());
+                ArraySource data = TestData.squares(batch, 3);
+                java.util.List<byte[]> images = new java.util.ArrayList<>();
+                for (int i = 0; i < batch; i++) images.add(data.image(i));
+                org.bytedeco.pytorch.Tensor x = woodflow.data.Quantization.stack(images, 1, 8, 8);
+                TrainStep.PathComparison c = step.compareWithReference(x, 0);
+                assertThat(c.agrees()).as(c.problem()).isTrue();
+                assertThat(c.relativeError()).as("batch " + batch).isLessThan(1e-5);
+                assertThat(c.referenceLoss()).isCloseTo(c.fastLoss(), org.assertj.core.api.Assertions.within(1e-5));
+            }
+        }
+    }
 }
