@@ -130,6 +130,7 @@ public final class TrainBench {
         r.put("skipped_warmup_steps", skippedWarmup);
         r.put("valid", skipped == 0);
         r.put("precision", tc.precision());
+        r.put("backprop", tc.backprop());
         r.put("batch", b);
         r.put("threads", torch.get_num_threads());
         r.put("iterations_timed", iterations);
@@ -208,6 +209,15 @@ public final class TrainBench {
         r.put("sample_s_median", Machine.median(t));
         r.put("images_per_s", n / Machine.median(t));
         r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
+        // sampling runs every coupling network once per image, as the forward pass does: the same counted work,
+        // beside the machine's matrix-multiply rate in the same precision (how close sampling is to the machine)
+        double flops = Flops.forward(m, n);
+        boolean mixed = tc.precision() == woodflow.core.Precision.BF16_MIXED;
+        double mm = Machine.matmulGflops(512, mixed ? ScalarType.BFloat16 : ScalarType.Float, 9);
+        r.put("model_gflop", flops / 1e9);
+        r.put("model_gflops", flops / Machine.median(t) / 1e9);
+        r.put("matmul_same_precision_gflops", mm);
+        r.put("model_share_of_matmul", flops / Machine.median(t) / 1e9 / mm);
         r.put("peak_rss_mib", Machine.peakRssMiB());
         return r;
     }

@@ -70,6 +70,17 @@ class BenchSmokeTest {
         Map<String, Object> s = TrainBench.sample(c, "cpu", 16, 0.7, 5);
         assertThat((Double) s.get("sample_s_median")).isPositive();
         assertSteal(s, "sample_s_median", 5);
+        // sampling's counted work is the forward pass of its images, reported beside the matmul rate
+        assertThat((Double) s.get("model_gflop")).isCloseTo(Flops.forward(c.model(), 16) / 1e9,
+                org.assertj.core.api.Assertions.within(1e-9));
+        assertThat((Double) s.get("model_share_of_matmul")).isPositive();
+
+        // the memory-bounded backward is timed when asked for, and named in the record
+        Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().with(null, null, null, null,
+                woodflow.train.Backprop.INVERTIBLE)), "cpu", 1, 2);
+        assertThat(inv.get("backprop")).isEqualTo(woodflow.train.Backprop.INVERTIBLE);
+        assertThat(t.get("backprop")).isEqualTo(woodflow.train.Backprop.STANDARD);
+        assertThat(inv.get("valid")).isEqualTo(true);
     }
 
     /** A timing that contains skipped (non-finite) steps is marked invalid: a skipped step does less work. */
