@@ -25,11 +25,15 @@ import java.util.List;
  * disc is a disc to a person. Real test images score near 100%; blurry clouds of colour, two shapes blended into one and
  * uniform noise score near 0.
  *
- * <p>A fourth class, "no shape", keeps the network honest: it is trained on pictures a person would not name (two
- * training images of different shape kinds averaged; a smooth random cloud of colour), so that a cloud is not forced
- * onto the nearest shape. Blurred shapes were tried as "no shape" too and left out: a soft round blob is still a disc
- * to a person, and with them the demo's samples scored 20% where a person names most of them. Uniform noise is
- * deliberately not among them: the noise share is an out-of-training check that the confidence means something.
+ * <p>A fourth class, "no shape", keeps the network honest: it is trained on pictures a person would not name as one
+ * shape (two training images of different kinds, one moved by a third to a half of the side and laid over the
+ * other; a smooth random cloud of colour), so that a cloud is not forced onto the nearest shape. Two earlier kinds of
+ * "no shape" were dropped because they taught the network to refuse what a person names: blurred shapes (a soft round
+ * blob is still a disc), and the pixel average of two shapes of different kinds. Two large shapes near the centre,
+ * averaged, make a shape with soft corners in an in-between colour, which is just what a flow's purple or teal square
+ * looks like: with them the classifier gave "no shape" 0.97-1.00 to squares a person names at a glance, named no
+ * square in any demo run, and scored the demo's samples 36-38%; without them, 59-73% (EXPERIMENTS.md). Uniform noise
+ * is deliberately not among them: the noise share is an out-of-training check that the confidence means something.
  * <pre>
  *   conv 3x3 (C -> 16), ReLU, max-pool 2  ->  conv 3x3 (16 -> 32), ReLU, max-pool 2  ->  conv 3x3 (32 -> 64), ReLU
  *   ->  max over positions (a shape is the same shape anywhere)  ->  linear (64 -> 4)
@@ -87,7 +91,8 @@ public final class ShapeClassifier extends Module {
         }
         for (int i = 0; i < n; i++) {
             int j = rng.nextInt(n);
-            images.add(rng.nextInt(2) == 0 && labels[i] != labels[j] ? average(images.get(i), images.get(j))
+            images.add(rng.nextInt(2) == 0 && labels[i] != labels[j]
+                    ? twoShapes(images.get(i), images.get(j), train.channels(), train.height(), rng)
                     : cloud(train.channels(), train.height(), rng));
             labels[n + i] = NO_SHAPE;
         }
@@ -209,9 +214,27 @@ public final class ShapeClassifier extends Module {
         return out;
     }
 
-    private static byte[] average(byte[] a, byte[] b) {
-        byte[] out = new byte[a.length];
-        for (int k = 0; k < a.length; k++) out[k] = (byte) (((a[k] & 255) + (b[k] & 255) + 1) / 2);
+    /**
+     * Two shapes of different kinds in one picture: {@code b}'s shape moved by 35-50% of the side in a random
+     * direction and laid over {@code a} wherever it differs more from the (plain) background than {@code a} does.
+     */
+    static byte[] twoShapes(byte[] a, byte[] b, int channels, int size, SplitMix64 rng) {
+        int n = size * size;
+        double angle = 2 * Math.PI * rng.nextDouble(), shift = size * (0.35 + 0.15 * rng.nextDouble());
+        int dx = (int) Math.round(shift * Math.cos(angle)), dy = (int) Math.round(shift * Math.sin(angle));
+        byte[] out = a.clone();
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                int sx = x - dx, sy = y - dy;
+                if (sx < 0 || sy < 0 || sx >= size || sy >= size) continue;
+                int da = 0, db = 0;
+                for (int c = 0; c < channels; c++) {
+                    da += Math.abs((a[c * n + y * size + x] & 255) - (a[c * n] & 255));
+                    db += Math.abs((b[c * n + sy * size + sx] & 255) - (b[c * n] & 255));
+                }
+                if (db > da) for (int c = 0; c < channels; c++) out[c * n + y * size + x] = b[c * n + sy * size + sx];
+            }
+        }
         return out;
     }
 

@@ -49,6 +49,31 @@ class ShapeClassifierTest {
             if (kinds[i] == ShapeSource.kindOf(test.label(i)).ordinal()) right++;
         }
         assertThat(right).isGreaterThan((int) (0.95 * confident));
+
+        // two shapes in one picture are not one shape (pairs from a stream the training never drew)
+        woodflow.data.SplitMix64 pairs = new woodflow.data.SplitMix64(1234);
+        List<byte[]> two = new ArrayList<>(), mixed = new ArrayList<>();
+        for (int i = 0; i + 1 < test.size(); i += 2) {
+            if (test.label(i) / 4 == test.label(i + 1) / 4) continue;
+            two.add(ShapeClassifier.twoShapes(test.image(i), test.image(i + 1), 3, size, pairs));
+        }
+        // a shape in an in-between colour (each channel the mean of two: purple, teal, orange) is still that shape:
+        // a flow's samples mix the data's colours, and a person names the shape all the same
+        int n = size * size;
+        for (int i = 0; i < test.size(); i++) {
+            byte[] im = test.image(i), out = new byte[im.length];
+            for (int c = 0; c < 3; c++) {
+                for (int p = 0; p < n; p++) {
+                    out[c * n + p] = (byte) (((im[c * n + p] & 255) + (im[((c + 1) % 3) * n + p] & 255)) / 2);
+                }
+            }
+            mixed.add(out);
+        }
+        double twoShare = net.confidentShare(two), mixedShare = net.confidentShare(mixed);
+        System.out.printf("shape classifier %dx%d: two shapes %.3f (%d pictures), in-between colours %.3f%n", size,
+                size, twoShare, two.size(), mixedShare);
+        assertThat(twoShare).isLessThan(0.2);
+        assertThat(mixedShare).isGreaterThan(0.8);
     }
 
     @Test
