@@ -54,6 +54,8 @@ for round in $(seq "$rounds"); do
     ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
     py --config c --what train --iters 10 --precision $p
   done
+  # the memory-bounded backward (activations recomputed from the inverses), against the same yardstick runs
+  ./woodflow bench train --preset yardstick-c --backprop invertible --warmup 3 --iterations 10 --json "$out/runs.jsonl"
   for p in fp32 bf16-mixed; do
     ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
   done
@@ -77,14 +79,15 @@ fi
 
 # median of the matching lines (the interleaved rounds)
 j() { jq -s -r "[.[] | select($1) | $2] | sort | if length == 0 then empty else .[(length - 1) / 2 | floor] end" "$3"; }
-wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
-wc_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .images_per_s "$out/runs.jsonl")
+std='((.backprop // "standard") == "standard")'
+wc_train32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))'" and $std" .images_per_s "$out/runs.jsonl")
+wc_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))'" and $std" .images_per_s "$out/runs.jsonl")
 wc_samp32=$(j '.what=="sample" and .precision=="fp32"' .sample_s_median "$out/runs.jsonl")
 wc_sampbf=$(j '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median "$out/runs.jsonl")
-wc_rss32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
-wc_rssbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))' .peak_rss_mib "$out/runs.jsonl")
-wa_train=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
-wa_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("1x32x32"))' .images_per_s "$out/runs.jsonl")
+wc_rss32=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("3x32x32"))'" and $std" .peak_rss_mib "$out/runs.jsonl")
+wc_rssbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("3x32x32"))'" and $std" .peak_rss_mib "$out/runs.jsonl")
+wa_train=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("1x32x32"))'" and $std" .images_per_s "$out/runs.jsonl")
+wa_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("1x32x32"))'" and $std" .images_per_s "$out/runs.jsonl")
 mm32=$(j '.what=="train"' .matmul_fp32_gflops "$out/runs.jsonl")
 mmbf=$(j '.what=="train"' .matmul_bf16_gflops "$out/runs.jsonl")
 yc_train32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
@@ -109,14 +112,23 @@ pr() {
        (\$r | map(. * 100 | round / 100 | tostring) | join(\" / \")) + \" (median \"
        + ((\$r | sort | .[(length - 1) / 2 | floor]) * 100 | round / 100 | tostring) + \"×)\" end"
 }
-wc='.what=="train" and (.config|startswith("3x32x32"))'
+wc='.what=="train" and (.config|startswith("3x32x32")) and '"$std"
+winv='.what=="train" and (.config|startswith("3x32x32")) and .backprop=="invertible"'
+wc_inv=$(j "$winv" .images_per_s "$out/runs.jsonl"); wc_rssinv=$(j "$winv" .peak_rss_mib "$out/runs.jsonl")
+pr_rssinv=$(pr "$winv" .peak_rss_mib '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb)
+pr_inv32=$(pr "$winv" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
+samp_gflops=$(j '.what=="sample" and .precision=="fp32"' .model_gflops "$out/runs.jsonl")
+samp_share=$(j '.what=="sample" and .precision=="fp32"' .model_share_of_matmul "$out/runs.jsonl")
 pr_train32=$(pr "$wc and .precision==\"fp32\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
 pr_trainbf=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
 pr_trainbf32=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
 pr_sampbf=$(pr '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
 pr_samp32=$(pr '.what=="sample" and .precision=="fp32"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
 pr_rss32=$(pr "$wc and .precision==\"fp32\"" .peak_rss_mib '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb)
-wa='.what=="train" and (.config|startswith("1x32x32"))'
+wa='.what=="train" and (.config|startswith("1x32x32")) and '"$std"
+ya_rss=$(j '.config=="a" and .what=="train" and .precision=="fp32"' .peak_rss_mb "$out/yardstick.jsonl")
+wa_rss=$(j "$wa"' and .precision=="fp32"' .peak_rss_mib "$out/runs.jsonl")
+pr_rssa=$(pr "$wa and .precision==\"fp32\"" .peak_rss_mib '.config=="a" and .what=="train" and .precision=="fp32"' .peak_rss_mb)
 pr_a32=$(pr "$wa and .precision==\"fp32\"" .images_per_s '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s)
 pr_abf=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
 pr_abf32=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s)
@@ -162,6 +174,13 @@ Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32; both train o
 fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow
 $(f ${wa_trainbf:-0}) against the yardstick's $(f ${ya_trainbf:-0}) ($(r ${wa_trainbf:-0} ${ya_trainbf:-1})×). Per round: fp32
 $pr_a32; bf16-mixed against the yardstick's bf16 $pr_abf; woodflow bf16-mixed against the yardstick's fp32 $pr_abf32.
+
+Peak resident memory of training, config a, fp32: woodflow $(f $wa_rss) MiB against the yardstick's $(f $ya_rss) MB
+(per round $pr_rssa). Config c with \`--backprop invertible\` (activations recomputed from the inverses, one flow
+step's held at a time), fp32: $(f ${wc_rssinv:-0}) MiB, per round against the yardstick's fp32 training
+$pr_rssinv, at $(f ${wc_inv:-0}) images/s ($pr_inv32 the yardstick's fp32 rate). Sampling's counted work (the
+forward pass of its 64 images) ran at $(f ${samp_gflops:-0}) GFLOP/s, $(awk -v a="${samp_share:-0}" 'BEGIN { printf "%.2f", a }')× the
+512×512×512 matmul rate measured in the same run (median over the rounds).
 
 Every run names its CPU: $cpus. Kernel-selecting environment: $(cat "$out/env.txt" 2>/dev/null || echo "not recorded").
 Skipped (non-finite) steps in woodflow's timed iterations: $skipped, in $invalid invalid runs (a run with one is

@@ -82,12 +82,6 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
-        // the step's operations, counted on its autograd graph (deterministic, unlike the timings)
-        Map<String, Integer> ops;
-        try (PointerScope scope = new PointerScope()) {
-            ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
-                    Quantization.bins(cfg.data().nBits())).mean());
-        }
         double rssBefore = Machine.rssMiB();
         long[] ticks = null;
         int skipped = 0, skippedWarmup = 0;
@@ -116,6 +110,14 @@ public final class TrainBench {
             }
         }
         double steal = Machine.stealPercent(ticks, Machine.cpuTicks());
+        double peakRss = Machine.peakRssMiB(), rssGrowth = Machine.rssMiB() - rssBefore;
+        // the step's operations, counted on its autograd graph (deterministic, unlike the timings); after the peak
+        // memory is read: the count holds a whole standard graph, which training with --backprop invertible never does
+        Map<String, Integer> ops;
+        try (PointerScope scope = new PointerScope()) {
+            ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
+                    Quantization.bins(cfg.data().nBits())).mean());
+        }
         double med = Machine.median(times);
         double flops = 3 * Flops.forward(m, b);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -165,8 +167,8 @@ public final class TrainBench {
         r.put("matmul_same_precision_gflops", mixed ? mm16 : mm32);
         r.put("model_share_of_matmul", flops / med / 1e9 / (mixed ? mm16 : mm32));
         r.put("cpu_steal_pct", steal);
-        r.put("peak_rss_mib", Machine.peakRssMiB());
-        r.put("rss_growth_mib", Machine.rssMiB() - rssBefore);
+        r.put("peak_rss_mib", peakRss);
+        r.put("rss_growth_mib", rssGrowth);
         r.put("parameters", model.parameterCount());
         r.put("autograd_ops_per_step", AutogradOps.total(ops));
         r.put("autograd_ops", describe(ops));
