@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
 # benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
-# Usage: scripts/benchmarks.sh [--quick] [--memory] [--skip-layers] [--rounds N] [--report-only]
+# Usage: scripts/benchmarks.sh [--quick] [--memory] [--skip-layers] [--rounds N] [--fp32-only] [--report-only]
 #   (needs python3-torch for the yardstick; installs it if missing)
 #   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
 #   --skip-layers: reuse the layer tables in bench-out/layers;  --rounds N: rounds of the interleaved woodflow /
 #   yardstick measurements (default 5; each number reported is the median over the rounds, and each ratio the
 #   median of the per-round ratios)
+#   --fp32-only: no bf16-mixed runs (on a CPU without bf16 instructions, such as AMD Zen 3, bf16-mixed is several
+#   times slower than fp32 and its figures say nothing about woodflow; the table then shows "–" for them)
 #   --report-only: no measurements, rewrite BENCHMARKS.md from what bench-out/ holds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=; memory=; measure=yes; layers=yes; rounds=5
+quick=; memory=; measure=yes; layers=yes; rounds=5; precisions="fp32 bf16-mixed"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;; --skip-layers) layers= ;;
     --rounds) rounds="$2"; shift ;;
+    --fp32-only) precisions=fp32 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -50,17 +53,17 @@ py() {
     | tee -a "$out/yardstick.jsonl"
 }
 for round in $(seq "$rounds"); do
-  for p in fp32 bf16-mixed; do
+  for p in $precisions; do
     ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
     py --config c --what train --iters 10 --precision $p
   done
   # the memory-bounded backward (activations recomputed from the inverses), against the same yardstick runs
   ./woodflow bench train --preset yardstick-c --backprop invertible --warmup 3 --iterations 10 --json "$out/runs.jsonl"
-  for p in fp32 bf16-mixed; do
+  for p in $precisions; do
     ./woodflow bench sample --preset yardstick-c --precision $p --repeats 5 --json "$out/runs.jsonl"
   done
   py --config c --what sample
-  for p in fp32 bf16-mixed; do
+  for p in $precisions; do
     ./woodflow bench train --preset yardstick-a --precision $p --warmup 3 --iterations 20 --json "$out/runs.jsonl"
     py --config a --what train --iters 20 --precision $p
   done
@@ -73,7 +76,7 @@ if [ "$memory" = --memory ]; then
   ./woodflow bench memory $mem_k --out "$out/memory-k"
   ./woodflow bench memory $mem_c --out "$out/memory-celeba"
 fi
-./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision bf16-mixed --warmup 1 --iterations 3 \
+./woodflow bench train --preset imagenet64-woodbury --batch 32 --precision "${precisions##* }" --warmup 1 --iterations 3 \
   --json "$out/runs.jsonl"
 fi
 
@@ -99,8 +102,10 @@ ya_train=$(j '.config=="a" and .what=="train" and .precision=="fp32"' .images_pe
 ya_trainbf=$(j '.config=="a" and .what=="train" and .precision=="bf16-mixed"' .images_per_s "$out/yardstick.jsonl")
 steal=$(jq -s -r '[.[] | .cpu_steal_pct | numbers] | if length == 0 then "not measured" else "\(min * 10 | round / 10)–\(max * 10 | round / 10)%" end' "$out/runs.jsonl")
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
+i64p=$(j '.what=="train" and (.config|startswith("3x64x64"))' .precision "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
-r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# a ratio, or "–" when either side was not measured (--fp32-only)
+r() { if [ -z "${1:-}" ] || [ -z "${2:-}" ]; then printf '–'; return; fi; awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # per-round ratios: the k-th woodflow run against the k-th yardstick run (the same round, minutes apart), and their
 # median. The host's speed drifts by up to 2x within minutes with no steal time to show for it (probably another tenant on the
 # same physical cores), so a ratio taken within one round is steadier than the ratio of the two medians.
@@ -136,7 +141,7 @@ cpus=$(jq -s -r '[.[] | .cpu | strings] | unique | join("; ")' "$out/runs.jsonl"
 invalid=$(jq -s '[.[] | select(.what=="train" and .valid != true)] | length' "$out/runs.jsonl")
 skipped=$(jq -s '[.[] | select(.what=="train") | .skipped_steps // 0] | add // 0' "$out/runs.jsonl")
 mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | round | tostring] | join(" / ")' "$out/runs.jsonl")
-f() { awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
+f() { if [ -z "${1:-}" ]; then printf '–'; return; fi; awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
 {
 cat <<MD
@@ -164,6 +169,7 @@ rounds, and each run's own number is the median over its timed iterations.
 | peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32)× |
 | peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
 
+$(if [ -z "${wc_trainbf:-}" ]; then echo "bf16-mixed was not measured in this run (\`--fp32-only\`): the CPU has $(grep -q avx512_bf16 /proc/cpuinfo && echo "bf16 instructions, but the run skipped them" || echo "no bf16 instructions (no avx512_bf16, no AMX), so bf16-mixed is several times slower than fp32 here and says nothing about woodflow"); its rows show –."; echo; fi)
 Per round (each woodflow run against the yardstick run of the same round; the median of these is the steadier
 figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
 woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in fp32 $pr_samp32, in bf16-mixed
@@ -172,7 +178,7 @@ bfloat16 matrix-multiply rate measured at the start of each config c training ru
 
 Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32; both train on the same Fashion-MNIST images):
 fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow
-$(f ${wa_trainbf:-0}) against the yardstick's $(f ${ya_trainbf:-0}) ($(r ${wa_trainbf:-0} ${ya_trainbf:-1})×). Per round: fp32
+$(f "${wa_trainbf:-}") against the yardstick's $(f "${ya_trainbf:-}") ($(r "${wa_trainbf:-}" "${ya_trainbf:-}")×). Per round: fp32
 $pr_a32; bf16-mixed against the yardstick's bf16 $pr_abf; woodflow bf16-mixed against the yardstick's fp32 $pr_abf32.
 
 Peak resident memory of training, config a, fp32: woodflow $(f $wa_rss) MiB against the yardstick's $(f $ya_rss) MB
@@ -232,7 +238,7 @@ $(if [ -f "$out/scaling.md" ]; then cat "$out/scaling.md"; else echo "(not measu
 ## Data loading
 
 \`./woodflow bench loader --batch 32\`: $loader (500 generated 96×96 JPEGs decoded and resized to 64×64 on 2
-background threads), against the training rate of the imagenet64-woodbury preset (batch 32, bf16-mixed):
+background threads), against the training rate of the imagenet64-woodbury preset (batch 32, $i64p):
 $(f $i64) images/s — the loader is $(r ${loader% images/s} $i64)× faster than training consumes.
 
 ## JMH (hot kernels)
