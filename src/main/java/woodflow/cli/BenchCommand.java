@@ -93,9 +93,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--no-overlap", description = "Data-parallel: average the gradients after each backward "
                 + "instead of during it.")
         boolean noOverlap;
-        @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
-                + "bounded memory; default: the config's).")
-        woodflow.train.Backprop backprop;
+        @Mixin
+        BackpropOption backprop;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -104,7 +103,7 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
             RunConfig cfg = target.resolve();
-            if (backprop != null) cfg = cfg.withTrain(cfg.train().with(null, null, null, null, backprop));
+            cfg = cfg.withTrain(cfg.train().with(null, null, null, null, backprop.orConfig()));
             if (nproc != null) {
                 LocalLauncher.checkGroup(nproc, cfg.train().batch());
                 int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();

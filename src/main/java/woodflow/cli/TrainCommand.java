@@ -57,9 +57,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
-    @Option(names = "--backprop", description = "standard or invertible (recompute activations from inverses: "
-            + "bounded memory).")
-    woodflow.train.Backprop backprop;
+    @Mixin
+    BackpropOption backprop;
 
     @Option(names = "--eval-every", description = "Evaluate test bpd every N iterations.")
     Integer evalEvery;
@@ -153,7 +152,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop)
+        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop.orConfig())
                 .withIntervals(evalEvery, checkpointEvery, logEvery);
         return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();
     }

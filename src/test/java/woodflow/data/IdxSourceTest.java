@@ -70,6 +70,16 @@ class IdxSourceTest {
         Path g = dir.resolve("long");
         Files.write(g, Arrays.copyOf(b, b.length + 5));
         assertThatThrownBy(() -> new IdxSource(g, 32)).hasMessageContaining("too long");
+        // a header whose pixels could not fit in one array is refused before anything is allocated
+        byte[] huge = Arrays.copyOf(b, 16);
+        huge[4] = 0x00; huge[5] = 0x01; huge[6] = (byte) 0x86; huge[7] = (byte) 0xA0; // 100,000 images
+        huge[8] = 0; huge[9] = 0; huge[10] = 0; huge[11] = (byte) 200;               // of 200 x 200
+        huge[12] = 0; huge[13] = 0; huge[14] = 0; huge[15] = (byte) 200;
+        Path big = dir.resolve("huge");
+        Files.write(big, huge);
+        assertThatThrownBy(() -> new IdxSource(big, 200)).isInstanceOf(DataException.class)
+                .hasMessageContaining(big.toString())
+                .hasMessageContaining("100000 images of 200x200 do not fit in one array");
     }
 
     @Test
