@@ -163,9 +163,10 @@ public final class TrainBench {
         r.put("matmul_bf16_gflops", mm16);
         // the machine's rate in the precision the model's heavy work (the conditioner convolutions) runs in, and the
         // share of it the whole training step reaches
-        boolean mixed = tc.precision() == woodflow.core.Precision.BF16_MIXED;
-        r.put("matmul_same_precision_gflops", mixed ? mm16 : mm32);
-        r.put("model_share_of_matmul", flops / med / 1e9 / (mixed ? mm16 : mm32));
+        // (emulated bf16 convolutions run float32 kernels, so the float32 rate is theirs)
+        boolean bf16Kernels = bf16Kernels(tc, r);
+        r.put("matmul_same_precision_gflops", bf16Kernels ? mm16 : mm32);
+        r.put("model_share_of_matmul", flops / med / 1e9 / (bf16Kernels ? mm16 : mm32));
         r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", peakRss);
         r.put("rss_growth_mib", rssGrowth);
@@ -214,14 +215,23 @@ public final class TrainBench {
         // sampling runs every coupling network once per image, as the forward pass does: the same counted work,
         // beside the machine's matrix-multiply rate in the same precision (how close sampling is to the machine)
         double flops = Flops.forward(m, n);
-        boolean mixed = tc.precision() == woodflow.core.Precision.BF16_MIXED;
-        double mm = Machine.matmulGflops(512, mixed ? ScalarType.BFloat16 : ScalarType.Float, 9);
+        double mm = Machine.matmulGflops(512, bf16Kernels(tc, r) ? ScalarType.BFloat16 : ScalarType.Float, 9);
         r.put("model_gflop", flops / 1e9);
         r.put("model_gflops", flops / Machine.median(t) / 1e9);
         r.put("matmul_same_precision_gflops", mm);
         r.put("model_share_of_matmul", flops / Machine.median(t) / 1e9 / mm);
         r.put("peak_rss_mib", Machine.peakRssMiB());
         return r;
+    }
+
+    /**
+     * Whether the conditioner convolutions of a run in this precision run the engine's bf16 kernels; a mixed-precision
+     * run's report also says which bf16 path this CPU takes.
+     */
+    static boolean bf16Kernels(TrainConfig tc, Map<String, Object> report) {
+        if (tc.precision() != woodflow.core.Precision.BF16_MIXED) return false;
+        report.put("bf16_kernels", woodflow.nn.Bf16Kernels.current().describe());
+        return woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE;
     }
 
     /** {@code name count, ...}, most frequent first. */

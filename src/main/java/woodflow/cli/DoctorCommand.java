@@ -59,6 +59,7 @@ public final class DoctorCommand implements Callable<Integer> {
         MachineInfo m = MachineInfo.read();
         System.out.println("woodflow doctor");
         m.lines().forEach(System.out::println);
+        System.out.println("bf16:     convolutions " + woodflow.nn.Bf16Kernels.current().describe());
         var mc = cfg.model();
         System.out.printf(Locale.ROOT, "model:    %s (%s, %s coupling, %d levels x %d steps, %d channels), %dx%dx%d, "
                         + "batch %d, %s, %s backprop%n", preset != null ? preset : config != null ? config : "demo",

@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 /**
  * The precision of a model's conditioner networks ({@code train.precision}, {@code --precision}). In
  * {@code bf16-mixed} the coupling and prior networks run under bfloat16 autocast (about 5x faster convolutions on AMX
- * processors); the invertible path (ActNorm, permutation layers, the affine update, log-dets) stays in the
+ * processors; on a CPU without bf16 dot products their convolutions run as emulated bf16, float32 kernels on
+ * bf16-rounded operands: the same numbers, no faster than float32); the invertible path (ActNorm, permutation layers, the affine update, log-dets) stays in the
  * parameters' precision, since a coupling remains exactly invertible when its inverse recomputes the same network on
  * the same input.
  *

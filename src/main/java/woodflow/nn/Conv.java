@@ -55,15 +55,20 @@ public final class Conv {
 
     /**
      * The fast path; a channels-last input gets a channels-last kernel too, because oneDNN reorders (slowly, at
-     * every call) when the two layouts differ.
+     * every call) when the two layouts differ. A bf16 convolution on a CPU without bf16 dot products runs as
+     * {@link Bf16Kernels#EMULATED}.
      */
     public static Tensor fast(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
         long k = weight.size(2) * weight.size(3);
-        if (k > 1 && x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast)) {
-            weight = weight.contiguous(MemoryFormat.ChannelsLast);
+        boolean clKernel = k > 1 && x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
+        Tensor y;
+        if (Bf16Kernels.emulates(x)) {
+            y = Bf16Kernels.conv(x, weight, bias, ph, pw, clKernel);
+        } else {
+            if (clKernel) weight = weight.contiguous(MemoryFormat.ChannelsLast);
+            TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
+            y = torch.conv2d(x, weight, b, new long[] {1, 1}, new long[] {ph, pw}, new long[] {1, 1}, 1);
         }
-        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
-        Tensor y = torch.conv2d(x, weight, b, new long[] {1, 1}, new long[] {ph, pw}, new long[] {1, 1}, 1);
         ConvRouting.Fault f = ConvRouting.fault();
         return f == null ? y : f.apply(ConvShape.of(x, weight, ph, pw), y);
     }

@@ -266,6 +266,9 @@ public final class Trainer {
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
+        if (tc.precision() == woodflow.core.Precision.BF16_MIXED) {
+            say("precision: bf16-mixed, bf16 convolutions " + woodflow.nn.Bf16Kernels.current().describe());
+        }
         try {
             return loop();
         } catch (IOException e) {

@@ -222,8 +222,10 @@ class InvertibleBackpropTest {
             MultiScaleFlow m = prepared("woodbury", "affine", Init.float32(), x, 14);
             m.precision(Precision.BF16_MIXED);
             // The conditioners run in bf16 on rebuilt inputs, which differ from the originals in the last float32
-            // bits; an input rounding to a neighbouring bf16 value is rare, so float32's tolerance still holds.
-            compare(m, x, new InvertibleBackprop(m), 1e-3);
+            // bits. Mostly they round to the same bf16 values and the paths agree to ~5e-7; an input that rounds to a
+            // neighbouring bf16 value moves a gradient by ~2e-3 (seen at this seed with the emulated bf16 kernels),
+            // a tenth or less of what bf16 itself moves the gradients from float32's (2e-2 to 3e-1 over seeds 13-17).
+            compare(m, x, new InvertibleBackprop(m), 1e-2);
         }
     }
 
