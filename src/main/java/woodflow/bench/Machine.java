@@ -63,7 +63,6 @@ public final class Machine {
         return 100.0 * (after[1] - before[1]) / (after[0] - before[0]);
     }
 
-    /** Peak resident memory of this process so far (VmHWM), in MiB, or NaN where /proc is not available. */
     /** CPU time used by this process (all threads), in nanoseconds; -1 where the JVM does not report it. */
     public static long processCpuNanos() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
@@ -73,6 +72,7 @@ public final class Machine {
         return -1;
     }
 
+    /** Peak resident memory of this process so far (VmHWM), in MiB, or NaN where /proc is not available. */
     public static double peakRssMiB() {
         return woodflow.core.ProcessMemory.peakMib();
     }

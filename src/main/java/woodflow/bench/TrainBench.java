@@ -82,7 +82,8 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
-        double rssBefore = Machine.rssMiB();
+        // the self-check's peak, then the training loop's own (the high-water mark reset between them)
+        double checkPeakRss = Machine.peakRssMiB(), rssBefore = Memory.resetPeak();
         long[] ticks = null;
         int skipped = 0, skippedWarmup = 0;
         for (int i = 0; i < warmup + iterations; i++) {
@@ -110,7 +111,8 @@ public final class TrainBench {
             }
         }
         double steal = Machine.stealPercent(ticks, Machine.cpuTicks());
-        double peakRss = Machine.peakRssMiB(), rssGrowth = Machine.rssMiB() - rssBefore;
+        double loopPeakRss = Machine.peakRssMiB(), rssGrowth = Machine.rssMiB() - rssBefore;
+        double peakRss = Double.isNaN(rssBefore) ? loopPeakRss : Math.max(checkPeakRss, loopPeakRss);
         // the step's operations, counted on its autograd graph (deterministic, unlike the timings); after the peak
         // memory is read: the count holds a whole standard graph, which training with --backprop invertible never does
         Map<String, Integer> ops;
@@ -169,6 +171,8 @@ public final class TrainBench {
         r.put("model_share_of_matmul", flops / med / 1e9 / (bf16Kernels ? mm16 : mm32));
         r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", peakRss);
+        r.put("peak_rss_self_check_mib", checkPeakRss);
+        r.put("peak_rss_training_loop_mib", Double.isNaN(rssBefore) ? Double.NaN : loopPeakRss);
         r.put("rss_growth_mib", rssGrowth);
         r.put("parameters", model.parameterCount());
         r.put("autograd_ops_per_step", AutogradOps.total(ops));

@@ -36,6 +36,20 @@ public final class AtomicFiles {
     static volatile String slowWrites = System.getProperty("woodflow.slowWrites");
 
     public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, bytes.length, out -> out.write(ByteBuffer.wrap(bytes)));
+    }
+
+    /** What writes a file's content, in order, to a {@link Sink}. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(Sink out) throws IOException;
+    }
+
+    /**
+     * Writes {@code size} bytes that {@code content} produces, atomically as {@link #write(Path, byte[])} does, without
+     * holding them in memory at once (a checkpoint streams from the tensors' memory).
+     */
+    public static void write(Path target, long size, Content content) throws IOException {
         if (Files.isDirectory(target)) {
             // the rename would replace an empty folder, or fail naming the temporary file
             throw new IOException("cannot write " + target + ": a folder of that name exists");
@@ -56,16 +70,11 @@ public final class AtomicFiles {
                 if (fail != null && !fail.isEmpty() && name.contains(fail)) {
                     throw new IOException("No space left on device (simulated)");
                 }
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                long pause = pauseFor(name);
-                if (pause > 0) {
-                    buf.limit(bytes.length / 2);
-                    while (buf.hasRemaining()) ch.write(buf);
-                    ch.force(true);
-                    sleep(pause);
-                    buf.limit(bytes.length);
+                Sink sink = new Sink(ch, size / 2, pauseFor(name));
+                content.writeTo(sink);
+                if (sink.written != size) {
+                    throw new IOException("wrote " + sink.written + " bytes where " + size + " were announced");
                 }
-                while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
             }
             try {
@@ -79,6 +88,37 @@ public final class AtomicFiles {
             String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
                     : e.getMessage();
             throw new IOException("cannot write " + target + ": " + reason, e);
+        }
+    }
+
+    /** The temporary file's channel, counting what is written (and pausing at the test hook's half-way point). */
+    public static final class Sink {
+        private final FileChannel ch;
+        private final long pauseAt;
+        private long pauseMillis;
+        private long written;
+
+        Sink(FileChannel ch, long pauseAt, long pauseMillis) {
+            this.ch = ch;
+            this.pauseAt = pauseAt;
+            this.pauseMillis = pauseMillis;
+        }
+
+        /** Writes all of {@code b}'s remaining bytes. */
+        public void write(ByteBuffer b) throws IOException {
+            while (b.hasRemaining()) {
+                if (pauseMillis > 0 && written + b.remaining() >= pauseAt) {
+                    int limit = b.limit();
+                    b.limit(b.position() + (int) (pauseAt - written));
+                    while (b.hasRemaining()) written += ch.write(b);
+                    b.limit(limit);
+                    ch.force(true);
+                    sleep(pauseMillis);
+                    pauseMillis = 0;
+                    continue;
+                }
+                written += ch.write(b);
+            }
         }
     }
 

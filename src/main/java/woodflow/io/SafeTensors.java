@@ -3,17 +3,25 @@ package woodflow.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.core.Tensors;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,6 +34,9 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
+    /** The format's limit on the JSON header (100 MB). */
+    private static final long MAX_HEADER = 100_000_000;
+
     /** A file's tensors (as CPU tensors) and metadata. */
     public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
 
@@ -34,23 +45,52 @@ public final class SafeTensors {
      * {@code sha256}, so {@link #read} detects a torn or corrupted file.
      */
     public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        Layout l = layout(tensors, metadata);
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(l.size()));
+        out.put(l.head().duplicate());
+        for (Tensor t : l.data()) for (ByteBuffer b : views(t)) out.put(b);
+        return out.array();
+    }
+
+    /**
+     * Writes the same bytes as {@link #write} to {@code file} atomically ({@link AtomicFiles}), streamed from the
+     * tensors' own memory: no copy of the data is made on the Java heap. (A checkpoint of the paper's CIFAR-10 model
+     * with its Adam moments is 133 MB; built in memory first, it took the JVM heap, and the training process's peak
+     * resident memory, up by about 600 MB at every checkpoint.)
+     */
+    public static void save(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Layout l = layout(tensors, metadata);
+        AtomicFiles.write(file, l.size(), out -> {
+            out.write(l.head().duplicate());
+            for (Tensor t : l.data()) for (ByteBuffer b : views(t)) out.write(b);
+        });
+    }
+
+    /** A serialisation ready to stream: the header block (length and JSON) and the tensors whose memory follows. */
+    private record Layout(ByteBuffer head, List<Tensor> data, long size) {}
+
+    private static Layout layout(Map<String, Tensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         ObjectNode m = header.putObject("__metadata__");
         if (metadata != null) metadata.forEach(m::put);
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        List<Tensor> data = new ArrayList<>();
+        MessageDigest digest = sha256();
+        long offset = 0;
         for (var e : tensors.entrySet()) {
-            Tensor t = e.getValue();
-            byte[] bytes = Tensors.toBytes(t);
+            Tensor t = e.getValue().detach().contiguous().cpu();
+            long bytes = t.numel() * t.element_size();
             ObjectNode n = header.putObject(e.getKey());
             n.put("dtype", dtypeName(Tensors.dtype(t)));
             var shape = n.putArray("shape");
             for (long d : Tensors.shape(t)) shape.add(d);
             var off = n.putArray("data_offsets");
-            off.add(data.size());
-            off.add(data.size() + bytes.length);
-            data.writeBytes(bytes);
+            off.add(offset);
+            off.add(offset + bytes);
+            for (ByteBuffer b : views(t)) digest.update(b);
+            data.add(t);
+            offset += bytes;
         }
-        m.put("sha256", sha256(data.toByteArray(), 0, data.size()));
+        m.put("sha256", HexFormat.of().formatHex(digest.digest()));
         byte[] h;
         try {
             h = JSON.writeValueAsBytes(header);
@@ -58,12 +98,22 @@ public final class SafeTensors {
             throw new IllegalStateException(ex);
         }
         int pad = (8 - h.length % 8) % 8;
-        byte[] hp = new byte[h.length + pad];
-        System.arraycopy(h, 0, hp, 0, h.length);
-        for (int i = h.length; i < hp.length; i++) hp[i] = ' ';
-        ByteBuffer out = ByteBuffer.allocate(8 + hp.length + data.size()).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(hp.length).put(hp).put(data.toByteArray());
-        return out.array();
+        ByteBuffer head = ByteBuffer.allocate(8 + h.length + pad).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(h.length + pad).put(h);
+        for (int i = 0; i < pad; i++) head.put((byte) ' ');
+        return new Layout(head.flip(), data, head.limit() + offset);
+    }
+
+    /** A contiguous CPU tensor's bytes as views of its memory (in parts of at most 1 GiB); keep t alive meanwhile. */
+    private static List<ByteBuffer> views(Tensor t) {
+        long n = t.numel() * t.element_size();
+        List<ByteBuffer> out = new ArrayList<>();
+        if (n == 0) return out;
+        BytePointer p = new BytePointer(t.data_ptr()).capacity(n);
+        for (long at = 0; at < n; at += 1L << 30) {
+            out.add(new BytePointer(p).position(at).limit(Math.min(n, at + (1L << 30))).asByteBuffer());
+        }
+        return out;
     }
 
     /**
@@ -71,16 +121,70 @@ public final class SafeTensors {
      * truncated or not safetensors.
      */
     public static Contents read(byte[] bytes, String what) throws IOException {
-        if (bytes.length < 8) throw new IOException(what + " is truncated: " + bytes.length + " bytes, not safetensors");
-        ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long n = bb.getLong();
-        if (n <= 0 || n > bytes.length - 8) {
+        return read(of(ByteBuffer.wrap(bytes)), what);
+    }
+
+    /**
+     * Reads a safetensors file: each tensor is read from the file straight into its own memory and the checksum is
+     * taken over the file in 1 MiB pieces, so no copy of the data is held on the Java heap. Errors as
+     * {@link #read(byte[], String)}.
+     */
+    public static Contents read(Path file, String what) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(new Source() {
+                public long length() throws IOException {
+                    return ch.size();
+                }
+
+                public void read(long offset, ByteBuffer into) throws IOException {
+                    while (into.hasRemaining()) {
+                        int k = ch.read(into, offset);
+                        if (k < 0) throw new IOException(what + " ended while being read");
+                        offset += k;
+                    }
+                }
+            }, what);
+        }
+    }
+
+    /** Bytes at positions: a file, or an array. */
+    private interface Source {
+        long length() throws IOException;
+
+        /** Fills {@code into}'s remaining bytes from {@code offset}. */
+        void read(long offset, ByteBuffer into) throws IOException;
+    }
+
+    private static Source of(ByteBuffer bytes) {
+        return new Source() {
+            public long length() {
+                return bytes.remaining();
+            }
+
+            public void read(long offset, ByteBuffer into) {
+                ByteBuffer d = bytes.duplicate();
+                d.position(bytes.position() + Math.toIntExact(offset));
+                d.limit(d.position() + into.remaining());
+                into.put(d);
+            }
+        };
+    }
+
+    private static Contents read(Source file, String what) throws IOException {
+        long length = file.length();
+        if (length < 8) throw new IOException(what + " is truncated: " + length + " bytes, not safetensors");
+        ByteBuffer first = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        file.read(0, first);
+        long n = first.flip().getLong();
+        if (n <= 0 || n > length - 8 || n > MAX_HEADER) {
             throw new IOException(what + " is not a safetensors file or is truncated (header length " + n
-                    + ", file length " + bytes.length + ")");
+                    + ", file length " + length + ")");
         }
         JsonNode header;
         try {
-            header = JSON.readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
+            ByteBuffer h = ByteBuffer.allocate(Math.toIntExact(n));
+            file.read(8, h);
+            header = JSON.readTree(new String(h.array(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IOException(what + " has a corrupt safetensors header: " + e.getMessage());
         }
@@ -92,12 +196,19 @@ public final class SafeTensors {
                 dataEnd = Math.max(dataEnd, e.getValue().path("data_offsets").path(1).asLong(0));
             }
         }
-        if (base + dataEnd > bytes.length) {
+        if (base + dataEnd > length) {
             throw new IOException(what + " is truncated: its header describes " + (base + dataEnd)
-                    + " bytes but the file has " + bytes.length);
+                    + " bytes but the file has " + length);
         }
         String expected = header.path("__metadata__").path("sha256").asText(null);
-        if (expected != null && !expected.equals(sha256(bytes, (int) base, (int) (bytes.length - base)))) {
+        MessageDigest digest = sha256();
+        ByteBuffer piece = ByteBuffer.allocate(1 << 20);
+        for (long at = base; at < length; at += piece.capacity()) {
+            piece.clear().limit((int) Math.min(piece.capacity(), length - at));
+            file.read(at, piece);
+            digest.update(piece.flip());
+        }
+        if (expected != null && !expected.equals(HexFormat.of().formatHex(digest.digest()))) {
             throw new IOException(what + " is corrupt: its data does not match the checksum in its header");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -119,22 +230,31 @@ public final class SafeTensors {
                 count *= shape[i];
             }
             long begin = t.path("data_offsets").path(0).asLong(-1), end = t.path("data_offsets").path(1).asLong(-1);
-            if (begin < 0 || end < begin || base + end > bytes.length || end - begin != count * size(dt)) {
+            if (begin < 0 || end < begin || base + end > length || end - begin != count * size(dt)) {
                 throw new IOException(what + " is truncated or corrupt: tensor " + e.getKey() + " has data range ["
-                        + begin + ", " + end + ") but the file holds " + (bytes.length - base) + " data bytes");
+                        + begin + ", " + end + ") but the file holds " + (length - base) + " data bytes");
             }
-            byte[] raw = new byte[(int) (end - begin)];
-            System.arraycopy(bytes, (int) (base + begin), raw, 0, raw.length);
-            tensors.put(e.getKey(), Tensors.fromBytes(raw, dt, shape));
+            Tensor tensor = torch.empty(shape, Tensors.options(dt), new org.bytedeco.pytorch.MemoryFormatOptional());
+            long at = base + begin;
+            for (ByteBuffer b : views(tensor)) {
+                int k = b.remaining();
+                file.read(at, b);
+                at += k;
+            }
+            tensors.put(e.getKey(), tensor);
         }
         return new Contents(tensors, meta);
     }
 
     static String sha256(byte[] b, int offset, int length) {
+        MessageDigest d = sha256();
+        d.update(b, offset, length);
+        return HexFormat.of().formatHex(d.digest());
+    }
+
+    private static MessageDigest sha256() {
         try {
-            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            d.update(b, offset, length);
-            return java.util.HexFormat.of().formatHex(d.digest());
+            return MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

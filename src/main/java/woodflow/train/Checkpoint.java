@@ -58,7 +58,7 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
         meta.put("log_steps", Integer.toString(st.logSteps()));
         meta.put("bad_steps_in_a_row", Integer.toString(st.badInARow()));
         meta.put("seed", Long.toString(config.train().seed()));
-        AtomicFiles.write(file, SafeTensors.write(tensors, meta));
+        SafeTensors.save(file, tensors, meta);
     }
 
     /**
@@ -66,13 +66,12 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
      * (checksum mismatch) or not a woodflow checkpoint.
      */
     public static Checkpoint read(Path file) throws IOException {
-        byte[] bytes;
+        SafeTensors.Contents c;
         try {
-            bytes = Files.readAllBytes(file);
+            c = SafeTensors.read(file, "checkpoint " + file);
         } catch (NoSuchFileException e) {
             throw new IOException("checkpoint " + file + " does not exist");
         }
-        SafeTensors.Contents c = SafeTensors.read(bytes, "checkpoint " + file);
         Map<String, String> m = c.metadata();
         if (!"woodflow-checkpoint-1".equals(m.get("format")) || !m.containsKey("config")) {
             throw new IOException(file + " is a safetensors file but not a woodflow checkpoint (no config in it)");

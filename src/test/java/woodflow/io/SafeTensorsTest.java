@@ -1,0 +1,105 @@
+package woodflow.io;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import woodflow.core.Tensors;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Checkpoints are streamed to and from the tensors' memory: the same bytes as in memory, no heap copy. */
+class SafeTensorsTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void load() {
+        Tensors.load();
+    }
+
+    static Map<String, Tensor> sample() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        torch.manual_seed(1);
+        m.put("w", torch.randn(3, 4, 5));
+        m.put("strided", torch.randn(6, 4).t()); // not contiguous: saved as its contiguous copy
+        m.put("b16", torch.randn(7).to(ScalarType.BFloat16));
+        m.put("empty", torch.randn(0, 3));
+        m.put("ids", torch.arange(new org.bytedeco.pytorch.Scalar(5L)));
+        return m;
+    }
+
+    @Test
+    void savedFilesHoldTheBytesOfTheInMemoryFormatAndReadBackExactly() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> t = sample();
+            Path f = dir.resolve("a.safetensors");
+            SafeTensors.save(f, t, Map.of("k", "v"));
+            byte[] bytes = Files.readAllBytes(f);
+            assertThat(bytes).isEqualTo(SafeTensors.write(t, Map.of("k", "v")));
+            SafeTensors.Contents fromFile = SafeTensors.read(f, "file"), fromBytes = SafeTensors.read(bytes, "bytes");
+            assertThat(fromFile.metadata()).isEqualTo(fromBytes.metadata()).containsEntry("k", "v");
+            assertThat(fromFile.tensors().keySet()).containsExactlyElementsOf(t.keySet());
+            for (String k : t.keySet()) {
+                Tensor a = fromFile.tensors().get(k), b = t.get(k);
+                assertThat(Tensors.shape(a)).as(k).isEqualTo(Tensors.shape(b));
+                assertThat(Tensors.dtype(a)).as(k).isEqualTo(Tensors.dtype(b));
+                assertThat(torch.equal(a, b)).as(k).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aDamagedFileIsRefusedWithItsReason() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Path f = dir.resolve("b.safetensors");
+            SafeTensors.save(f, sample(), Map.of());
+            byte[] bytes = Files.readAllBytes(f);
+            Path cut = dir.resolve("cut.safetensors");
+            Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length - 3));
+            assertThatThrownBy(() -> SafeTensors.read(cut, "checkpoint cut")).isInstanceOf(IOException.class)
+                    .hasMessageContaining("checkpoint cut is truncated");
+            bytes[bytes.length - 2] ^= 1;
+            Path flipped = dir.resolve("flipped.safetensors");
+            Files.write(flipped, bytes);
+            assertThatThrownBy(() -> SafeTensors.read(flipped, "checkpoint flipped"))
+                    .hasMessage("checkpoint flipped is corrupt: its data does not match the checksum in its header");
+            Path tiny = dir.resolve("tiny");
+            Files.write(tiny, new byte[] {1, 2, 3});
+            assertThatThrownBy(() -> SafeTensors.read(tiny, "x")).hasMessageContaining("x is truncated: 3 bytes");
+        }
+    }
+
+    /** A 64 MB state is written and read with under 4 MB allocated on the heap by this thread. */
+    @Test
+    void aLargeStateIsStreamedWithoutCopiesOnTheHeap() throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().getId();
+        try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> t = Map.of("big", torch.randn(4, 1024, 1024, 4));
+            Path f = dir.resolve("big.safetensors");
+            SafeTensors.save(f, t, Map.of()); // warm: classes, JSON
+            long before = threads.getThreadAllocatedBytes(me);
+            SafeTensors.save(f, t, Map.of());
+            long written = threads.getThreadAllocatedBytes(me) - before;
+            assertThat(Files.size(f)).isGreaterThan(64L << 20);
+            before = threads.getThreadAllocatedBytes(me);
+            SafeTensors.Contents c = SafeTensors.read(f, "big");
+            long read = threads.getThreadAllocatedBytes(me) - before;
+            assertThat(torch.equal(c.tensors().get("big"), t.get("big"))).isTrue();
+            assertThat(written).as("heap bytes allocated by a save").isLessThan(4L << 20);
+            assertThat(read).as("heap bytes allocated by a read").isLessThan(4L << 20);
+        }
+    }
+}
