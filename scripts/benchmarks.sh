@@ -169,7 +169,7 @@ rounds, and each run's own number is the median over its timed iterations.
 | peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32)× |
 | peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
 
-$(if [ -z "${wc_trainbf:-}" ]; then echo "bf16-mixed was not measured in this run (\`--fp32-only\`): the CPU has $(grep -q avx512_bf16 /proc/cpuinfo && echo "bf16 instructions, but the run skipped them" || echo "no bf16 instructions (no avx512_bf16, no AMX), so bf16-mixed is several times slower than fp32 here and says nothing about woodflow"); its rows show –."; echo; fi)
+$(if [ -z "${wc_trainbf:-}" ]; then echo "bf16-mixed was not measured in this run (\`--fp32-only\`): the CPU has $(grep -q avx512_bf16 /proc/cpuinfo && echo "bf16 instructions, but the run skipped them" || echo "no bf16 instructions (no avx512_bf16, no AMX): the yardstick's bf16 autocast falls back to scalar kernels here (tens of minutes per run), and woodflow's bf16-mixed runs emulated bf16 (float32 kernels on bf16-rounded operands), about fp32's speed, so neither says anything about bf16 hardware"); its rows show –."; echo; fi)
 Per round (each woodflow run against the yardstick run of the same round; the median of these is the steadier
 figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
 woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in fp32 $pr_samp32, in bf16-mixed
