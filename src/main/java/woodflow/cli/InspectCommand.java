@@ -92,7 +92,7 @@ public final class InspectCommand implements Callable<Integer> {
         System.out.printf(java.util.Locale.ROOT, "work: %.3f GFLOP per image forward (a training step about 3x that); "
                 + "gradient %.1f MiB in float32%n", woodflow.bench.Flops.forward(m, 1) / 1e9,
                 model.parameterCount() * 4 / (1024.0 * 1024.0));
-        for (String w : m.warnings()) System.out.println("warning: " + w);
+        for (String n : m.notes()) System.out.println("note: " + n);
         return 0;
     }
 }

@@ -149,32 +149,43 @@ public record ModelConfig(
     }
 
     /**
-     * What is legal but probably not meant: a Woodbury latent dimension larger than what it mixes at its level
-     * (d_c above the level's channels, d_s above its pixels, d_h / d_w above its height / width). {@code U V} then
-     * has rank at most that size, so the extra dimensions add parameters and time but no expressiveness. Legal
-     * because the paper-style code uses d = 16 at every level, also where a level has fewer channels.
+     * A note (at most one line) when a Woodbury latent dimension is larger than what it mixes at its level (d_c above
+     * the level's channels, d_s above its pixels, d_h / d_w above its height / width). {@code U V} then has rank at
+     * most that size, so the surplus adds parameters and time but no expressiveness. Legal, and a note rather than a
+     * warning: the paper's code uses d = 16 at every level, also where a level has fewer channels, and the presets
+     * that reproduce it do the same. The note names each case and the trimmed lists to set instead.
      */
-    public List<String> warnings() {
-        List<String> w = new ArrayList<>();
+    public List<String> notes() {
         boolean woodbury = permutation == Permutation.WOODBURY, me = permutation == Permutation.ME_WOODBURY;
-        if (!woodbury && !me) return w;
-        for (int l = 0; l < levels; l++) {
-            int[] s = levelShape(l);
-            int pixels = s[1] * s[2];
-            if (l < dC.length && dC[l] > s[0]) w.add(tooLarge("d_c", l, dC[l], s[0], s[0] + " channels"));
-            if (woodbury && l < dS.length && dS[l] > pixels) {
-                w.add(tooLarge("d_s", l, dS[l], pixels, pixels + " pixels (" + s[1] + "x" + s[2] + ")"));
-            }
-            if (me && l < dH.length && dH[l] > s[1]) w.add(tooLarge("d_h", l, dH[l], s[1], "height " + s[1]));
-            if (me && l < dW.length && dW[l] > s[2]) w.add(tooLarge("d_w", l, dW[l], s[2], "width " + s[2]));
+        if (!woodbury && !me) return List.of();
+        List<String> cases = new ArrayList<>(), trims = new ArrayList<>();
+        if (woodbury) {
+            surplus("d_c", dC, l -> levelShape(l)[0], " channels", cases, trims);
+            surplus("d_s", dS, l -> levelShape(l)[1] * levelShape(l)[2], " pixels", cases, trims);
+        } else {
+            surplus("d_c", dC, l -> levelShape(l)[0], " channels", cases, trims);
+            surplus("d_h", dH, l -> levelShape(l)[1], " rows", cases, trims);
+            surplus("d_w", dW, l -> levelShape(l)[2], " columns", cases, trims);
         }
-        return w;
+        if (cases.isEmpty()) return List.of();
+        return List.of("latent dimensions above what their level mixes (" + String.join(", ", cases) + ") add "
+                + "parameters but no expressiveness, as in the paper's code; for a leaner model set "
+                + String.join(", ", trims));
     }
 
-    private static String tooLarge(String name, int level, int d, int size, String what) {
-        return name + "[" + level + "] = " + d + " is larger than the " + what + " of level " + level + ": the "
-                + "extra " + (d - size) + " latent dimensions add parameters but no expressiveness; set " + name + "["
-                + level + "] to at most " + size;
+    private void surplus(String name, int[] d, java.util.function.IntUnaryOperator size, String unit,
+                         List<String> cases, List<String> trims) {
+        int[] trimmed = new int[Math.min(d.length, levels)];
+        boolean any = false;
+        for (int l = 0; l < trimmed.length; l++) {
+            int n = size.applyAsInt(l);
+            trimmed[l] = Math.min(d[l], n);
+            if (d[l] > n) {
+                cases.add(name + "[" + l + "] = " + d[l] + " > " + n + unit);
+                any = true;
+            }
+        }
+        if (any) trims.add(name + ": " + java.util.Arrays.toString(trimmed));
     }
 
     /** One field that differs between two configs: its YAML name and both values. */

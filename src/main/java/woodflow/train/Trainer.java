@@ -258,7 +258,7 @@ public final class Trainer {
                 AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
             }
         }
-        config.model().warnings().forEach(this::warn);
+        config.model().notes().forEach(n -> say("note: " + n));
         if (ckpt != null && iteration >= tc.iterations()) {
             warn(String.format(Locale.ROOT, "the run is already at iteration %d, at or past its %d iterations: "
                     + "nothing to train (pass a larger --iterations to continue it)", iteration, tc.iterations()));

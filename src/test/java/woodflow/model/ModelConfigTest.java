@@ -95,4 +95,19 @@ class ModelConfigTest {
         assertThat(d.cache()).isEqualTo("c");
         assertThat(d.kind()).isEqualTo(woodflow.data.DataKind.EMBEDDED);
     }
+
+    @Test
+    void oversizedLatentDimensionsGetOneNoteWithTheTrimmedLists() {
+        ModelConfig fmnist = woodflow.train.Presets.load("fmnist-woodbury").model();
+        assertThat(fmnist.notes()).containsExactly("latent dimensions above what their level mixes (d_c[0] = 16 > 4 "
+                + "channels, d_c[1] = 16 > 8 channels) add parameters but no expressiveness, as in the paper's code; "
+                + "for a leaner model set d_c: [4, 8]");
+        ModelConfig trimmed = fmnist.withLatentDims(new int[] {4, 8}, fmnist.dS(), fmnist.dH(), fmnist.dW());
+        assertThat(trimmed.notes()).isEmpty();
+        assertThat(woodflow.train.Presets.load("cifar10-me-woodbury").model().notes()).singleElement().asString()
+                .contains("d_h[1] = 16 > 8 rows").contains("set d_h: [16, 8, 4], d_w: [16, 8, 4]")
+                .doesNotContain("d_c");
+        assertThat(woodflow.train.Presets.load("demo").model().notes()).isEmpty();
+        assertThat(woodflow.train.Presets.load("fmnist-glow").model().notes()).as("no Woodbury layer").isEmpty();
+    }
 }
