@@ -81,12 +81,23 @@ public final class Conv {
     public static Tensor reference(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
         boolean cl = x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
         ScalarType run = ConvShape.runDtype(x);
-        if (Tensors.dtype(x) != run) x = x.to(run);
-        if (Tensors.dtype(weight) != run) weight = weight.to(run);
-        if (bias != null && Tensors.dtype(bias) != run) bias = bias.to(run);
+        // emulated bf16 (Bf16Kernels): the reference kernels in float32 on the bf16-rounded operands, the output
+        // rounded to bf16 -- the same numbers as libtorch's bf16 reference kernels, which are scalar loops on a CPU
+        // without bf16 dot products (config c's start-up check took 27.5 s with them, 6 s in float32)
+        boolean emulate = run == ScalarType.BFloat16 && Bf16Kernels.current() == Bf16Kernels.EMULATED;
+        if (emulate) {
+            x = x.to(ScalarType.BFloat16).to(ScalarType.Float);
+            weight = weight.to(ScalarType.BFloat16).to(ScalarType.Float);
+            if (bias != null) bias = bias.to(ScalarType.BFloat16).to(ScalarType.Float);
+        } else {
+            if (Tensors.dtype(x) != run) x = x.to(run);
+            if (Tensors.dtype(weight) != run) weight = weight.to(run);
+            if (bias != null && Tensors.dtype(bias) != run) bias = bias.to(run);
+        }
         TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(bias);
         Tensor y = torch.thnn_conv2d(x.contiguous(), weight.contiguous(), new long[] {weight.size(2), weight.size(3)},
                 b, new long[] {1, 1}, ph, pw);
+        if (emulate) y = y.to(ScalarType.BFloat16);
         return cl ? y.contiguous(MemoryFormat.ChannelsLast) : y;
     }
 

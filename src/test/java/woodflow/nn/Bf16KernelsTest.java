@@ -20,7 +20,10 @@ import java.util.function.Supplier;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The emulated bf16 convolution computes what a native bf16 kernel computes, forward and backward. */
+/**
+ * The emulated bf16 convolution (fast and reference paths) computes what a native bf16 kernel computes, forward and
+ * backward.
+ */
 class Bf16KernelsTest {
     private static Bf16Kernels before;
 
@@ -67,15 +70,21 @@ class Bf16KernelsTest {
             if (cl) x = x.contiguous(MemoryFormat.ChannelsLast);
             Tensor w = torch.randn(out, in, k, k), b = torch.randn(out);
             Tensor xx = x;
-            Tensor y = autocast(() -> Conv.fast(xx, w, b, k / 2, k / 2));
-            assertThat(Tensors.dtype(y)).as("the dtype autocast's conv2d gives").isEqualTo(ScalarType.BFloat16);
-            assertThat(y.is_contiguous(MemoryFormat.ChannelsLast) && !y.is_contiguous()).isEqualTo(cl);
             Tensor exact = torch.conv2d(bf16(x), bf16(w), new TensorOptional(bf16(b)), new long[] {1, 1},
                     new long[] {k / 2, k / 2}, new long[] {1, 1}, 1);
-            // one rounding to bf16 (8 significant bits) apart from the exact value, elementwise
-            Tensor err = y.to(ScalarType.Double).sub(exact).abs();
-            Tensor bound = exact.abs().mul(Tensors.s(Math.pow(2, -8) * 1.01)).add(Tensors.s(1e-6));
-            assertThat(err.le(bound).all().item_bool()).as("within half a bf16 ulp of the exact value").isTrue();
+            for (boolean reference : new boolean[] {false, true}) {
+                String path = reference ? "reference path" : "fast path";
+                Tensor y = autocast(() -> reference ? Conv.reference(xx, w, b, k / 2, k / 2)
+                        : Conv.fast(xx, w, b, k / 2, k / 2));
+                assertThat(Tensors.dtype(y)).as(path + ": the dtype autocast's conv2d gives")
+                        .isEqualTo(ScalarType.BFloat16);
+                assertThat(y.is_contiguous(MemoryFormat.ChannelsLast) && !y.is_contiguous()).as(path).isEqualTo(cl);
+                // one rounding to bf16 (8 significant bits) apart from the exact value, elementwise
+                Tensor err = y.to(ScalarType.Double).sub(exact).abs();
+                Tensor bound = exact.abs().mul(Tensors.s(Math.pow(2, -8) * 1.01)).add(Tensors.s(1e-6));
+                assertThat(err.le(bound).all().item_bool()).as(path + ": within half a bf16 ulp of the exact value")
+                        .isTrue();
+            }
         }
     }
 
@@ -93,15 +102,36 @@ class Bf16KernelsTest {
         }
     }
 
-    /** Output, then the gradients of sum(y * r) with respect to x, weight and bias. */
+    /** The reference path (im2col + matmul) emulates bf16 the same way, against libtorch's bf16 reference kernels. */
+    @ParameterizedTest(name = "{0}x{0} conv {1}->{2}, channels-last {3}")
+    @CsvSource({"3, 6, 16, true", "1, 16, 16, true", "3, 16, 4, false"})
+    void theReferencePathEmulatesToo(int k, int in, int out, boolean cl) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor[] nat = run(Bf16Kernels.NATIVE, k, in, out, cl, true);
+            Tensor[] emu = run(Bf16Kernels.EMULATED, k, in, out, cl, true);
+            Tensor[] fast = run(Bf16Kernels.EMULATED, k, in, out, cl, false);
+            String[] names = {"output", "input gradient", "weight gradient", "bias gradient"};
+            for (int i = 0; i < nat.length; i++) {
+                assertThat(Tensors.dtype(emu[i])).as(names[i] + " dtype").isEqualTo(Tensors.dtype(nat[i]));
+                assertThat(relErr(emu[i], nat[i])).as(names[i]).isLessThan(2e-2);
+                assertThat(relErr(emu[i], fast[i])).as(names[i] + " against the fast path").isLessThan(2e-2);
+            }
+        }
+    }
+
     private static Tensor[] run(Bf16Kernels path, int k, int in, int out, boolean cl) {
+        return run(path, k, in, out, cl, false);
+    }
+
+    /** Output, then the gradients of sum(y * r) with respect to x, weight and bias. */
+    private static Tensor[] run(Bf16Kernels path, int k, int in, int out, boolean cl, boolean reference) {
         Bf16Kernels.use(path);
         torch.manual_seed(5);
         Tensor x0 = torch.randn(4, in, 8, 8);
         Tensor x = (cl ? x0.contiguous(MemoryFormat.ChannelsLast) : x0).set_requires_grad(true);
         Tensor w = torch.randn(out, in, k, k).set_requires_grad(true), b = torch.randn(out).set_requires_grad(true);
         Tensor r = torch.randn(4, out, 8, 8);
-        Tensor y = autocast(() -> Conv.fast(x, w, b, k / 2, k / 2));
+        Tensor y = autocast(() -> reference ? Conv.reference(x, w, b, k / 2, k / 2) : Conv.fast(x, w, b, k / 2, k / 2));
         TensorVector g = torch.grad(new TensorVector(y.to(ScalarType.Float).mul(r).sum()), new TensorVector(x, w, b));
         return new Tensor[] {y.detach(), g.get(0), g.get(1), g.get(2)};
     }
