@@ -126,6 +126,7 @@ public final class TrainBench {
         r.put("what", "train");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
+        r.put("malloc", MachineInfo.allocator());
         r.put("data", bench.source());
         r.put("fast_path", check.passed() ? "checked: agrees with the reference"
                 : check.routedAll() ? "wrong here: every convolution on the reference path"
@@ -209,6 +210,7 @@ public final class TrainBench {
         r.put("what", "sample");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
+        r.put("malloc", MachineInfo.allocator());
         r.put("precision", tc.precision());
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);

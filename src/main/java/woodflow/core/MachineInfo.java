@@ -66,12 +66,33 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
     static final List<String> KERNEL_ENV = List.of("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS",
             "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "ONEDNN_PRIMITIVE_CACHE_CAPACITY");
 
+    /**
+     * The malloc this process runs on, from its mapped libraries: {@code tcmalloc} or {@code jemalloc} when one is
+     * loaded (the launcher preloads tcmalloc where it is installed), else {@code glibc}.
+     */
+    public static String allocator() {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            List<String> libs = lines.filter(l -> l.contains("libtcmalloc") || l.contains("libjemalloc")).toList();
+            if (libs.stream().anyMatch(l -> l.contains("libtcmalloc"))) return "tcmalloc";
+            if (!libs.isEmpty()) return "jemalloc";
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "unknown";
+        }
+        return "glibc";
+    }
+
     public List<String> lines() {
         List<String> env = new ArrayList<>();
         for (String k : KERNEL_ENV) if (System.getenv(k) != null) env.add(k + "=" + System.getenv(k));
         return List.of("cpu:      " + cpuLine(),
                 "threads:  " + threads + " libtorch threads on " + cores + " cores",
                 "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn,
+                "malloc:   " + switch (allocator()) {
+                    case "tcmalloc" -> "tcmalloc (preloaded by the launcher; WOODFLOW_MALLOC=glibc turns it off)";
+                    case "glibc" -> "glibc (install libtcmalloc-minimal4 for faster small models; the launcher "
+                            + "preloads it)";
+                    default -> allocator();
+                },
                 "env:      " + (env.isEmpty() ? "no kernel-selecting variables set (" + String.join(", ",
                         KERNEL_ENV.subList(0, 2)) + ", ...)" : String.join(" ", env)));
     }
