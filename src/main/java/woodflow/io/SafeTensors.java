@@ -246,12 +246,6 @@ public final class SafeTensors {
         return new Contents(tensors, meta);
     }
 
-    static String sha256(byte[] b, int offset, int length) {
-        MessageDigest d = sha256();
-        d.update(b, offset, length);
-        return HexFormat.of().formatHex(d.digest());
-    }
-
     private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");

@@ -84,17 +84,20 @@ public enum Bf16Kernels {
         return current == EMULATED && ConvShape.runDtype(x) == ScalarType.BFloat16;
     }
 
+    /** {@code t} rounded to bfloat16 and held in float32 (a bf16 tensor is only widened, exactly). */
+    static Tensor rounded(Tensor t) {
+        return t.to(ScalarType.BFloat16).to(ScalarType.Float);
+    }
+
     /**
      * The emulated bf16 convolution: {@code weight} and {@code bias} (of any floating dtype) and {@code x} rounded to
      * bf16, convolved in float32 with autocast off, the output rounded to bf16 (the dtype autocast's conv2d gives).
      * The input's layout is kept; a channels-last input gets a channels-last kernel, as on the native path.
      */
     static Tensor conv(Tensor x, Tensor weight, Tensor bias, long ph, long pw, boolean channelsLastKernel) {
-        Tensor xf = x.to(ScalarType.BFloat16).to(ScalarType.Float);
-        Tensor wf = weight.to(ScalarType.BFloat16).to(ScalarType.Float);
+        Tensor xf = rounded(x), wf = rounded(weight);
         if (channelsLastKernel) wf = wf.contiguous(torch.MemoryFormat.ChannelsLast);
-        TensorOptional b = bias == null ? new TensorOptional()
-                : new TensorOptional(bias.to(ScalarType.BFloat16).to(ScalarType.Float));
+        TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(rounded(bias));
         DeviceType dev = x.device().type();
         boolean was = torch.is_autocast_enabled(dev);
         if (was) torch.set_autocast_enabled(dev, false);

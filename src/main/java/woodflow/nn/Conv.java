@@ -86,9 +86,9 @@ public final class Conv {
         // without bf16 dot products (config c's start-up check took 27.5 s with them, 6 s in float32)
         boolean emulate = run == ScalarType.BFloat16 && Bf16Kernels.current() == Bf16Kernels.EMULATED;
         if (emulate) {
-            x = x.to(ScalarType.BFloat16).to(ScalarType.Float);
-            weight = weight.to(ScalarType.BFloat16).to(ScalarType.Float);
-            if (bias != null) bias = bias.to(ScalarType.BFloat16).to(ScalarType.Float);
+            x = Bf16Kernels.rounded(x);
+            weight = Bf16Kernels.rounded(weight);
+            if (bias != null) bias = Bf16Kernels.rounded(bias);
         } else {
             if (Tensors.dtype(x) != run) x = x.to(run);
             if (Tensors.dtype(weight) != run) weight = weight.to(run);

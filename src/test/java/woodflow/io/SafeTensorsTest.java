@@ -102,4 +102,31 @@ class SafeTensorsTest {
             assertThat(read).as("heap bytes allocated by a read").isLessThan(4L << 20);
         }
     }
+
+    /** A header length past the format's 100 MB limit is refused before anything is allocated for it. */
+    @Test
+    void aHeaderAboveTheFormatsLimitIsRefused() throws IOException {
+        Path f = dir.resolve("huge-header.safetensors");
+        long n = 200_000_000L;
+        try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, n));
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'{'}), n + 16); // sparse: the file is longer than n + 8
+        }
+        assertThatThrownBy(() -> SafeTensors.read(f, "checkpoint h")).isInstanceOf(IOException.class)
+                .hasMessage("checkpoint h is not a safetensors file or is truncated (header length 200000000, file "
+                        + "length 200000017)");
+    }
+
+    /** Content that writes fewer bytes than it announced fails, and leaves neither the target nor a temporary file. */
+    @Test
+    void aWriteShorterThanAnnouncedFailsAndLeavesNothing() throws IOException {
+        Path f = dir.resolve("short.bin");
+        assertThatThrownBy(() -> AtomicFiles.write(f, 10, out -> out.write(java.nio.ByteBuffer.wrap(new byte[4]))))
+                .isInstanceOf(IOException.class).hasMessage("cannot write " + f + ": wrote 4 bytes where 10 were "
+                        + "announced");
+        try (var files = Files.list(dir)) {
+            assertThat(files.toList()).isEmpty();
+        }
+    }
 }
