@@ -127,6 +127,7 @@ public final class TrainBench {
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
         r.put("malloc", MachineInfo.allocator());
+        r.put("jvm_gc", MachineInfo.collector());
         r.put("data", bench.source());
         r.put("fast_path", check.passed() ? "checked: agrees with the reference"
                 : check.routedAll() ? "wrong here: every convolution on the reference path"
@@ -211,6 +212,7 @@ public final class TrainBench {
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
         r.put("malloc", MachineInfo.allocator());
+        r.put("jvm_gc", MachineInfo.collector());
         r.put("precision", tc.precision());
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);

@@ -17,9 +17,13 @@ import java.util.Map;
  * </pre>
  */
 public final class Jvm {
-    /** Options of this JVM that a child needs to behave the same: stack and heap sizes, module access, settings. */
+    /**
+     * Options of this JVM that a child needs to behave the same: stack and heap sizes, the collector the launcher
+     * chose, module access, settings.
+     */
     private static final List<String> KEPT_PREFIXES = List.of("-Xss", "-Xmx", "-Xms", "--add-opens", "--add-exports",
-            "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.");
+            "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.", "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=",
+            "-XX:MaxHeapFreeRatio=");
 
     private Jvm() {}
 
@@ -114,7 +118,7 @@ public final class Jvm {
         }
     }
 
-    private static List<String> keptOptions(List<String> inherited) {
+    static List<String> keptOptions(List<String> inherited) {
         List<String> kept = new ArrayList<>();
         for (int i = 0; i < inherited.size(); i++) {
             String a = inherited.get(i);

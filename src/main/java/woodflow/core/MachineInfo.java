@@ -81,6 +81,19 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
         return "glibc";
     }
 
+    /**
+     * The JVM's garbage collector and its starting heap, e.g. {@code serial, heap 8 MB at start}: the launcher chooses
+     * the serial collector with a small heap, which keeps the JVM's share of a run's peak memory small.
+     */
+    public static String collector() {
+        List<String> names = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName).toList();
+        String kind = names.contains("Copy") ? "serial" : names.stream().anyMatch(n -> n.startsWith("G1")) ? "G1"
+                : names.stream().anyMatch(n -> n.startsWith("PS ")) ? "parallel" : String.join("+", names);
+        long initial = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit();
+        return initial > 0 ? String.format(Locale.ROOT, "%s, heap %d MB at start", kind, initial >> 20) : kind;
+    }
+
     public List<String> lines() {
         List<String> env = new ArrayList<>();
         for (String k : KERNEL_ENV) if (System.getenv(k) != null) env.add(k + "=" + System.getenv(k));
@@ -93,6 +106,8 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
                             + "preloads it)";
                     default -> allocator();
                 },
+                "jvm:      " + collector() + (collector().startsWith("serial") ? "" : " (the launcher's choice is "
+                        + "the serial collector, smaller; WOODFLOW_JAVA_OPTS overrides it)"),
                 "env:      " + (env.isEmpty() ? "no kernel-selecting variables set (" + String.join(", ",
                         KERNEL_ENV.subList(0, 2)) + ", ...)" : String.join(" ", env)));
     }
