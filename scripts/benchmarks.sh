@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from measurements on this machine: woodflow's layer, training, sampling and loader
 # benchmarks, and the PyTorch yardstick (../shared/yardstick/torch_glow.py) in the same session, as ratios.
-# Usage: scripts/benchmarks.sh [--quick] [--memory] [--skip-layers] [--rounds N] [--fp32-only] [--report-only]
+# Usage: scripts/benchmarks.sh [--quick] [--memory] [--skip-layers] [--rounds N] [--fp32-only]
+#                              [--yardstick-fp32-only] [--report-only]
 #   (needs python3-torch for the yardstick; installs it if missing)
 #   --quick: layer sizes up to 64 only;  --memory: also run bench memory (~20 min; otherwise earlier tables are reused)
 #   --skip-layers: reuse the layer tables in bench-out/layers;  --rounds N: rounds of the interleaved woodflow /
@@ -9,19 +10,24 @@
 #   median of the per-round ratios)
 #   --fp32-only: no bf16-mixed runs (on a CPU without bf16 instructions, such as AMD Zen 3, bf16-mixed is several
 #   times slower than fp32 and its figures say nothing about woodflow; the table then shows "–" for them)
+#   --yardstick-fp32-only: woodflow in both precisions, the yardstick in fp32 only (its bf16 autocast on a CPU
+#   without bf16 instructions runs scalar kernels: tens of minutes per config c run); woodflow's bf16-mixed is then
+#   compared with the yardstick's fp32
 #   --report-only: no measurements, rewrite BENCHMARKS.md from what bench-out/ holds
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=; memory=; measure=yes; layers=yes; rounds=5; precisions="fp32 bf16-mixed"
+quick=; memory=; measure=yes; layers=yes; rounds=5; precisions="fp32 bf16-mixed"; yprecisions=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=--quick ;; --memory) memory=--memory ;; --report-only) measure= ;; --skip-layers) layers= ;;
     --rounds) rounds="$2"; shift ;;
     --fp32-only) precisions=fp32 ;;
+    --yardstick-fp32-only) yprecisions=fp32 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+yprecisions="${yprecisions:-$precisions}"
 out=bench-out
 mkdir -p "$out" docs/bench
 yard=../shared/yardstick/torch_glow.py
@@ -55,7 +61,7 @@ py() {
 for round in $(seq "$rounds"); do
   for p in $precisions; do
     ./woodflow bench train --preset yardstick-c --precision $p --warmup 3 --iterations 10 --json "$out/runs.jsonl"
-    py --config c --what train --iters 10 --precision $p
+    if [[ " $yprecisions " == *" $p "* ]]; then py --config c --what train --iters 10 --precision $p; fi
   done
   # the memory-bounded backward (activations recomputed from the inverses), against the same yardstick runs
   ./woodflow bench train --preset yardstick-c --backprop invertible --warmup 3 --iterations 10 --json "$out/runs.jsonl"
@@ -65,7 +71,7 @@ for round in $(seq "$rounds"); do
   py --config c --what sample
   for p in $precisions; do
     ./woodflow bench train --preset yardstick-a --precision $p --warmup 3 --iterations 20 --json "$out/runs.jsonl"
-    py --config a --what train --iters 20 --precision $p
+    if [[ " $yprecisions " == *" $p "* ]]; then py --config a --what train --iters 20 --precision $p; fi
   done
 done
 ./woodflow bench loader --batch 32 | tee "$out/loader.log"
@@ -170,6 +176,7 @@ rounds, and each run's own number is the median over its timed iterations.
 | peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
 
 $(if [ -z "${wc_trainbf:-}" ]; then echo "bf16-mixed was not measured in this run (\`--fp32-only\`): the CPU has $(grep -q avx512_bf16 /proc/cpuinfo && echo "bf16 instructions, but the run skipped them" || echo "no bf16 instructions (no avx512_bf16, no AMX): the yardstick's bf16 autocast falls back to scalar kernels here (tens of minutes per run), and woodflow's bf16-mixed runs emulated bf16 (float32 kernels on bf16-rounded operands), about fp32's speed, so neither says anything about bf16 hardware"); its rows show –."; echo; fi)
+$(if [ -n "${wc_trainbf:-}" ] && [ -z "${yc_trainbf:-}" ]; then echo "The yardstick's bf16 autocast was not run (\`--yardstick-fp32-only\`): on this CPU (no avx512_bf16, no AMX) its bf16 kernels are scalar loops, tens of minutes per config c run. woodflow's bf16-mixed is compared with the yardstick's fp32; woodflow runs it as emulated bf16 (float32 kernels on bf16-rounded operands), so it cannot be faster than woodflow's fp32 here."; echo; fi)
 Per round (each woodflow run against the yardstick run of the same round; the median of these is the steadier
 figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
 woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in fp32 $pr_samp32, in bf16-mixed
