@@ -54,12 +54,16 @@ public final class Adam {
         return step;
     }
 
-    /** Clears every parameter's gradient. */
+    /**
+     * Clears every parameter's gradient by dropping it (PyTorch's {@code zero_grad(set_to_none=True)}): the next
+     * backward's gradient becomes the parameter's gradient without a zero pass or an add, and between the update and
+     * the next backward the gradients' memory is free for the forward's activations (config c: 44 MB of the peak).
+     * A gradient then exists exactly when the last backward reached the parameter.
+     */
     public void zeroGrad() {
         try (PointerScope scope = new PointerScope()) {
-            List<Tensor> grads = grads();
-            if (!Foreach.available() || !Foreach.zero(grads)) {
-                for (Tensor g : grads) g.zero_();
+            for (Tensor p : params.values()) {
+                if (p.grad().defined()) p.mutable_grad().put(new Tensor());
             }
         }
     }
