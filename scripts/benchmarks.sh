@@ -110,8 +110,8 @@ steal=$(jq -s -r '[.[] | .cpu_steal_pct | numbers] | if length == 0 then "not me
 i64=$(j '.what=="train" and (.config|startswith("3x64x64"))' .images_per_s "$out/runs.jsonl")
 i64p=$(j '.what=="train" and (.config|startswith("3x64x64"))' .precision "$out/runs.jsonl")
 loader=$(grep -o '[0-9]* images/s' "$out/loader.log" | head -1)
-# a ratio, or "–" when either side was not measured (--fp32-only)
-r() { if [ -z "${1:-}" ] || [ -z "${2:-}" ]; then printf '–'; return; fi; awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# a ratio with its "×", or "–" when either side was not measured (--fp32-only, --yardstick-fp32-only)
+r() { if [ -z "${1:-}" ] || [ -z "${2:-}" ]; then printf '–'; return; fi; awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 # per-round ratios: the k-th woodflow run against the k-th yardstick run (the same round, minutes apart), and their
 # median. The host's speed drifts by up to 2x within minutes with no steal time to show for it (probably another tenant on the
 # same physical cores), so a ratio taken within one round is steadier than the ratio of the two medians.
@@ -146,7 +146,7 @@ pr_abf32=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" a
 cpus=$(jq -s -r '[.[] | .cpu | strings] | unique | join("; ")' "$out/runs.jsonl" "$out/yardstick.jsonl")
 invalid=$(jq -s '[.[] | select(.what=="train" and .valid != true)] | length' "$out/runs.jsonl")
 skipped=$(jq -s '[.[] | select(.what=="train") | .skipped_steps // 0] | add // 0' "$out/runs.jsonl")
-mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | round | tostring] | join(" / ")' "$out/runs.jsonl")
+mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | . * 10 | round / 10 | tostring] | join(" / ")' "$out/runs.jsonl")
 f() { if [ -z "${1:-}" ]; then printf '–'; return; fi; awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
 {
@@ -167,13 +167,13 @@ rounds, and each run's own number is the median over its timed iterations.
 
 | config c: 3×32×32, K=8, L=3, 512 channels, batch 16, Woodbury d=16 | woodflow | yardstick | ratio |
 |---|---:|---:|---:|
-| training, fp32 (images/s) | $(f $wc_train32) | $(f $yc_train32) | $(r $wc_train32 $yc_train32)× |
-| training, bf16-mixed (images/s) | $(f $wc_trainbf) | $(f $yc_trainbf) (its bf16 autocast) | $(r $wc_trainbf $yc_trainbf)× |
-| training, woodflow bf16-mixed vs yardstick fp32 | $(f $wc_trainbf) | $(f $yc_train32) | $(r $wc_trainbf $yc_train32)× |
-| sampling 64 images at T=0.7, fp32 (s) | $(f $wc_samp32) | $(f $yc_samp) | $(r $wc_samp32 $yc_samp)× the time |
-| sampling 64 images at T=0.7, bf16-mixed (s) | $(f $wc_sampbf) | $(f $yc_samp) | $(r $wc_sampbf $yc_samp)× the time |
-| peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32)× |
-| peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf)× |
+| training, fp32 (images/s) | $(f $wc_train32) | $(f $yc_train32) | $(r $wc_train32 $yc_train32) |
+| training, bf16-mixed (images/s) | $(f $wc_trainbf) | $(f $yc_trainbf) (its bf16 autocast) | $(r $wc_trainbf $yc_trainbf) |
+| training, woodflow bf16-mixed vs yardstick fp32 | $(f $wc_trainbf) | $(f $yc_train32) | $(r $wc_trainbf $yc_train32) |
+| sampling 64 images at T=0.7, fp32 (s) | $(f $wc_samp32) | $(f $yc_samp) | $(r $wc_samp32 $yc_samp) the time |
+| sampling 64 images at T=0.7, bf16-mixed (s) | $(f $wc_sampbf) | $(f $yc_samp) | $(r $wc_sampbf $yc_samp) the time |
+| peak resident memory of training, fp32 (MiB) | $(f $wc_rss32) | $(f $yc_rss32) | $(r $wc_rss32 $yc_rss32) |
+| peak resident memory of training, bf16-mixed (MiB) | $(f $wc_rssbf) | $(f $yc_rssbf) | $(r $wc_rssbf $yc_rssbf) |
 
 $(if [ -z "${wc_trainbf:-}" ]; then echo "bf16-mixed was not measured in this run (\`--fp32-only\`): the CPU has $(grep -q avx512_bf16 /proc/cpuinfo && echo "bf16 instructions, but the run skipped them" || echo "no bf16 instructions (no avx512_bf16, no AMX): the yardstick's bf16 autocast falls back to scalar kernels here (tens of minutes per run), and woodflow's bf16-mixed runs emulated bf16 (float32 kernels on bf16-rounded operands), about fp32's speed, so neither says anything about bf16 hardware"); its rows show –."; echo; fi)
 $(if [ -n "${wc_trainbf:-}" ] && [ -z "${yc_trainbf:-}" ]; then echo "The yardstick's bf16 autocast was not run (\`--yardstick-fp32-only\`): on this CPU (no avx512_bf16, no AMX) its bf16 kernels are scalar loops, tens of minutes per config c run. woodflow's bf16-mixed is compared with the yardstick's fp32; woodflow runs it as emulated bf16 (float32 kernels on bf16-rounded operands), so it cannot be faster than woodflow's fp32 here."; echo; fi)
@@ -184,8 +184,8 @@ $pr_sampbf; peak training memory in fp32 $pr_rss32. The
 bfloat16 matrix-multiply rate measured at the start of each config c training run, in GFLOP/s: $mm_rounds.
 
 Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32; both train on the same Fashion-MNIST images):
-fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)×); bf16-mixed, woodflow
-$(f "${wa_trainbf:-}") against the yardstick's $(f "${ya_trainbf:-}") ($(r "${wa_trainbf:-}" "${ya_trainbf:-}")×). Per round: fp32
+fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)); bf16-mixed, woodflow
+$(f "${wa_trainbf:-}") against the yardstick's $(f "${ya_trainbf:-}") ($(r "${wa_trainbf:-}" "${ya_trainbf:-}")). Per round: fp32
 $pr_a32; bf16-mixed against the yardstick's bf16 $pr_abf; woodflow bf16-mixed against the yardstick's fp32 $pr_abf32.
 
 Peak resident memory of training, config a, fp32: woodflow $(f $wa_rss) MiB against the yardstick's $(f $ya_rss) MB
@@ -246,7 +246,7 @@ $(if [ -f "$out/scaling.md" ]; then cat "$out/scaling.md"; else echo "(not measu
 
 \`./woodflow bench loader --batch 32\`: $loader (500 generated 96×96 JPEGs decoded and resized to 64×64 on 2
 background threads), against the training rate of the imagenet64-woodbury preset (batch 32, $i64p):
-$(f $i64) images/s — the loader is $(r ${loader% images/s} $i64)× faster than training consumes.
+$(f $i64) images/s — the loader is $(r ${loader% images/s} $i64) faster than training consumes.
 
 ## JMH (hot kernels)
 
