@@ -132,7 +132,9 @@ public enum DataKind implements Choice {
     private static Splits idx(DataConfig cfg, Path dir, int size) {
         if (dir == null) throw new DataException("data.path is required for kind " + cfg.kind());
         DataSets.requireDirectory(dir, "IDX data directory (install Debian's dataset-fashion-mnist for Fashion-MNIST)");
-        IdxSource train = new IdxSource(DataSets.idxFile(dir, "train-images-idx3-ubyte"), size);
-        return new Splits(train, new IdxSource(DataSets.idxFile(dir, "t10k-images-idx3-ubyte"), size), List.of());
+        // the limits are applied while reading: only the images kept are held in memory
+        IdxSource train = new IdxSource(DataSets.idxFile(dir, "train-images-idx3-ubyte"), size, cfg.trainLimit());
+        return new Splits(train, new IdxSource(DataSets.idxFile(dir, "t10k-images-idx3-ubyte"), size,
+                cfg.testLimit()), List.of());
     }
 }

@@ -20,6 +20,7 @@ import java.util.zip.ZipException;
 public final class IdxSource implements ImageSource {
     private final Path file;
     private final byte[] pixels;
+    private final int total;
     private final int count;
     private final int rows;
     private final int cols;
@@ -27,28 +28,39 @@ public final class IdxSource implements ImageSource {
     private final int pad;
 
     public IdxSource(Path file, int size) {
+        this(file, size, null);
+    }
+
+    /**
+     * The file's first {@code limit} images (all of them when null or above the count): only those are kept in memory,
+     * while the rest of the file is read through, so its length is checked against the header all the same.
+     */
+    public IdxSource(Path file, int size, Integer limit) {
+        if (limit != null && limit < 0) throw new DataException("an image limit must not be negative, got " + limit);
         this.file = file;
-        byte[] raw = read(file);
-        count = readInt(raw, 4);
-        rows = readInt(raw, 8);
-        cols = readInt(raw, 12);
+        Pixels p = read(file, limit);
+        total = p.total;
+        count = p.kept;
+        rows = p.rows;
+        cols = p.cols;
         if (rows != cols) throw new DataException(file + ": images are " + rows + "x" + cols + ", not square");
         if (size < rows || (size - rows) % 2 != 0) {
             throw new DataException(file + ": cannot pad " + rows + "x" + cols + " images to " + size + "x" + size
                     + " (zero padding needs a size >= " + rows + " with an even difference; set data.size, e.g. 32)");
         }
-        this.pixels = raw;
+        this.pixels = p.bytes;
         this.size = size;
         this.pad = (size - rows) / 2;
     }
 
+    private record Pixels(byte[] bytes, int total, int kept, int rows, int cols) {}
+
     /**
-     * The whole file (header and pixels), decompressed straight into one array of the size its header gives: no
-     * copy of the compressed bytes and no growing buffer, so loading Fashion-MNIST (47 MB of pixels) takes 47 MB of
-     * heap rather than the ~250 MB that reading, inflating into a doubling buffer and copying out took, which stayed
-     * in the process's resident memory for the rest of a run.
+     * The kept images' pixels, decompressed straight into one array of the size the header gives: no copy of the
+     * compressed bytes and no growing buffer (reading, inflating into a doubling buffer and copying out took ~250 MB
+     * for Fashion-MNIST's 47 MB, resident for the rest of a run), and nothing of the images past the limit.
      */
-    private static byte[] read(Path file) {
+    private static Pixels read(Path file, Integer limit) {
         try (InputStream in = open(file)) {
             byte[] header = in.readNBytes(16);
             if (header.length < 4) {
@@ -68,21 +80,20 @@ public final class IdxSource implements ImageSource {
             if (n < 0 || h <= 0 || w <= 0) {
                 throw new DataException(file + ": IDX header gives impossible sizes " + n + " x " + h + " x " + w);
             }
-            long expected = 16L + (long) n * h * w;
-            if (expected > Integer.MAX_VALUE - 8) {
-                throw new DataException(file + ": " + n + " images of " + h + "x" + w + " do not fit in one array"
-                        + " (at most 2 GB of pixels); split the file");
+            int kept = limit == null ? n : Math.min(n, limit);
+            long expected = 16L + (long) n * h * w, keptBytes = (long) kept * h * w;
+            if (keptBytes > Integer.MAX_VALUE - 8) {
+                throw new DataException(file + ": " + kept + " images of " + h + "x" + w + " do not fit in one array"
+                        + " (at most 2 GB of pixels); split the file or set a data limit");
             }
-            byte[] raw = new byte[(int) expected];
-            System.arraycopy(header, 0, raw, 0, 16);
-            int got = 16 + in.readNBytes(raw, 16, raw.length - 16);
-            long extra = got < expected ? 0 : in.transferTo(OutputStream.nullOutputStream());
-            if (got < expected || extra > 0) {
-                throw new DataException(file + ": " + (got < expected ? "truncated" : "too long") + ", "
-                        + (got + extra) + " bytes but the header (" + n + " images of " + h + "x" + w
-                        + ") needs " + expected);
+            byte[] bytes = new byte[(int) keptBytes];
+            long got = 16 + in.readNBytes(bytes, 0, bytes.length);
+            got += in.transferTo(OutputStream.nullOutputStream()); // the rest: read, checked, not kept
+            if (got != expected) {
+                throw new DataException(file + ": " + (got < expected ? "truncated" : "too long") + ", " + got
+                        + " bytes but the header (" + n + " images of " + h + "x" + w + ") needs " + expected);
             }
-            return raw;
+            return new Pixels(bytes, n, kept, h, w);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": file not found");
         } catch (EOFException e) {
@@ -92,6 +103,11 @@ public final class IdxSource implements ImageSource {
         } catch (IOException e) {
             throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Bytes of pixels this source holds in memory. */
+    long heldBytes() {
+        return pixels.length;
     }
 
     /** The file's bytes, inflated when it starts with the gzip magic bytes (whatever its name). */
@@ -137,14 +153,15 @@ public final class IdxSource implements ImageSource {
     public byte[] image(int index) {
         if (index < 0 || index >= count) throw new IndexOutOfBoundsException(index + " of " + count);
         byte[] out = new byte[size * size];
-        int src = 16 + index * rows * cols;
+        int src = index * rows * cols;
         for (int y = 0; y < rows; y++) System.arraycopy(pixels, src + y * cols, out, (y + pad) * size + pad, cols);
         return out;
     }
 
     @Override
     public String describe() {
-        return "idx " + file + ": " + count + " images, 1x" + rows + "x" + cols
+        return "idx " + file + ": " + (count < total ? "first " + count + " of " + total : count) + " images, 1x"
+                + rows + "x" + cols
                 + (pad > 0 ? " zero-padded to 1x" + size + "x" + size : "");
     }
 }

@@ -47,6 +47,30 @@ class IdxSourceTest {
         assertThat(n.image(1)[3 * 28 + 4] & 255).isEqualTo(10 + 3 + 4);
     }
 
+    /**
+     * A limit keeps only the first images in memory (config a reads 10,000 of Fashion-MNIST's 60,000: 8 MB, not 47),
+     * and the rest of the file is still read through, so a truncated or overlong file is still an error.
+     */
+    @Test
+    void aLimitKeepsOnlyTheFirstImagesAndStillChecksTheWholeFile() throws Exception {
+        Path gz = dir.resolve("b.gz");
+        Files.write(gz, TestFiles.gzip(TestFiles.idx(5, 28, 28)));
+        IdxSource all = new IdxSource(gz, 32);
+        IdxSource two = new IdxSource(gz, 32, 2);
+        assertThat(two.size()).isEqualTo(2);
+        assertThat(two.image(1)).isEqualTo(all.image(1));
+        assertThatThrownBy(() -> two.image(2)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(two.describe()).contains("first 2 of 5 images");
+        assertThat(two.heldBytes()).isEqualTo(2L * 28 * 28);
+        assertThat(new IdxSource(gz, 32, 9).size()).as("a limit above the count keeps all").isEqualTo(5);
+        byte[] cut = TestFiles.idx(5, 28, 28);
+        Path shortFile = dir.resolve("short");
+        Files.write(shortFile, Arrays.copyOf(cut, cut.length - 100));
+        assertThatThrownBy(() -> new IdxSource(shortFile, 32, 1)).hasMessageContaining("truncated");
+        assertThatThrownBy(() -> new IdxSource(gz, 32, -1)).isInstanceOf(DataException.class)
+                .hasMessageContaining("must not be negative");
+    }
+
     @Test
     void wrongMagicNamesFileAndNumber() throws Exception {
         byte[] b = TestFiles.idx(2, 28, 28);
