@@ -23,6 +23,9 @@ class JvmTest {
                 "-XX:MaxHeapFreeRatio=30", "-XX:+UnlockDiagnosticVMOptions", "-Xss8m", "-Dfoo=bar");
         assertThat(Jvm.keptOptions(parent)).contains("-XX:+UseSerialGC", "-Xms8m", "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30", "-Xss8m").doesNotContain("-XX:+UnlockDiagnosticVMOptions", "-Dfoo=bar");
+        // a user's choice of another collector (WOODFLOW_JAVA_OPTS, after the launcher's) reaches the children too
+        List<String> g1 = List.of("-XX:+UseSerialGC", "-XX:-UseSerialGC", "-XX:+UseG1GC");
+        assertThat(Jvm.keptOptions(g1)).containsExactlyElementsOf(g1);
     }
 
     @Test
