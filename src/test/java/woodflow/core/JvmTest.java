@@ -25,7 +25,8 @@ class JvmTest {
                 "-XX:MaxHeapFreeRatio=30", "-Xss8m").doesNotContain("-XX:+UnlockDiagnosticVMOptions", "-Dfoo=bar");
         // a user's choice of another collector (WOODFLOW_JAVA_OPTS, after the launcher's) reaches the children too
         List<String> g1 = List.of("-XX:+UseSerialGC", "-XX:-UseSerialGC", "-XX:+UseG1GC");
-        assertThat(Jvm.keptOptions(g1)).containsExactlyElementsOf(g1);
+        // (in order, so the last one wins as in the parent; -Dwoodflow.threads may follow, set by another test)
+        assertThat(Jvm.keptOptions(g1)).containsSubsequence(g1).doesNotHaveDuplicates();
     }
 
     @Test
