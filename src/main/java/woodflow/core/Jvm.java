@@ -22,8 +22,8 @@ public final class Jvm {
      * chose, module access, settings.
      */
     private static final List<String> KEPT_PREFIXES = List.of("-Xss", "-Xmx", "-Xms", "--add-opens", "--add-exports",
-            "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.", "-XX:+UseSerialGC", "-XX:-UseSerialGC", "-XX:+UseG1GC",
-            "-XX:+UseParallelGC", "-XX:MinHeapFreeRatio=", "-XX:MaxHeapFreeRatio=");
+            "-Djava.awt.headless", "-Dorg.bytedeco.", "-Dwoodflow.", "-XX:+UseSerialGC", "-XX:-UseSerialGC",
+            "-XX:+UseG1GC", "-XX:+UseParallelGC", "-XX:MinHeapFreeRatio=", "-XX:MaxHeapFreeRatio=");
 
     private Jvm() {}
 

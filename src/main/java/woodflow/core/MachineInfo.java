@@ -97,16 +97,17 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
     public List<String> lines() {
         List<String> env = new ArrayList<>();
         for (String k : KERNEL_ENV) if (System.getenv(k) != null) env.add(k + "=" + System.getenv(k));
+        String malloc = allocator(), gc = collector();
         return List.of("cpu:      " + cpuLine(),
                 "threads:  " + threads + " libtorch threads on " + cores + " cores",
                 "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn,
-                "malloc:   " + switch (allocator()) {
+                "malloc:   " + switch (malloc) {
                     case "tcmalloc" -> "tcmalloc (preloaded by the launcher; WOODFLOW_MALLOC=glibc turns it off)";
                     case "glibc" -> "glibc (install libtcmalloc-minimal4 for faster small models; the launcher "
                             + "preloads it)";
-                    default -> allocator();
+                    default -> malloc;
                 },
-                "jvm:      " + collector() + (collector().startsWith("serial") ? "" : " (the launcher's choice is "
+                "jvm:      " + gc + (gc.startsWith("serial") ? "" : " (the launcher's choice is "
                         + "the serial collector, smaller; WOODFLOW_JAVA_OPTS overrides it)"),
                 "env:      " + (env.isEmpty() ? "no kernel-selecting variables set (" + String.join(", ",
                         KERNEL_ENV.subList(0, 2)) + ", ...)" : String.join(" ", env)));
