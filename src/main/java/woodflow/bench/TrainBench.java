@@ -46,7 +46,7 @@ public final class TrainBench {
                                             DistContext group, boolean overlap) {
         TrainConfig tc = cfg.train();
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(device));
         model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
@@ -187,7 +187,7 @@ public final class TrainBench {
                                              int repeats) {
         TrainConfig tc = cfg.train();
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
+        MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(device));
         model.precision(tc.precision());
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

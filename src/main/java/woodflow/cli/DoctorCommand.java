@@ -66,7 +66,7 @@ public final class DoctorCommand implements Callable<Integer> {
                 mc.permutation(), mc.coupling(), mc.levels(), mc.steps(), mc.hidden(), mc.channels(), mc.height(),
                 mc.width(), tc.batch(), tc.precision(), tc.backprop());
         torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32(common.device));
+        MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(common.device));
         model.precision(tc.precision());
         Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         TrainStep stepper = new TrainStep(model, adam, tc, cfg.data().nBits());

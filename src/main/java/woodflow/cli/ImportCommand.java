@@ -56,7 +56,7 @@ public final class ImportCommand implements Callable<Integer> {
                     + "--out folder");
         }
         TorchArchive.Contents paper = TorchArchive.read(checkpoint);
-        MultiScaleFlow model = new MultiScaleFlow(m, Init.float32(common.device));
+        MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(common.device));
         try {
             model.loadStateDict(PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor));
         } catch (IllegalArgumentException e) {

@@ -64,7 +64,7 @@ public final class InspectCommand implements Callable<Integer> {
             cfg = preset != null ? Presets.load(preset) : RunConfig.read(config);
             cfg.validate();
             torch.manual_seed(cfg.train().seed());
-            model = new MultiScaleFlow(cfg.model(), Init.float32(common.device));
+            model = woodflow.train.Models.build(cfg, Init.float32(common.device));
             source = preset != null ? "preset " + preset : config.toString();
         }
         model.train(false);

@@ -47,6 +47,19 @@ public abstract class Module {
         return module;
     }
 
+    /**
+     * Like {@link #child}, but placed before the children registered so far, so that its parameters come first in
+     * {@link #namedParameters()}: for a module that runs before the others in the forward pass, whose gradients come
+     * last in the backward (a data-parallel reducer fills its buckets in reverse parameter order).
+     */
+    protected <M extends Module> M childFirst(String name, M module) {
+        Map<String, Module> rest = new LinkedHashMap<>(children);
+        children.clear();
+        child(name, module);
+        children.putAll(rest);
+        return module;
+    }
+
     /** The dotted path of this module from the root, e.g. {@code level1.step0.permutation}. */
     public String path() {
         if (parent == null) return localName.isEmpty() ? "model" : localName;

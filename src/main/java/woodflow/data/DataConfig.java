@@ -30,7 +30,10 @@ public record DataConfig(
         @JsonProperty("cache") String cache,
         @JsonProperty("channels") Integer channels,
         @JsonProperty("workers") Integer workers,
-        @JsonProperty("style") EmbeddedStyle style) {
+        @JsonProperty("style") EmbeddedStyle style,
+        @JsonProperty("dequantization") Dequantization dequantization,
+        @JsonProperty("dequantizer_steps") Integer dequantizerSteps,
+        @JsonProperty("dequantizer_hidden") Integer dequantizerHidden) {
 
     public DataConfig {
         kind = kind == null ? DataKind.EMBEDDED : kind;
@@ -42,7 +45,8 @@ public record DataConfig(
     /** The original eleven fields; {@code channels}, {@code workers} and {@code style} left to their defaults. */
     public DataConfig(DataKind kind, String path, Integer nBits, Integer size, Integer trainLimit, Integer testLimit,
                       Long seed, Integer holdout, BadImagePolicy onBadImage, Integer count, String cache) {
-        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null, null);
+        this(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count, cache, null, null, null,
+                null, null, null);
     }
 
     public static DataConfig embedded() {
@@ -52,6 +56,39 @@ public record DataConfig(
     /** A configuration of {@code kind} reading {@code path}, every other field at its default. */
     public static DataConfig of(DataKind kind, String path) {
         return new DataConfig(kind, path, null, null, null, null, null, null, null, null, null);
+    }
+
+    /**
+     * How the images are dequantised: {@code dequantization} (uniform unless set), with the variational dequantiser's
+     * coupling steps and hidden channels (defaults 4 and 32) when it is {@code variational}.
+     */
+    public Dequantization dequantizationOrDefault() {
+        return dequantization == null ? Dequantization.UNIFORM : dequantization;
+    }
+
+    /**
+     * Problems of the dequantisation fields, each naming its key: sizes below 1, or a dequantiser size given for
+     * uniform noise (which has none; set {@code dequantization: variational} or remove the key).
+     */
+    public java.util.List<String> dequantizationProblems() {
+        java.util.List<String> p = new java.util.ArrayList<>();
+        if (dequantizerSteps != null && dequantizerSteps < 1) {
+            p.add("data.dequantizer_steps must be at least 1, got " + dequantizerSteps);
+        }
+        if (dequantizerHidden != null && dequantizerHidden < 1) {
+            p.add("data.dequantizer_hidden must be at least 1, got " + dequantizerHidden);
+        }
+        if (dequantizationOrDefault() == Dequantization.UNIFORM
+                && (dequantizerSteps != null || dequantizerHidden != null)) {
+            p.add("data.dequantizer_" + (dequantizerSteps != null ? "steps" : "hidden") + " sizes the variational "
+                    + "dequantiser, but data.dequantization is uniform: set data.dequantization: variational, or "
+                    + "remove the key");
+        }
+        return p;
+    }
+
+    public DataConfig withDequantization(Dequantization d) {
+        return toBuilder().dequantization(d).build();
     }
 
     /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */
@@ -114,6 +151,9 @@ public record DataConfig(
         private Integer channels;
         private Integer workers;
         private EmbeddedStyle style;
+        private Dequantization dequantization;
+        private Integer dequantizerSteps;
+        private Integer dequantizerHidden;
 
         private Builder(DataConfig d) {
             kind = d.kind;
@@ -130,6 +170,9 @@ public record DataConfig(
             channels = d.channels;
             workers = d.workers;
             style = d.style;
+            dequantization = d.dequantization;
+            dequantizerSteps = d.dequantizerSteps;
+            dequantizerHidden = d.dequantizerHidden;
         }
 
         public Builder kind(DataKind v) {
@@ -197,9 +240,24 @@ public record DataConfig(
             return this;
         }
 
+        public Builder dequantization(Dequantization v) {
+            dequantization = v;
+            return this;
+        }
+
+        public Builder dequantizerSteps(Integer v) {
+            dequantizerSteps = v;
+            return this;
+        }
+
+        public Builder dequantizerHidden(Integer v) {
+            dequantizerHidden = v;
+            return this;
+        }
+
         public DataConfig build() {
             return new DataConfig(kind, path, nBits, size, trainLimit, testLimit, seed, holdout, onBadImage, count,
-                    cache, channels, workers, style);
+                    cache, channels, workers, style, dequantization, dequantizerSteps, dequantizerHidden);
         }
     }
 }

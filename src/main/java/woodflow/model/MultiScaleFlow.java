@@ -135,8 +135,20 @@ public final class MultiScaleFlow extends Module {
     private final ModelConfig config;
     private final List<Level> levels = new ArrayList<>();
     private final TopPrior top;
+    private final Dequantizer dequantizer;
 
+    /** A model with uniform dequantisation. */
     public MultiScaleFlow(ModelConfig config, Init init) {
+        this(config, null, init);
+    }
+
+    /**
+     * A model whose images are dequantised by a {@link VariationalDequantizer} of {@code dequantizer}'s size (a child
+     * named {@code dequantizer}, trained with the flow), or uniformly when it is null. The flow's parameters are drawn
+     * first, so a model of either kind starts from the same flow for the same seed; the dequantiser's parameters
+     * come first in {@link #namedParameters()} (it runs first, so its gradients come last).
+     */
+    public MultiScaleFlow(ModelConfig config, VariationalDequantizer.Spec dequantizer, Init init) {
         this.config = config.validate();
         // The initial values (random draws, scaled copies) are temporaries: parameters and buffers keep their own
         // copies, so a scope frees the rest now instead of whenever the garbage collector runs (for a 60 M
@@ -146,7 +158,19 @@ public final class MultiScaleFlow extends Module {
             int[] s = config.levelShape(config.levels() - 1);
             top = child("top", new TopPrior(s[0], s[1], s[2], config.learnTop(), init));
             levels.get(config.levels() - 1).top = top;
+            this.dequantizer = dequantizer == null ? Dequantizer.UNIFORM
+                    : childFirst("dequantizer", new VariationalDequantizer(config.channels(), dequantizer, init));
         }
+    }
+
+    /** How this model's images are dequantised: {@link Dequantizer#UNIFORM}, or its {@link VariationalDequantizer}. */
+    public Dequantizer dequantizer() {
+        return dequantizer;
+    }
+
+    /** The variational dequantiser, or null when the model dequantises uniformly. */
+    public VariationalDequantizer variationalDequantizer() {
+        return dequantizer instanceof VariationalDequantizer v ? v : null;
     }
 
     public ModelConfig config() {
@@ -236,6 +260,16 @@ public final class MultiScaleFlow extends Module {
     public Tensor bitsPerDim(Tensor x, int nBins) {
         double d = (double) x.size(1) * x.size(2) * x.size(3);
         return logProb(x).sub(s(d * Math.log(nBins))).mul(s(-1.0 / (d * Math.log(2))));
+    }
+
+    /**
+     * Bits per dimension of a dequantised batch (docs/FORMULAS.md): {@code -(log p(x~) - log q(v | x)) / (D ln 2)} per
+     * sample; for uniform noise (no log q) exactly {@link #bitsPerDim(Tensor, int)}.
+     */
+    public Tensor bitsPerDim(Dequantizer.Dequantized d, int nBins) {
+        if (d.logQ() == null) return bitsPerDim(d.x(), nBins);
+        double dims = (double) d.x().size(1) * d.x().size(2) * d.x().size(3);
+        return logProb(d.x()).sub(d.logQ()).mul(s(-1.0 / (dims * Math.log(2))));
     }
 
     /** Standard-normal latents scaled by the temperature, for {@code n} samples. */

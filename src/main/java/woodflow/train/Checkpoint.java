@@ -109,7 +109,7 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
 
     /** Builds the checkpoint's model (float32) on {@code device} and loads its state. */
     public MultiScaleFlow model(String device) {
-        MultiScaleFlow model = new MultiScaleFlow(config.model(), Init.float32(device));
+        MultiScaleFlow model = Models.build(config, Init.float32(device));
         try {
             model.loadStateDict(modelState());
         } catch (IllegalArgumentException e) {
@@ -123,11 +123,16 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
      * my.yaml"): the first three config fields that differ and the count of saved tensors that do not fit; the
      * tensors themselves when the configs agree.
      */
-    IllegalArgumentException doesNotFit(woodflow.model.ModelConfig model, String source,
-            woodflow.core.StateMismatchException e) {
+    IllegalArgumentException doesNotFit(RunConfig run, String source, woodflow.core.StateMismatchException e) {
         java.util.List<String> fields = new java.util.ArrayList<>();
-        for (var d : config.model().differences(model)) {
+        for (var d : config.model().differences(run.model())) {
             fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in " + source);
+        }
+        var mine = Models.dequantizer(config.data());
+        var theirs = Models.dequantizer(run.data());
+        if (!java.util.Objects.equals(mine, theirs)) {
+            fields.add("data.dequantization is " + dequantization(mine) + " in the checkpoint, " + dequantization(theirs)
+                    + " in " + source);
         }
         if (fields.size() > 3) {
             fields = java.util.List.of(String.join("; ", fields.subList(0, 3)) + " (and " + (fields.size() - 3)
@@ -137,6 +142,10 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
                 + "config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields) + " ("
                 + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + source
                 + ") or train into another --out");
+    }
+
+    private static String dequantization(woodflow.model.VariationalDequantizer.Spec spec) {
+        return spec == null ? "uniform" : "variational (" + spec.steps() + " steps, " + spec.hidden() + " channels)";
     }
 
     /** Reads a checkpoint file and returns its model, ready for evaluation. */

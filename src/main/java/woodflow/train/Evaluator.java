@@ -8,14 +8,17 @@ import woodflow.core.Devices;
 import woodflow.core.Tensors;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
+import woodflow.model.Dequantizer;
 import woodflow.model.MultiScaleFlow;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * Test-set bits per dimension: every image of a source (or the first {@code limit}), dequantised with noise from a
- * fixed seed so that every evaluation of every model sees the same noise.
+ * Test-set bits per dimension: every image of a source (or the first {@code limit}), dequantised by the model's
+ * dequantiser (uniform or variational) with noise from a fixed seed, so that every evaluation of every model sees the
+ * same noise. One dequantisation per image; {@link ImportanceWeightedBound} takes K.
  */
 public final class Evaluator {
     private Evaluator() {}
@@ -33,7 +36,15 @@ public final class Evaluator {
      */
     public static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
                                       long noiseSeed, int shard, int shards) {
+        return bitsPerDim(model, source, count, nBits, batch, noiseSeed, shard, shards, null);
+    }
+
+    /** {@link #bitsPerDim}, telling {@code probe} (may be null) every dequantised batch before its forward. */
+    static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
+                               long noiseSeed, int shard, int shards, Consumer<Tensor> probe) {
         boolean wasTraining = model.isTraining();
+        Dequantizer dequantizer = model.dequantizer();
+        int bins = Quantization.bins(nBits);
         model.train(false);
         int n = Math.min(count, source.size());
         double[] out = new double[n];
@@ -43,17 +54,20 @@ public final class Evaluator {
             for (int start = 0, k = 0; start < n; start += batch, k++) {
                 try (PointerScope scope = new PointerScope()) {
                     int end = Math.min(n, start + batch);
+                    long[] shape = {end - start, source.channels(), source.height(), source.width()};
                     if (k % shards != shard) {
-                        torch.rand(new long[] {end - start, source.channels(), source.height(), source.width()},
-                                Tensors.optionsLike(model.parameters().get(0)));
+                        dequantizer.drawNoise(shape, model.parameters().get(0));
                         continue;
                     }
                     List<byte[]> imgs = new ArrayList<>();
                     for (int i = start; i < end; i++) imgs.add(source.image(i));
-                    Tensor x = Quantization.dequantize(Devices.like(
+                    Tensor centred = Quantization.centred(Devices.like(
                             Quantization.stack(imgs, source.channels(), source.height(), source.width()),
                             model.parameters().get(0)), nBits);
-                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                    Dequantizer.Dequantized x = dequantizer.dequantize(centred, dequantizer.drawNoise(shape, centred),
+                            bins);
+                    if (probe != null) probe.accept(x.x());
+                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, bins));
                     System.arraycopy(b, 0, out, start, b.length);
                 }
             }

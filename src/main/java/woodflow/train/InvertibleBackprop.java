@@ -65,12 +65,21 @@ import static woodflow.core.Tensors.s;
  *   evaluation:   ib.evaluate(x, nBins)                               // no gradient, memory of one step
  * </pre>
  * Parameters' gradients are accumulated into {@code p.grad()} (like {@code backward()}); zero them before the
- * call. The image's own gradient is not produced. Mixed precision works unchanged: layers run their conditioners
+ * call. The image's own gradient is produced only when asked for ({@link #backward(Tensor, int, boolean)}: a
+ * variational dequantiser backpropagates from it). Mixed precision works unchanged: layers run their conditioners
  * through {@link woodflow.core.Precision#conditioner} in the forward, the inverse and the recomputation alike.
  */
 public final class InvertibleBackprop {
-    /** The mean bits per dimension of the batch and the per-sample values, shape (B), without graph. */
-    public record Result(double loss, Tensor bitsPerDim) {}
+    /**
+     * The mean bits per dimension of the batch and the per-sample values, shape (B), without graph; with
+     * {@link #backward(Tensor, int, boolean)} asked for it, the gradient of the mean with respect to the image x
+     * (else null).
+     */
+    public record Result(double loss, Tensor bitsPerDim, Tensor inputGrad) {
+        public Result(double loss, Tensor bitsPerDim) {
+            this(loss, bitsPerDim, null);
+        }
+    }
 
     /** One level whose rebuilt input differed from the exact one by more than the tolerance. */
     public record Drift(int level, double maxAbsDifference, double tolerance) {}
@@ -163,7 +172,17 @@ public final class InvertibleBackprop {
      * with the gradient of that mean accumulated into every parameter's {@code grad()}.
      */
     public Result backward(Tensor x, int nBins) {
+        return backward(x, nBins, false);
+    }
+
+    /**
+     * {@link #backward(Tensor, int)}, and with {@code inputGrad} also the gradient of the mean bpd with respect to x
+     * (level 0's input gradient, which the walk computes anyway): what a variational dequantiser upstream of the flow
+     * backpropagates from.
+     */
+    public Result backward(Tensor x, int nBins, boolean inputGrad) {
         check(x, nBins);
+        Tensor[] gx = new Tensor[1];
         Arrays.fill(lastDrift, Double.NaN);
         List<MultiScaleFlow.Level> levels = model.levels();
         Tensor[] z = new Tensor[levels.size()];
@@ -180,6 +199,7 @@ public final class InvertibleBackprop {
                         Tensor gz = endOfLevel(levels.get(l), z[l], g, c);
                         Tensor gIn = walkLevel(l, x, z, gz, c);
                         if (l > 0) next = Tensors.keep(levels.get(l).unsqueeze(gIn));
+                        else if (inputGrad) gx[0] = Tensors.keep(levels.get(0).unsqueeze(gIn));
                     }
                     Tensors.release(g);
                     g = next;
@@ -189,7 +209,12 @@ public final class InvertibleBackprop {
             }
             return perSample;
         });
-        return new Result(bpd.mean().item_double(), bpd);
+        Tensor g = null;
+        if (gx[0] != null) {
+            g = new Tensor(gx[0]); // a handle in the caller's scope
+            gx[0].releaseReference();
+        }
+        return new Result(bpd.mean().item_double(), bpd, g);
     }
 
     /**

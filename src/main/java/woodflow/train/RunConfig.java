@@ -39,6 +39,8 @@ public record RunConfig(
     public RunConfig validate() {
         model.validate();
         train.validate();
+        List<String> dequantization = data.dequantizationProblems();
+        if (!dequantization.isEmpty()) throw new IllegalArgumentException(String.join("; ", dequantization));
         return this;
     }
 

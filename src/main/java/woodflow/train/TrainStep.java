@@ -9,12 +9,14 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
+import woodflow.model.Dequantizer;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.ConvRouting;
 
 /**
- * One training iteration, shared by the trainer and the benchmarks: fresh uniform dequantisation seeded by
- * (seed, iteration), the mean bits per dimension as the loss, backward (standard, or through inverses with
+ * One training iteration, shared by the trainer and the benchmarks: fresh dequantisation noise seeded by
+ * (seed, iteration) (uniform, or through the model's variational dequantiser inside the forward), the mean bits per
+ * dimension as the loss, backward (standard, or through inverses with
  * {@link InvertibleBackprop} when {@code train.backprop} is {@code invertible}), optional
  * gradient-norm clipping, and an Adam update. A step whose loss or gradient norm is not finite is not applied.
  */
@@ -135,16 +137,47 @@ public final class TrainStep {
         return last;
     }
 
-    /** The dequantised batch of iteration {@code it}: noise drawn from a generator seeded by (seed, it). */
-    public Tensor dequantize(Tensor uint8, long it) {
-        torch.manual_seed(config.seed() * 1_000_003L + it + 1);
-        return Quantization.dequantize(Devices.like(uint8, device), nBits);
+    /**
+     * A batch on its way to the loss: the centred images {@code c = x_b / n_bins - 0.5} and the base noise of their
+     * dequantisation (dequantised inside the forward, where a variational dequantiser's graph belongs), or a batch
+     * dequantised already ({@code x}, uniform noise).
+     */
+    private record Batch(Tensor centred, Tensor noise, Tensor x) {
+        Batch narrow(long from, long rows) {
+            return x != null ? new Batch(null, null, x.narrow(0, from, rows))
+                    : new Batch(centred.narrow(0, from, rows), noise.narrow(0, from, rows), null);
+        }
+
+        long rows() {
+            return x != null ? x.size(0) : centred.size(0);
+        }
     }
 
-    private Tensor dequantizeShard(Tensor rows, long it) {
+    /**
+     * The batch of iteration {@code it}: the noise is drawn from a generator seeded by (seed, it), for the whole
+     * global batch of a data-parallel group, whose rows of it this process takes.
+     */
+    private Batch batch(Tensor uint8, long it) {
+        Tensor centred = Quantization.centred(Devices.like(uint8, device), nBits);
+        if (woodflow.core.Tensors.dtype(device) != woodflow.core.Tensors.dtype(centred)) {
+            centred = centred.to(woodflow.core.Tensors.dtype(device)); // a float64 model (tests)
+        }
         torch.manual_seed(config.seed() * 1_000_003L + it + 1);
-        long b = rows.size(0);
-        return Quantization.dequantizeRows(Devices.like(rows, device), nBits, b * shardCount, b * shardIndex);
+        long[] shape = woodflow.core.Tensors.shape(centred);
+        long rows = shape[0];
+        shape[0] = rows * shardCount;
+        Tensor noise = model.dequantizer().drawNoise(shape, centred);
+        if (shardCount > 1) noise = noise.narrow(0, rows * shardIndex, rows);
+        return new Batch(centred, noise, null);
+    }
+
+    /**
+     * The dequantised batch of iteration {@code it} (noise drawn from a generator seeded by (seed, it)), through the
+     * model's dequantiser, with a graph unless the caller holds a {@code NoGradGuard}.
+     */
+    public Tensor dequantize(Tensor uint8, long it) {
+        Batch b = batch(uint8, it);
+        return model.dequantizer().dequantize(b.centred(), b.noise(), Quantization.bins(nBits)).x();
     }
 
     /**
@@ -153,21 +186,25 @@ public final class TrainStep {
      */
     public double run(Tensor uint8, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor x = shardCount == 1 ? dequantize(uint8, it) : dequantizeShard(uint8, it);
-            if (nanInput.test(it)) x = x.mul(woodflow.core.Tensors.s(Double.NaN));
-            return step(x, it, lr);
+            Batch b = batch(uint8, it);
+            if (nanInput.test(it)) b = new Batch(b.centred().mul(woodflow.core.Tensors.s(Double.NaN)), b.noise(), null);
+            return step(b, it, lr);
         }
     }
 
     /**
      * The step on an already dequantised (B, C, H, W) batch in [-0.5, 0.5): what {@link #run} does after drawing
-     * the noise. Tests drive it with the inputs of a reference implementation's trace.
+     * the noise, for a model with uniform dequantisation. Tests drive it with the inputs of a reference
+     * implementation's trace.
      */
     public double runDequantized(Tensor x, double lr) {
-        return step(x, -1, lr);
+        if (!model.dequantizer().isUniform()) {
+            throw new IllegalStateException("a model with a variational dequantiser dequantises its batches itself");
+        }
+        return step(new Batch(null, null, x), -1, lr);
     }
 
-    private double step(Tensor x, long it, double lr) {
+    private double step(Batch x, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime();
@@ -222,16 +259,33 @@ public final class TrainStep {
         }
     }
 
+    /**
+     * Iteration {@code it}'s loss, with its gradient left in the parameters' {@code grad()} (zeroed first); no update,
+     * no data-parallel averaging. For tests that compare gradients.
+     */
+    double lossAndGradient(Tensor uint8, long it) {
+        try (PointerScope scope = new PointerScope()) {
+            adam.zeroGrad();
+            return forwardBackward(batch(uint8, it), false);
+        }
+    }
+
     /** Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. */
-    private double forwardBackward(Tensor x, boolean poisonGradient) {
+    private double forwardBackward(Batch batch, boolean poisonGradient) {
         double loss;
+        int bins = Quantization.bins(nBits);
         try {
-            if (invertible != null) {
+            Dequantizer.Dequantized x = batch.x() != null ? new Dequantizer.Dequantized(batch.x(), null)
+                    : model.dequantizer().dequantize(batch.centred(), batch.noise(), bins);
+            if (invertible != null && x.logQ() != null) {
+                loss = throughInverses(x, bins);
+                if (!Double.isFinite(loss)) return Double.NaN;
+            } else if (invertible != null) {
                 // forward and backward together, one step's activations at a time
-                loss = invertible.backward(x, Quantization.bins(nBits)).loss();
+                loss = invertible.backward(x.x(), bins).loss();
                 if (!Double.isFinite(loss)) return Double.NaN;
             } else {
-                Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
+                Tensor l = model.bitsPerDim(x, bins).mean();
                 loss = l.item_double();
                 forwardEnd = System.nanoTime();
                 if (!Double.isFinite(loss)) return Double.NaN;
@@ -241,6 +295,26 @@ public final class TrainStep {
         } catch (NumericalException e) {
             return Double.NaN;
         }
+        return loss;
+    }
+
+    /**
+     * Backpropagation through inverses with a variational dequantiser: the flow's part walks back through inverses
+     * ({@link InvertibleBackprop}, which also hands back the gradient g at x~), the dequantiser's own graph is kept as
+     * in a standard backward (a few small convolutions at half the image's resolution) and reached by the surrogate
+     * {@code sum(x~ * g) + mean(log q) / (D ln 2)}, whose gradient is the loss's.
+     * <pre>
+     *   loss = mean_b [-(log p(x~_b) - D ln n_bins) / (D ln 2)] + mean_b [(log q_b - D ln n_bins) / (D ln 2)]
+     * </pre>
+     */
+    private double throughInverses(Dequantizer.Dequantized x, int bins) {
+        InvertibleBackprop.Result r = invertible.backward(x.x().detach(), bins, true);
+        double dims = (double) x.x().size(1) * x.x().size(2) * x.x().size(3);
+        double perBit = 1.0 / (dims * Math.log(2));
+        Tensor logQ = x.logQ().mean();
+        double loss = r.loss() + (logQ.item_double() - dims * Math.log(bins)) * perBit;
+        if (!Double.isFinite(loss)) return Double.NaN;
+        x.x().mul(r.inputGrad()).sum().add(logQ.mul(woodflow.core.Tensors.s(perBit))).backward();
         return loss;
     }
 
@@ -263,7 +337,7 @@ public final class TrainStep {
      */
     public PathComparison compareWithReference(Tensor uint8, long it) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor x = dequantize(uint8, it);
+            Batch x = batch(uint8, it);
             adam.zeroGrad();
             double fast = forwardBackward(x, false);
             List<Tensor> gFast = new ArrayList<>();
@@ -277,14 +351,14 @@ public final class TrainStep {
             // memory. Its gradient is taken as the mean of equal chunks' gradients instead, each chunk's
             // activations freed before the next; a flow's images are independent, so only the summation order
             // changes.
-            long rows = x.size(0);
+            long rows = x.rows();
             int chunk = woodflow.nn.Conv.referenceChunk(rows);
             long chunks = rows / chunk;
             double ref = 0;
             try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
                 for (long r0 = 0; r0 < rows; r0 += chunk) {
                     try (PointerScope inner = new PointerScope()) {
-                        ref += forwardBackward(x.narrow(0, r0, chunk), false) / chunks;
+                        ref += forwardBackward(x.narrow(r0, chunk), false) / chunks;
                     }
                 }
             }

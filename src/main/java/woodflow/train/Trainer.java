@@ -221,7 +221,7 @@ public final class Trainer {
         TrainConfig tc = config.train();
         store = new CheckpointStore(runDir, tc.keepCheckpoints());
         torch.manual_seed(tc.seed());
-        model = new MultiScaleFlow(config.model(), Init.float32(device));
+        model = Models.build(config, Init.float32(device));
         model.precision(tc.precision());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
         stepper = new TrainStep(model, adam, tc, nBits());
@@ -266,6 +266,11 @@ public final class Trainer {
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
+        if (model.variationalDequantizer() != null) {
+            say(String.format(Locale.ROOT, "dequantisation: %s, %,d of the parameters, trained with the flow; the "
+                    + "bpd includes -log q", model.variationalDequantizer(),
+                    model.variationalDequantizer().parameterCount()));
+        }
         if (tc.precision() == woodflow.core.Precision.BF16_MIXED) {
             say("precision: bf16-mixed, bf16 convolutions " + woodflow.nn.Bf16Kernels.current().describe());
         }
@@ -341,7 +346,7 @@ public final class Trainer {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (woodflow.core.StateMismatchException e) {
-            throw ckpt.doesNotFit(config.model(), configSource, e);
+            throw ckpt.doesNotFit(config, configSource, e);
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();

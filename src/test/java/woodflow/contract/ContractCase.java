@@ -4,17 +4,35 @@ import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
 
+import org.bytedeco.pytorch.Tensor;
+
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * One entry of the shared transform contract: a name, a factory building the module with the given {@link Init}
  * (called after the test seeds libtorch's generator), the largest error of its float32 round trip relative to the
- * input's scale (1e-4 unless its float32 conditioning is known to be worse), and the input shape (batch first).
+ * input's scale (1e-4 unless its float32 conditioning is known to be worse), the map of unconstrained draws into the
+ * layer's domain (the identity for a layer defined everywhere), and the input shape (batch first).
  */
 public record ContractCase(String name, Function<Init, ? extends Module> factory, double float32Tolerance,
-                           long... shape) {
+                           UnaryOperator<Tensor> domain, long... shape) {
+    public ContractCase(String name, Function<Init, ? extends Module> factory, double float32Tolerance,
+                        long... shape) {
+        this(name, factory, float32Tolerance, x -> x, shape);
+    }
+
     public ContractCase(String name, Function<Init, ? extends Module> factory, long... shape) {
         this(name, factory, 1e-4, shape);
+    }
+
+    /**
+     * A case whose inputs live in a part of space only ({@code domain} maps the test's unconstrained draws there, e.g.
+     * a dequantiser's noise into (0, 1/n_bins)).
+     */
+    public static ContractCase onDomain(String name, Function<Init, ? extends Module> factory,
+                                        UnaryOperator<Tensor> domain, long... shape) {
+        return new ContractCase(name, factory, 1e-4, domain, shape);
     }
 
     /** The module in float64, for the exact checks. */
@@ -29,6 +47,7 @@ public record ContractCase(String name, Function<Init, ? extends Module> factory
     /** The bijection under test: the module itself, or a model viewed as x -> all latents. */
     public static Transform asTransform(Module m) {
         if (m instanceof woodflow.model.MultiScaleFlow f) return f.asTransform();
+        if (m instanceof woodflow.model.VariationalDequantizer d) return ContractCases.dequantizerGiven(d);
         return (Transform) m;
     }
 

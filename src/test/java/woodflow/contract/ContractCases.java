@@ -22,6 +22,15 @@ import woodflow.layers.WoodburyTransform;
 import woodflow.model.FlowStep;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
+import woodflow.model.VariationalDequantizer;
+import woodflow.core.FlowResult;
+import woodflow.core.Tensors;
+import woodflow.core.Transform;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+import static woodflow.core.Tensors.s;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -79,7 +88,44 @@ public final class ContractCases {
                 i -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling(CouplingType.SPLINE), i), 1e-3, 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-macow",
                 i -> new MultiScaleFlow(tiny("conv1x1", 2, 1).withCoupling(CouplingType.MACOW), i), 2, 2, 8, 8));
+        // the variational dequantiser's flow between its noise v in (0, 1/n_bins) and its latent e, given an image:
+        // the log-det checked here includes the sigmoid's and the 1/n_bins scaling's
+        c.add(ContractCase.onDomain("variational-dequantizer",
+                i -> new VariationalDequantizer(2, new VariationalDequantizer.Spec(3, 6), i),
+                x -> torch.sigmoid(x).div(s(DEQUANTIZER_BINS)), 2, 2, 4, 4));
+        c.add(ContractCase.onDomain("variational-dequantizer-grey",
+                i -> new VariationalDequantizer(1, new VariationalDequantizer.Spec(2, 4), i),
+                x -> torch.sigmoid(x).div(s(DEQUANTIZER_BINS)), 2, 1, 4, 6));
         return c;
+    }
+
+    /** The dequantiser cases' bins (3 bits: noise in (0, 1/8)). */
+    static final int DEQUANTIZER_BINS = 8;
+
+    /**
+     * The dequantiser as a bijection v -> e given a fixed image of the input's shape: centred values
+     * {@code x_b / n_bins - 0.5} with x_b a fixed pattern over all the bins (not random, so that a rebuilt module sees
+     * the same image).
+     */
+    static Transform dequantizerGiven(VariationalDequantizer d) {
+        return new Transform() {
+            private Transform given(Tensor like) {
+                long n = like.numel();
+                Tensor xb = torch.arange(new Scalar(n), Tensors.optionsLike(like)).mul(s(5)).remainder(s(DEQUANTIZER_BINS));
+                Tensor centred = xb.div(s(DEQUANTIZER_BINS)).sub(s(0.5)).reshape(Tensors.shape(like));
+                return d.given(centred, DEQUANTIZER_BINS);
+            }
+
+            @Override
+            public FlowResult forward(Tensor v) {
+                return given(v).forward(v);
+            }
+
+            @Override
+            public FlowResult inverse(Tensor e) {
+                return given(e).inverse(e);
+            }
+        };
     }
 
     /** A tiny 2x8x8 model config (L levels, K steps, 8 coupling channels, latent dims 2 and 3). */

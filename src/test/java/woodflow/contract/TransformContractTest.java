@@ -67,7 +67,7 @@ class TransformContractTest {
 
     static Tensor input(ContractCase c, long seed) {
         torch.manual_seed(seed);
-        return torch.randn(c.shape(), Tensors.options(ScalarType.Double));
+        return c.domain().apply(torch.randn(c.shape(), Tensors.options(ScalarType.Double)));
     }
 
     static double maxAbs(Tensor t) {
@@ -215,7 +215,7 @@ class TransformContractTest {
         torch.manual_seed(13);
         Tensor x = c.name().startsWith("model-")
                 ? torch.rand(c.shape(), Tensors.options(ScalarType.Float)).sub(s(0.5))
-                : torch.randn(c.shape(), Tensors.options(ScalarType.Float));
+                : c.domain().apply(torch.randn(c.shape(), Tensors.options(ScalarType.Float)));
         double tolerance = precision == Precision.BF16_MIXED ? 1.0 / 256 : c.float32Tolerance();
         Module m = prepared(c, Init.float32(), 14, x);
         m.precision(precision);

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The same run whatever the world size: 2 ranks (child JVMs on 127.0.0.1) with batch 8 each against one process with
  * batch 16, same seed, compute the same steps to float32 rounding: per-step losses, test bpd and final parameters.
- * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook).
+ * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook), and with a variational
+ * dequantiser (its parameters reduced with the flow's).
  *
  * <p>In bf16-mixed the shard's convolutions (batch 8, not 16) may round differently in bfloat16: the losses still
  * agree to about 1e-6, but Adam's first steps move a parameter by about the learning rate whatever its gradient's size,
@@ -44,11 +45,19 @@ class DataParallelTest {
     static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
             {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
             {AFTER_BACKWARD_RUN, "fp32", "standard"},
-            {NAN_RUN, "fp32", "standard"}};
+            {NAN_RUN, "fp32", "standard"},
+            {"fp32-variational", "fp32", "standard", "variational"},
+            {"fp32-variational-invertible", "fp32", "invertible", "variational"}};
 
-    static RunConfig config(String precision, String backprop) {
+    static RunConfig config(String[] run) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
+        tiny = tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(run[1]), Backprop.parse(run[2]))
+                .withIntervals(null, null, 1));
+        if (run.length < 4) return tiny;
+        // a variational dequantiser: its parameters are reduced with the flow's, each rank draws its rows of the
+        // global batch's noise
+        return tiny.withData(tiny.data().toBuilder().dequantization(woodflow.data.Dequantization.parse(run[3]))
+                .dequantizerSteps(2).dequantizerHidden(8).build());
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {
@@ -64,7 +73,7 @@ class DataParallelTest {
                 DistConfig c = DistConfig.resolve(System.getenv(), null, null, null, null);
                 try (DistContext group = DistContext.join(c)) {
                     for (String[] r : RUNS) {
-                        Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
+                        Trainer t = trainer(config(r), Path.of(args[0], r[0])).distributed(group)
                                 .overlap(!r[0].equals(AFTER_BACKWARD_RUN)).buckets(256, 1024);
                         if (r[0].equals(NAN_RUN) && group.rank() == 1) t.injectFaults(it -> false, it -> it == NAN_STEP);
                         t.run(false);
@@ -105,7 +114,7 @@ class DataParallelTest {
         try {
             // the one-process reference, here, while the ranks start
             for (String[] r : RUNS) {
-                Trainer t = trainer(config(r[1], r[2]), tmp.resolve("one").resolve(r[0]));
+                Trainer t = trainer(config(r), tmp.resolve("one").resolve(r[0]));
                 if (r[0].equals(NAN_RUN)) t.injectFaults(it -> false, it -> it == NAN_STEP);
                 t.run(false);
                 t.finish();
