@@ -20,6 +20,21 @@ final class Runs {
     }
 
     /**
+     * A file a command writes: not a folder, and not the input it reads (nothing already written is lost). Names the
+     * option and the fix.
+     */
+    static void checkOutput(java.nio.file.Path out, String option, java.nio.file.Path input) {
+        if (java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException(option + " " + out + " is a folder: give the file to write, e.g. "
+                    + option + " " + out.resolve("eval.json"));
+        }
+        if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException(option + " " + out + " is the file this command reads: give another "
+                    + "file to write");
+        }
+    }
+
+    /**
      * {@code data} with its path replaced by the {@code --data-path} option (none: unchanged). Data that reads no
      * files (the embedded shapes) refuses it rather than ignore it silently.
      */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import woodflow.model.ModelConfig;
 import woodflow.train.CheckpointStore;
+import woodflow.train.EvalLog;
 import woodflow.train.MetricsLog;
 import woodflow.train.RunConfig;
 
@@ -28,6 +29,8 @@ import java.util.stream.Stream;
 final class RunFolders {
     static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
     private static final Pattern CHECKPOINT = Pattern.compile("(best|ckpt-\\d+)\\.safetensors");
+    /** The newest evaluations shown on a run's page. */
+    private static final int MAX_EVALUATIONS = 20;
     /** How deep under ROOT run folders are looked for (compare and ablate studies nest theirs). */
     private static final int DEPTH = 4;
 
@@ -226,6 +229,10 @@ final class RunFolders {
             }
         }
         if (Files.isRegularFile(runDir.resolve("report.html"))) o.put("report", idOf(runDir) + "/report.html");
+        // what `woodflow eval` recorded (one-sample figures and K-sample bounds), newest first
+        ArrayNode evals = o.putArray("evaluations");
+        List<JsonNode> recorded = EvalLog.read(runDir);
+        for (int i = recorded.size() - 1; i >= Math.max(0, recorded.size() - MAX_EVALUATIONS); i--) evals.add(recorded.get(i));
         return o;
     }
 

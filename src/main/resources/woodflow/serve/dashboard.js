@@ -161,7 +161,7 @@ async function runPage() {
   const iterPanel = el('div', { class: 'panel chart', id: 'curve-iteration' });
   const timePanel = el('div', { class: 'panel chart', id: 'curve-time' });
   const events = el('ul', { id: 'events', class: 'small' });
-  const ckpts = el('div', {}), samples = el('div', { class: 'grids' });
+  const ckpts = el('div', {}), samples = el('div', { class: 'grids' }), evals = el('div', { id: 'evaluations' });
   main.replaceChildren(
     el('h1', {}, id, ' ', status),
     el('p', { class: 'muted' }, info.description || ''), headline,
@@ -170,6 +170,7 @@ async function runPage() {
       'evaluation. Training time excludes evaluation. Markers: recoveries (restored a checkpoint after non-finite steps) ',
       'and intervals with skipped steps.'),
     events,
+    el('div', { class: 'panel' }, el('h2', {}, 'Evaluations'), evals),
     el('div', { class: 'row' },
       el('div', { class: 'panel' }, el('h2', {}, 'Checkpoints'), ckpts),
       el('div', { class: 'panel' }, el('h2', {}, 'Config'), el('pre', { class: 'config' }, info.config))),
@@ -196,6 +197,15 @@ async function runPage() {
     samples.replaceChildren(...(shown.length ? shown.map(p => el('figure', {}, el('a', { href: fileUrl(p) }, el('img', { src: fileUrl(p), alt: p, loading: 'lazy' })),
       el('figcaption', {}, p.split('/').pop()))) : [el('p', { class: 'muted' }, 'none yet')]));
     dash.sampleFiles = d.samples.length;
+    const ev = d.evaluations || [];
+    evals.replaceChildren(ev.length ? el('table', {}, el('tr', {}, ...['when', 'checkpoint', 'iteration', 'split', 'images',
+      'dequantisation', 'precision', 'one-sample bpd', 'K', 'K-sample bound'].map(h => el('th', {}, h))),
+      ev.map(e => el('tr', {}, el('td', {}, when(Date.parse(e.time))), el('td', {}, e.checkpoint), el('td', { class: 'num' }, String(e.iteration)),
+        el('td', {}, e.split), el('td', { class: 'num' }, String(e.images)), el('td', {}, e.dequantization), el('td', {}, e.precision),
+        el('td', { class: 'num' }, fmt(e.bpd)), el('td', { class: 'num' }, String(e.samples)),
+        el('td', { class: 'num' }, e.samples > 1 ? fmt(e.bpd_bound) : '–'))))
+      : el('p', { class: 'muted' }, 'none yet: ', el('code', {}, 'woodflow eval --checkpoint RUN --samples 16'),
+        ' records the one-sample figure and the K-sample importance-weighted bound here'));
   };
   const redraw = () => {
     const a = curveColumns(records, byIteration), b = curveColumns(records, byTime);

@@ -70,6 +70,35 @@ public class CliTest {
         assertThat(Files.exists(run.resolve("curve.png"))).isTrue();
     }
 
+    /**
+     * {@code eval --samples K}: the one-sample figure (the same as without K) and the K-sample bound beside it, in the
+     * printed line, the --json file and the run folder's evals.jsonl.
+     */
+    @Test
+    void evalWithSamplesReportsTheImportanceWeightedBoundAndRecordsIt(@TempDir Path dir) throws Exception {
+        Outcome one = cli("eval", "--checkpoint", run.toString());
+        assertThat(one.code()).as(one.err()).isZero();
+        Path json = dir.resolve("eval.json");
+        Outcome k = cli("eval", "--checkpoint", run.toString(), "--samples", "4", "--json", json.toString());
+        assertThat(k.code()).as(k.err()).isZero();
+        assertThat(bpdOf(k.out())).as("the one-sample figure does not change with K").isEqualTo(bpdOf(one.out()));
+        assertThat(k.out()).containsPattern("4-sample bound \\d+\\.\\d{4} bpd \\(importance-weighted")
+                .contains("uniform dequantisation").contains("recorded in ");
+        var o = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertThat(o.get("samples").asInt()).isEqualTo(4);
+        assertThat(o.get("images").asInt()).isEqualTo(32);
+        assertThat(o.get("bpd").asDouble()).isCloseTo(bpdOf(one.out()), within(5e-5));
+        assertThat(o.get("bpd_bound").asDouble()).isLessThan(o.get("bpd_mean_of_samples").asDouble());
+        assertThat(o.get("checkpoint").asText()).isEqualTo("checkpoints/best.safetensors");
+        var recorded = woodflow.train.EvalLog.read(run);
+        assertThat(recorded).isNotEmpty();
+        assertThat(recorded.get(recorded.size() - 1)).isEqualTo(o);
+        fails(cli("eval", "--checkpoint", run.toString(), "--samples", "0"), "--samples must be at least 1, got 0");
+        Path best = run.resolve("checkpoints/best.safetensors");
+        fails(cli("eval", "--checkpoint", best.toString(), "--json", best.toString()),
+                "is the file this command reads");
+    }
+
     @Test
     void evalSampleInspectAndScore(@TempDir Path dir) throws Exception {
         Outcome e = cli("eval", "--checkpoint", run.toString());

@@ -155,6 +155,28 @@ class DashboardBrowserTest {
     }
 
     @Test
+    void evaluationsOfTheRunAreListedWithTheirBound() throws Exception {
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.execute("eval", "--checkpoint", root.resolve("a").toString(), "--samples", "3", "--threads", "1");
+        } finally {
+            System.setOut(out);
+        }
+        String printed = captured.toString(StandardCharsets.UTF_8);
+        assertThat(code).as(printed).isZero();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("3-sample bound (\\d+\\.\\d{4}) bpd").matcher(printed);
+        assertThat(m.find()).as(printed).isTrue();
+        driver.get(base + "/run?id=a");
+        WebElement table = waiting().until(d -> d.findElement(By.cssSelector("#evaluations table")));
+        assertThat(table.getText()).contains("K-sample bound").contains("uniform").contains(m.group(1))
+                .contains("best.safetensors");
+        screenshot("run-evaluations");
+    }
+
+    @Test
     void movingTheTemperatureSliderReturnsADifferentImage() throws Exception {
         driver.get(base + "/sampler?id=a");
         waiting().until(d -> ((Number) js("return window.dash.sampleCount")).intValue() >= 1);
