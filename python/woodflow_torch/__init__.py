@@ -7,7 +7,9 @@
     grid = woodflow_torch.to_pixels(model.sample(16, 0.7), model.n_bits)
 
 Needs only PyTorch and numpy (the checkpoint is read by this package's own safetensors reader). The architecture
-comes from the run config stored in the checkpoint itself (the same config as the run's config.yaml).
+comes from the run config stored in the checkpoint itself (the same config as the run's config.yaml), the variational
+dequantiser of a run with data.dequantization: variational included (model.dequantizer; model.dequantize(c, e) gives
+x~ and log q, and bits_per_dim(x~, log_q=log_q) the figure woodflow reports; evaluate() does both).
 """
 import json
 import os
@@ -15,9 +17,10 @@ import os
 import torch
 
 from . import safetensors
-from .model import MultiScaleFlow, SUPPORTED_COUPLINGS, SUPPORTED_PERMUTATIONS
+from .model import MultiScaleFlow, VariationalDequantizer, SUPPORTED_COUPLINGS, SUPPORTED_PERMUTATIONS
 
-__all__ = ["load", "load_config", "build", "dequantize", "to_pixels", "evaluate", "read_idx", "MultiScaleFlow"]
+__all__ = ["load", "load_config", "build", "dequantize", "to_pixels", "evaluate", "read_idx", "MultiScaleFlow",
+           "VariationalDequantizer"]
 
 _DEFAULTS = dict(channels=3, height=32, levels=3, steps=8, hidden=512, permutation="woodbury", coupling="affine",
                  learn_top=True, logscale_factor=1.0, kernel=3, spline_bins=4, spline_bound=3.0)
@@ -73,12 +76,20 @@ def load_config(path):
     return json.loads(meta["config"])
 
 
+def dequantizer_config(run_config):
+    """(steps, hidden) of the run's variational dequantiser, or None for uniform dequantisation."""
+    data = run_config.get("data") or {}
+    if (data.get("dequantization") or "uniform").lower() != "variational":
+        return None
+    return data.get("dequantizer_steps") or 4, data.get("dequantizer_hidden") or 32
+
+
 def build(run_config):
     """An uninitialised model (zero parameters) of a run config dict; load a state into it."""
     cfg = model_config(run_config.get("model", {}))
     check_supported(cfg)
     n_bits = (run_config.get("data") or {}).get("n_bits") or 8
-    return MultiScaleFlow(cfg, n_bits)
+    return MultiScaleFlow(cfg, n_bits, dequantizer_config(run_config))
 
 
 def load(path, dtype=torch.float32, device="cpu"):
@@ -119,17 +130,20 @@ def to_pixels(x, n_bits=8):
 @torch.no_grad()
 def evaluate(model, images, batch=100, noise_seed=4321):
     """Mean test bpd as `woodflow eval` computes it: batches of `batch` images dequantised in order with noise from
-    torch.manual_seed(noise_seed) (woodflow's eval_seed, 4321 by default). Returns (mean, per-image tensor)."""
+    torch.manual_seed(noise_seed) (woodflow's eval_seed, 4321 by default): uniform noise, or the variational
+    dequantiser's from N(0, I) draws, as the model was trained. Returns (mean, per-image tensor)."""
     torch.manual_seed(noise_seed)
     out = []
+    dtype = next(model.parameters()).dtype
     for i in range(0, len(images), batch):
         x = images[i:i + batch].to(torch.float32)
         bins = 2 ** model.n_bits
         if model.n_bits < 8:
             x = torch.floor(x / 2 ** (8 - model.n_bits))
         x = x / bins - 0.5
-        x = x + torch.rand_like(x) / bins
-        out.append(model.bits_per_dim(x.to(next(model.parameters()).dtype)))
+        noise = torch.rand_like(x) if model.dequantizer is None else torch.randn_like(x)  # float32, as woodflow's
+        x, log_q = model.dequantize(x.to(dtype), noise.to(dtype))
+        out.append(model.bits_per_dim(x, log_q=log_q))
     per_image = torch.cat(out)
     return per_image.double().mean().item(), per_image
 

@@ -642,13 +642,89 @@ class Level(nn.Module):
         return [getattr(self, f"step{k}") for k in range(self.n_steps)]
 
 
-class MultiScaleFlow(nn.Module):
-    """woodflow's model. Inputs are dequantised images in [-0.5, 0.5) of shape (B, C, H, W)."""
+class _DequantizerStep(nn.Module):
+    """One affine coupling of the dequantiser: z -> z exp(s) + t, (s~, t) = ZeroConv(ReLU(conv3x3([other, f]))),
+    s = 2 tanh(s~ / 2)."""
 
-    def __init__(self, cfg, n_bits=8):
+    def __init__(self, half, hidden):
+        super().__init__()
+        self.conv = nn.Conv2d(half + hidden, hidden, 3, padding=1)
+        self.out = ZeroConv(hidden, 2 * half, 3, 1.0)
+
+    def scale_shift(self, other, features):
+        s, t = self.out(F.relu(self.conv(torch.cat([other, features], 1)))).chunk(2, 1)
+        return 2 * torch.tanh(s / 2), t
+
+
+class VariationalDequantizer(nn.Module):
+    """woodflow's model/VariationalDequantizer (Flow++'s variational dequantisation): noise v in (0, 1/n_bins)^D from
+    e ~ N(0, I) through checkerboard affine couplings on the squeezed image, conditioned on the centred image c by a
+    shallow conv net, then a sigmoid and 1/n_bins. dequantize(c, e) returns x~ = c + v and log q(v | x):
+
+        log q(v | x) = log N(e) - [(HW/2) sum base_logs + sum_k sum s_k + sum (log sig(h) + log sig(-h)) - D ln n_bins]
+    """
+
+    def __init__(self, channels, steps, hidden):
+        super().__init__()
+        self.channels = channels
+        self.base_logs = nn.Parameter(torch.full((1, 2 * channels, 1, 1), math.log(1.6)))
+        self.context = nn.Module()
+        self.context.conv1 = nn.Conv2d(4 * channels, hidden, 3, padding=1)
+        self.context.conv2 = nn.Conv2d(hidden, hidden, 3, padding=1)
+        self.n_steps = steps
+        for k in range(steps):
+            self.add_module(f"step{k}", _DequantizerStep(2 * channels, hidden))
+
+    def features(self, centred):
+        return F.relu(self.context.conv2(F.relu(self.context.conv1(squeeze(centred)))))
+
+    def _halves(self, sq):
+        b, _, h, w = sq.shape
+        blocks = sq.reshape(b, self.channels, 4, h, w)
+        diagonal = torch.cat([blocks[:, :, 0:1], blocks[:, :, 3:4]], 2).reshape(b, 2 * self.channels, h, w)
+        return diagonal, blocks[:, :, 1:3].reshape(b, 2 * self.channels, h, w)
+
+    def _whole(self, diagonal, other):
+        b, _, h, w = diagonal.shape
+        d = diagonal.reshape(b, self.channels, 2, h, w)
+        o = other.reshape(b, self.channels, 2, h, w)
+        return torch.cat([d[:, :, 0:1], o, d[:, :, 1:2]], 2).reshape(b, 4 * self.channels, h, w)
+
+    def dequantize(self, centred, noise, n_bins):
+        """(x~, log q(v | x)) for centred images c = x_b / n_bins - 0.5 and base noise e ~ N(0, I) of their shape."""
+        f = self.features(centred)
+        a, b = self._halves(squeeze(noise))
+        scale = self.base_logs.exp()
+        a, b = a * scale, b * scale
+        log_det = self.base_logs.sum() * (2.0 * a.shape[2] * a.shape[3])
+        for k in range(self.n_steps):
+            step = getattr(self, f"step{k}")
+            if k % 2 == 0:
+                s, t = step.scale_shift(a, f)
+                b = b * s.exp() + t
+            else:
+                s, t = step.scale_shift(b, f)
+                a = a * s.exp() + t
+            log_det = log_det + _sum_per_sample(s)
+        h = unsqueeze(self._whole(a, b))
+        d = float(h.shape[1] * h.shape[2] * h.shape[3])
+        log_det = log_det + _sum_per_sample(F.logsigmoid(h) + F.logsigmoid(-h)) - d * math.log(n_bins)
+        log_n = _sum_per_sample(noise.pow(2) + _LOG_2PI) * -0.5
+        return centred + torch.sigmoid(h) / n_bins, log_n - log_det
+
+
+class MultiScaleFlow(nn.Module):
+    """woodflow's model. Inputs are dequantised images in [-0.5, 0.5) of shape (B, C, H, W); a model trained with
+    data.dequantization: variational also has its dequantiser (``self.dequantizer``, else None)."""
+
+    def __init__(self, cfg, n_bits=8, dequantizer=None):
         super().__init__()
         self.config = cfg
         self.n_bits = n_bits
+        if dequantizer is not None:
+            self.dequantizer = VariationalDequantizer(cfg["channels"], dequantizer[0], dequantizer[1])
+        else:
+            self.dequantizer = None
         self.n_levels = cfg["levels"]
         for l in range(cfg["levels"]):
             c, h, w = level_shape(cfg, l)
@@ -719,11 +795,22 @@ class MultiScaleFlow(nn.Module):
             lp = lp + _sum_per_sample(z.pow(2) + _LOG_2PI) * -0.5
         return lp
 
-    def bits_per_dim(self, x, n_bits=None):
-        """-(log p(x) - D ln(n_bins)) / (D ln 2) per sample, x dequantised in [-0.5, 0.5)."""
+    def bits_per_dim(self, x, n_bits=None, log_q=None):
+        """-(log p(x) - log q) / (D ln 2) per sample, x dequantised in [-0.5, 0.5); log q = D ln(n_bins) for uniform
+        noise (log_q None), else the variational dequantiser's log q(v | x) (see dequantize)."""
         n_bins = 2 ** (self.n_bits if n_bits is None else n_bits)
         d = float(x.shape[1] * x.shape[2] * x.shape[3])
-        return (self.log_prob(x) - d * math.log(n_bins)) * (-1.0 / (d * math.log(2)))
+        if log_q is None:
+            return (self.log_prob(x) - d * math.log(n_bins)) * (-1.0 / (d * math.log(2)))
+        return (self.log_prob(x) - log_q) * (-1.0 / (d * math.log(2)))
+
+    def dequantize(self, centred, noise):
+        """(x~, log q) for centred images c = x_b / n_bins - 0.5 and base noise of their shape: U(0, 1) for uniform
+        dequantisation (log q None), N(0, I) for the variational dequantiser."""
+        n_bins = 2 ** self.n_bits
+        if self.dequantizer is None:
+            return centred + noise / n_bins, None
+        return self.dequantizer.dequantize(centred, noise, n_bins)
 
     @torch.no_grad()
     def sample(self, n, temperature=1.0, generator=None):

@@ -29,6 +29,7 @@ ap.add_argument("--rank", type=int, default=4)
 ap.add_argument("--pt", required=True)
 ap.add_argument("--inputs", required=True)
 ap.add_argument("--extra", action="store_true")
+ap.add_argument("--drop-prefix", default=None, help="read: leave out the keys with this prefix (a dequantiser's)")
 ap.add_argument("--official", action="store_true",
                 help="save in the official code's layout and checkpoint dict (see official_layout)")
 a = ap.parse_args()
@@ -113,6 +114,9 @@ with torch.no_grad():
         x = x + torch.rand_like(x) / 256
         safetensors.write(a.inputs, {"x": x.numpy()})
     else:
-        model.load_state_dict(torch.load(a.pt), strict=True)
+        state = torch.load(a.pt)
+        if a.drop_prefix:  # what the export prints for a model with a variational dequantiser
+            state = {k: v for k, v in state.items() if not k.startswith(a.drop_prefix)}
+        model.load_state_dict(state, strict=True)
         x = torch.from_numpy(safetensors.read(a.inputs)[0]["x"])
     print(json.dumps({"bpd": bpd(x)}))

@@ -27,6 +27,19 @@ public final class Flops {
         return total * batch;
     }
 
+    /**
+     * The convolutions of a variational dequantiser ({@link woodflow.model.VariationalDequantizer}) for images of
+     * {@code m}'s shape, per forward: its context net (two 3x3 convolutions at half the resolution) and each coupling
+     * step's two; 0 for null (uniform noise).
+     */
+    public static double dequantizer(ModelConfig m, woodflow.model.VariationalDequantizer.Spec spec, int batch) {
+        if (spec == null) return 0;
+        double hw = (double) m.height() * m.width() / 4, c4 = 4.0 * m.channels(), h = spec.hidden();
+        double total = conv(hw, c4, h, 3) + conv(hw, h, h, 3);
+        total += spec.steps() * (conv(hw, c4 / 2 + h, h, 3) + conv(hw, h, c4, 3));
+        return total * batch;
+    }
+
     private static double conv(double hw, double in, double out, int k) {
         return 2 * hw * in * out * k * k;
     }

@@ -66,12 +66,22 @@ public final class ExportCommand implements Callable<Integer> {
                 .mapToLong(e -> e.getValue().numel()).sum();
         System.out.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
                 state.size(), params, file, c.state().iteration(), out);
+        Map<String, Tensor> dequantizer = PaperStateDict.dequantizerPart(state);
+        String load = "model.load_state_dict(torch.load(\"" + out + "\"), strict=True)";
+        if (!dequantizer.isEmpty()) {
+            System.out.printf(Locale.ROOT, "the variational dequantiser: %d of the tensors (%,d parameters) under "
+                    + "'%s' with woodflow's names (the paper's class has none; woodflow import and woodflow_torch "
+                    + "read them)%n", dequantizer.size(), dequantizer.values().stream().mapToLong(Tensor::numel).sum(),
+                    PaperStateDict.DEQUANTIZER);
+            load = "sd = torch.load(\"" + out + "\"); model.load_state_dict({k: v for k, v in sd.items() if not "
+                    + "k.startswith(\"" + PaperStateDict.DEQUANTIZER + "\")}, strict=True)";
+        }
         if (official) {
             System.out.printf(Locale.ROOT, "in Python (the official code): model = WoodburyGlow(args) with "
                             + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "
-                            + "learn_top=True, ranks=%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n",
+                            + "learn_top=True, ranks=%s; %s%n",
                     m.channels(), m.height(), m.width(), m.hidden(), m.steps(), m.levels(),
-                    m.permutation() == Permutation.ME_WOODBURY ? "True" : "False", ranks(m), out);
+                    m.permutation() == Permutation.ME_WOODBURY ? "True" : "False", ranks(m), load);
             return 0;
         }
         int l = m.levels();
@@ -83,11 +93,11 @@ public final class ExportCommand implements Callable<Integer> {
         int d = ds[0];
         boolean oneRank = ds.length == 1;
         System.out.printf(Locale.ROOT, "in Python: model = torch_glow.Glow((%d, %d, %d), K=%d, L=%d, hidden=%d, "
-                        + "me=%s)%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n", m.channels(),
+                        + "me=%s)%s; %s%n", m.channels(),
                 m.height(), m.width(), m.steps(), m.levels(), m.hidden(),
                 m.permutation() == Permutation.ME_WOODBURY ? "True" : "False",
                 oneRank ? " with torch_glow.RANK = " + d : " (latent dimensions differ per level: "
-                        + "the class needs one RANK per level)", out);
+                        + "the class needs one RANK per level)", load);
         return 0;
     }
 

@@ -57,8 +57,29 @@ public final class ImportCommand implements Callable<Integer> {
         }
         TorchArchive.Contents paper = TorchArchive.read(checkpoint);
         MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(common.device));
+        java.util.Map<String, org.bytedeco.pytorch.Tensor> state;
         try {
-            model.loadStateDict(PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor));
+            state = PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(checkpoint + " does not fit the model of " + config + ": "
+                    + e.getMessage());
+        }
+        boolean hasDequantizer = !PaperStateDict.dequantizerPart(state).isEmpty();
+        String note = null;
+        if (hasDequantizer && model.variationalDequantizer() == null) {
+            throw new IllegalArgumentException(checkpoint + " holds a variational dequantiser (its '"
+                    + PaperStateDict.DEQUANTIZER + "' tensors) but " + config + " has data.dequantization: uniform: "
+                    + "import it with a config that sets data.dequantization: variational");
+        }
+        if (!hasDequantizer && model.variationalDequantizer() != null) {
+            // the paper's model has no dequantiser: keep the freshly initialised one, to be trained with --resume
+            model.variationalDequantizer().stateDict().forEach((k, v) -> state.put(PaperStateDict.DEQUANTIZER + k, v));
+            note = String.format(Locale.ROOT, "note: %s has no dequantiser; %s asks for a variational one: it starts "
+                    + "from its initialisation (%,d parameters, close to uniform noise), so train it with --resume "
+                    + "before trusting the bpd", checkpoint, config, model.variationalDequantizer().parameterCount());
+        }
+        try {
+            model.loadStateDict(state);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(checkpoint + " does not fit the model of " + config + ": "
                     + e.getMessage());
@@ -73,6 +94,7 @@ public final class ImportCommand implements Callable<Integer> {
                         + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
                 paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),
                 m.steps(), m.coupling());
+        if (note != null) System.out.println(note);
         System.out.println("wrote " + out.resolve("config.yaml") + " and " + file + " (iteration 0, fresh Adam state)");
         System.out.println("next: woodflow eval --checkpoint " + out + "   or   woodflow train --out " + out
                 + " --resume --iterations N");

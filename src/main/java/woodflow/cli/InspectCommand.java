@@ -8,6 +8,8 @@ import picocli.CommandLine.Option;
 import woodflow.core.Init;
 import woodflow.data.Quantization;
 import woodflow.data.Splits;
+import org.bytedeco.pytorch.NoGradGuard;
+import woodflow.model.Dequantizer;
 import woodflow.model.ModelInspector;
 import woodflow.model.MultiScaleFlow;
 import woodflow.train.Checkpoint;
@@ -69,29 +71,45 @@ public final class InspectCommand implements Callable<Integer> {
         }
         model.train(false);
         var m = cfg.model();
-        Tensor x = null;
-        String input = "uniform noise in [-0.5, 0.5)";
+        int nBits = cfg.data().nBits();
+        Tensor pixels = null;
+        String input = "random pixel values";
         if (withData || checkpoint != null) {
             try (Splits data = Runs.open(cfg)) {
                 List<byte[]> imgs = new ArrayList<>();
                 for (int i = 0; i < Math.min(batch, data.test().size()); i++) imgs.add(data.test().image(i));
-                x = Quantization.dequantize(Quantization.stack(imgs, m.channels(), m.height(), m.width()),
-                        cfg.data().nBits());
+                pixels = Quantization.stack(imgs, m.channels(), m.height(), m.width());
                 input = imgs.size() + " test images of " + cfg.data().kind();
             } catch (RuntimeException e) {
                 if (withData) throw e;
                 input += " (the run's data could not be opened: " + Main.reason(e) + ")";
             }
         }
-        if (x == null) x = torch.rand(new long[] {batch, m.channels(), m.height(), m.width()}).sub(s(0.5));
+        if (pixels == null) {
+            pixels = torch.randint(0, 256, new long[] {batch, m.channels(), m.height(), m.width()})
+                    .to(torch.ScalarType.Byte);
+        }
+        Tensor centred = Quantization.centred(pixels, nBits);
+        int bins = Quantization.bins(nBits);
+        Dequantizer dq = model.dequantizer();
+        Dequantizer.Dequantized x;
+        try (NoGradGuard g = new NoGradGuard()) {
+            x = dq.dequantize(centred, dq.drawNoise(woodflow.core.Tensors.shape(centred), centred), bins);
+        }
         System.out.println("model: " + source);
-        System.out.println("input: " + input + "; untrained ActNorms are initialised on it");
-        System.out.print(ModelInspector.table(ModelInspector.inspect(model, x), model.parameterCount()));
-        double bpd = model.bitsPerDim(x, Quantization.bins(cfg.data().nBits())).mean().item_double();
-        System.out.printf("bits per dimension of the input: %.4f%n", bpd);
-        System.out.printf(java.util.Locale.ROOT, "work: %.3f GFLOP per image forward (a training step about 3x that); "
-                + "gradient %.1f MiB in float32%n", woodflow.bench.Flops.forward(m, 1) / 1e9,
-                model.parameterCount() * 4 / (1024.0 * 1024.0));
+        System.out.println("input: " + input + ", dequantised (" + dq + "); untrained ActNorms are initialised on it");
+        System.out.print(ModelInspector.table(ModelInspector.inspect(model, x, bins), model.parameterCount()));
+        double bpd;
+        try (NoGradGuard g = new NoGradGuard()) {
+            bpd = model.bitsPerDim(x, bins).mean().item_double();
+        }
+        System.out.printf("bits per dimension of the input: %.4f%s%n", bpd, x.logQ() == null ? ""
+                : " (one dequantisation; the dequantizer row is what its log q adds over uniform noise)");
+        double dequantizerFlops = woodflow.bench.Flops.dequantizer(m, woodflow.train.Models.dequantizer(cfg.data()), 1);
+        System.out.printf(java.util.Locale.ROOT, "work: %.3f GFLOP per image forward%s (a training step about 3x that); "
+                + "gradient %.1f MiB in float32%n", (woodflow.bench.Flops.forward(m, 1) + dequantizerFlops) / 1e9,
+                dequantizerFlops > 0 ? String.format(java.util.Locale.ROOT, ", of which the dequantiser %.3f",
+                        dequantizerFlops / 1e9) : "", model.parameterCount() * 4 / (1024.0 * 1024.0));
         for (String n : m.notes()) System.out.println("note: " + n);
         return 0;
     }

@@ -29,6 +29,7 @@ import static woodflow.core.Tensors.s;
  *   levels.L.K.2.net.4.logs               levelL.stepK.coupling.net.out.logs       (Conv2dZeros scale, see below)
  *   priors.L.conv.{weight,bias}, .logs    levelL.split.prior.{weight,bias,logs}    (the split prior)
  *   top_mean, top_logs                    top.mean, top.logs
+ *   dequantizer.*                         dequantizer.*        (a variational dequantiser: woodflow's own names)
  * </pre>
  * ActNorm's {@code ready} is a 0-dim int64 there and a float (1) here. A Conv2dZeros multiplies its output by
  * {@code exp(logs * f)}: the paper's code has f = 1 in couplings and split priors; woodflow's split prior has f = 1
@@ -122,8 +123,10 @@ public final class PaperStateDict {
      * cannot map.
      */
     public static Map<String, Tensor> toWoodflow(Map<String, Tensor> paper, ModelConfig cfg, double paperFactor) {
+        Map<String, Tensor> dequantizer = dequantizerPart(paper);
+        paper = withoutDequantizer(paper);
         if (OfficialLayout.matches(paper)) paper = OfficialLayout.toPaperStyle(paper, cfg);
-        Map<String, Tensor> out = new LinkedHashMap<>();
+        Map<String, Tensor> out = new LinkedHashMap<>(dequantizer);
         List<String> unmapped = new ArrayList<>();
         try (NoGradGuard g = new NoGradGuard()) {
             for (var e : paper.entrySet()) {
@@ -160,8 +163,34 @@ public final class PaperStateDict {
      * have, and the settings it cannot express.
      */
     public static Map<String, Tensor> toPaper(Map<String, Tensor> state, ModelConfig cfg, boolean official) {
-        Map<String, Tensor> paper = toPaper(state, cfg);
-        return official ? OfficialLayout.fromPaperStyle(paper, cfg) : paper;
+        Map<String, Tensor> paper = toPaper(withoutDequantizer(state), cfg);
+        Map<String, Tensor> out = new LinkedHashMap<>(official ? OfficialLayout.fromPaperStyle(paper, cfg) : paper);
+        out.putAll(dequantizerPart(state));
+        return out;
+    }
+
+    /**
+     * The prefix of a variational dequantiser's tensors ({@code model.VariationalDequantizer}), in woodflow's state
+     * and in an exported state_dict alike: the paper's model has no dequantiser, so its tensors keep woodflow's names
+     * under this prefix, and a paper-style class loads the rest with {@code strict=True} once they are filtered out.
+     */
+    public static final String DEQUANTIZER = "dequantizer.";
+
+    /** The dequantiser's tensors of a state (woodflow's or an exported one), in order. */
+    public static Map<String, Tensor> dequantizerPart(Map<String, Tensor> state) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        state.forEach((k, v) -> {
+            if (k.startsWith(DEQUANTIZER)) out.put(k, v);
+        });
+        return out;
+    }
+
+    private static Map<String, Tensor> withoutDequantizer(Map<String, Tensor> state) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        state.forEach((k, v) -> {
+            if (!k.startsWith(DEQUANTIZER)) out.put(k, v);
+        });
+        return out;
     }
 
     public static Map<String, Tensor> toPaper(Map<String, Tensor> state, ModelConfig cfg) {

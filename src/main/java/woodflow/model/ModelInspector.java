@@ -20,6 +20,25 @@ public final class ModelInspector {
 
     public record Row(String name, String type, String shape, long parameters, double logDet, double bpdTerm) {}
 
+    /**
+     * {@link #inspect(MultiScaleFlow, Tensor)} on a dequantised batch, with a first row for a variational dequantiser:
+     * its "log-det" is {@code -(log q(v|x) - D ln n_bins)} per sample, so that its bpd term is what the dequantiser adds
+     * to the bits per dimension over uniform noise ({@code log q_u / (D ln 2)}, at most 0 nats above uniform's: see
+     * docs/FORMULAS.md).
+     */
+    public static List<Row> inspect(MultiScaleFlow model, Dequantizer.Dequantized d, int nBins) {
+        List<Row> rows = new ArrayList<>();
+        VariationalDequantizer v = model.variationalDequantizer();
+        if (v != null && d.logQ() != null) {
+            double dims = (double) d.x().size(1) * d.x().size(2) * d.x().size(3);
+            double ld = -(d.logQ().mean().item_double() - dims * Math.log(nBins));
+            rows.add(new Row(v.path(), "VariationalDequantizer", shape(d.x()), v.parameterCount(), ld,
+                    -ld / (dims * Math.log(2))));
+        }
+        rows.addAll(inspect(model, d.x()));
+        return rows;
+    }
+
     public static List<Row> inspect(MultiScaleFlow model, Tensor x) {
         List<Row> rows = new ArrayList<>();
         double d = (double) x.size(1) * x.size(2) * x.size(3);

@@ -185,6 +185,40 @@ class TorchInteropTest {
     }
 
     /**
+     * A model with a variational dequantiser: woodflow_torch builds the dequantiser from the run config, loads its
+     * parameters, and gives the same x~, log q and bits per dimension for the same centred images and N(0, I) draws.
+     */
+    @Test
+    void aVariationalDequantiserGivesTheSameBitsPerDimInWoodflowTorch(@TempDir Path dir) throws Exception {
+        needTorch();
+        ModelConfig cfg = tiny("woodbury", "affine", 3);
+        torch.manual_seed(31);
+        MultiScaleFlow model = new MultiScaleFlow(cfg, new woodflow.model.VariationalDequantizer.Spec(3, 6),
+                Init.float32());
+        try (NoGradGuard g = new NoGradGuard()) {
+            model.encode(torch.rand(new long[] {16, 1, 8, 8}).sub(s(0.5)));
+            for (Tensor p : model.parameters()) p.add_(torch.randn_like(p).mul(s(0.05)));
+        }
+        model.train(false);
+        torch.manual_seed(32);
+        Tensor centred = Tensors.keep(torch.randint(0, 256, new long[] {4, 1, 8, 8}).to(torch.ScalarType.Float)
+                .div(s(256)).sub(s(0.5)));
+        Tensor noise = Tensors.keep(torch.randn(new long[] {4, 1, 8, 8}));
+        double[] expected;
+        try (NoGradGuard g = new NoGradGuard()) {
+            expected = Tensors.toDoubles(model.bitsPerDim(model.dequantizer().dequantize(centred, noise, 256), 256));
+        }
+        RunConfig rc = run(cfg);
+        rc = rc.withData(rc.data().withDequantization(woodflow.data.Dequantization.VARIATIONAL).toBuilder()
+                .dequantizerSteps(3).dequantizerHidden(6).build());
+        Path ckpt = dir.resolve("v.safetensors"), in = dir.resolve("v-x.safetensors");
+        Checkpoint.save(ckpt, rc, model, null, Checkpoint.TrainState.fresh(1e-3));
+        Files.write(in, SafeTensors.write(Map.of("centred", centred, "noise", noise), Map.of()));
+        JsonNode out = python("woodflow_torch_check.py", ckpt.toString(), in.toString()).get(0);
+        assertClose(expected, out.get("bpd"), "woodbury + affine with a variational dequantiser");
+    }
+
+    /**
      * "official" saves the same model in the layout of the official code (github yolu1055/WoodburyTransformations:
      * flow.layers.i, Conv2dZeros with bias + newbias and (C, 1, 1) logs, "eye" buffers) inside the dict its
      * utils.save_model writes (iteration, modelname, model, optim with Adam's state, scheduler).
@@ -256,6 +290,71 @@ class TorchInteropTest {
                 permutation.equals("me-woodbury") ? "1" : "0", "--rank", "4", "--pt", pt.toString(), "--inputs",
                 in.toString()).get(0);
         assertClose(bpd(model, x), paper.get("bpd"), "woodflow " + permutation + " exported");
+    }
+
+    /**
+     * A model with a variational dequantiser: export writes the flow in the paper's names and the dequantiser under
+     * {@code dequantizer.}; the paper's class loads the flow strictly once those keys are filtered out (as the export
+     * says), with the same bits per dimension; import reads the file back whole, dequantiser included, bit for bit.
+     * A file without a dequantiser imports into a variational config with a fresh one, and one with a dequantiser
+     * does not import into a uniform config.
+     */
+    @Test
+    void aVariationalDequantiserTravelsThroughExportAndImport(@TempDir Path dir) throws Exception {
+        needYardstick();
+        ModelConfig cfg = tiny("woodbury", "affine", 4).withSteps(2).withHidden(8);
+        torch.manual_seed(41);
+        MultiScaleFlow model = new MultiScaleFlow(cfg, new woodflow.model.VariationalDequantizer.Spec(2, 4),
+                Init.float32());
+        try (NoGradGuard g = new NoGradGuard()) {
+            model.encode(torch.rand(new long[] {16, 1, 8, 8}).sub(s(0.5)));
+            for (Tensor p : model.parameters()) p.add_(torch.randn_like(p).mul(s(0.05)));
+        }
+        model.train(false);
+        RunConfig rc = run(cfg);
+        rc = rc.withData(rc.data().toBuilder().dequantization(woodflow.data.Dequantization.VARIATIONAL)
+                .dequantizerSteps(2).dequantizerHidden(4).build());
+        Path ckpt = dir.resolve("v.safetensors"), pt = dir.resolve("v.pt"), in = dir.resolve("x.safetensors");
+        Checkpoint.save(ckpt, rc, model, null, Checkpoint.TrainState.fresh(1e-3));
+        Tensor x = inputs(42);
+        writeInputs(in, x);
+        CliTest.Outcome o = cli("export", "--checkpoint", ckpt.toString(), "--out", pt.toString());
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("the variational dequantiser: ", "under 'dequantizer.'",
+                "if not k.startswith(\"dequantizer.\")}, strict=True)");
+        JsonNode paper = python("paper_model.py", "read", "--yardstick", YARDSTICK.toString(), "--rank", "4", "--pt",
+                pt.toString(), "--inputs", in.toString(), "--drop-prefix", "dequantizer.").get(0);
+        assertClose(bpd(model, x), paper.get("bpd"), "the flow of a variational model, exported");
+
+        Path config = dir.resolve("v.yaml");
+        Files.writeString(config, rc.toYaml());
+        Path back = dir.resolve("back");
+        o = cli("import", "--checkpoint", pt.toString(), "--config", config.toString(), "--out", back.toString());
+        assertThat(o.code()).as(o.err()).isZero();
+        Map<String, Tensor> before = Checkpoint.read(ckpt).modelState();
+        Map<String, Tensor> after = Checkpoint.read(back.resolve("checkpoints/ckpt-00000000.safetensors"))
+                .modelState();
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+        for (String k : before.keySet()) {
+            assertThat(torch.equal(before.get(k), after.get(k).to(Tensors.dtype(before.get(k))))).as(k).isTrue();
+        }
+
+        // the paper's own file (no dequantiser) into a variational config: a fresh dequantiser, said so
+        Path uniformPt = dir.resolve("u.pt");
+        Path uniformCkpt = dir.resolve("u.safetensors");
+        Checkpoint.save(uniformCkpt, run(cfg), trainedLike(cfg, 43), null, Checkpoint.TrainState.fresh(1e-3));
+        assertThat(cli("export", "--checkpoint", uniformCkpt.toString(), "--out", uniformPt.toString()).code())
+                .isZero();
+        o = cli("import", "--checkpoint", uniformPt.toString(), "--config", config.toString(), "--out",
+                dir.resolve("fresh").toString());
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("has no dequantiser", "starts from its initialisation");
+        Path uniformConfig = dir.resolve("u.yaml");
+        Files.writeString(uniformConfig, run(cfg).toYaml());
+        o = cli("import", "--checkpoint", pt.toString(), "--config", uniformConfig.toString(), "--out",
+                dir.resolve("refused").toString());
+        assertThat(o.code()).isNotZero();
+        assertThat(o.err()).contains("holds a variational dequantiser", "data.dequantization: variational");
     }
 
     @Test
