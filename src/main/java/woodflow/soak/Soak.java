@@ -6,7 +6,6 @@ import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.MetricsLog;
-import woodflow.train.RunComparison;
 import woodflow.train.RunConfig;
 import woodflow.train.RunLock;
 import woodflow.train.Trainer;

@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Jvm;
 import woodflow.core.Tensors;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
+import woodflow.distributed.LocalLauncher;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
