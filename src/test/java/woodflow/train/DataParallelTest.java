@@ -48,7 +48,8 @@ class DataParallelTest {
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
+        return tiny.withTrain(tiny.train().toBuilder().batch(16).precision(Precision.parse(precision))
+                .backprop(Backprop.parse(backprop)).logEvery(1).build());
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {
