@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Jvm;
 import woodflow.core.Tensors;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
+import woodflow.distributed.LocalLauncher;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,8 +51,8 @@ class DataParallelTest {
 
     static RunConfig config(String[] run) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        tiny = tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(run[1]), Backprop.parse(run[2]))
-                .withIntervals(null, null, 1));
+        tiny = tiny.withTrain(tiny.train().toBuilder().batch(16).precision(Precision.parse(run[1]))
+                .backprop(Backprop.parse(run[2])).logEvery(1).build());
         if (run.length < 4) return tiny;
         // a variational dequantiser: its parameters are reduced with the flow's, each rank draws its rows of the
         // global batch's noise

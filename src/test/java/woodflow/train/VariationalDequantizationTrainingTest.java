@@ -44,7 +44,7 @@ class VariationalDequantizationTrainingTest {
         RunConfig tiny = TestData.tinyRun(iterations, evalEvery);
         DataConfig d = tiny.data().toBuilder().dequantization(Dequantization.VARIATIONAL).dequantizerSteps(2)
                 .dequantizerHidden(8).build();
-        return tiny.withData(d).withTrain(tiny.train().with(null, null, null, precision, backprop));
+        return tiny.withData(d).withTrain(tiny.train().toBuilder().precision(precision).backprop(backprop).build());
     }
 
     private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {
@@ -136,7 +136,7 @@ class VariationalDequantizationTrainingTest {
             Map<String, Double> loss = new LinkedHashMap<>();
             List<Map<String, Tensor>> grads = new ArrayList<>();
             for (Backprop b : new Backprop[] {Backprop.STANDARD, Backprop.INVERTIBLE}) {
-                TrainConfig tc = TrainConfig.defaults().with(null, 3, 5L, Precision.FP32, b);
+                TrainConfig tc = TrainConfig.defaults().toBuilder().batch(3).seed(5L).backprop(b).build();
                 Adam adam = new Adam(model.namedParameters(), 0.9, 0.999, 1e-8, 0);
                 TrainStep step = new TrainStep(model, adam, tc, 8);
                 loss.put(b.label(), step.lossAndGradient(images, 7));
