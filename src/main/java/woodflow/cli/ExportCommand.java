@@ -70,8 +70,8 @@ public final class ExportCommand implements Callable<Integer> {
         String load = "model.load_state_dict(torch.load(\"" + out + "\"), strict=True)";
         if (!dequantizer.isEmpty()) {
             System.out.printf(Locale.ROOT, "the variational dequantiser: %d of the tensors (%,d parameters) under "
-                    + "'%s' with woodflow's names (the paper's class has none; woodflow import and woodflow_torch "
-                    + "read them)%n", dequantizer.size(), dequantizer.values().stream().mapToLong(Tensor::numel).sum(),
+                    + "'%s' with woodflow's names (the paper's class has none; woodflow import reads them back, "
+                    + "and python/woodflow_torch reads the checkpoint itself, dequantiser included)%n", dequantizer.size(), dequantizer.values().stream().mapToLong(Tensor::numel).sum(),
                     PaperStateDict.DEQUANTIZER);
             load = "sd = torch.load(\"" + out + "\"); model.load_state_dict({k: v for k, v in sd.items() if not "
                     + "k.startswith(\"" + PaperStateDict.DEQUANTIZER + "\")}, strict=True)";
