@@ -3,7 +3,10 @@ package woodflow.cli;
 import picocli.CommandLine.Option;
 import woodflow.data.DataConfig;
 
-/** {@code --data-path}, {@code --train-limit}, {@code --test-limit}: the overrides of a run's data section. */
+/**
+ * {@code --data-path}, {@code --train-limit}, {@code --test-limit}, {@code --dequantization}: the overrides of a run's
+ * data section.
+ */
 public class DataOptions {
     @Option(names = "--data-path", description = "Where the data set lives (overrides data.path).")
     String dataPath;
@@ -14,6 +17,11 @@ public class DataOptions {
     @Option(names = "--test-limit", description = "Use only the first N test images.")
     Integer testLimit;
 
+    @Option(names = "--dequantization", paramLabel = "uniform|variational", description = "How pixels are "
+            + "dequantised (overrides data.dequantization): uniform noise, or noise from a small flow conditioned on "
+            + "the image and trained with the model.")
+    woodflow.data.Dequantization dequantization;
+
     /** {@code d} with the options given applied (the path refused for data that reads no files). */
     DataConfig apply(DataConfig d) {
         d = Runs.withDataPath(d, dataPath);
@@ -21,6 +29,7 @@ public class DataOptions {
             d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
                     : d.testLimit());
         }
+        if (dequantization != null) d = d.withDequantization(dequantization);
         return d;
     }
 }

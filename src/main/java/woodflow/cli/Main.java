@@ -80,6 +80,7 @@ public final class Main implements Runnable {
         choice(cl, woodflow.model.CouplingType.class, woodflow.model.CouplingType::parse);
         choice(cl, woodflow.data.DataKind.class, woodflow.data.DataKind::parse);
         choice(cl, woodflow.data.BadImagePolicy.class, woodflow.data.BadImagePolicy::parse);
+        choice(cl, woodflow.data.Dequantization.class, woodflow.data.Dequantization::parse);
         choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
         choice(cl, EvalCommand.Split.class, EvalCommand.Split::parse);
         choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * <p>{@code channels} (1 grey, 3 RGB) is what folder-like formats convert to when no model decides it (data
  * inspect); {@code workers} is the number of background decoding threads of the batch streamer; {@code style} picks
- * the embedded generator ({@link EmbeddedStyle}: {@code scenes}, the default, or {@code shapes}).
+ * the embedded generator ({@link EmbeddedStyle}: {@code scenes}, the default, or {@code shapes}); {@code dequantization}
+ * how integer pixels become continuous ({@link Dequantization}: {@code uniform}, the default, or {@code variational},
+ * sized by {@code dequantizer_steps} and {@code dequantizer_hidden}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DataConfig(

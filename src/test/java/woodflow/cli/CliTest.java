@@ -99,6 +99,23 @@ public class CliTest {
                 "is the file this command reads");
     }
 
+    /** {@code --dequantization variational} on the command line: the run trains its dequantiser, inspect shows it. */
+    @Test
+    void trainWithAVariationalDequantiserFromTheCommandLine(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("v");
+        Outcome o = cli("train", "--config", config.toString(), "--out", out.toString(), "--iterations", "4",
+                "--eval-every", "4", "--dequantization", "variational", "--no-report");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("dequantisation: variational (4 coupling steps, 32 hidden channels)")
+                .contains("0 skipped steps");
+        assertThat(Files.readString(out.resolve("config.yaml"))).contains("dequantization: \"variational\"");
+        Outcome i = cli("inspect", "--checkpoint", out.toString());
+        assertThat(i.code()).as(i.err()).isZero();
+        assertThat(i.out()).contains("VariationalDequantizer").contains("of which the dequantiser");
+        fails(cli("train", "--config", config.toString(), "--out", dir.resolve("typo").toString(),
+                "--dequantization", "variatonal"), "did you mean variational?");
+    }
+
     @Test
     void evalSampleInspectAndScore(@TempDir Path dir) throws Exception {
         Outcome e = cli("eval", "--checkpoint", run.toString());
