@@ -5,11 +5,10 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import woodflow.core.Init;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
-import woodflow.train.Adam;
+import woodflow.train.DataParallel;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
@@ -45,11 +44,8 @@ public final class TrainBench {
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations,
                                             DistContext group, boolean overlap) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
-        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
-        TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
+        TrainStep step = TrainStep.of(cfg, device);
+        MultiScaleFlow model = step.model();
         var m = cfg.model();
         int b = tc.batch();
         int ranks = group == null ? 1 : group.worldSize();
@@ -58,17 +54,10 @@ public final class TrainBench {
                     + " ranks: choose a batch that is a multiple of " + ranks + " (--batch)");
         }
         int rows = b / ranks, first = group == null ? 0 : group.rank() * rows;
-        GradientReducer reducer = null;
+        DataParallel parallel = null;
         if (group != null) {
-            step.shard(group.rank(), ranks);
-            if (overlap && GradientReducer.worthOverlapping(model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                    GradientReducer.BUCKET_BYTES)) {
-                reducer = new GradientReducer(group, model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                        GradientReducer.BUCKET_BYTES);
-                step.onGradients(TrainStep.GradientSync.overlapping(reducer));
-            } else {
-                step.onGradients(TrainStep.GradientSync.afterBackward(group, model.parameters()));
-            }
+            parallel = new DataParallel(group);
+            parallel.join(step, overlap, GradientReducer.FIRST_BUCKET_BYTES, GradientReducer.BUCKET_BYTES);
         }
         BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
         Tensor data = bench.images();
@@ -152,12 +141,13 @@ public final class TrainBench {
         if (group != null) {
             r.put("world_size", ranks);
             r.put("rank_batch", rows);
+            GradientReducer reducer = parallel.reducer();
             r.put("allreduce", reducer != null ? "overlapped with the backward, " + reducer.bucketCount() + " buckets"
                     : overlap ? "after the backward (one bucket: nothing to overlap)" : "after the backward (--no-overlap)");
             r.put("allreduce_wait_s_median", Machine.median(sync));
             r.put("allreduce_wait_share", Machine.median(sync) / med);
             r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));
-            if (reducer != null) reducer.close();
+            parallel.close();
         }
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
@@ -186,9 +176,7 @@ public final class TrainBench {
     public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
                                              int repeats) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
+        MultiScaleFlow model = TrainStep.newModel(cfg, device);
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();

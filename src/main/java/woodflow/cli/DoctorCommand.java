@@ -65,11 +65,8 @@ public final class DoctorCommand implements Callable<Integer> {
                         + "batch %d, %s, %s backprop%n", preset != null ? preset : config != null ? config : "demo",
                 mc.permutation(), mc.coupling(), mc.levels(), mc.steps(), mc.hidden(), mc.channels(), mc.height(),
                 mc.width(), tc.batch(), tc.precision(), tc.backprop());
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(mc, Init.float32(common.device));
-        model.precision(tc.precision());
-        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
-        TrainStep stepper = new TrainStep(model, adam, tc, cfg.data().nBits());
+        TrainStep stepper = TrainStep.of(cfg, common.device);
+        MultiScaleFlow model = stepper.model();
         SelfCheck check;
         try (PointerScope scope = new PointerScope()) {
             // random images of the model's shape: the check needs the shapes and realistic values, not the data set

@@ -3,18 +3,17 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Init;
 import woodflow.interop.PaperStateDict;
 import woodflow.interop.TorchArchive;
 import woodflow.io.AtomicFiles;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
-import woodflow.train.Adam;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
+import woodflow.train.TrainStep;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +55,8 @@ public final class ImportCommand implements Callable<Integer> {
                     + "--out folder");
         }
         TorchArchive.Contents paper = TorchArchive.read(checkpoint);
-        MultiScaleFlow model = new MultiScaleFlow(m, Init.float32(common.device));
+        TrainStep fresh = TrainStep.of(cfg, common.device);
+        MultiScaleFlow model = fresh.model();
         try {
             model.loadStateDict(PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor));
         } catch (IllegalArgumentException e) {
@@ -64,11 +64,10 @@ public final class ImportCommand implements Callable<Integer> {
                     + e.getMessage());
         }
         TrainConfig t = cfg.train();
-        Adam adam = new Adam(model.namedParameters(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
         Files.createDirectories(out);
         AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
         Path file = store.pathFor(0);
-        Checkpoint.save(file, cfg, model, adam, Checkpoint.TrainState.fresh(t.lr()));
+        Checkpoint.save(file, cfg, model, fresh.adam(), Checkpoint.TrainState.fresh(t.lr()));
         System.out.printf(Locale.ROOT, "imported %d tensors (%,d parameters) from %s%s: %s, %d levels x %d steps, %s "
                         + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
                 paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),
