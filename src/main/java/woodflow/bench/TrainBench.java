@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.data.Quantization;
+import woodflow.model.Flops;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
 import woodflow.train.DataParallel;
@@ -17,7 +18,18 @@ import woodflow.core.MachineInfo;
 import woodflow.distributed.DistContext;
 import woodflow.distributed.GradientReducer;
 
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.LocalLauncher;
+import woodflow.io.AtomicFiles;
+import woodflow.io.Json;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -29,6 +41,58 @@ import java.util.Map;
  */
 public final class TrainBench {
     private TrainBench() {}
+
+    /**
+     * {@code woodflow bench train}: the timing of {@code cfg} alone, as one rank of the group the environment names
+     * (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), or as {@code nproc} ranks started on this machine (child JVMs of
+     * {@code mainClass} with {@code rankArgs}, each with its share of {@code threads}; their logs kept only when one
+     * fails). The process alone, or rank 0, prints the result ({@link #print}). Returns the exit code: 1 when a timed
+     * step was skipped (a skipped step does less work: its time would flatter the figure).
+     */
+    public static int run(RunConfig cfg, String device, int warmup, int iterations, Integer nproc, int threads,
+                          boolean overlap, String mainClass, List<String> rankArgs, Path json, PrintStream out)
+            throws IOException, InterruptedException {
+        if (nproc != null) {
+            LocalLauncher.checkGroup(nproc, cfg.train().batch());
+            // the ranks' logs, kept when a rank fails (the launcher names the file), removed otherwise
+            Path logs = Files.createTempDirectory("woodflow-bench-ranks");
+            int code = new LocalLauncher(nproc, threads, logs, System.err).run(mainClass, rankArgs);
+            if (code == 0) AtomicFiles.deleteTreeQuietly(logs);
+            return code;
+        }
+        DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
+        Map<String, Object> r;
+        if (group == null) {
+            r = train(cfg, device, warmup, iterations);
+        } else {
+            try (DistContext ctx = DistContext.join(group, device)) {
+                r = train(cfg, device, warmup, iterations, ctx, overlap);
+                ctx.barrier();
+            }
+            if (group.rank() != 0) return 0; // rank 0 reports for the group
+        }
+        print(r, json, out);
+        if (!Boolean.TRUE.equals(r.get("valid"))) {
+            System.err.printf(Locale.ROOT, "woodflow: error: this timing is invalid: %s of %d timed steps were "
+                    + "skipped as non-finite; find out why with `woodflow doctor` and do not quote it%n",
+                    r.get("skipped_steps"), iterations);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** A result as a table of {@code name value} lines, and appended as one JSON line to {@code json} (if not null). */
+    public static void print(Map<String, Object> r, Path json, PrintStream out) throws IOException {
+        for (var e : r.entrySet()) {
+            Object v = e.getValue();
+            out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(), v instanceof Double d ? String.format(Locale.ROOT,
+                    "%.4g", d) : v);
+        }
+        if (json != null) {
+            Files.writeString(json, Json.MAPPER.writeValueAsString(r) + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
+    }
 
     /** Results as an ordered map (printed as a table and one JSON line). */
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations) {
