@@ -3,22 +3,10 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Init;
-import woodflow.interop.PaperStateDict;
-import woodflow.interop.TorchArchive;
-import woodflow.io.AtomicFiles;
-import woodflow.model.ModelConfig;
-import woodflow.model.MultiScaleFlow;
-import woodflow.train.Adam;
-import woodflow.train.Checkpoint;
-import woodflow.train.CheckpointStore;
+import woodflow.interop.PaperImport;
 import woodflow.train.Presets;
-import woodflow.train.RunConfig;
-import woodflow.train.TrainConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code woodflow import}: a torch.save state_dict of the paper's PyTorch model as a woodflow run. */
@@ -48,56 +36,7 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        RunConfig cfg = Presets.resolve(config);
-        ModelConfig m = cfg.model().validate();
-        CheckpointStore store = new CheckpointStore(out, 1);
-        if (Files.isDirectory(out) && !store.list().isEmpty()) {
-            throw new IllegalArgumentException("run folder " + out + " already holds checkpoints: import into a new "
-                    + "--out folder");
-        }
-        TorchArchive.Contents paper = TorchArchive.read(checkpoint);
-        MultiScaleFlow model = woodflow.train.Models.build(cfg, Init.float32(common.device));
-        java.util.Map<String, org.bytedeco.pytorch.Tensor> state;
-        try {
-            state = PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(checkpoint + " does not fit the model of " + config + ": "
-                    + e.getMessage());
-        }
-        boolean hasDequantizer = !PaperStateDict.dequantizerPart(state).isEmpty();
-        String note = null;
-        if (hasDequantizer && model.variationalDequantizer() == null) {
-            throw new IllegalArgumentException(checkpoint + " holds a variational dequantiser (its '"
-                    + PaperStateDict.DEQUANTIZER + "' tensors) but " + config + " has data.dequantization: uniform: "
-                    + "import it with a config that sets data.dequantization: variational");
-        }
-        if (!hasDequantizer && model.variationalDequantizer() != null) {
-            // the paper's model has no dequantiser: keep the freshly initialised one, to be trained with --resume
-            model.variationalDequantizer().stateDict().forEach((k, v) -> state.put(PaperStateDict.DEQUANTIZER + k, v));
-            note = String.format(Locale.ROOT, "note: %s has no dequantiser; %s asks for a variational one: it starts "
-                    + "from its initialisation (%,d parameters, close to uniform noise), so train it with --resume "
-                    + "before trusting the bpd", checkpoint, config, model.variationalDequantizer().parameterCount());
-        }
-        try {
-            model.loadStateDict(state);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(checkpoint + " does not fit the model of " + config + ": "
-                    + e.getMessage());
-        }
-        TrainConfig t = cfg.train();
-        Adam adam = new Adam(model.namedParameters(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
-        Files.createDirectories(out);
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
-        Path file = store.pathFor(0);
-        Checkpoint.save(file, cfg, model, adam, Checkpoint.TrainState.fresh(t.lr()));
-        System.out.printf(Locale.ROOT, "imported %d tensors (%,d parameters) from %s%s: %s, %d levels x %d steps, %s "
-                        + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
-                paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),
-                m.steps(), m.coupling());
-        if (note != null) System.out.println(note);
-        System.out.println("wrote " + out.resolve("config.yaml") + " and " + file + " (iteration 0, fresh Adam state)");
-        System.out.println("next: woodflow eval --checkpoint " + out + "   or   woodflow train --out " + out
-                + " --resume --iterations N");
+        PaperImport.run(checkpoint, Presets.resolve(config), config, out, paperFactor, common.device, System.out);
         return 0;
     }
 }

@@ -62,6 +62,21 @@ public final class EvalLog {
         return run != null && Files.isRegularFile(run.resolve("config.yaml")) ? run : null;
     }
 
+    /**
+     * A file {@code eval} writes ({@code --json}): not a folder, and not the checkpoint it reads (nothing already
+     * written is lost). Names the option and the fix.
+     */
+    public static void checkOutput(Path out, String option, Path input) {
+        if (Files.isDirectory(out)) {
+            throw new IllegalArgumentException(option + " " + out + " is a folder: give the file to write, e.g. "
+                    + option + " " + out.resolve("eval.json"));
+        }
+        if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException(option + " " + out + " is the file this command reads: give another "
+                    + "file to write");
+        }
+    }
+
     /** Appends one record to {@code RUN/evals.jsonl} as a single write (a crash leaves at most one torn line). */
     public static Path append(Path runDir, ObjectNode record) throws IOException {
         Path file = runDir.resolve(FILE);

@@ -5,9 +5,12 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
+import woodflow.core.Precision;
 import woodflow.core.Tensors;
+import woodflow.data.DataSplit;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
+import woodflow.data.Splits;
 import woodflow.model.Dequantizer;
 import woodflow.model.MultiScaleFlow;
 
@@ -75,6 +78,39 @@ public final class Evaluator {
             model.train(wasTraining);
         }
         return out;
+    }
+
+    /**
+     * What {@link #ofCheckpoint} measured: the mean one-sample bpd, over how many images, in how long, of which data;
+     * the K-sample figures ({@link ImportanceWeightedBound.Result}: K = 1 gives the one-sample figure three times), the
+     * model's dequantisation and the noise seed used.
+     */
+    public record Report(double bpd, int images, double seconds, String data, ImportanceWeightedBound.Result samples,
+                         String dequantization, long noiseSeed) {}
+
+    /**
+     * The mean bpd of a checkpoint's model, in {@code precision} on {@code device}, over the first {@code limit}
+     * images (null: all) of one split of its run's data (its path replaced by {@code dataPath} when given), with the
+     * noise of {@code noiseSeed} (null: the run's eval seed), and with {@code samples} dequantisations per image the
+     * importance-weighted bound beside it: {@code woodflow eval}.
+     */
+    public static Report ofCheckpoint(Checkpoint c, DataSplit split, Integer limit, int batch, String dataPath,
+                                      Long noiseSeed, Precision precision, String device, int samples,
+                                      ImportanceWeightedBound.Progress progress) {
+        MultiScaleFlow model = c.model(device);
+        model.precision(precision);
+        RunConfig cfg = c.config();
+        cfg = cfg.withData(cfg.data().withDataPath(dataPath));
+        long seed = noiseSeed != null ? noiseSeed : cfg.train().evalSeed();
+        try (Splits data = cfg.openData()) {
+            ImageSource src = split.of(data);
+            int n = limit == null ? src.size() : Math.min(limit, src.size());
+            long t0 = System.nanoTime();
+            ImportanceWeightedBound.Result r = ImportanceWeightedBound.evaluate(model, src, n, cfg.data().nBits(),
+                    batch, seed, samples, progress);
+            return new Report(r.oneSampleBpd(), n, (System.nanoTime() - t0) / 1e9, src.describe(), r,
+                    model.dequantizer().toString(), seed);
+        }
     }
 
     public static double meanBitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,

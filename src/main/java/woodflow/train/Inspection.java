@@ -1,0 +1,105 @@
+package woodflow.train;
+
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Precision;
+import woodflow.data.Quantization;
+import woodflow.data.Splits;
+import woodflow.model.Dequantizer;
+import woodflow.model.Flops;
+import woodflow.model.ModelConfig;
+import woodflow.model.ModelInspector;
+import woodflow.model.MultiScaleFlow;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code woodflow inspect}: a model, trained (a checkpoint) or new (a run config, float32, seeded as training seeds
+ * it), walked layer by layer ({@link ModelInspector}) on a batch of its run's test images or of random pixels,
+ * dequantised by the model's own dequantiser (a variational one is the first row), with the batch's bpd, the model's work per image ({@link Flops}), the size of its gradient and the notes of its config.
+ */
+public final class Inspection {
+    /**
+     * What was inspected and found. {@code dataProblem}: why the run's test images could not be used (the input is
+     * noise then), or null.
+     */
+    public record Report(String model, String input, List<ModelInspector.Row> rows, long parameters, double bpd,
+                         double gflopPerImage, double gradientMib, List<String> notes, RuntimeException dataProblem,
+                         String dequantization, double dequantizerGflopPerImage) {}
+
+    private final RunConfig config;
+    private final MultiScaleFlow model;
+    private final String source;
+    private final boolean trained;
+
+    private Inspection(RunConfig config, MultiScaleFlow model, String source, boolean trained) {
+        this.config = config;
+        this.model = model;
+        this.source = source;
+        this.trained = trained;
+    }
+
+    /** The model of a checkpoint file, on {@code device}. */
+    public static Inspection ofCheckpoint(Path file, String device) throws IOException {
+        Checkpoint c = Checkpoint.read(file);
+        return new Inspection(c.config(), c.model(device), file + " (iteration " + c.state().iteration() + ")", true);
+    }
+
+    /** A new model of {@code cfg} ({@code source}: how the user named it), float32 on {@code device}. */
+    public static Inspection ofConfig(RunConfig cfg, String source, String device) {
+        cfg.validate();
+        MultiScaleFlow model = TrainStep.newModel(cfg, device);
+        model.precision(Precision.FP32); // the layers as they are, not the conditioners' training precision
+        return new Inspection(cfg, model, source, false);
+    }
+
+    /**
+     * Inspects the model on {@code batch} images: the run's first test images when {@code withData} or when the
+     * model is trained, else (or when a trained model's data cannot be opened) uniform noise in [-0.5, 0.5).
+     * Untrained ActNorms are initialised on the input.
+     */
+    public Report inspect(boolean withData, int batch) {
+        model.train(false);
+        ModelConfig m = config.model();
+        int nBits = config.data().nBits();
+        Tensor pixels = null;
+        String input = "random pixel values";
+        RuntimeException dataProblem = null;
+        if (withData || trained) {
+            try (Splits data = config.openData()) {
+                List<byte[]> imgs = new ArrayList<>();
+                for (int i = 0; i < Math.min(batch, data.test().size()); i++) imgs.add(data.test().image(i));
+                pixels = Quantization.stack(imgs, m.channels(), m.height(), m.width());
+                input = imgs.size() + " test images of " + config.data().kind();
+            } catch (RuntimeException e) {
+                if (withData) throw e;
+                dataProblem = e;
+            }
+        }
+        if (pixels == null) {
+            pixels = torch.randint(0, 256, new long[] {batch, m.channels(), m.height(), m.width()})
+                    .to(torch.ScalarType.Byte);
+        }
+        // dequantised by the model's own dequantiser (uniform noise: the uniform noise in [-0.5, 0.5) of old)
+        Tensor centred = Quantization.centred(pixels, nBits);
+        int bins = Quantization.bins(nBits);
+        Dequantizer dq = model.dequantizer();
+        Dequantizer.Dequantized x;
+        double bpd;
+        try (NoGradGuard g = new NoGradGuard()) {
+            x = dq.dequantize(centred, dq.drawNoise(woodflow.core.Tensors.shape(centred), centred), bins);
+        }
+        List<ModelInspector.Row> rows = ModelInspector.inspect(model, x, bins);
+        try (NoGradGuard g = new NoGradGuard()) {
+            bpd = model.bitsPerDim(x, bins).mean().item_double();
+        }
+        double dequantizerFlops = Flops.dequantizer(m, Models.dequantizer(config.data()), 1);
+        return new Report(source, input, rows, model.parameterCount(), bpd,
+                (Flops.forward(m, 1) + dequantizerFlops) / 1e9, model.parameterCount() * 4 / (1024.0 * 1024.0),
+                m.notes(), dataProblem, dq.toString(), dequantizerFlops / 1e9);
+    }
+}
