@@ -37,7 +37,7 @@ one() {  # NAME CONFIG SEED
       --out "$run" > "$out/log/$name-s$seed.train.log" 2>&1
   fi
   local weights=raw
-  grep -q '^  ema:' "$run/config.yaml" 2>/dev/null && weights="raw ema"
+  grep -Eq '^  ema: "?0*\.[0-9]*[1-9]' "$run/config.yaml" 2>/dev/null && weights="raw ema"  # train.ema above 0
   for w in $weights; do
     local flag=; [ "$w" = ema ] && flag="--weights ema"
     for kk in 1 "$k"; do

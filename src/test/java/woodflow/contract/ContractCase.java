@@ -44,11 +44,15 @@ public record ContractCase(String name, Function<Init, ? extends Module> factory
         return factory.apply(init);
     }
 
-    /** The bijection under test: the module itself, or a model viewed as x -> all latents. */
+    /**
+     * The bijection under test: the module itself, a model viewed as x -> all latents, or a dequantiser's flow between
+     * its noise and its latent for a fixed image.
+     */
     public static Transform asTransform(Module m) {
         if (m instanceof woodflow.model.MultiScaleFlow f) return f.asTransform();
         if (m instanceof woodflow.model.VariationalDequantizer d) return ContractCases.dequantizerGiven(d);
-        return (Transform) m;
+        if (m instanceof Transform t) return t;
+        throw new IllegalArgumentException(m.getClass().getSimpleName() + " is neither a flow layer nor a model");
     }
 
     @Override
