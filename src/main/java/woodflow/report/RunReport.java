@@ -160,6 +160,9 @@ public final class RunReport {
                 + (cfg.data().path() == null ? "" : " " + cfg.data().path()) + ", "
                 + c + "×" + h + "×" + w + ", " + nBits + " bits, training images: " + train.size() + ", test images: "
                 + test.size());
+        row(html, "dequantisation", model.dequantizer() + (model.variationalDequantizer() == null ? " noise"
+                : String.format(Locale.ROOT, ", %,d parameters; the bpd includes -log q",
+                model.variationalDequantizer().parameterCount())));
         row(html, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
                 cfg.train().batch(), cfg.train().precision()));
         row(html, "test bpd (last / best)", String.format(Locale.ROOT, "%.4f / %.4f", result.testBpd(),
