@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import woodflow.io.Html;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,12 +44,41 @@ public final class Dashboard implements AutoCloseable {
             "/static/uplot.css", UPLOT + "uPlot.min.css",
             "/static/dashboard.js", "woodflow/serve/dashboard.js",
             "/static/dashboard.css", "woodflow/serve/dashboard.css");
-    private static final Map<String, String> PAGES = Map.of(
-            "/", "runs.html", "/run", "run.html", "/sampler", "sampler.html", "/compare", "compare.html",
-            "/score", "score.html");
+
+    /** The dashboard's pages: each is the one page template ({@code dashboard.mustache}) with its name and title. */
+    enum Page {
+        RUNS("/", "Runs"), RUN("/run", "Run"), SAMPLER("/sampler", "Sampler"), COMPARE("/compare", "Compare"),
+        SCORE("/score", "Score");
+
+        final String path;
+        private final String title;
+
+        Page(String path, String title) {
+            this.path = path;
+            this.title = title;
+        }
+
+        /** The page's HTML: the shared head (the dashboard's stylesheets and scripts), its name for dashboard.js. */
+        byte[] html() {
+            Map<String, Object> scope = new HashMap<>();
+            scope.put("title", "woodflow · " + title);
+            scope.put("page", name().toLowerCase(Locale.ROOT));
+            scope.put("stylesheets", List.of("/static/uplot.css", "/static/dashboard.css"));
+            scope.put("scripts", List.of(Map.of("src", "/static/uplot.js"),
+                    Map.of("src", "/static/dashboard.js", "deferred", true)));
+            return Html.render("dashboard.mustache", scope).getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** What answers a GET (or HEAD) of one path. */
+    @FunctionalInterface
+    private interface Route {
+        void answer(HttpExchange ex, Map<String, String> query) throws Exception;
+    }
 
     private final RunFolders runs;
     private final ModelWorker worker;
+    private final Map<String, Route> routes = new HashMap<>();
     private final HttpServer server;
     private final ExecutorService threads;
     private final boolean loopbackOnly;
@@ -70,6 +100,29 @@ public final class Dashboard implements AutoCloseable {
         });
         server.setExecutor(threads);
         server.createContext("/", this::handle);
+        for (Page p : Page.values()) {
+            byte[] html = p.html();
+            routes.put(p.path, (ex, q) -> send(ex, 200, "text/html; charset=utf-8", html));
+        }
+        STATIC.forEach((path, r) -> routes.put(path, (ex, q) -> resource(ex, r, r.endsWith(".js")
+                ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8")));
+        routes.put("/api/runs", (ex, q) -> {
+            ArrayNode a = RunFolders.JSON.createArrayNode();
+            for (Path d : runs.list()) a.add(runs.info(d));
+            json(ex, a);
+        });
+        routes.put("/api/run", (ex, q) -> json(ex, runs.details(runs.run(q.get("id")))));
+        routes.put("/api/metrics", this::metrics);
+        routes.put("/api/file", (ex, q) -> file(ex, runs.file(q.get("path"))));
+        routes.put("/api/sample", this::sample);
+        routes.put("/api/reconstructions", (ex, q) -> send(ex, 200, "image/png",
+                worker.reconstructions(runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint")))));
+        routes.put("/api/test-bpd", (ex, q) -> {
+            ObjectNode o = RunFolders.JSON.createObjectNode();
+            putArray(o, "test_bpd", worker.testBitsPerDim(runs.checkpoint(runs.run(q.get("id")),
+                    q.get("checkpoint"))));
+            json(ex, o);
+        });
     }
 
     public Dashboard start() {
@@ -114,39 +167,11 @@ public final class Dashboard implements AutoCloseable {
                 error(ex, 405, method + " is not supported here");
                 return;
             }
-            if (PAGES.containsKey(path)) {
-                resource(ex, "woodflow/serve/" + PAGES.get(path), "text/html; charset=utf-8");
-            } else if (STATIC.containsKey(path)) {
-                String r = STATIC.get(path);
-                resource(ex, r, r.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
-            } else if (path.equals("/api/runs")) {
-                ArrayNode a = RunFolders.JSON.createArrayNode();
-                for (Path d : runs.list()) a.add(runs.info(d));
-                json(ex, a);
-            } else if (path.equals("/api/run")) {
-                json(ex, runs.details(runs.run(q.get("id"))));
-            } else if (path.equals("/api/metrics")) {
-                metrics(ex, q);
-            } else if (path.equals("/api/file")) {
-                file(ex, runs.file(q.get("path")));
-            } else if (path.equals("/api/sample")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                long t0 = System.nanoTime();
-                byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
-                        (int) number(q, "count", 16));
-                // the time in the server, queue and model loading included (the browser's own clock may be virtual)
-                ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
-                send(ex, 200, "image/png", png);
-            } else if (path.equals("/api/reconstructions")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                send(ex, 200, "image/png", worker.reconstructions(ckpt));
-            } else if (path.equals("/api/test-bpd")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                ObjectNode o = RunFolders.JSON.createObjectNode();
-                putArray(o, "test_bpd", worker.testBitsPerDim(ckpt));
-                json(ex, o);
-            } else {
+            Route route = routes.get(path);
+            if (route == null) {
                 error(ex, 404, "no page " + path + " here; the runs are at /");
+            } else {
+                route.answer(ex, q);
             }
         } catch (RunFolders.Refused e) {
             error(ex, e.status, e.getMessage());
@@ -168,6 +193,16 @@ public final class Dashboard implements AutoCloseable {
         String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
                 : host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
         return name.equals("127.0.0.1") || name.equalsIgnoreCase("localhost") || name.equals("[::1]");
+    }
+
+    private void sample(HttpExchange ex, Map<String, String> q) throws Exception {
+        Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
+        long t0 = System.nanoTime();
+        byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
+                (int) number(q, "count", 16));
+        // the time in the server, queue and model loading included (the browser's own clock may be virtual)
+        ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
+        send(ex, 200, "image/png", png);
     }
 
     private void metrics(HttpExchange ex, Map<String, String> q) throws IOException {
