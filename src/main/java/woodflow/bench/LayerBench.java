@@ -36,6 +36,11 @@ import java.util.Map;
  * child JVM with {@code MALLOC_MMAP_THRESHOLD_} set) so freed tensors return to the system between measurements.
  */
 public final class LayerBench {
+    /** What {@link #write} fills: a folder with its layers.csv (or an empty one). */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = new woodflow.io.OutputGuard.FolderKind(
+            "a bench layers folder", dir -> Files.isRegularFile(dir.resolve("layers.csv")),
+            " and is not a bench layers folder (no layers.csv)", List.of());
+
     public static final List<String> LAYERS =
             List.of("conv1x1", "conv1x1-lu", "emerging", "periodic", "woodbury", "me-woodbury");
     public static final List<String> DIRECTIONS = List.of("forward", "inverse", "forward+backward");

@@ -54,6 +54,11 @@ import static woodflow.core.Tensors.s;
  * </pre>
  */
 public final class MemoryBenchmark {
+    /** What {@link #run} fills: a folder with its memory.csv (or an empty one). */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = new woodflow.io.OutputGuard.FolderKind(
+            "a bench memory folder", dir -> Files.isRegularFile(dir.resolve("memory.csv")),
+            " and is not a bench memory folder (no memory.csv)", List.of());
+
     /** One model and batch to measure. */
     public record Config(String name, int size, int levels, int steps, int hidden, int batch, int iterations,
                          double perturbation, double driftTolerance) {
@@ -126,8 +131,8 @@ public final class MemoryBenchmark {
         String md = markdown(rows);
         System.out.println(md);
         Files.createDirectories(out);
-        Files.writeString(out.resolve("memory.md"), md);
-        Files.writeString(out.resolve("memory.csv"), csv(rows));
+        woodflow.io.AtomicFiles.writeString(out.resolve("memory.md"), md);
+        woodflow.io.AtomicFiles.writeString(out.resolve("memory.csv"), csv(rows));
         System.out.println("written " + out.resolve("memory.md") + " and " + out.resolve("memory.csv"));
     }
 

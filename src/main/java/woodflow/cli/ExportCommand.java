@@ -9,6 +9,7 @@ import woodflow.core.Choices;
 import woodflow.interop.PaperStateDict;
 import woodflow.interop.TorchArchive;
 import woodflow.io.AtomicFiles;
+import woodflow.io.OutputGuard;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.train.Checkpoint;
@@ -35,6 +36,9 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The .pt file to write.")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Option(names = "--layout", defaultValue = "paper", description = "paper (default: the paper-style Glow class, "
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
     Layout layout;
@@ -57,6 +61,7 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         Path file = checkpoint.resolve();
+        OutputGuard.file("--out", out, OutputGuard.FileKind.TORCH_SAVE, overwrite.force, checkpoint.inputs(file));
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
         boolean official = layout == Layout.OFFICIAL;

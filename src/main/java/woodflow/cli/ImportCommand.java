@@ -12,7 +12,10 @@ import woodflow.model.MultiScaleFlow;
 import woodflow.train.Adam;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
+import woodflow.train.RunFolder;
+import woodflow.train.RunLock;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
@@ -49,6 +52,7 @@ public final class ImportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         RunConfig cfg = Presets.resolve(config);
+        RunFolder.checkOut("--out", out, Presets.fileOf(config), cfg, OutputGuard.Input.of("--checkpoint", checkpoint));
         ModelConfig m = cfg.model().validate();
         CheckpointStore store = new CheckpointStore(out, 1);
         if (Files.isDirectory(out) && !store.list().isEmpty()) {
@@ -65,10 +69,11 @@ public final class ImportCommand implements Callable<Integer> {
         }
         TrainConfig t = cfg.train();
         Adam adam = new Adam(model.namedParameters(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
-        Files.createDirectories(out);
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
         Path file = store.pathFor(0);
-        Checkpoint.save(file, cfg, model, adam, Checkpoint.TrainState.fresh(t.lr()));
+        try (RunLock lock = RunLock.acquire(out)) { // the run folder's marker, and no trainer in it meanwhile
+            AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
+            Checkpoint.save(file, cfg, model, adam, Checkpoint.TrainState.fresh(t.lr()));
+        }
         System.out.printf(Locale.ROOT, "imported %d tensors (%,d parameters) from %s%s: %s, %d levels x %d steps, %s "
                         + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
                 paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),

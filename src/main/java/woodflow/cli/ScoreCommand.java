@@ -8,6 +8,7 @@ import woodflow.data.BadImagePolicy;
 import woodflow.data.DataException;
 import woodflow.data.FolderSource;
 import woodflow.data.ImageDecoder;
+import woodflow.io.OutputGuard;
 import woodflow.model.MultiScaleFlow;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
@@ -39,15 +40,26 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "scores.csv", description = "CSV to write (default scores.csv).")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
     BadImagePolicy onBadImage;
+
+    private static final String FILE = "file", BPD = "bpd";
+    /** What score writes: a CSV that begins with its header. */
+    static final OutputGuard.FileKind SCORES = OutputGuard.FileKind.csv(FILE + "," + BPD);
 
     @Override
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
-        Checkpoint c = Checkpoint.read(checkpoint.resolve());
+        Path file = checkpoint.resolve();
+        List<OutputGuard.Input> inputs = new ArrayList<>(checkpoint.inputs(file));
+        inputs.add(OutputGuard.Input.of("--images", images));
+        OutputGuard.file("--out", out, SCORES, overwrite.force, inputs);
+        Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = c.model(common.device);
         var m = c.config().model();
         // decode file by file, so each score belongs to its own file and a bad file is named
@@ -72,7 +84,7 @@ public final class ScoreCommand implements Callable<Integer> {
             order.add(i);
             rows.add(List.of(files.get(i).toString(), String.format(Locale.ROOT, "%.5f", bpd[i])));
         }
-        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(List.of("file", "bpd"), rows));
+        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(List.of(FILE, BPD), rows));
         order.sort(Comparator.comparingDouble(i -> -bpd[i]));
         double mean = 0;
         for (double b : bpd) mean += b / bpd.length;

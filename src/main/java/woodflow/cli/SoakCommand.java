@@ -46,6 +46,8 @@ public final class SoakCommand implements Callable<Integer> {
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
         RunConfig base = config != null ? RunConfig.read(config) : preset != null ? Presets.load(preset)
                 : Soak.tinyConfig();
+        woodflow.io.OutputGuard.folder("--out", out, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY,
+                woodflow.io.OutputGuard.Input.of("--config", config));
         Soak soak = Soak.of(base, iterations, cycles, seed, out, Runs::open, Main.class);
         int previousThreads = torch.get_num_threads();
         if (common.threads != null) torch.set_num_threads(common.threads);

@@ -11,7 +11,9 @@ import woodflow.dist.DistContext;
 import woodflow.dist.GradientReducer;
 import woodflow.dist.LocalLauncher;
 import woodflow.report.RunReport;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
+import woodflow.train.RunFolder;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.Trainer;
@@ -108,6 +110,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
+        if (out != null) OutputGuard.checkNotEmpty("--out", out, "runs/new");
         Path dir = out != null ? out : Path.of("runs", preset != null ? preset : "run");
         RunConfig cfg;
         if (resume && Files.exists(dir.resolve("config.yaml")) && preset == null && config == null) {
@@ -123,12 +126,15 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
+        RunFolder.checkOut("--out", dir, config != null ? config : preset == null ? dir.resolve("config.yaml") : null,
+                cfg);
         if (nproc != null) {
             if (rank != null || worldSize != null) {
                 throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
             }
             LocalLauncher.checkGroup(nproc, cfg.train().batch());
             int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+            RunFolder.claim(dir); // before the ranks' logs: the ranks then find a run folder
             return new LocalLauncher(nproc, threads, dir, System.err).run(Main.class.getName(), childArgs());
         }
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config

@@ -3,6 +3,7 @@ package woodflow.compare;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import woodflow.io.AtomicFiles;
+import woodflow.io.OutputGuard;
 import woodflow.train.RunConfig;
 
 import java.io.IOException;
@@ -60,6 +61,28 @@ public final class Study {
         this.out = out;
         this.command = command;
         this.log = log;
+    }
+
+    /**
+     * A study folder: its {@code runs/} folder holds only run folders (each with the config.yaml a study writes
+     * first); the tables, plots and report lie beside it.
+     */
+    public static final OutputGuard.FolderKind FOLDER = new OutputGuard.FolderKind("a woodflow study folder",
+            dir -> {
+                Path runs = dir.resolve("runs");
+                if (!Files.isDirectory(runs)) return false;
+                try (java.util.stream.Stream<Path> s = Files.list(runs)) {
+                    return s.allMatch(r -> Files.isRegularFile(r.resolve("config.yaml")));
+                } catch (IOException e) {
+                    return false;
+                }
+            }, " and is not a woodflow study folder (a runs/ folder of run folders)", List.of());
+
+    /** Checks {@code out} as the folder of a study of {@code base} (read from {@code baseFile}, or a preset). */
+    public static Path checkOut(String option, Path out, Path baseFile, RunConfig base) {
+        return OutputGuard.folder(option, out, FOLDER, OutputGuard.Input.of("--base", baseFile),
+                OutputGuard.Input.of("data.path", base.data().kind() == woodflow.data.DataKind.EMBEDDED ? null
+                        : base.data().path()));
     }
 
     /** Seeds {@code first, first + 1, ..., first + n - 1}. */

@@ -48,6 +48,10 @@ public final class DataSets {
             throw new DataException("data.style (\"" + cfg.style() + "\") applies to the embedded data set only, not"
                     + " kind " + cfg.kind() + "; remove it");
         }
+        if (cfg.cache() != null) { // an output: never on or in the data, never a folder of other files
+            woodflow.io.OutputGuard.folder("data.cache", Path.of(cfg.cache()), DataCache.FOLDER,
+                    woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
+        }
         Splits raw = cfg.kind().open(cfg, channels, target);
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());

@@ -54,6 +54,16 @@ public record RunConfig(
         return new RunConfig(description, model, data, t);
     }
 
+    /** Whether {@code file} exists and reads as this config (whatever its comments and layout). */
+    public boolean isHeldBy(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString()).toYaml().equals(toYaml());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     public String toJson() {
         try {
             return JSON.writeValueAsString(this);

@@ -11,7 +11,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Makes a run folder exclusive to one trainer: an OS file lock on {@code run.lock}, which the operating system
- * releases when the process ends in any way (so a killed trainer never leaves a stale lock).
+ * releases when the process ends in any way (so a killed trainer never leaves a stale lock). The file stays: it is
+ * also the marker that tells a woodflow run folder from any other ({@link woodflow.io.OutputGuard#RUN_MARKER}).
  */
 public final class RunLock implements AutoCloseable {
     private final FileChannel channel;
@@ -28,7 +29,7 @@ public final class RunLock implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot create the run folder " + runDir + ": " + why(runDir, e), e);
         }
-        Path file = runDir.resolve("run.lock");
+        Path file = runDir.resolve(woodflow.io.OutputGuard.RUN_MARKER);
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);

@@ -253,7 +253,10 @@ public final class Trainer {
         }
         if (dist != null) dist.agree("start", Long.toString(iteration), "iteration to start from");
         if (writer()) {
-            AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+            // the user's own config.yaml (resumed with it) keeps its comments when it says what the run does
+            if (!config.isHeldBy(runDir.resolve("config.yaml"))) {
+                AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+            }
             if (!holdout.isEmpty()) {
                 AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
             }

@@ -230,7 +230,8 @@ class BadInputTest {
         Files.write(images.resolve("a.png"), png(new Random(1)));
         fails(cli("score", "--checkpoint", run.toString(), "--images", images.toString(), "--out",
                 file.resolve("scores.csv").toString()), "cannot write " + file.resolve("scores.csv"));
-        fails(cli("soak", "--cycles", "1", "--out", run.toString()), "--out " + run + " is not empty");
+        fails(cli("soak", "--cycles", "1", "--out", run.toString()), "--out " + run + " holds other files (this command "
+                + "needs a new or empty folder)");
     }
 
     @Test
