@@ -203,14 +203,13 @@ public final class TrainCommand implements Callable<Integer> {
                                 + "hooks, on average %.1f ms before the step waited for it", rs.buckets(), rs.buckets() == 1 ? "" : "s",
                                 100 * rs.overlappedShare(), 1e3 * rs.meanHeadStartSeconds()));
                 if (!root) {
-                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %.4f%n", group.rank(),
-                            r.iterations(), r.testBpd());
+                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %s%n", group.rank(),
+                            r.iterations(), woodflow.core.Figures.bpd(r.testBpd()));
                     return 0;
                 }
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
-                    + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
+            System.out.println(r.line());
             String skippedWarning = skippedWarning(r.skippedSteps(), r.iterations(), dir.resolve("config.yaml"));
             if (skippedWarning != null) System.err.println(skippedWarning);
             // images that failed to decode during training (data.on_bad_image: skip) show in the description

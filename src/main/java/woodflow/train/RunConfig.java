@@ -104,16 +104,17 @@ public record RunConfig(
     }
 
     static RunConfig parse(InputStream in, String what) {
+        byte[] bytes;
         try {
-            RunConfig c = YAML.readValue(in, RunConfig.class);
-            if (c == null) throw new IllegalArgumentException("config " + what + " is empty");
-            return c;
+            bytes = in.readAllBytes();
         } catch (IOException e) {
-            throw new IllegalArgumentException("invalid config " + what + ": " + describe(e));
+            throw new IllegalArgumentException("cannot read config " + what + ": " + e.getMessage());
         }
+        return ConfigFile.parse(bytes, what);
     }
 
-    private static String describe(IOException e) {
+    /** One line for a binding error: the key, what is wrong and, for a closed choice, the names it knows. */
+    static String describe(IOException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = new ArrayList<>();
             for (Object k : u.getKnownPropertyIds()) known.add(String.valueOf(k));

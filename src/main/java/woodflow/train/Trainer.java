@@ -12,6 +12,7 @@ import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.dist.DistContext;
 import woodflow.dist.GradientReducer;
+import woodflow.core.Figures;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
@@ -50,7 +51,15 @@ import java.util.function.LongPredicate;
 public final class Trainer {
     /** What a finished (or stopped) run reports. */
     public record Result(long iterations, double testBpd, double bestTestBpd, double imagesPerSecond,
-                         long skippedSteps, double trainSeconds, Path runDir) {}
+                         long skippedSteps, double trainSeconds, Path runDir) {
+        /** "done: ..." as printed: a figure that was not measured is said so, never NaN. */
+        public String line() {
+            return String.format(Locale.ROOT, "done: %d iterations, test bpd %s, best %s, %s, %d skipped steps",
+                    iterations, Figures.bpd(testBpd), Figures.bpd(bestTestBpd),
+                    Double.isFinite(imagesPerSecond) ? String.format(Locale.ROOT, "%.1f images/s", imagesPerSecond)
+                            : "no training steps timed", skippedSteps);
+        }
+    }
 
     /** Restores from one checkpoint (each halving the learning rate) before the run gives up. */
     static final int MAX_RECOVERIES = 3;
@@ -191,6 +200,7 @@ public final class Trainer {
 
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
+        config.train().checkFits(train.size()); // before the run folder is touched
         if (!writer()) return runLocked(resume); // rank 0 holds the lock for the group
         try (RunLock lock = RunLock.acquire(runDir)) {
             try {
@@ -241,8 +251,13 @@ public final class Trainer {
             restore(ckpt);
             metrics = writer() ? MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), iteration)
                     : MetricsLog.discarding();
-            say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %.4f)",
-                    runDir.relativize(ckpt.file()), iteration, best));
+            // what the run measured last, so a run resumed at its end reports it (not NaN) and keeps it in the summary
+            MetricsLog.Last last = MetricsLog.last(runDir.resolve("metrics.jsonl"), iteration);
+            lastTest = last.testBpd();
+            lastTestIteration = last.testIteration();
+            lastImagesPerSecond = last.imagesPerSecond();
+            say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %s)",
+                    runDir.relativize(ckpt.file()), iteration, Figures.bpd(best)));
         } else {
             if (!resume && store.list().size() > 0) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoints: pass --resume to "
@@ -617,10 +632,19 @@ public final class Trainer {
         AtomicFiles.writeString(runDir.resolve("summary.json"), summary(status).toPrettyString() + "\n");
     }
 
+    /** A figure of the summary: null (not "NaN") when it was not measured. */
+    private static void figure(ObjectNode s, String key, double v) {
+        if (Double.isFinite(v)) s.put(key, v);
+        else s.putNull(key);
+    }
+
     private ObjectNode summary(String status) {
         ObjectNode s = metrics.newRecord();
-        s.put("status", status).put("iterations", iteration).put("test_bpd", lastTest).put("best_test_bpd", best)
-                .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
+        s.put("status", status).put("iterations", iteration);
+        figure(s, "test_bpd", lastTest);
+        figure(s, "best_test_bpd", best);
+        figure(s, "images_per_s", lastImagesPerSecond);
+        s.put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
                 .put("precision", config.train().precision().label()).put("description", config.description());
         return s;
