@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
-import woodflow.data.ImageGrid;
 import woodflow.io.OutputGuard;
+import woodflow.picture.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 

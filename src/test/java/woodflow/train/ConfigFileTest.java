@@ -145,7 +145,7 @@ class ConfigFileTest {
     void valuesThatMakeNoRunAreRefused(@TempDir Path dir) throws Exception {
         assertThat(message(dir, "zero.yaml", MODEL + DATA + "train: {batch: 8, iterations: 0}\n"))
                 .contains("iterations must be at least 1 (a run of 0 iterations trains nothing), got 0");
-        assertThatThrownBy(() -> TrainConfig.defaults().with(0, null, null, null, null).validate())
+        assertThatThrownBy(() -> TrainConfig.defaults().toBuilder().iterations(0).build().validate())
                 .hasMessageContaining("iterations must be at least 1");
     }
 }
