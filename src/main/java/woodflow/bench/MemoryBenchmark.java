@@ -139,7 +139,7 @@ public final class MemoryBenchmark {
     /** A child's entry point: {@code --child CONFIG_JSON MODE}, one measurement printed as a RESULT line. */
     public static void main(String[] args) throws Exception {
         if (args.length != 3 || !args[0].equals("--child")) {
-            throw new IllegalArgumentException("MemoryBenchmark runs as a child of `woodflow bench memory` "
+            throw new IllegalArgumentException("the memory benchmark's measurement runs as a child of `woodflow bench memory` "
                     + "(--child CONFIG_JSON MODE); run that command instead");
         }
         Config c = JSON.readValue(args[1], Config.class);

@@ -83,7 +83,7 @@ public final class DataSets {
     private static void check(ImageSource s, String which, int channels, int size, boolean mayBeEmpty) {
         if (s.size() == 0 && !mayBeEmpty) {
             throw new DataException(s.describe() + ": the " + which + " set is empty; check data.path and the"
-                    + " file layout (see DataSets), or data." + (which.equals("training") ? "train_limit" : "test_limit"));
+                    + " file layout (README, \"Data\"), or data." + (which.equals("training") ? "train_limit" : "test_limit"));
         }
         if (s.channels() != channels || s.height() != size || s.width() != size) {
             throw new DataException(s.describe() + ": the " + which + " images are " + s.channels() + "x" + s.height()

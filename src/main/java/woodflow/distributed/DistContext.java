@@ -137,9 +137,7 @@ public final class DistContext implements AutoCloseable {
     }
 
     static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        String first = m.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse(m)
-                .replaceFirst("^\\[[^\\]]*\\]\\s*", ""); // libtorch's "[/path/file.cc:547] " prefix
+        String first = woodflow.core.Reasons.firstLine(e.getMessage()); // without libtorch's "[file.cc:547] "
         return first.length() > 300 ? first.substring(0, 300) + "..." : first;
     }
 

@@ -219,10 +219,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private static String reason(Throwable e) {
-        String m = e.getMessage();
-        if (m == null) return e.getClass().getSimpleName();
-        int cut = m.indexOf('\n');
-        return e.getClass().getSimpleName() + ": " + (cut > 0 ? m.substring(0, cut) : m);
+        return woodflow.core.Reasons.of(e);
     }
 
     private static double number(Map<String, String> q, String key, double fallback) {

@@ -230,7 +230,7 @@ final class ModelWorker implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof Exception ex) throw ex;
-            throw new IllegalStateException(c.getClass().getSimpleName() + ": " + c.getMessage());
+            throw new IllegalStateException(woodflow.core.Reasons.of(c));
         } catch (TimeoutException e) {
             f.cancel(true);
             throw new Busy("the model worker took too long");

@@ -67,7 +67,7 @@ public final class Presets {
             List<String> near = woodflow.core.Choices.closest(name, names());
             throw new IllegalArgumentException("unknown preset '" + name + "'" + (near.isEmpty() ? ""
                     : "; did you mean " + String.join(" or ", near) + "?") + " (`woodflow presets` lists all "
-                    + names().size() + "; or pass a .yaml/.json file with --config)");
+                    + names().size() + ")");
         }
         return in;
     }

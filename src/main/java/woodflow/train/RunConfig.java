@@ -93,7 +93,7 @@ public record RunConfig(
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException("config file " + file + " is a folder: give a YAML/JSON file"
                     + (Files.isRegularFile(file.resolve("config.yaml")) ? " (" + file.resolve("config.yaml") + " is "
-                    + "this run's config; --out " + file + " --resume continues the run)" : ""));
+                    + "this run's config; `woodflow train --out " + file + " --resume` continues the run)" : ""));
         }
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("config file " + file + " does not exist");
         try (InputStream in = Files.newInputStream(file)) {
@@ -122,8 +122,7 @@ public record RunConfig(
                     + String.join(", ", known) + ")";
         }
         if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
-            return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
-                    .replace("Integer", "integer").replace("Double", "number");
+            return joined(f.getPath()) + ": '" + f.getValue() + "' does not fit this key";
         }
         if (e instanceof JsonMappingException j && j.getCause() instanceof IllegalArgumentException choice) {
             // a closed choice's own message: the names it knows and the nearest to the typo

@@ -66,7 +66,7 @@ public final class RunLock implements AutoCloseable {
             if (Files.exists(p) && !Files.isDirectory(p)) return p + " is a file, not a folder; choose another --out";
         }
         String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
-                : e.getClass().getSimpleName().replace("Exception", "");
+                : woodflow.core.Reasons.of(e);
         return reason + "; choose a writable --out";
     }
 

@@ -359,7 +359,7 @@ public final class Trainer {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (woodflow.core.StateMismatchException e) {
-            throw ckpt.doesNotFit(config.model(), configSource, e);
+            throw ckpt.doesNotFit(config.model(), configSource, e, ownConfigFile());
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         Checkpoint.TrainState st = ckpt.state();
@@ -371,6 +371,17 @@ public final class Trainer {
         logLossSum = st.logLossSum();
         logSteps = st.logSteps();
         badInARow = st.badInARow();
+    }
+
+    /** The run's own config.yaml when the config was read from it (--resume alone, or --config RUN/config.yaml). */
+    private Path ownConfigFile() {
+        Path own = runDir.resolve("config.yaml");
+        String given = configSource.startsWith("--config ") ? configSource.substring("--config ".length()) : configSource;
+        try {
+            return Files.exists(own) && Files.isSameFile(own, Path.of(given)) ? own : null;
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     private Tensor batchTensor(List<byte[]> images) {
