@@ -53,6 +53,20 @@ public final class LayerBench {
 
     private LayerBench() {}
 
+    /**
+     * {@code woodflow bench layers}: the sweep with its header line (the CPU, the threads, the settings, the date),
+     * then its files written into {@code dir} ({@link #write}) and the fitted slopes printed.
+     */
+    public static void runAndWrite(Settings s, int slopeFrom, Path dir, PrintStream log) throws IOException {
+        log.printf(Locale.ROOT, "bench layers: %s, %d threads, batch %d, d %d (%s)%n", Machine.cpuModel(),
+                torch.get_num_threads(), s.batch(), s.latentDim(), java.time.LocalDate.now());
+        List<Row> rows = run(s, log);
+        write(rows, slopeFrom, dir);
+        log.println("slopes of time against h*w (sizes >= " + slopeFrom + "):");
+        slopes(rows, slopeFrom).forEach((k, v) -> log.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
+        log.println("wrote " + dir.resolve("layers.csv") + ", slopes.csv and layers-*.png");
+    }
+
     public static List<Row> run(Settings s, PrintStream log) {
         List<Row> rows = new ArrayList<>();
         for (String layer : s.layers()) {

@@ -243,8 +243,8 @@ public final class MemoryBenchmark {
         row.put("baseline_mb", baseline);
         row.put("peak_mb", ProcessMemory.peakMib());
         int from = c.iterations() > 1 ? 1 : 0;
-        row.put("seconds_per_iter", median(Arrays.copyOfRange(seconds, from, seconds.length)));
-        row.put("cpu_seconds_per_iter", median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
+        row.put("seconds_per_iter", Machine.median(Arrays.copyOfRange(seconds, from, seconds.length)));
+        row.put("cpu_seconds_per_iter", Machine.median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
         row.put("bpd", loss);
         if (mode == Backprop.INVERTIBLE) {
             row.put("drift_per_level", inv.lastDrift());
@@ -268,12 +268,6 @@ public final class MemoryBenchmark {
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",

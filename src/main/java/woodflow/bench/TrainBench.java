@@ -5,11 +5,11 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import woodflow.core.Init;
 import woodflow.data.Quantization;
+import woodflow.model.Flops;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
-import woodflow.train.Adam;
+import woodflow.train.DataParallel;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
@@ -18,7 +18,18 @@ import woodflow.core.MachineInfo;
 import woodflow.distributed.DistContext;
 import woodflow.distributed.GradientReducer;
 
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.LocalLauncher;
+import woodflow.io.AtomicFiles;
+import woodflow.io.Json;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -30,6 +41,58 @@ import java.util.Map;
  */
 public final class TrainBench {
     private TrainBench() {}
+
+    /**
+     * {@code woodflow bench train}: the timing of {@code cfg} alone, as one rank of the group the environment names
+     * (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), or as {@code nproc} ranks started on this machine (child JVMs of
+     * {@code mainClass} with {@code rankArgs}, each with its share of {@code threads}; their logs kept only when one
+     * fails). The process alone, or rank 0, prints the result ({@link #print}). Returns the exit code: 1 when a timed
+     * step was skipped (a skipped step does less work: its time would flatter the figure).
+     */
+    public static int run(RunConfig cfg, String device, int warmup, int iterations, Integer nproc, int threads,
+                          boolean overlap, String mainClass, List<String> rankArgs, Path json, PrintStream out)
+            throws IOException, InterruptedException {
+        if (nproc != null) {
+            LocalLauncher.checkGroup(nproc, cfg.train().batch());
+            // the ranks' logs, kept when a rank fails (the launcher names the file), removed otherwise
+            Path logs = Files.createTempDirectory("woodflow-bench-ranks");
+            int code = new LocalLauncher(nproc, threads, logs, System.err).run(mainClass, rankArgs);
+            if (code == 0) AtomicFiles.deleteTreeQuietly(logs);
+            return code;
+        }
+        DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
+        Map<String, Object> r;
+        if (group == null) {
+            r = train(cfg, device, warmup, iterations);
+        } else {
+            try (DistContext ctx = DistContext.join(group, device)) {
+                r = train(cfg, device, warmup, iterations, ctx, overlap);
+                ctx.barrier();
+            }
+            if (group.rank() != 0) return 0; // rank 0 reports for the group
+        }
+        print(r, json, out);
+        if (!Boolean.TRUE.equals(r.get("valid"))) {
+            System.err.printf(Locale.ROOT, "woodflow: error: this timing is invalid: %s of %d timed steps were "
+                    + "skipped as non-finite; find out why with `woodflow doctor` and do not quote it%n",
+                    r.get("skipped_steps"), iterations);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** A result as a table of {@code name value} lines, and appended as one JSON line to {@code json} (if not null). */
+    public static void print(Map<String, Object> r, Path json, PrintStream out) throws IOException {
+        for (var e : r.entrySet()) {
+            Object v = e.getValue();
+            out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(), v instanceof Double d ? String.format(Locale.ROOT,
+                    "%.4g", d) : v);
+        }
+        if (json != null) {
+            Files.writeString(json, Json.MAPPER.writeValueAsString(r) + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
+    }
 
     /** Results as an ordered map (printed as a table and one JSON line). */
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations) {
@@ -45,11 +108,8 @@ public final class TrainBench {
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations,
                                             DistContext group, boolean overlap) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
-        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
-        TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
+        TrainStep step = TrainStep.of(cfg, device);
+        MultiScaleFlow model = step.model();
         var m = cfg.model();
         int b = tc.batch();
         int ranks = group == null ? 1 : group.worldSize();
@@ -58,17 +118,10 @@ public final class TrainBench {
                     + " ranks: choose a batch that is a multiple of " + ranks + " (--batch)");
         }
         int rows = b / ranks, first = group == null ? 0 : group.rank() * rows;
-        GradientReducer reducer = null;
+        DataParallel parallel = null;
         if (group != null) {
-            step.shard(group.rank(), ranks);
-            if (overlap && GradientReducer.worthOverlapping(model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                    GradientReducer.BUCKET_BYTES)) {
-                reducer = new GradientReducer(group, model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                        GradientReducer.BUCKET_BYTES);
-                step.onGradients(TrainStep.GradientSync.overlapping(reducer));
-            } else {
-                step.onGradients(TrainStep.GradientSync.afterBackward(group, model.parameters()));
-            }
+            parallel = new DataParallel(group);
+            parallel.join(step, overlap, GradientReducer.FIRST_BUCKET_BYTES, GradientReducer.BUCKET_BYTES);
         }
         BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
         Tensor data = bench.images();
@@ -152,12 +205,13 @@ public final class TrainBench {
         if (group != null) {
             r.put("world_size", ranks);
             r.put("rank_batch", rows);
+            GradientReducer reducer = parallel.reducer();
             r.put("allreduce", reducer != null ? "overlapped with the backward, " + reducer.bucketCount() + " buckets"
                     : overlap ? "after the backward (one bucket: nothing to overlap)" : "after the backward (--no-overlap)");
             r.put("allreduce_wait_s_median", Machine.median(sync));
             r.put("allreduce_wait_share", Machine.median(sync) / med);
             r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));
-            if (reducer != null) reducer.close();
+            parallel.close();
         }
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
@@ -186,9 +240,7 @@ public final class TrainBench {
     public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
                                              int repeats) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
+        MultiScaleFlow model = TrainStep.newModel(cfg, device);
         var m = cfg.model();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();

@@ -3,6 +3,7 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.run.TrainingRun;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -46,8 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
         woodflow.io.OutputGuard.folder("--out", dir, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY);
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset", common.device,
-                null, true);
+        int code = new TrainingRun(cfg, dir, false, true, quiet, "the demo preset", common.device).alone();
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

@@ -1,6 +1,5 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,13 +47,6 @@ public final class SoakCommand implements Callable<Integer> {
                 : Soak.tinyConfig();
         woodflow.io.OutputGuard.folder("--out", out, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY,
                 woodflow.io.OutputGuard.Input.of("--config", config));
-        Soak soak = Soak.of(base, iterations, cycles, seed, out, Runs::open, Main.class);
-        int previousThreads = torch.get_num_threads();
-        if (common.threads != null) torch.set_num_threads(common.threads);
-        try {
-            return soak.run();
-        } finally {
-            torch.set_num_threads(previousThreads);
-        }
+        return Soak.of(base, iterations, cycles, seed, out, Main.class).run(common.threads);
     }
 }

@@ -1,7 +1,7 @@
 package woodflow.soak;
 
-import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Jvm;
+import woodflow.core.Tensors;
 import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -66,18 +65,15 @@ public final class Soak {
     private final int cycles;
     private final int total;
     private final long seed;
-    private final Function<RunConfig, Splits> data;
     private final String cli;
 
-    private Soak(RunConfig cfg, Path out, int cycles, int total, long seed, Function<RunConfig, Splits> data,
-                 String cli) {
+    private Soak(RunConfig cfg, Path out, int cycles, int total, long seed, String cli) {
         this.cli = cli;
         this.cfg = cfg;
         this.out = out;
         this.cycles = cycles;
         this.total = total;
         this.seed = seed;
-        this.data = data;
     }
 
     /** The default run: a tiny model on the embedded data. */
@@ -97,8 +93,8 @@ public final class Soak {
      * opens a config's data sets (for the runs finished in this process); the children run {@code cli}'s main class
      * as {@code train --config FILE --out RUN --resume --no-report --quiet --threads N}.
      */
-    public static Soak of(RunConfig base, Integer iterations, int cycles, long seed, Path out,
-                          Function<RunConfig, Splits> data, Class<?> cli) throws IOException {
+    public static Soak of(RunConfig base, Integer iterations, int cycles, long seed, Path out, Class<?> cli)
+            throws IOException {
         if (cycles < 1) throw new IllegalArgumentException("--cycles must be at least 1, got " + cycles);
         if (Files.isDirectory(out)) {
             try (Stream<Path> s = Files.list(out)) {
@@ -117,20 +113,29 @@ public final class Soak {
             cfg = cfg.withTrain(cfg.train().toBuilder().evalEvery(Math.min(every, cfg.train().evalEvery()))
                     .checkpointEvery(Math.min(every, cfg.train().checkpointEvery())).build()).validate();
         }
-        return new Soak(cfg, out, cycles, total, seed, data, cli.getName());
+        return new Soak(cfg, out, cycles, total, seed, cli.getName());
     }
 
     /**
      * Runs the soak: the cycles of train / kill -9 / inspect, then the resume in this process and the comparison
-     * with an uninterrupted run. Children use this process's libtorch thread count. Returns 0, or throws naming what
-     * failed.
+     * with an uninterrupted run, with {@code threads} libtorch threads (null: this process's), the children too.
+     * Returns 0, or throws naming what failed.
      */
-    public int run() throws Exception {
+    public int run(Integer threads) throws Exception {
+        int previous = threads != null ? Tensors.threads(threads) : Tensors.threads();
+        try {
+            return run();
+        } finally {
+            Tensors.threads(previous);
+        }
+    }
+
+    private int run() throws Exception {
         Files.createDirectories(out);
         Path cfgFile = out.resolve("soak.yaml");
         Files.writeString(cfgFile, cfg.toYaml());
         Path reference = out.resolve("reference"), run = out.resolve("interrupted");
-        int threads = torch.get_num_threads();
+        int threads = Tensors.threads();
         System.out.printf(Locale.ROOT, "soak: %d cycles of train / kill -9 / resume, %d iterations (checkpoint "
                 + "every %d), %d libtorch thread(s); folder %s%n", cycles, total, cfg.train().checkpointEvery(),
                 threads, out);
@@ -208,7 +213,7 @@ public final class Soak {
     }
 
     private Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws IOException {
-        try (Splits data = this.data.apply(cfg)) {
+        try (Splits data = cfg.openData()) {
             Trainer t = new Trainer(cfg, dir, data.train(), data.test(), System.out, true);
             Trainer.Result r = t.run(resume);
             t.finish();
