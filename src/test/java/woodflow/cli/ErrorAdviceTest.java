@@ -87,6 +87,14 @@ class ErrorAdviceTest {
         fails(cli("import", "--checkpoint", old.toString(), "--config", cfg.toString(), "--out",
                 root.resolve("i5").toString()), "checkpoint " + old + " is in PyTorch's format before 1.6");
         for (String i : new String[] {"i1", "i2", "i3", "i4", "i5"}) assertThat(root.resolve(i)).doesNotExist();
+
+        // and the other way round: a .pt, or an empty file, where woodflow reads a checkpoint
+        fails(cli("eval", "--checkpoint", pt.toString()), "checkpoint " + pt + " is a torch.save (.pt) file, not a "
+                + "woodflow checkpoint: woodflow reads its own .safetensors checkpoints; to bring a .pt in, use "
+                + "woodflow import");
+        Path none = Files.write(root.resolve("none.safetensors"), new byte[0]);
+        fails(cli("sample", "--checkpoint", none.toString(), "--out", root.resolve("g.png").toString()),
+                "checkpoint " + none + " is empty (0 bytes), not a safetensors checkpoint");
     }
 
     @Test
