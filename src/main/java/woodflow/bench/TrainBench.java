@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.ProcessMemory;
 import woodflow.data.Quantization;
 import woodflow.model.Flops;
 import woodflow.model.MultiScaleFlow;
@@ -136,18 +137,18 @@ public final class TrainBench {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
         // the self-check's peak, then the training loop's own (the high-water mark reset between them)
-        double checkPeakRss = Machine.peakRssMiB(), rssBefore = Memory.resetPeak();
+        double checkPeakRss = ProcessMemory.peakMib(), rssBefore = ProcessMemory.resetPeak();
         long[] ticks = null;
         int skipped = 0, skippedWarmup = 0;
         for (int i = 0; i < warmup + iterations; i++) {
-            if (i == warmup) ticks = Machine.cpuTicks();
+            if (i == warmup) ticks = MachineInfo.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1) + first, rows);
-                long c0 = Machine.processCpuNanos();
+                long c0 = MachineInfo.processCpuNanos();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
-                double c = (Machine.processCpuNanos() - c0) / 1e9;
+                double c = (MachineInfo.processCpuNanos() - c0) / 1e9;
                 if (!Double.isFinite(loss)) {
                     if (i >= warmup) skipped++;
                     else skippedWarmup++;
@@ -163,8 +164,8 @@ public final class TrainBench {
                 }
             }
         }
-        double steal = Machine.stealPercent(ticks, Machine.cpuTicks());
-        double loopPeakRss = Machine.peakRssMiB(), rssGrowth = Machine.rssMiB() - rssBefore;
+        double steal = MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks());
+        double loopPeakRss = ProcessMemory.peakMib(), rssGrowth = ProcessMemory.residentMib() - rssBefore;
         double peakRss = Double.isNaN(rssBefore) ? loopPeakRss : Math.max(checkPeakRss, loopPeakRss);
         // the step's operations, counted on its autograd graph (deterministic, unlike the timings); after the peak
         // memory is read: the count holds a whole standard graph, which training with --backprop invertible never does
@@ -173,7 +174,7 @@ public final class TrainBench {
             ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
                     Quantization.bins(cfg.data().nBits())).mean());
         }
-        double med = Machine.median(times);
+        double med = Timing.median(times);
         double flops = 3 * Flops.forward(m, b);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "train");
@@ -199,24 +200,24 @@ public final class TrainBench {
         // than wall time when other tenants share the cores (with --threads 1 it is the step's own work)
         r.put("process_cpu_s_per_iter", java.util.Arrays.stream(cpu).sum() / iterations);
         // through inverses the forward and backward interleave: both are in backward_s_median
-        if (!Double.isNaN(Machine.median(fwd))) r.put("forward_s_median", Machine.median(fwd));
-        r.put("backward_s_median", Machine.median(bwd));
-        r.put("update_s_median", Machine.median(upd));
+        if (!Double.isNaN(Timing.median(fwd))) r.put("forward_s_median", Timing.median(fwd));
+        r.put("backward_s_median", Timing.median(bwd));
+        r.put("update_s_median", Timing.median(upd));
         if (group != null) {
             r.put("world_size", ranks);
             r.put("rank_batch", rows);
             GradientReducer reducer = parallel.reducer();
             r.put("allreduce", reducer != null ? "overlapped with the backward, " + reducer.bucketCount() + " buckets"
                     : overlap ? "after the backward (one bucket: nothing to overlap)" : "after the backward (--no-overlap)");
-            r.put("allreduce_wait_s_median", Machine.median(sync));
-            r.put("allreduce_wait_share", Machine.median(sync) / med);
+            r.put("allreduce_wait_s_median", Timing.median(sync));
+            r.put("allreduce_wait_share", Timing.median(sync) / med);
             r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));
             parallel.close();
         }
         r.put("model_gflop_per_iter", flops / 1e9);
         r.put("model_gflops", flops / med / 1e9);
-        double mm32 = Machine.matmulGflops(512, ScalarType.Float, 9);
-        double mm16 = Machine.matmulGflops(512, ScalarType.BFloat16, 9);
+        double mm32 = Timing.matmulGflops(512, ScalarType.Float, 9);
+        double mm16 = Timing.matmulGflops(512, ScalarType.BFloat16, 9);
         r.put("matmul_fp32_gflops", mm32);
         r.put("matmul_bf16_gflops", mm16);
         // the machine's rate in the precision the model's heavy work (the conditioner convolutions) runs in, and the
@@ -251,7 +252,7 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope()) {
             Sampler.sample(model, n, temperature, cfg.data().nBits(), 1);
         }
-        long[] ticks = Machine.cpuTicks();
+        long[] ticks = MachineInfo.cpuTicks();
         for (int i = 0; i < repeats; i++) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
@@ -269,18 +270,18 @@ public final class TrainBench {
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);
         r.put("temperature", temperature);
-        r.put("sample_s_median", Machine.median(t));
-        r.put("images_per_s", n / Machine.median(t));
-        r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
+        r.put("sample_s_median", Timing.median(t));
+        r.put("images_per_s", n / Timing.median(t));
+        r.put("cpu_steal_pct", MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()));
         // sampling runs every coupling network once per image, as the forward pass does: the same counted work,
         // beside the machine's matrix-multiply rate in the same precision (how close sampling is to the machine)
         double flops = Flops.forward(m, n);
-        double mm = Machine.matmulGflops(512, bf16Kernels(tc, r) ? ScalarType.BFloat16 : ScalarType.Float, 9);
+        double mm = Timing.matmulGflops(512, bf16Kernels(tc, r) ? ScalarType.BFloat16 : ScalarType.Float, 9);
         r.put("model_gflop", flops / 1e9);
-        r.put("model_gflops", flops / Machine.median(t) / 1e9);
+        r.put("model_gflops", flops / Timing.median(t) / 1e9);
         r.put("matmul_same_precision_gflops", mm);
-        r.put("model_share_of_matmul", flops / Machine.median(t) / 1e9 / mm);
-        r.put("peak_rss_mib", Machine.peakRssMiB());
+        r.put("model_share_of_matmul", flops / Timing.median(t) / 1e9 / mm);
+        r.put("peak_rss_mib", ProcessMemory.peakMib());
         return r;
     }
 

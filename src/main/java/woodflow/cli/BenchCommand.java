@@ -7,6 +7,8 @@ import woodflow.bench.LoaderBenchmark;
 import woodflow.bench.MemoryBenchmark;
 import woodflow.bench.TrainBench;
 import woodflow.bench.LayerBench;
+import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
 import woodflow.distributed.LocalLauncher;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
@@ -212,9 +214,12 @@ public final class BenchCommand implements Runnable {
         private Child() {}
 
         static int rerun(Object command) throws Exception {
-            return woodflow.core.Jvm.child(Main.class).everyOption()
+            ProcessBuilder pb = Jvm.child(Main.class).everyOption()
                     .args(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0]))
-                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder().inheritIO().start().waitFor();
+                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder();
+            try (ProcessGroup child = new ProcessGroup()) {
+                return child.start(pb, ProcessGroup.Output.inherit()).waitFor();
+            }
         }
 
         /** The user's arguments: everything after the main class or jar in this JVM's command line. */

@@ -1,6 +1,7 @@
 package woodflow.soak;
 
 import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
 import woodflow.core.Tensors;
 import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
@@ -144,32 +145,34 @@ public final class Soak {
         int finishedEarly = 0, tornLines = 0;
         Set<Path> temporaries = new HashSet<>();
         CheckpointStore store = new CheckpointStore(run, cfg.train().keepCheckpoints());
-        for (int c = 1; c <= cycles; c++) {
-            Phase phase = Phase.values()[(c - 1) % Phase.values().length];
-            long start = newest(store);
-            Child child = Child.start(cli, cfgFile, run, threads, pauseFor(phase),
-                    out.resolve("logs/cycle-" + c + ".txt"));
-            boolean reached = switch (phase) {
-                case TRAINING -> child.await(() -> newestQuietly(store) > start);
-                case CHECKPOINT -> child.await(() -> hasTemporary(store.dir(), "ckpt-"));
-                case EVALUATION -> child.await(() -> hasTemporary(run, "summary.json"));
-                case STARTUP -> child.await(() -> false, 100 + rng.nextInt(2500));
-            };
-            if (reached && phase != Phase.STARTUP) Thread.sleep(rng.nextInt(phase == Phase.TRAINING ? 400 : 300));
-            boolean killed = child.kill();
-            if (killed) {
-                kills.merge(phase, 1, Integer::sum);
-            } else {
-                finishedEarly++;
+        try (ProcessGroup children = new ProcessGroup()) {
+            for (int c = 1; c <= cycles; c++) {
+                Phase phase = Phase.values()[(c - 1) % Phase.values().length];
+                long start = newest(store);
+                Child child = Child.start(children, cli, cfgFile, run, threads, pauseFor(phase),
+                        out.resolve("logs/cycle-" + c + ".txt"));
+                boolean reached = switch (phase) {
+                    case TRAINING -> child.await(() -> newestQuietly(store) > start);
+                    case CHECKPOINT -> child.await(() -> hasTemporary(store.dir(), "ckpt-"));
+                    case EVALUATION -> child.await(() -> hasTemporary(run, "summary.json"));
+                    case STARTUP -> child.await(() -> false, 100 + rng.nextInt(2500));
+                };
+                if (reached && phase != Phase.STARTUP) Thread.sleep(rng.nextInt(phase == Phase.TRAINING ? 400 : 300));
+                boolean killed = child.kill();
+                if (killed) {
+                    kills.merge(phase, 1, Integer::sum);
+                } else {
+                    finishedEarly++;
+                }
+                Inspection in = inspect(run, store);
+                tornLines += in.tornLine ? 1 : 0;
+                temporaries.addAll(in.temporaries);
+                System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
+                        killed ? "killed " + describe(phase) : "ran to the end before the kill point", start,
+                        newest(store), in.checkpoints, in.tornLine ? ", torn metrics line" : "",
+                        in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size()
+                                + " temporary file(s) of killed writers");
             }
-            Inspection in = inspect(run, store);
-            tornLines += in.tornLine ? 1 : 0;
-            temporaries.addAll(in.temporaries);
-            System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
-                    killed ? "killed " + describe(phase) : "ran to the end before the kill point", start, newest(store),
-                    in.checkpoints, in.tornLine ? ", torn metrics line" : "",
-                    in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size()
-                            + " temporary file(s) of killed writers");
         }
         long resumedFrom = newest(store);
         Trainer.Result finalRun = train(cfg, run, true);
@@ -273,19 +276,17 @@ public final class Soak {
         }
     }
 
-    /** A trainer in a child JVM with this process's class path. */
-    private record Child(Process process, Path log) {
-        static Child start(String cli, Path cfgFile, Path run, int threads, String slowWrites, Path log)
-                throws IOException {
+    /** A trainer in a child JVM with this process's class path, its output in {@code log}. */
+    private record Child(ProcessGroup.Child process, Path log) {
+        static Child start(ProcessGroup group, String cli, Path cfgFile, Path run, int threads, String slowWrites,
+                           Path log) throws IOException {
             // This JVM's flags, plus the quick-start JIT and the serial collector: a child mostly starts up and
             // waits in libtorch, so this saves CPU time without changing any arithmetic (which is in libtorch).
             Jvm.Child child = Jvm.child(cli).options("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
             if (slowWrites != null) child.options("-Dwoodflow.slowWrites=" + slowWrites);
             child.args("train", "--config", cfgFile.toString(), "--out", run.toString(), "--resume", "--no-report",
                     "--quiet", "--threads", Integer.toString(threads));
-            Files.createDirectories(log.getParent());
-            Process p = child.processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new Child(p, log);
+            return new Child(group.start(child.processBuilder(), ProcessGroup.Output.file(log)), log);
         }
 
         /** Waits until {@code reached} holds (true) or the child ends by itself (false). */
@@ -303,9 +304,9 @@ public final class Soak {
             return false;
         }
 
-        private boolean failIfTimedOut() throws IOException {
+        private boolean failIfTimedOut() throws Exception {
             if (process.isAlive()) {
-                process.destroyForcibly();
+                process.kill();
                 throw new IllegalStateException("soak failed: a child trainer did not reach its kill point in "
                         + TIMEOUT_MILLIS / 1000 + " s; see " + log);
             }
@@ -315,8 +316,7 @@ public final class Soak {
         /** SIGKILLs the child; false if it had already ended by itself (successfully, else the soak fails). */
         boolean kill() throws Exception {
             boolean alive = process.isAlive();
-            process.destroyForcibly();
-            int code = process.waitFor();
+            int code = process.kill();
             if (!alive && code != 0) {
                 String tail = Files.readString(log).strip();
                 throw new IllegalStateException("soak failed: a child trainer exited with code " + code + ": "
