@@ -167,7 +167,7 @@ final class TrainerCheckpoints {
     }
 
     /** Writes {@code summary.json} atomically. */
-    void writeSummary(String status, RunState state, long parameters) throws IOException {
+    void writeSummary(SummaryStatus status, RunState state, long parameters) throws IOException {
         if (!writer) return;
         AtomicFiles.writeString(runDir.resolve("summary.json"), summary(status, state, parameters).toPrettyString()
                 + "\n");
@@ -180,7 +180,7 @@ final class TrainerCheckpoints {
     void markFailed(Exception e, RunState state, long parameters) {
         if (metrics == null || !writer) return; // before the run started, or not rank 0
         try {
-            ObjectNode s = summary("failed", state, parameters);
+            ObjectNode s = summary(SummaryStatus.FAILED, state, parameters);
             s.put("error", Reasons.of(e));
             AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
         } catch (IOException | RuntimeException ignored) {
@@ -188,9 +188,9 @@ final class TrainerCheckpoints {
         }
     }
 
-    private ObjectNode summary(String status, RunState state, long parameters) {
+    private ObjectNode summary(SummaryStatus status, RunState state, long parameters) {
         ObjectNode s = metrics.newRecord();
-        s.put("status", status).put("iterations", state.iteration);
+        s.put("status", status.label()).put("iterations", state.iteration);
         figure(s, "test_bpd", state.lastTest);
         figure(s, "best_test_bpd", state.best);
         figure(s, "images_per_s", state.lastImagesPerSecond);
