@@ -118,6 +118,11 @@ public final class OutputGuard {
             throw new IllegalArgumentException(option + " " + shown + " is a folder: give the file to write, e.g. "
                     + option + " " + out.resolve(suggestion(kind, "out")));
         }
+        if (Files.exists(out) && !Files.isRegularFile(out)) {
+            // a device (/dev/null), a pipe or a socket: the atomic rename would replace the node itself
+            throw new IllegalArgumentException(option + " " + shown + " is not a regular file (a device, a pipe or a "
+                    + "socket), so it is not replaced, not even with --force: give the name of a file to write");
+        }
         String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
         Path target = canonical(out);
         for (Input in : present(inputs)) {

@@ -104,6 +104,13 @@ class OutputGuardTest {
                         + "ending in .png, e.g. --out grid-new.png");
         assertThatThrownBy(() -> OutputGuard.file("--out", dir, FileKind.PNG, false))
                 .hasMessageStartingWith("--out " + dir + " is a folder: give the file to write");
+        // a node that is not a regular file (here a socket; /dev/null is one too) is never replaced, even forced
+        Path socket = dir.resolve("node.png");
+        try (var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.bind(java.net.UnixDomainSocketAddress.of(socket));
+            assertThatThrownBy(() -> OutputGuard.file("--out", socket, FileKind.PNG, true))
+                    .hasMessageStartingWith("--out " + socket + " is not a regular file (a device, a pipe or a socket)");
+        }
     }
 
     @Test
