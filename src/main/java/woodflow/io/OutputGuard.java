@@ -135,6 +135,7 @@ public final class OutputGuard {
                         + option + " " + suggestion(kind, stem(name)));
             }
         }
+        insideARun(option, shown, target.getParent());
         if (!kind.endings().isEmpty() && kind.endings().stream().noneMatch(name::endsWith)) {
             throw new IllegalArgumentException(option + " " + shown + ": this command writes " + kind.what()
                     + "; give a file name ending in " + String.join(" or ", kind.endings()) + ", e.g. " + option + " "
@@ -162,8 +163,8 @@ public final class OutputGuard {
     public static Path folder(String option, Path out, FolderKind kind, List<Input> inputs) {
         String shown = checkNotEmpty(option, out, "runs/new");
         if (Files.exists(out) && !Files.isDirectory(out)) {
-            throw new IllegalArgumentException(option + " " + shown + " is a file, not a folder: give a new folder "
-                    + "for " + kind.what() + ", e.g. " + option + " " + out + "-run");
+            throw new IllegalArgumentException(option + " " + shown + " is a file, not a folder: give a new or empty "
+                    + "folder, e.g. " + option + " " + out + "-out");
         }
         Path target = canonical(out);
         for (Input in : present(inputs)) {
@@ -180,6 +181,7 @@ public final class OutputGuard {
                         + "command reads; choose another folder for " + option + ", or move " + in.path() + " out of it");
             }
         }
+        insideARun(option, shown, target.getParent());
         if (Files.isDirectory(out) && !isEmpty(out) && !kind.recognised().test(out)) {
             throw new IllegalArgumentException(option + " " + shown + " holds other files" + kind.unrecognised()
                     + "; nothing was written: choose a new or empty folder for " + option);
@@ -190,6 +192,19 @@ public final class OutputGuard {
     /** As {@link #folder(String, Path, FolderKind, List)}, for a few inputs. */
     public static Path folder(String option, Path out, FolderKind kind, Input... inputs) {
         return folder(option, out, kind, Arrays.asList(inputs));
+    }
+
+    /**
+     * Refuses an output whose folder {@code dir} is, or is inside, a woodflow run folder: a run's files are its
+     * trainer's (a sample grid over another run's curve.png, a benchmark line in its metrics.jsonl).
+     */
+    private static void insideARun(String option, String shown, Path dir) {
+        for (Path d = dir; d != null; d = d.getParent()) {
+            if (Files.isRegularFile(d.resolve(RUN_MARKER))) {
+                throw new IllegalArgumentException(option + " " + shown + " is inside the woodflow run folder " + d
+                        + ", whose files are its trainer's; choose an " + option + " outside it");
+            }
+        }
     }
 
     /**

@@ -137,5 +137,15 @@ class OutputGuardTest {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         assertThatThrownBy(() -> OutputGuard.folder("--out", file, FolderKind.RUN))
                 .hasMessageStartingWith("--out " + file + " is a file, not a folder");
+        // a run's files are its trainer's: no other output lands in a run folder, even one the command does not read
+        Path curve = Files.write(run.resolve("curve.png"), PNG);
+        assertThatThrownBy(() -> OutputGuard.file("--out", curve, FileKind.PNG, true))
+                .hasMessage("--out " + curve + " is inside the woodflow run folder " + run + ", whose files are its "
+                        + "trainer's; choose an --out outside it");
+        Path metrics = Files.writeString(run.resolve("metrics.jsonl"), "{}\n");
+        assertThatThrownBy(() -> OutputGuard.file("--json", metrics, FileKind.JSON_LINES, false))
+                .hasMessageContaining("is inside the woodflow run folder " + run);
+        assertThatThrownBy(() -> OutputGuard.folder("--out", run.resolve("samples/inner"), FolderKind.RUN))
+                .hasMessageContaining("is inside the woodflow run folder " + run);
     }
 }
