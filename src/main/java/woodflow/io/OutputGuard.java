@@ -132,14 +132,14 @@ public final class OutputGuard {
                 throw new IllegalArgumentException(option + " " + shown + (same ? " is " : " is inside ")
                         + describe(in) + " that this command reads: writing there would "
                         + (same ? "destroy it" : "put files into it") + "; choose another " + option + ", e.g. "
-                        + option + " " + suggestion(kind, stem(name)));
+                        + option + " " + suggestion(kind, stem(out.getFileName() == null ? "" : out.getFileName().toString())));
             }
         }
         insideARun(option, shown, target.getParent());
         if (!kind.endings().isEmpty() && kind.endings().stream().noneMatch(name::endsWith)) {
             throw new IllegalArgumentException(option + " " + shown + ": this command writes " + kind.what()
                     + "; give a file name ending in " + String.join(" or ", kind.endings()) + ", e.g. " + option + " "
-                    + suggestion(kind, stem(name)));
+                    + suggestion(kind, stem(out.getFileName() == null ? "" : out.getFileName().toString())));
         }
         byte[] head = Files.exists(out) ? head(out) : null;
         // an empty file holds nothing to lose

@@ -49,7 +49,7 @@ class OutputsOnInputsTest {
         byte[] before = bytes(ckpt);
         fails(cli("export", "--checkpoint", ckpt.toString(), "--out", ckpt.toString()),
                 "--out " + ckpt + " is the file " + ckpt + " (--checkpoint) that this command reads: writing there "
-                        + "would destroy it; choose another --out, e.g. --out c-new.pt");
+                        + "would destroy it; choose another --out, e.g. --out C-new.pt");
         Path images = Files.createDirectories(root.resolve("images"));
         Files.write(images.resolve("a.png"), BadInputTest.png(new Random(3)));
         fails(cli("score", "--checkpoint", ckpt.toString(), "--images", images.toString(), "--out", ckpt.toString()),
