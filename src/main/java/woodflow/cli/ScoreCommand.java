@@ -51,7 +51,8 @@ public final class ScoreCommand implements Callable<Integer> {
         OutputGuard.file("--out", out, ImageScores.CSV, overwrite.force, inputs);
         ImageScores s = ImageScores.score(Checkpoint.read(file), images, onBadImage, common.device,
                 out);
-        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", s.bpd().length, s.mean(), out);
+        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %s) -> %s%n", s.bpd().length,
+                woodflow.core.Figures.computed(s.mean()), out);
         if (!s.skipped().isEmpty()) {
             System.out.println("skipped " + s.skipped().size() + " undecodable images: " + s.skipped());
         }

@@ -170,8 +170,8 @@ public final class Study {
             String name = c.dir().getFileName().toString();
             JsonNode done = CellRunner.readJson(c.dir().resolve(CellRunner.CELL));
             if (done != null && budget.isMet(done)) {
-                log.printf(Locale.ROOT, "[%d/%d] %s: finished earlier (%d iterations, best test bpd %.4f)%n", i,
-                        cells.size(), name, done.path("iterations").asLong(), done.path("best_test_bpd").asDouble());
+                log.printf(Locale.ROOT, "[%d/%d] %s: finished earlier (%d iterations, best test bpd %s)%n", i,
+                        cells.size(), name, done.path("iterations").asLong(), bpd(done));
                 continue;
             }
             AtomicFiles.writeString(c.dir().resolve("config.yaml"), c.config().toYaml());
@@ -182,8 +182,8 @@ public final class Study {
             ChildJvm.Outcome o = ChildJvm.run(c.dir(), budget);
             JsonNode cell = CellRunner.readJson(c.dir().resolve(CellRunner.CELL));
             if (o.ok() && cell != null && budget.isMet(cell)) {
-                log.printf(Locale.ROOT, "[%d/%d] %s: %d iterations, best test bpd %.4f, %.1f images/s (%.0f s)%n", i,
-                        cells.size(), name, cell.path("iterations").asLong(), cell.path("best_test_bpd").asDouble(),
+                log.printf(Locale.ROOT, "[%d/%d] %s: %d iterations, best test bpd %s, %.1f images/s (%.0f s)%n", i,
+                        cells.size(), name, cell.path("iterations").asLong(), bpd(cell),
                         cell.path("images_per_s").asDouble(), (System.nanoTime() - t0) / 1e9);
             } else {
                 String why = name + " failed (exit code " + o.exitCode() + "): " + o.lastLine();
@@ -196,6 +196,12 @@ public final class Study {
         log.println("results: " + out.resolve("results.md") + ", " + out.resolve("results.csv") + ", "
                 + out.resolve("report.html"));
         return new Outcome(results, failures);
+    }
+
+    /** A cell's best test bpd as printed: "not measured" for none (null, or an older "NaN"), never 0 or NaN. */
+    private static String bpd(JsonNode cell) {
+        JsonNode b = cell.path("best_test_bpd");
+        return woodflow.core.Figures.bpd(b.isNumber() ? b.asDouble() : Double.NaN);
     }
 
     /** An existing run folder must hold the same run, apart from its iteration count (a budget can grow). */

@@ -20,4 +20,9 @@ public final class Figures {
     public static String bpd(double v) {
         return fixed(v, 4, "not measured");
     }
+
+    /** A computed bits-per-dimension figure, four decimals; "not finite" when the model's output overflowed. */
+    public static String computed(double v) {
+        return fixed(v, 4, "not finite");
+    }
 }

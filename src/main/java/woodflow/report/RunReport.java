@@ -150,7 +150,7 @@ public final class RunReport {
                     .append(". A few are harmless; many mean the learning rate is too high or the data has bad values "
                     + "(see \"skipped_steps\" in metrics.jsonl).</p>");
         }
-        html.append("<p class=\"big\">").append(String.format(Locale.ROOT, "best test bpd %.4f", result.bestTestBpd()))
+        html.append("<p class=\"big\">").append("best test bpd " + woodflow.core.Figures.bpd(result.bestTestBpd()))
                 .append("</p>");
         html.append("<table>");
         row(html, "model", String.format(Locale.ROOT, "%s permutation, %s coupling, %d levels × %d steps, %d coupling "
@@ -162,8 +162,8 @@ public final class RunReport {
                 + test.size());
         row(html, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
                 cfg.train().batch(), cfg.train().precision()));
-        row(html, "test bpd (last / best)", String.format(Locale.ROOT, "%.4f / %.4f", result.testBpd(),
-                result.bestTestBpd()));
+        row(html, "test bpd (last / best)", woodflow.core.Figures.bpd(result.testBpd()) + " / "
+                + woodflow.core.Figures.bpd(result.bestTestBpd()));
         row(html, "training speed", String.format(Locale.ROOT, "%.1f images/s", result.imagesPerSecond()));
         row(html, "time", String.format(Locale.ROOT, "%.1f s training steps, %.1f s wall clock in this session",
                 result.trainSeconds(), wallSeconds));
