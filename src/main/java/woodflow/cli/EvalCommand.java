@@ -49,7 +49,8 @@ public final class EvalCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(file);
         Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
                 common.device);
-        System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, r.bpd(),
+        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, %.1f s)%n", split,
+                woodflow.core.Figures.computed(r.bpd()),
                 r.images(), file, c.state().iteration(), precision.orFp32(), r.seconds());
         System.out.println("data: " + r.data());
         return 0;

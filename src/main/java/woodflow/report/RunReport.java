@@ -81,7 +81,7 @@ public final class RunReport {
             if (r > 0) skipped.put("recoveries", r + (r == 1 ? " time" : " times"));
             page.put("skipped", skipped);
         }
-        page.put("bestTestBpd", String.format(Locale.ROOT, "%.4f", result.bestTestBpd()));
+        page.put("bestTestBpd", woodflow.core.Figures.bpd(result.bestTestBpd()));
         page.put("facts", facts(model, cfg, train, test, result, wallSeconds, samples.seconds(), reconError));
         page.put("logEvery", cfg.train().logEvery());
         page.put("evalEvery", cfg.train().evalEvery());
@@ -222,8 +222,8 @@ public final class RunReport {
                 + ", test images: " + test.size());
         fact(rows, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
                 cfg.train().batch(), cfg.train().precision()));
-        fact(rows, "test bpd (last / best)", String.format(Locale.ROOT, "%.4f / %.4f", result.testBpd(),
-                result.bestTestBpd()));
+        fact(rows, "test bpd (last / best)", woodflow.core.Figures.bpd(result.testBpd()) + " / "
+                + woodflow.core.Figures.bpd(result.bestTestBpd()));
         fact(rows, "training speed", String.format(Locale.ROOT, "%.1f images/s", result.imagesPerSecond()));
         fact(rows, "time", String.format(Locale.ROOT, "%.1f s training steps, %.1f s wall clock in this session",
                 result.trainSeconds(), wallSeconds));

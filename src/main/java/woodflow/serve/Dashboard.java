@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code woodflow serve}: a read-only web dashboard over the run folders under ROOT, on the JDK's HTTP server.
@@ -36,6 +38,13 @@ import java.util.concurrent.Executors;
  * drawing is uPlot's, served from its WebJar in the jar, so the pages work without internet.
  */
 public final class Dashboard implements AutoCloseable {
+    /** Requests that wait for the model worker behind the one it runs (README: four; more are told "busy"). */
+    static final int QUEUE = 4;
+    /** Threads answering requests: enough that the worker's queue, not the thread count, limits model requests. */
+    static final int HTTP_THREADS = 16;
+    /** The most characters of a request's own text (a path, a run id) that an error message repeats. */
+    static final int ECHO = 80;
+
     /** The largest upload for scoring. */
     public static final int MAX_UPLOAD = 8 << 20;
     private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
@@ -91,13 +100,19 @@ public final class Dashboard implements AutoCloseable {
         javax.imageio.ImageIO.setUseCache(false); // PNGs are made in memory: no temporary files anywhere
         this.runs = new RunFolders(root);
         this.loopbackOnly = java.net.InetAddress.getByName(host).isLoopbackAddress();
-        this.worker = new ModelWorker(cacheBytes, 4);
+        this.worker = new ModelWorker(cacheBytes, QUEUE);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 32);
-        this.threads = Executors.newFixedThreadPool(4, r -> {
+        // more request threads than the model worker takes requests (one running, QUEUE waiting), so that a request
+        // past those finds the worker's queue full and is told "busy" at once, instead of waiting unseen in the HTTP
+        // server's own queue for a thread; idle threads end after a while
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(HTTP_THREADS, HTTP_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "woodflow-serve-http");
             t.setDaemon(true);
             return t;
         });
+        pool.allowCoreThreadTimeOut(true);
+        this.threads = pool;
         server.setExecutor(threads);
         server.createContext("/", this::handle);
         for (Page p : Page.values()) {
@@ -123,6 +138,11 @@ public final class Dashboard implements AutoCloseable {
                     q.get("checkpoint"))));
             json(ex, o);
         });
+    }
+
+    /** The model worker (for tests). */
+    ModelWorker worker() {
+        return worker;
     }
 
     public Dashboard start() {
@@ -169,7 +189,7 @@ public final class Dashboard implements AutoCloseable {
             }
             Route route = routes.get(path);
             if (route == null) {
-                error(ex, 404, "no page " + path + " here; the runs are at /");
+                error(ex, 404, "no page " + echo(path) + " here; the runs are at /");
             } else {
                 route.answer(ex, q);
             }
@@ -181,7 +201,7 @@ public final class Dashboard implements AutoCloseable {
             error(ex, 400, e.getMessage());
         } catch (Exception | Error e) {
             // the page shows one line; the console gets the class for whoever runs the server
-            System.err.println("woodflow serve: " + ex.getRequestURI() + ": " + e);
+            System.err.println("woodflow serve: " + echo(ex.getRequestURI().toString()) + ": " + e);
             error(ex, 500, reason(e));
         } finally {
             ex.close(); // after the catch clauses, which still answer on this exchange
@@ -254,10 +274,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private static String reason(Throwable e) {
-        String m = e.getMessage();
-        if (m == null) return e.getClass().getSimpleName();
-        int cut = m.indexOf('\n');
-        return e.getClass().getSimpleName() + ": " + (cut > 0 ? m.substring(0, cut) : m);
+        return woodflow.core.Reasons.of(e);
     }
 
     private static double number(Map<String, String> q, String key, double fallback) {
@@ -268,7 +285,7 @@ public final class Dashboard implements AutoCloseable {
             if (!Double.isFinite(d)) throw new NumberFormatException();
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
+            throw new IllegalArgumentException(key + " must be a number, got '" + echo(v) + "'");
         }
     }
 
@@ -310,6 +327,12 @@ public final class Dashboard implements AutoCloseable {
     private static void json(HttpExchange ex, JsonNode body) throws IOException {
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         send(ex, 200, "application/json", RunFolders.JSON.writeValueAsBytes(body));
+    }
+
+    /** A request's own text in a message: at most {@link #ECHO} characters, and how long it was when cut. */
+    static String echo(String text) {
+        if (text == null || text.length() <= ECHO) return text;
+        return text.substring(0, ECHO) + "... (" + text.length() + " characters)";
     }
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {
