@@ -5,6 +5,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.data.DataSplit;
 import woodflow.train.Checkpoint;
+import woodflow.core.Figures;
+import woodflow.io.OutputGuard;
 import woodflow.train.EvalLog;
 import woodflow.train.Evaluator;
 import woodflow.train.ImportanceWeightedBound;
@@ -58,21 +60,25 @@ public final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         if (samples < 1) throw new IllegalArgumentException("--samples must be at least 1, got " + samples);
         Path file = checkpoint.resolve();
-        if (json != null) EvalLog.checkOutput(json, "--json", file);
+        if (json != null) {
+            OutputGuard.file("--json", json, EvalLog.JSON_FILE, false, OutputGuard.Input.of("--checkpoint", file));
+        }
         Checkpoint c = Checkpoint.read(file);
         boolean terminal = samples > 1 && System.console() != null; // a draw counter, on a terminal only
         Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
                 common.device, samples, terminal ? (k, bpd) -> System.err.printf(Locale.ROOT,
-                        "\rdraw %d of %d: %.4f bpd", k + 1, samples, bpd) : null);
+                        "\rdraw %d of %d: %s bpd", k + 1, samples, Figures.computed(bpd)) : null);
         if (terminal) System.err.print("\r" + " ".repeat(40) + "\r");
-        System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, r.bpd(),
+        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, %.1f s)%n", split,
+                Figures.computed(r.bpd()),
                 r.images(), file, c.state().iteration(), precision.orFp32(), r.seconds());
         ImportanceWeightedBound.Result k = r.samples();
         if (samples > 1) {
-            System.out.printf(Locale.ROOT, "%d-sample bound %.4f bpd (importance-weighted: log-mean-exp over %d "
-                            + "dequantisations per image; one sample %.4f, mean of the %d one-sample figures %.4f; "
-                            + "%s dequantisation)%n", samples, k.boundBpd(), samples, k.oneSampleBpd(), samples,
-                    k.meanOfSamplesBpd(), r.dequantization());
+            System.out.printf(Locale.ROOT, "%d-sample bound %s bpd (importance-weighted: log-mean-exp over %d "
+                            + "dequantisations per image; one sample %s, mean of the %d one-sample figures %s; "
+                            + "%s dequantisation)%n", samples, Figures.computed(k.boundBpd()), samples,
+                    Figures.computed(k.oneSampleBpd()), samples, Figures.computed(k.meanOfSamplesBpd()),
+                    r.dequantization());
         }
         System.out.println("data: " + r.data());
         Path run = EvalLog.runFolderOf(file);

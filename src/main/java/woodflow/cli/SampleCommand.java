@@ -4,11 +4,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
+import woodflow.io.OutputGuard;
 import woodflow.model.Temperature;
 import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -45,20 +45,11 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     /** The most images in one grid (a grid is for looking at; all of them are sampled in one batch). */
     static final int MAX_IMAGES = 1024;
-
-    /** An output PNG: a file name (not a folder) ending in .png. */
-    static void checkOut(Path out) {
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a folder: give the PNG file to write, e.g. --out "
-                    + out.resolve("samples.png"));
-        }
-        if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--out " + out + ": sample writes a PNG image; give a file name ending "
-                    + "in .png");
-        }
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -70,7 +61,6 @@ public final class SampleCommand implements Callable<Integer> {
                     + " temperatures" : "") + " asks for " + images + " images in one grid; a grid holds at most "
                     + MAX_IMAGES + " (for more samples, run again with another --seed)");
         }
-        checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Temperature.COMMAND_LINE.check(temperature);
         if (sweep != null && sweep.length == 0) {
@@ -78,6 +68,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (sweep != null) for (double t : sweep) Temperature.COMMAND_LINE.check(t);
         Path file = checkpoint.resolve();
+        OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, checkpoint.inputs(file));
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = precision.apply(c.model(common.device));
         int nBits = c.config().data().nBits();

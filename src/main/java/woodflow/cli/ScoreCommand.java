@@ -4,11 +4,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.data.BadImagePolicy;
+import woodflow.io.OutputGuard;
 import woodflow.train.Checkpoint;
 import woodflow.train.ImageScores;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -31,6 +34,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "scores.csv", description = "CSV to write (default scores.csv).")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
     BadImagePolicy onBadImage;
@@ -39,9 +45,14 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
-        ImageScores s = ImageScores.score(Checkpoint.read(checkpoint.resolve()), images, onBadImage, common.device,
+        Path file = checkpoint.resolve();
+        List<OutputGuard.Input> inputs = new ArrayList<>(checkpoint.inputs(file));
+        inputs.add(OutputGuard.Input.of("--images", images));
+        OutputGuard.file("--out", out, ImageScores.CSV, overwrite.force, inputs);
+        ImageScores s = ImageScores.score(Checkpoint.read(file), images, onBadImage, common.device,
                 out);
-        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", s.bpd().length, s.mean(), out);
+        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %s) -> %s%n", s.bpd().length,
+                woodflow.core.Figures.computed(s.mean()), out);
         if (!s.skipped().isEmpty()) {
             System.out.println("skipped " + s.skipped().size() + " undecodable images: " + s.skipped());
         }

@@ -3,6 +3,7 @@ package woodflow.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import woodflow.io.OutputGuard;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +16,10 @@ import java.util.List;
 
 /**
  * The evaluations of a run's checkpoints by {@code woodflow eval}: one JSON object per evaluation, appended to
- * {@code RUN/evals.jsonl} (a file the trainer never writes, so an evaluation next to a running trainer touches nothing
- * of its own), and the same object in the file {@code eval --json} names. The dashboard's run page lists them.
+ * {@code RUN/evals.jsonl}, and the same object in the file {@code eval --json} names. The dashboard's run page lists
+ * them. {@code evals.jsonl} is the one file of a run folder that is not its trainer's (the output rule of
+ * {@link OutputGuard} keeps every other output out of run folders): no trainer reads or writes it, and {@code eval}
+ * only appends single lines to it, so an evaluation next to a running trainer changes nothing of the trainer's.
  * <pre>
  *   {"time", "checkpoint", "iteration", "split", "images", "batch", "noise_seed", "precision", "dequantization",
  *    "samples": K, "bpd": one-sample figure, "bpd_mean_of_samples", "bpd_bound": the K-sample bound, "seconds"}
@@ -62,20 +65,9 @@ public final class EvalLog {
         return run != null && Files.isRegularFile(run.resolve("config.yaml")) ? run : null;
     }
 
-    /**
-     * A file {@code eval} writes ({@code --json}): not a folder, and not the checkpoint it reads (nothing already
-     * written is lost). Names the option and the fix.
-     */
-    public static void checkOutput(Path out, String option, Path input) {
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException(option + " " + out + " is a folder: give the file to write, e.g. "
-                    + option + " " + out.resolve("eval.json"));
-        }
-        if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException(option + " " + out + " is the file this command reads: give another "
-                    + "file to write");
-        }
-    }
+    /** What {@code eval --json} writes: one JSON object (an existing file of that kind may be replaced). */
+    public static final OutputGuard.FileKind JSON_FILE = new OutputGuard.FileKind("a JSON object", List.of(".json"),
+            bytes -> new String(bytes, StandardCharsets.UTF_8).stripLeading().startsWith("{"));
 
     /** Appends one record to {@code RUN/evals.jsonl} as a single write (a crash leaves at most one torn line). */
     public static Path append(Path runDir, ObjectNode record) throws IOException {

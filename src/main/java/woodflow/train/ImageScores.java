@@ -28,6 +28,11 @@ import java.util.Locale;
  * @param skipped the files that could not be decoded (policy skip)
  */
 public record ImageScores(List<Path> files, double[] bpd, List<Path> skipped) {
+    private static final String FILE = "file", BPD = "bpd";
+
+    /** What {@link #score} writes: a CSV that begins with its header line (the output rule replaces only such). */
+    public static final woodflow.io.OutputGuard.FileKind CSV = woodflow.io.OutputGuard.FileKind.csv(FILE + "," + BPD);
+
     /**
      * Scores the images of {@code folder} under the model of {@code c} on {@code device} and writes
      * {@code file,bpd} rows to {@code csv}. An undecodable image is skipped, or with {@link BadImagePolicy#FAIL} ends
@@ -56,7 +61,7 @@ public record ImageScores(List<Path> files, double[] bpd, List<Path> skipped) {
         for (int i = 0; i < bpd.length; i++) {
             rows.add(List.of(files.get(i).toString(), String.format(Locale.ROOT, "%.5f", bpd[i])));
         }
-        AtomicFiles.writeString(csv, Csv.write(List.of("file", "bpd"), rows));
+        AtomicFiles.writeString(csv, Csv.write(List.of(FILE, BPD), rows));
         return new ImageScores(List.copyOf(files), bpd, List.copyOf(skipped));
     }
 

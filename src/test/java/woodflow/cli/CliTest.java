@@ -96,7 +96,10 @@ public class CliTest {
         fails(cli("eval", "--checkpoint", run.toString(), "--samples", "0"), "--samples must be at least 1, got 0");
         Path best = run.resolve("checkpoints/best.safetensors");
         fails(cli("eval", "--checkpoint", best.toString(), "--json", best.toString()),
-                "is the file this command reads");
+                "(--checkpoint) that this command reads");
+        // and no eval record lands in a run folder except the run's own evals.jsonl
+        fails(cli("eval", "--checkpoint", best.toString(), "--json", run.resolve("eval.json").toString()),
+                "run folder");
     }
 
     /** {@code --dequantization variational} on the command line: the run trains its dequantiser, inspect shows it. */
