@@ -63,6 +63,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    WeightsOption weights;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
@@ -70,7 +73,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = precision.apply(c.model(common.device));
+        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         RunConfig cfg = c.config();
         cfg = cfg.withData(Runs.withDataPath(cfg.data(), dataPath));
         try (Splits data = Runs.open(cfg)) {
@@ -80,8 +83,9 @@ public final class EvalCommand implements Callable<Integer> {
             double bpd = Evaluator.meanBitsPerDim(model, src, n, cfg.data().nBits(), batch,
                     noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
             double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
-                    n, file, c.state().iteration(), precision.orFp32(), secs);
+            System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n",
+                    split, bpd, n, file, c.state().iteration(), precision.orFp32(),
+                    c.describeWeights(weights.orDefault()), secs);
             System.out.println("data: " + src.describe());
         }
         return 0;

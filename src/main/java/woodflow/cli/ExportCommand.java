@@ -39,6 +39,9 @@ public final class ExportCommand implements Callable<Integer> {
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
     Layout layout;
 
+    @Mixin
+    WeightsOption weights;
+
     /** The state-dict layout written: the paper-style Glow class's, or the official code's. */
     enum Layout implements Choice {
         PAPER, OFFICIAL;
@@ -60,12 +63,15 @@ public final class ExportCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
         boolean official = layout == Layout.OFFICIAL;
-        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m, official);
+        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(weights.orDefault()), m, official);
         AtomicFiles.write(out, TorchArchive.write(state));
         long params = c.modelState().entrySet().stream().filter(e -> !e.getKey().endsWith(".initialised"))
                 .mapToLong(e -> e.getValue().numel()).sum();
         System.out.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
                 state.size(), params, file, c.state().iteration(), out);
+        System.out.println("weights: " + c.describeWeights(weights.orDefault()) + (c.hasAverage()
+                ? weights.orDefault() == woodflow.train.Weights.RAW ? " (--weights ema exports the averaged ones)"
+                : " (--weights raw exports the trained ones)" : ""));
         if (official) {
             System.out.printf(Locale.ROOT, "in Python (the official code): model = WoodburyGlow(args) with "
                             + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "

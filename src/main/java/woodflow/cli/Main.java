@@ -83,6 +83,7 @@ public final class Main implements Runnable {
         choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
         choice(cl, EvalCommand.Split.class, EvalCommand.Split::parse);
         choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);
+        choice(cl, woodflow.train.Weights.class, woodflow.train.Weights::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */

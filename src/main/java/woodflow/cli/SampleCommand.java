@@ -45,6 +45,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    WeightsOption weights;
+
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
@@ -82,7 +85,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = precision.apply(c.model(common.device));
+        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         int nBits = c.config().data().nBits();
         var m = c.config().model();
         long t0 = System.nanoTime();
@@ -100,8 +103,9 @@ public final class SampleCommand implements Callable<Integer> {
                     ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
                             columns), out);
         }
-        System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
-                sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "wrote %s (%d samples, weights %s, %.2f s)%n", out,
+                sweep != null ? count * sweep.length : count, c.describeWeights(weights.orDefault()),
+                (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

@@ -39,6 +39,9 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "scores.csv", description = "CSV to write (default scores.csv).")
     Path out;
 
+    @Mixin
+    WeightsOption weights;
+
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
     BadImagePolicy onBadImage;
@@ -48,7 +51,7 @@ public final class ScoreCommand implements Callable<Integer> {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
         Checkpoint c = Checkpoint.read(checkpoint.resolve());
-        MultiScaleFlow model = c.model(common.device);
+        MultiScaleFlow model = c.model(common.device, weights.orDefault());
         var m = c.config().model();
         // decode file by file, so each score belongs to its own file and a bad file is named
         List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();
@@ -76,7 +79,8 @@ public final class ScoreCommand implements Callable<Integer> {
         order.sort(Comparator.comparingDouble(i -> -bpd[i]));
         double mean = 0;
         for (double b : bpd) mean += b / bpd.length;
-        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", bpd.length, mean, out);
+        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f, weights %s) -> %s%n", bpd.length, mean,
+                c.describeWeights(weights.orDefault()), out);
         if (!skipped.isEmpty()) System.out.println("skipped " + skipped.size() + " undecodable images: " + skipped);
         System.out.println("least likely:");
         for (int k = 0; k < Math.min(5, order.size()); k++) {

@@ -157,6 +157,9 @@ public final class RunReport {
                 + (cfg.data().path() == null ? "" : " " + cfg.data().path()) + ", "
                 + c + "×" + h + "×" + w + ", " + nBits + " bits, training images: " + train.size() + ", test images: "
                 + test.size());
+        row(html, "weights", cfg.train().averagesWeights() ? String.format(Locale.ROOT, "the moving average of the "
+                + "trained weights (train.ema %s): the test bpd, samples and reconstructions here are the averaged "
+                + "model's", cfg.train().ema()) : "as trained (no moving average)");
         row(html, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
                 cfg.train().batch(), cfg.train().precision()));
         row(html, "test bpd (last / best)", String.format(Locale.ROOT, "%.4f / %.4f", result.testBpd(),

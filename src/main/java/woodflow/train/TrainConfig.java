@@ -13,6 +13,15 @@ import java.util.List;
  * default, optional linear warm-up, gradient-norm clipping and decoupled weight decay; the evaluation, sampling and
  * checkpoint intervals; precision and backpropagation mode. Missing fields take the defaults below.
  *
+ * <p>{@code ema: DECAY} (0, off, by default; e.g. 0.999) keeps an exponential moving average of the weights
+ * ({@link WeightAverage}, Polyak averaging as in Glow and Flow++): evaluation, the best checkpoint, samples, the
+ * report and the dashboard then use the averaged weights; checkpoints hold both sets ({@code --weights raw|ema}
+ * chooses in eval, sample, score, export and interpolate).
+ *
+ * <p>{@code schedule} ({@link LrSchedule}): {@code constant} (the default), {@code exponential} (per epoch, with
+ * {@code decay} and {@code floor}: 0.95 and 0.01 are the official code's rule) or {@code cosine} (to {@code floor}
+ * over the run), e.g. {@code schedule: {kind: exponential, decay: 0.95, floor: 0.01}}; the warm-up applies to all.
+ *
  * <p>{@code sample_every} is gone: it was validated and set in presets but never read (samples are drawn at each
  * evaluation). Configs and checkpoints that still hold it load as before; the key is accepted and ignored, and no
  * longer written.
@@ -40,7 +49,9 @@ public record TrainConfig(
         @JsonProperty("backprop") Backprop backprop,
         @JsonProperty("max_bad_steps") Integer maxBadSteps,
         @JsonProperty("temperatures") double[] temperatures,
-        @JsonProperty("drift_check") Double driftCheck) {
+        @JsonProperty("drift_check") Double driftCheck,
+        @JsonProperty("ema") Double ema,
+        @JsonProperty("schedule") LrSchedule schedule) {
 
     public TrainConfig {
         batch = batch == null ? 32 : batch;
@@ -64,11 +75,24 @@ public record TrainConfig(
         maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
         temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
         driftCheck = driftCheck == null ? 0.0 : driftCheck;
+        ema = ema == null ? 0.0 : ema;
+        schedule = schedule == null ? LrSchedule.CONSTANT : schedule;
+    }
+
+    /** The 21 fields before {@code ema} and {@code schedule}, which take their defaults (off, constant). */
+    public TrainConfig(Integer batch, Integer iterations, Double lr, Double beta1, Double beta2, Double eps,
+                       Integer warmup, Double clip, Double weightDecay, Integer evalEvery, Integer evalBatch,
+                       Long evalSeed, Integer logEvery, Integer checkpointEvery, Integer keepCheckpoints, Long seed,
+                       Precision precision, Backprop backprop, Integer maxBadSteps, double[] temperatures,
+                       Double driftCheck) {
+        this(batch, iterations, lr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed,
+                logEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop, maxBadSteps, temperatures,
+                driftCheck, null, null);
     }
 
     public static TrainConfig defaults() {
         return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 
     public TrainConfig validate() {
@@ -89,6 +113,10 @@ public record TrainConfig(
         if (keepCheckpoints < 1) p.add("keep_checkpoints must be at least 1, got " + keepCheckpoints);
         if (maxBadSteps < 1) p.add("max_bad_steps must be at least 1, got " + maxBadSteps);
         if (!(driftCheck >= 0)) p.add("drift_check must be >= 0 (0 = off), got " + driftCheck);
+        if (!(ema == 0 || ema > 0 && ema < 1)) {
+            p.add("ema must be a decay in (0, 1), e.g. 0.999 (0 = off), got " + ema);
+        }
+        p.addAll(schedule.problems());
         for (double t : temperatures) {
             if (!(t > 0) || Double.isInfinite(t)) p.add("temperatures must be finite and > 0, got " + t);
         }
@@ -101,7 +129,7 @@ public record TrainConfig(
                 beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery,
                 checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,
                 precision != null ? precision : this.precision, backprop != null ? backprop : this.backprop,
-                maxBadSteps, temperatures, driftCheck);
+                maxBadSteps, temperatures, driftCheck, ema, schedule);
     }
 
     public TrainConfig withIntervals(Integer evalEvery, Integer checkpointEvery, Integer logEvery) {
@@ -109,12 +137,40 @@ public record TrainConfig(
                 evalEvery != null ? evalEvery : this.evalEvery, evalBatch, evalSeed,
                 logEvery != null ? logEvery : this.logEvery,
                 checkpointEvery != null ? checkpointEvery : this.checkpointEvery, keepCheckpoints, seed, precision,
-                backprop, maxBadSteps, temperatures, driftCheck);
+                backprop, maxBadSteps, temperatures, driftCheck, ema, schedule);
+    }
+
+    /** With {@code train.ema} set to {@code decay} (0 turns the weight average off). */
+    public TrainConfig withEma(double decay) {
+        return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
+                evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
+                maxBadSteps, temperatures, driftCheck, decay, schedule);
+    }
+
+    /** With {@code train.schedule} set to {@code s}. */
+    public TrainConfig withSchedule(LrSchedule s) {
+        return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
+                evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
+                maxBadSteps, temperatures, driftCheck, ema, s);
+    }
+
+    /**
+     * The learning rate of iteration {@code it} (0-based) for base rate {@code base} (train.lr, or what a recovery
+     * lowered it to), in epochs of {@code stepsPerEpoch} iterations: the warm-up times the schedule
+     * ({@link LrSchedule}).
+     */
+    public double lrAt(double base, long it, long stepsPerEpoch) {
+        return schedule.lr(base, it, warmup, iterations, stepsPerEpoch);
+    }
+
+    /** Whether the weights are averaged ({@code train.ema} above 0). */
+    public boolean averagesWeights() {
+        return ema > 0;
     }
 
     public TrainConfig withLr(double newLr) {
         return new TrainConfig(batch, iterations, newLr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
                 evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
-                maxBadSteps, temperatures, driftCheck);
+                maxBadSteps, temperatures, driftCheck, ema, schedule);
     }
 }

@@ -63,6 +63,8 @@ public final class Trainer {
     private final boolean quiet;
     private MultiScaleFlow model;
     private Adam adam;
+    /** The moving average of the weights ({@code train.ema}), or null. */
+    private WeightAverage average;
     private TrainStep stepper;
     private CheckpointStore store;
     private MetricsLog metrics;
@@ -114,6 +116,14 @@ public final class Trainer {
 
     public MultiScaleFlow model() {
         return model;
+    }
+
+    /**
+     * The model that evaluation, sampling and the report use: the averaged weights when {@code train.ema} is on
+     * ({@link WeightAverage}), else the trained model itself.
+     */
+    public MultiScaleFlow evaluationModel() {
+        return average != null ? average.model() : model;
     }
 
     /**
@@ -224,6 +234,7 @@ public final class Trainer {
         model = new MultiScaleFlow(config.model(), Init.float32(device));
         model.precision(tc.precision());
         adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
+        average = tc.averagesWeights() ? new WeightAverage(model, tc.ema(), device) : null;
         stepper = new TrainStep(model, adam, tc, nBits());
         stepper.injectFaults(nanInput, nanGradient);
         stepper.onFastPathFault(this::warn);
@@ -266,6 +277,15 @@ public final class Trainer {
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
+        if (tc.schedule().kind() != LrSchedule.Kind.CONSTANT) {
+            say(String.format(Locale.ROOT, "learning rate: %s from train.lr %s%s; an epoch is %d iterations",
+                    tc.schedule().describe(), tc.lr(), tc.warmup() > 0 ? " after " + tc.warmup() + " iterations of "
+                    + "warm-up" : "", stepsPerEpoch()));
+        }
+        if (average != null) {
+            say(String.format(Locale.ROOT, "weights: evaluation, samples and the best checkpoint use the moving "
+                    + "average of the weights (train.ema %s); checkpoints hold both sets", tc.ema()));
+        }
         if (tc.precision() == woodflow.core.Precision.BF16_MIXED) {
             say("precision: bf16-mixed, bf16 convolutions " + woodflow.nn.Bf16Kernels.current().describe());
         }
@@ -344,7 +364,20 @@ public final class Trainer {
             throw ckpt.doesNotFit(config.model(), configSource, e);
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
+        if (average != null && !average.load(ckpt.tensors())) {
+            average.reset();
+            say("note: " + runDir.relativize(ckpt.file()) + " holds no averaged weights (train.ema was off): the "
+                    + "average starts from this checkpoint's weights");
+        }
         Checkpoint.TrainState st = ckpt.state();
+        TrainConfig was = ckpt.config().train(), now = config.train();
+        if (now.schedule().kind() == LrSchedule.Kind.COSINE && was.iterations().intValue() != now.iterations()
+                && recoveries == 0) {
+            say(String.format(Locale.ROOT, "note: the cosine schedule now spans %d iterations instead of %d: at "
+                    + "iteration %d the learning rate moves from %.3g to %.3g", now.iterations(), was.iterations(),
+                    st.iteration(), was.lrAt(st.lr(), st.iteration(), stepsPerEpoch()),
+                    now.lrAt(st.lr(), st.iteration(), stepsPerEpoch())));
+        }
         iteration = st.iteration();
         best = st.bestTestBpd();
         lr = st.lr();
@@ -368,7 +401,11 @@ public final class Trainer {
             this.progress = progress;
             if (iteration == 0) initialise(stream, bins);
             // identical on every rank already (same init and data, or the same checkpoint); made exact anyway
-            if (dist != null) dist.broadcastFromRoot(new ArrayList<>(model.stateDict().values()));
+            if (dist != null) {
+                List<Tensor> shared = new ArrayList<>(model.stateDict().values());
+                if (average != null) shared.addAll(average.state().values());
+                dist.broadcastFromRoot(shared);
+            }
             selfCheck(stream);
             long windowStart = System.nanoTime();
             long windowImages = 0;
@@ -400,12 +437,13 @@ public final class Trainer {
                     lastImagesPerSecond = windowImages / secs;
                     double trainBpd = logSteps > 0 ? logLossSum / logSteps : Double.NaN;
                     ObjectNode r = metrics.newRecord();
+                    double stepLr = currentLr(iteration - 1); // the rate the last step trained at
                     r.put("iteration", iteration).put("train_bpd", trainBpd).put("images_per_s", lastImagesPerSecond)
-                            .put("lr", currentLr(iteration)).put("skipped_steps", skipped)
+                            .put("lr", stepLr).put("skipped_steps", skipped)
                             .put("train_seconds", trainSeconds);
                     metrics.append(r);
                     progress.update(iteration, trainBpd, lastImagesPerSecond, lastTest, lastTestIteration,
-                            trainSeconds, skipped);
+                            trainSeconds, skipped, stepLr);
                     windowStart = System.nanoTime();
                     windowImages = 0;
                     logLossSum = 0;
@@ -437,6 +475,7 @@ public final class Trainer {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             model.bitsPerDim(stepper.dequantize(batchTensor(first), -1), bins);
         }
+        if (average != null) average.reset(); // the average starts at the initialised weights
         double bpd = testBitsPerDim();
         ObjectNode r = metrics.newRecord();
         r.put("iteration", 0).put("test_bpd", bpd);
@@ -480,9 +519,14 @@ public final class Trainer {
         }
     }
 
+    /** The learning rate of iteration {@code it}: the warm-up and {@code train.schedule} applied to the base rate. */
     private double currentLr(long it) {
-        int warm = config.train().warmup();
-        return warm > 0 ? lr * Math.min(1.0, (it + 1) / (double) warm) : lr;
+        return config.train().lrAt(lr, it, stepsPerEpoch());
+    }
+
+    /** Iterations per epoch, as the paper's data loader counts them (the last partial batch dropped), at least 1. */
+    private long stepsPerEpoch() {
+        return Math.max(1, train.size() / config.train().batch());
     }
 
     /** One training iteration; returns the batch's mean bpd, or NaN when the step was skipped. */
@@ -497,6 +541,7 @@ public final class Trainer {
             badInARow++;
         } else {
             badInARow = 0;
+            if (average != null) average.update(adam.step());
         }
         return loss;
     }
@@ -541,7 +586,7 @@ public final class Trainer {
         r.put("iteration", iteration).put("event", "recovered").put("restored", c.file().getFileName().toString())
                 .put("lr", lr).put("skipped_steps", skipped);
         metrics.append(r);
-        if (writer()) Checkpoint.save(c.file(), config, model, adam, state());
+        if (writer()) Checkpoint.save(c.file(), config, model, adam, state(), extraState());
         notice(progress, String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the "
                 + "learning rate to %.3g", bad, c.file().getFileName(), lr));
     }
@@ -558,11 +603,11 @@ public final class Trainer {
         metrics.append(r);
         writeSummary("running");
         if (improved && writer()) {
-            Checkpoint.save(store.best(), config, model, adam, state());
+            Checkpoint.save(store.best(), config, model, adam, state(), extraState());
         }
         if (writer()) {
             try (PointerScope scope = new PointerScope()) {
-                Tensor s = Sampler.sample(model, 16, 0.7, nBits(), tc.seed() + 17);
+                Tensor s = Sampler.sample(evaluationModel(), 16, 0.7, nBits(), tc.seed() + 17);
                 var m = config.model();
                 // written here rather than by ImageGrid.write, so that a full disk reaches the loop as an IOException
                 // and the error says up to which checkpoint the run is kept
@@ -580,8 +625,11 @@ public final class Trainer {
     /** Mean test bpd; in a group, each rank evaluates its share of the batches and the sums are added up. */
     private double testBitsPerDim() {
         TrainConfig tc = config.train();
-        if (dist == null) return Evaluator.meanBitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
-        double[] b = Evaluator.bitsPerDim(model, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed(),
+        MultiScaleFlow evaluated = evaluationModel();
+        if (dist == null) {
+            return Evaluator.meanBitsPerDim(evaluated, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed());
+        }
+        double[] b = Evaluator.bitsPerDim(evaluated, test, test.size(), nBits(), tc.evalBatch(), tc.evalSeed(),
                 dist.rank(), dist.worldSize());
         double sum = 0;
         int count = 0;
@@ -601,10 +649,15 @@ public final class Trainer {
                 badInARow);
     }
 
+    /** What a checkpoint holds beside the model and Adam: the averaged weights, when they are kept. */
+    private java.util.Map<String, Tensor> extraState() {
+        return average != null ? average.state() : java.util.Map.of();
+    }
+
     private void checkpoint() throws IOException {
         recoveries = 0; // on every rank: they must give up on the same recovery
         if (!writer()) return;
-        Checkpoint.save(store.pathFor(iteration), config, model, adam, state());
+        Checkpoint.save(store.pathFor(iteration), config, model, adam, state(), extraState());
         store.prune();
     }
 
@@ -619,7 +672,8 @@ public final class Trainer {
         s.put("status", status).put("iterations", iteration).put("test_bpd", lastTest).put("best_test_bpd", best)
                 .put("images_per_s", lastImagesPerSecond).put("skipped_steps", skipped)
                 .put("train_seconds", trainSeconds).put("parameters", model.parameterCount())
-                .put("precision", config.train().precision().label()).put("description", config.description());
+                .put("precision", config.train().precision().label()).put("description", config.description())
+                .put("weights", average != null ? "ema" : "raw");
         return s;
     }
 

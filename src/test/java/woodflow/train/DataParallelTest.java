@@ -46,9 +46,18 @@ class DataParallelTest {
             {AFTER_BACKWARD_RUN, "fp32", "standard"},
             {NAN_RUN, "fp32", "standard"}};
 
-    static RunConfig config(String precision, String backprop) {
+    /** Every run but {@value #AFTER_BACKWARD_RUN} keeps a moving average of the weights (train.ema). */
+    static RunConfig config(String name, String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
+        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop))
+                .withIntervals(null, null, 1).withEma(name.equals(AFTER_BACKWARD_RUN) ? 0 : 0.9));
+    }
+
+    /** A hash of the bits of a model's parameters: equal on two ranks only if every bit is. */
+    static long bits(woodflow.model.MultiScaleFlow m) {
+        long h = 17;
+        for (Tensor p : m.parameters()) for (float v : Tensors.toFloats(p.contiguous())) h = 31 * h + Float.floatToIntBits(v);
+        return h;
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {
@@ -64,11 +73,12 @@ class DataParallelTest {
                 DistConfig c = DistConfig.resolve(System.getenv(), null, null, null, null);
                 try (DistContext group = DistContext.join(c)) {
                     for (String[] r : RUNS) {
-                        Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
+                        Trainer t = trainer(config(r[0], r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
                                 .overlap(!r[0].equals(AFTER_BACKWARD_RUN)).buckets(256, 1024);
                         if (r[0].equals(NAN_RUN) && group.rank() == 1) t.injectFaults(it -> false, it -> it == NAN_STEP);
                         t.run(false);
                         t.finish();
+                        System.out.printf("average %s: %d%n", r[0], bits(t.evaluationModel()));
                         GradientReducer.Stats s = t.reducerStats();
                         if (s != null) {
                             System.out.printf(java.util.Locale.ROOT, "reducer %s: %d buckets, %.3f started during "
@@ -105,7 +115,7 @@ class DataParallelTest {
         try {
             // the one-process reference, here, while the ranks start
             for (String[] r : RUNS) {
-                Trainer t = trainer(config(r[1], r[2]), tmp.resolve("one").resolve(r[0]));
+                Trainer t = trainer(config(r[0], r[1], r[2]), tmp.resolve("one").resolve(r[0]));
                 if (r[0].equals(NAN_RUN)) t.injectFaults(it -> false, it -> it == NAN_STEP);
                 t.run(false);
                 t.finish();
@@ -122,6 +132,15 @@ class DataParallelTest {
             // the overlapping reducer: many buckets, started while the backward ran (not all at its end), and the
             // step whose gradient rank 1 recomputed averaged again on both ranks
             String log0 = Files.readString(tmp.resolve("rank-0.log"), StandardCharsets.UTF_8);
+            String log1 = Files.readString(tmp.resolve("rank-1.log"), StandardCharsets.UTF_8);
+            for (String[] r : RUNS) {
+                // every rank holds the same average of the weights, to the bit
+                java.util.regex.Matcher a0 = java.util.regex.Pattern.compile("average " + r[0] + ": (-?\\d+)")
+                        .matcher(log0), a1 = java.util.regex.Pattern.compile("average " + r[0] + ": (-?\\d+)")
+                        .matcher(log1);
+                assertThat(a0.find() && a1.find()).as("%s: both ranks printed their average", r[0]).isTrue();
+                assertThat(a1.group(1)).as("%s: rank 1's average against rank 0's", r[0]).isEqualTo(a0.group(1));
+            }
             for (String[] r : RUNS) {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("reducer " + r[0] + ": (\\d+) buckets, "
                         + "([0-9.]+) started during the backward, (\\d+) steps redone").matcher(log0);
@@ -165,8 +184,13 @@ class DataParallelTest {
             double ta = testBpd(one), tb = testBpd(two);
             assertThat(tb).as("%s: test bpd (sharded evaluation)", r[0])
                     .isCloseTo(ta, org.assertj.core.data.Offset.offset(tol * Math.abs(ta)));
-            Map<String, Tensor> pa = Checkpoint.read(one.resolve("checkpoints").resolve(ckpt())).modelState();
-            Map<String, Tensor> pb = Checkpoint.read(two.resolve("checkpoints").resolve(ckpt())).modelState();
+            // the trained weights, and (but in one run) their average
+            Map<String, Tensor> pa = new java.util.LinkedHashMap<>(Checkpoint.read(one.resolve("checkpoints").resolve(ckpt())).tensors());
+            Map<String, Tensor> pb = new java.util.LinkedHashMap<>(Checkpoint.read(two.resolve("checkpoints").resolve(ckpt())).tensors());
+            pa.keySet().removeIf(k -> k.startsWith("adam."));
+            pb.keySet().removeIf(k -> k.startsWith("adam."));
+            assertThat(pa.keySet().stream().anyMatch(k -> k.startsWith("ema.")))
+                    .isEqualTo(!r[0].equals(AFTER_BACKWARD_RUN));
             assertThat(pb.keySet()).isEqualTo(pa.keySet());
             double worst = 0;
             String where = "";
