@@ -47,11 +47,12 @@ public final class RunReport {
         int nBits = cfg.data().nBits();
         long seed = cfg.train().seed() + 101;
         List<JsonNode> metrics = MetricsLog.read(runDir.resolve("metrics.jsonl"));
-        List<double[]> trainPts = new ArrayList<>(), testPts = new ArrayList<>();
+        List<double[]> trainPts = new ArrayList<>(), testPts = new ArrayList<>(), lrPts = new ArrayList<>();
         int recoveries = 0;
         for (JsonNode n : metrics) {
             if (n.has("train_bpd") && Double.isFinite(n.get("train_bpd").asDouble())) {
                 trainPts.add(new double[] {n.get("iteration").asDouble(), n.get("train_bpd").asDouble()});
+                if (n.has("lr")) lrPts.add(new double[] {n.get("iteration").asDouble(), n.get("lr").asDouble()});
             }
             if (n.has("test_bpd")) testPts.add(new double[] {n.get("iteration").asDouble(), n.get("test_bpd").asDouble()});
             if (n.has("event") && n.get("event").asText().equals("recovered")) recoveries++;
@@ -60,6 +61,8 @@ public final class RunReport {
                 List.of(Plots.series("train (mean over each log interval)", trainPts), Plots.series("test", testPts)),
                 false, 800, 420);
         woodflow.io.AtomicFiles.write(runDir.resolve("curve.png"), curve);
+        byte[] rates = lrPts.isEmpty() ? null : Plots.linePng("Learning rate", "iteration", "learning rate",
+                List.of(Plots.series("learning rate of the last step of each log interval", lrPts)), false, 800, 260);
 
         int c = cfg.model().channels(), h = cfg.model().height(), w = cfg.model().width();
         int scale = ImageGrid.scaleFor(h, TILE_PIXELS);
@@ -177,7 +180,11 @@ public final class RunReport {
         html.append("<h2>Learning curves</h2><p>Train: the mean bpd of the batches of each log interval (every "
                 + cfg.train().logEvery() + " iterations); test: each evaluation (every " + cfg.train().evalEvery()
                 + ").").append(trainPts.size() < 5 ? " Few points: a short run logs rarely; <code>train --log-every N"
-                + "</code> logs more often." : "").append("</p>").append(Html.img(curve, "learning curve"));
+                + "</code> logs more often." : "").append("</p>").append(Html.img(curve, "learning curve"))
+                .append("<p>The learning rate: ").append(Html.esc(cfg.train().schedule().describe()))
+                .append(cfg.train().warmup() > 0 ? " after a linear warm-up of " + cfg.train().warmup() + " iterations"
+                        : "").append(" (train.lr ").append(cfg.train().lr()).append(").</p>")
+                .append(rates != null ? Html.img(rates, "learning rate") : "");
         html.append("<h2>Samples</h2><p>Real training images, then 64 samples at each temperature (the same latent "
                 + "noise).</p>").append(samples);
         html.append("<h2>Temperature sweep</h2><p>One row per temperature, the same noise in every column.</p>")

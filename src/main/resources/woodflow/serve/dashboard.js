@@ -148,6 +148,24 @@ function curveChart(container, title, xLabel) {
   }, [[], [], [], [], []], container);
 }
 
+// The learning rate of the last step of each log interval (train.warmup and train.schedule applied).
+function lrColumns(records) {
+  const points = records.filter(r => num(r.lr) != null && num(r.train_bpd) != null && num(r.iteration) != null)
+    .map(r => [r.iteration, r.lr]).sort((a, b) => a[0] - b[0]);
+  return [points.map(p => p[0]), points.map(p => p[1])];
+}
+
+function lrChart(container) {
+  const width = Math.max(300, container.clientWidth - 28);
+  return new uPlot({
+    title: 'learning rate vs iteration', width, height: 200,
+    scales: { x: { time: false } },
+    axes: [{ label: 'iteration' }, { label: 'learning rate', size: 70, values: (u, v) => v.map(x => x.toExponential(1)) }],
+    series: [{ label: 'iteration' }, { label: 'learning rate', stroke: COLOURS[2], width: 1.5,
+      value: (u, v) => v == null ? '—' : v.toExponential(2) }],
+  }, [[], []], container);
+}
+
 // ---------------------------------------------------------------- run page
 async function runPage() {
   const id = params.get('id');
@@ -160,12 +178,13 @@ async function runPage() {
   const headline = el('p', {});
   const iterPanel = el('div', { class: 'panel chart', id: 'curve-iteration' });
   const timePanel = el('div', { class: 'panel chart', id: 'curve-time' });
+  const lrPanel = el('div', { class: 'panel chart', id: 'curve-lr' });
   const events = el('ul', { id: 'events', class: 'small' });
   const ckpts = el('div', {}), samples = el('div', { class: 'grids' });
   main.replaceChildren(
     el('h1', {}, id, ' ', status),
     el('p', { class: 'muted' }, info.description || ''), headline,
-    el('div', { class: 'row' }, iterPanel, timePanel),
+    el('div', { class: 'row' }, iterPanel, timePanel), lrPanel,
     el('p', { class: 'muted small' }, 'Train bpd is the mean over each log interval; test bpd is over the test set at each ',
       'evaluation. Training time excludes evaluation. Markers: recoveries (restored a checkpoint after non-finite steps) ',
       'and intervals with skipped steps.'),
@@ -175,6 +194,7 @@ async function runPage() {
       el('div', { class: 'panel' }, el('h2', {}, 'Config'), el('pre', { class: 'config' }, info.config))),
     el('h2', {}, 'Sample grids'), samples);
   const charts = [curveChart(iterPanel, 'bpd vs iteration', 'iteration'), curveChart(timePanel, 'bpd vs training time', 'training time (s)')];
+  const rates = lrChart(lrPanel);
   dash.charts = charts;
   let records = [];
   const showInfo = r => {
@@ -201,6 +221,9 @@ async function runPage() {
     const a = curveColumns(records, byIteration), b = curveColumns(records, byTime);
     charts[0].setData(a.cols);
     charts[1].setData(b.cols);
+    const lr = lrColumns(records);
+    rates.setData(lr);
+    dash.lrPoints = lr[0].length;
     dash.points = a.points;
     events.replaceChildren(...records.filter(r => r.event).map(r => el('li', {},
       'iteration ' + r.iteration + ': ' + r.event + (r.restored ? ' from ' + r.restored : '') + (num(r.lr) != null ? ', learning rate now ' + r.lr.toPrecision(3) : ''))));

@@ -141,6 +141,10 @@ class DashboardBrowserTest {
         waiting().until(d -> ((Number) js("return window.dash.points")).longValue() == expected + 1);
         assertThat(js("return window.notReloaded === true")).isEqualTo(true);
         assertThat(driver.findElements(By.cssSelector("#curve-iteration canvas"))).isNotEmpty();
+        // the learning rate: a point per log line (each carries the rate of its last step)
+        long logLines = MetricsLog.read(metrics).stream().filter(n -> n.has("train_bpd")).count();
+        assertThat(((Number) js("return window.dash.lrPoints")).longValue()).isEqualTo(logLines);
+        assertThat(driver.findElements(By.cssSelector("#curve-lr canvas"))).isNotEmpty();
         screenshot("run");
         // a recovery cuts the file back and appends an event: the page starts over from the shorter file and lists it
         List<String> lines = Files.readAllLines(metrics);
