@@ -32,7 +32,10 @@ public record ModelConfig(
         @JsonProperty("logscale_factor") Double logScaleFactor,
         @JsonProperty("kernel") Integer kernel,
         @JsonProperty("spline_bins") Integer splineBins,
-        @JsonProperty("spline_bound") Double splineBound) {
+        @JsonProperty("spline_bound") Double splineBound,
+        @JsonProperty("conditional") Conditioning conditional,
+        @JsonProperty("classes") List<String> classes,
+        @JsonProperty("class_loss_weight") Double classLossWeight) {
 
     public ModelConfig {
         channels = channels == null ? 3 : channels;
@@ -52,6 +55,18 @@ public record ModelConfig(
         dS = dS == null ? fill(levels, 16) : dS;
         dH = dH == null ? fill(levels, 16) : dH;
         dW = dW == null ? fill(levels, 16) : dW;
+        conditional = conditional == null ? Conditioning.NONE : conditional;
+        classes = classes == null ? null : List.copyOf(classes);
+        classLossWeight = classLossWeight == null ? 0.0 : classLossWeight;
+    }
+
+    /** The 17 fields before the class conditioning, which take its defaults (none). */
+    public ModelConfig(Integer channels, Integer height, Integer width, Integer levels, Integer steps, Integer hidden,
+                       Permutation permutation, CouplingType coupling, int[] dC, int[] dS, int[] dH, int[] dW,
+                       Boolean learnTop, Double logScaleFactor, Integer kernel, Integer splineBins,
+                       Double splineBound) {
+        this(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW, learnTop,
+                logScaleFactor, kernel, splineBins, splineBound, null, null, null);
     }
 
     private static Integer width(Integer height) {
@@ -72,37 +87,56 @@ public record ModelConfig(
 
     public ModelConfig withCoupling(CouplingType c) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, c, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+                logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withPermutation(Permutation p) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, p, coupling, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+                logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withLatentDims(int[] dC, int[] dS, int[] dH, int[] dW) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+                learnTop, logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withShape(int c, int h, int w) {
         return new ModelConfig(c, h, w, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+                logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withSteps(int k) {
         return new ModelConfig(channels, height, width, levels, k, hidden, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+                learnTop, logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withHidden(int hid) {
         return new ModelConfig(channels, height, width, levels, steps, hid, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+                learnTop, logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
     }
 
     public ModelConfig withLearnTop(boolean learn) {
         return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
-                learn, logScaleFactor, kernel, splineBins, splineBound);
+                learn, logScaleFactor, kernel, splineBins, splineBound, conditional, classes, classLossWeight);
+    }
+
+    /**
+     * With class conditioning on the classes {@code names} (their labels are their positions) and the weight of the
+     * class-prediction loss (0: none).
+     */
+    public ModelConfig withClasses(Conditioning c, List<String> names, double lossWeight) {
+        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
+                learnTop, logScaleFactor, kernel, splineBins, splineBound, c, names, lossWeight);
+    }
+
+    /** Whether the priors are conditioned on the class ({@code model.conditional: class}). */
+    public boolean classConditional() {
+        return conditional == Conditioning.CLASS;
+    }
+
+    /** The number of classes of a class-conditional model (its {@code classes}), 0 for any other. */
+    public int classCount() {
+        return classConditional() && classes != null ? classes.size() : 0;
     }
 
     /** Throws {@link IllegalArgumentException} naming every impossible value. */
@@ -133,6 +167,23 @@ public record ModelConfig(
         if (kernel <= 0 || kernel % 2 == 0) p.add("kernel must be a positive odd number, got " + kernel);
         if (splineBins < 1) p.add("spline_bins must be at least 1, got " + splineBins);
         if (!(splineBound > 0)) p.add("spline_bound must be positive, got " + splineBound);
+        if (!(classLossWeight >= 0) || Double.isInfinite(classLossWeight)) {
+            p.add("class_loss_weight must be a number >= 0 (0 = no class-prediction loss), got " + classLossWeight);
+        }
+        if (!classConditional() && classLossWeight > 0) {
+            p.add("class_loss_weight needs model.conditional: class (the class is predicted from the top latent of a "
+                    + "class-conditional model)");
+        }
+        if (classes != null) {
+            if (classConditional() && classes.size() < 2) {
+                p.add("a class-conditional model needs at least 2 classes, got " + classes.size() + " " + classes);
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (String c : classes) {
+                if (c == null || c.isBlank()) p.add("classes: a class name is empty");
+                else if (!seen.add(c.toLowerCase(java.util.Locale.ROOT))) p.add("classes: '" + c + "' appears twice");
+            }
+        }
         if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p));
         return this;
     }

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
 import woodflow.core.Tensors;
+import woodflow.data.ClassLabels;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
@@ -15,7 +16,8 @@ import java.util.List;
 
 /**
  * Test-set bits per dimension: every image of a source (or the first {@code limit}), dequantised with noise from a
- * fixed seed so that every evaluation of every model sees the same noise.
+ * fixed seed so that every evaluation of every model sees the same noise. A class-conditional model is evaluated
+ * conditional on each image's true class ({@code -log2 p(x | y)} per dimension), from the source's labels.
  */
 public final class Evaluator {
     private Evaluator() {}
@@ -34,6 +36,8 @@ public final class Evaluator {
     public static double[] bitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
                                       long noiseSeed, int shard, int shards) {
         boolean wasTraining = model.isTraining();
+        // a class-conditional model scores each image given its true class: log p(x | y)
+        ClassLabels labels = model.classConditional() ? ClassLabels.require(source, model.classes()) : null;
         model.train(false);
         int n = Math.min(count, source.size());
         double[] out = new double[n];
@@ -53,7 +57,16 @@ public final class Evaluator {
                     Tensor x = Quantization.dequantize(Devices.like(
                             Quantization.stack(imgs, source.channels(), source.height(), source.width()),
                             model.parameters().get(0)), nBits);
-                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                    double[] b;
+                    if (labels == null) {
+                        b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                    } else {
+                        int[] y = new int[end - start];
+                        for (int i = start; i < end; i++) y[i - start] = labels.label(i);
+                        try (var c = model.conditionedOn(y)) {
+                            b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                        }
+                    }
                     System.arraycopy(b, 0, out, start, b.length);
                 }
             }

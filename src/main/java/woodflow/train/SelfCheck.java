@@ -25,16 +25,21 @@ public record SelfCheck(FastPathCheck.Report shapes, TrainStep.PathComparison fi
     public static final int REPEATS = 2;
 
     public static SelfCheck run(TrainStep stepper, Tensor uint8Batch, long iteration, String device) {
+        return run(stepper, uint8Batch, null, iteration, device);
+    }
+
+    /** As above with the batch's class labels, for a class-conditional model (null: the classes in turn). */
+    public static SelfCheck run(TrainStep stepper, Tensor uint8Batch, int[] labels, long iteration, String device) {
         long t0 = System.nanoTime();
         TrainStep.PathComparison first;
         Set<ConvShape> seen;
         try (ConvRouting.Recording rec = ConvRouting.recording()) {
-            first = stepper.compareWithReference(uint8Batch, iteration);
+            first = stepper.compareWithReference(uint8Batch, labels, iteration);
             seen = rec.shapes();
         }
         FastPathCheck.Report report = FastPathCheck.run(seen, REPEATS, device);
         TrainStep.PathComparison last = first;
-        if (!report.passed() || !first.agrees()) last = stepper.compareWithReference(uint8Batch, iteration);
+        if (!report.passed() || !first.agrees()) last = stepper.compareWithReference(uint8Batch, labels, iteration);
         boolean all = !last.agrees();
         if (all) ConvRouting.routeAll();
         return new SelfCheck(report, first, last, all, (System.nanoTime() - t0) / 1e9);

@@ -95,7 +95,7 @@ public final class Trainer {
     private long bucketBytes = GradientReducer.BUCKET_BYTES;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
-        this.config = config.validate();
+        this.config = withClassesOf(config, train, test).validate();
         this.runDir = runDir;
         this.train = train;
         this.test = test;
@@ -103,6 +103,29 @@ public final class Trainer {
         this.quiet = quiet;
         checkShape(train, "training");
         checkShape(test, "test");
+    }
+
+    /**
+     * A class-conditional run's config with {@code model.classes} filled in from the training images' labels (so the
+     * class names travel with the run's config and checkpoints); a config that names classes must name the data's.
+     * Any other config is returned as it is. The test images must have the same classes.
+     */
+    static RunConfig withClassesOf(RunConfig config, ImageSource train, ImageSource test) {
+        var m = config.model();
+        if (!m.classConditional()) return config;
+        woodflow.data.ClassLabels labels = train.labels().orElseThrow(() -> new IllegalArgumentException(
+                "model.conditional: class needs the images' classes, but the training data has no labels ("
+                        + train.describe() + "); labels come from CIFAR-10's label byte, IDX label files beside the "
+                        + "images (train-labels-idx1-ubyte), class sub-folders of an image folder, LSUN categories "
+                        + "and the embedded shapes (data.style: shapes)"));
+        List<String> names = labels.names();
+        if (m.classes() != null && !m.classes().equals(names)) {
+            throw new IllegalArgumentException("model.classes (" + String.join(", ", m.classes()) + ") are not the "
+                    + "classes of the training data (" + String.join(", ", names) + "); remove model.classes to take "
+                    + "the data's");
+        }
+        woodflow.data.ClassLabels.require(test, names);
+        return config.withModel(m.withClasses(m.conditional(), names, m.classLossWeight()));
     }
 
     private void checkShape(ImageSource s, String what) {
@@ -277,6 +300,11 @@ public final class Trainer {
         say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
+        if (config.model().classConditional()) {
+            say("classes: " + String.join(", ", config.model().classes()) + " (the top and split priors are conditioned "
+                    + "on the class" + (config.model().classLossWeight() > 0 ? ", which the top latent also predicts, "
+                    + "weight " + config.model().classLossWeight() : "") + ")");
+        }
         if (tc.schedule().kind() != LrSchedule.Kind.CONSTANT) {
             say(String.format(Locale.ROOT, "learning rate: %s from train.lr %s%s; an epoch is %d iterations",
                     tc.schedule().describe(), tc.lr(), tc.warmup() > 0 ? " after " + tc.warmup() + " iterations of "
@@ -410,10 +438,10 @@ public final class Trainer {
             long windowStart = System.nanoTime();
             long windowImages = 0;
             while (iteration < total && trainSeconds < timeLimitSeconds) {
-                List<byte[]> imgs = stream.next().images();
+                BatchStream.Batch batch = stream.next();
                 long it = iteration;
                 long t0 = System.nanoTime();
-                double loss = step(imgs, it, bins);
+                double loss = step(batch.images(), batch.labels(), it, bins);
                 trainSeconds += (System.nanoTime() - t0) / 1e9;
                 iteration = it + 1;
                 progress.tick(iteration);
@@ -465,14 +493,17 @@ public final class Trainer {
     /** The training stream from the current iteration: batch i depends only on (seed, i). */
     private BatchStream openStream() {
         int workers = config.data().workers() != null ? config.data().workers() : 2;
-        return BatchStream.shuffled(train, config.train().batch(), config.train().seed(), iteration, workers, 4);
+        return BatchStream.shuffled(train, config.train().batch(), config.train().seed(), iteration, workers, 4,
+                config.model().classConditional());
     }
 
     /** ActNorm's data-dependent initialisation on the first training batch, then the test bpd at iteration 0. */
     private void initialise(BatchStream stream, int bins) throws IOException {
         List<byte[]> first = new ArrayList<>();
-        for (int p = 0; p < config.train().batch(); p++) first.add(train.image(stream.indexAt(p)));
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        int[] at = new int[config.train().batch()];
+        for (int p = 0; p < at.length; p++) first.add(train.image(at[p] = stream.indexAt(p)));
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+                var c = model.classConditional() ? model.conditionedOn(labelsOf(at)) : null) {
             model.bitsPerDim(stepper.dequantize(batchTensor(first), -1), bins);
         }
         if (average != null) average.reset(); // the average starts at the initialised weights
@@ -494,11 +525,16 @@ public final class Trainer {
         woodflow.nn.ConvRouting.reset();
         List<byte[]> next = new ArrayList<>();
         long from = iteration * config.train().batch();
-        for (int p = 0; p < config.train().batch(); p++) next.add(train.image(stream.indexAt(from + p)));
+        int[] at = new int[config.train().batch()];
+        for (int p = 0; p < at.length; p++) next.add(train.image(at[p] = stream.indexAt(from + p)));
+        int[] labels = model.classConditional() ? labelsOf(at) : null;
         // a rank checks the shapes it trains on: its rows of the batch (the batch size is part of a shape)
-        if (dist != null) next = shardOf(next);
+        if (dist != null) {
+            next = shardOf(next);
+            if (labels != null) labels = shardOf(labels);
+        }
         try (PointerScope scope = new PointerScope()) {
-            SelfCheck check = SelfCheck.run(stepper, batchTensor(next), iteration,
+            SelfCheck check = SelfCheck.run(stepper, batchTensor(next), labels, iteration,
                     model.parameters().get(0).device().str().getString());
             for (FastPathCheck.Outcome o : check.shapes().failed()) {
                 warn("self-check: the fast convolution path (oneDNN) is wrong on this CPU for " + o.shape() + " ("
@@ -529,12 +565,23 @@ public final class Trainer {
         return Math.max(1, train.size() / config.train().batch());
     }
 
-    /** One training iteration; returns the batch's mean bpd, or NaN when the step was skipped. */
-    private double step(List<byte[]> imgs, long it, int bins) {
+    /** The training images' class labels at {@code indices} (a class-conditional run). */
+    private int[] labelsOf(int[] indices) {
+        return train.labels().orElseThrow().labels(indices);
+    }
+
+    /**
+     * One training iteration on a batch (and its images' classes, or null); returns the batch's mean bpd, or NaN when
+     * the step was skipped.
+     */
+    private double step(List<byte[]> imgs, int[] labels, long it, int bins) {
         double loss;
-        if (dist != null) imgs = shardOf(imgs);
+        if (dist != null) {
+            imgs = shardOf(imgs);
+            if (labels != null) labels = shardOf(labels);
+        }
         try (PointerScope scope = new PointerScope()) {
-            loss = stepper.run(batchTensor(imgs), it, currentLr(it));
+            loss = stepper.run(batchTensor(imgs), labels, it, currentLr(it));
         }
         if (Double.isNaN(loss)) {
             skipped++;
@@ -550,6 +597,12 @@ public final class Trainer {
     private List<byte[]> shardOf(List<byte[]> global) {
         int b = global.size() / dist.worldSize();
         return global.subList(dist.rank() * b, (dist.rank() + 1) * b);
+    }
+
+    /** This rank's rows of a global batch's labels. */
+    private int[] shardOf(int[] global) {
+        int b = global.length / dist.worldSize();
+        return java.util.Arrays.copyOfRange(global, dist.rank() * b, (dist.rank() + 1) * b);
     }
 
     /**

@@ -26,7 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The same run whatever the world size: 2 ranks (child JVMs on 127.0.0.1) with batch 8 each against one process with
  * batch 16, same seed, compute the same steps to float32 rounding: per-step losses, test bpd and final parameters.
- * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook).
+ * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook); with a moving average
+ * of the weights, which every rank must hold to the bit; and a class-conditional run, whose labels shard with the
+ * images.
  *
  * <p>In bf16-mixed the shard's convolutions (batch 8, not 16) may round differently in bfloat16: the losses still
  * agree to about 1e-6, but Adam's first steps move a parameter by about the learning rate whatever its gradient's size,
@@ -40,15 +42,20 @@ class DataParallelTest {
     static final String NAN_RUN = "fp32-nan-on-rank-1";
     /** The run whose ranks average the gradients after the backward; the others overlap it, in small buckets. */
     static final String AFTER_BACKWARD_RUN = "fp32-after-backward";
+    /** A class-conditional run on the labelled shapes: each rank gets its rows' labels. */
+    static final String CONDITIONAL_RUN = "fp32-class-conditional";
     /** The runs each JVM trains one after the other, on one group: name, precision, backprop. */
     static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
             {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
             {AFTER_BACKWARD_RUN, "fp32", "standard"},
-            {NAN_RUN, "fp32", "standard"}};
+            {NAN_RUN, "fp32", "standard"}, {CONDITIONAL_RUN, "fp32", "invertible"}};
 
     /** Every run but {@value #AFTER_BACKWARD_RUN} keeps a moving average of the weights (train.ema). */
     static RunConfig config(String name, String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
+        if (name.equals(CONDITIONAL_RUN)) {
+            tiny = tiny.withModel(tiny.model().withClasses(woodflow.model.Conditioning.CLASS, null, 0.01));
+        }
         return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop))
                 .withIntervals(null, null, 1).withEma(name.equals(AFTER_BACKWARD_RUN) ? 0 : 0.9));
     }
@@ -62,6 +69,10 @@ class DataParallelTest {
 
     static Trainer trainer(RunConfig cfg, Path out) {
         // 250 test images: evaluation batches of 100, 100 and 50, so both ranks evaluate a share
+        if (cfg.model().classConditional()) {
+            return new Trainer(cfg, out, new woodflow.data.ShapeSource(256, 1, 8, 0, 0),
+                    new woodflow.data.ShapeSource(250, 1, 8, 0, 256), System.out, true);
+        }
         return new Trainer(cfg, out, TestData.squares(256, 1), TestData.squares(250, 2), System.out, true);
     }
 
