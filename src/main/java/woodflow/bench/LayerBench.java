@@ -10,9 +10,8 @@ import woodflow.core.Module;
 import woodflow.core.Transform;
 import woodflow.io.Csv;
 import woodflow.io.MarkdownTable;
-import woodflow.model.Layers;
 import woodflow.model.ModelConfig;
-import woodflow.report.Plots;
+import woodflow.picture.Plots;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -80,7 +79,7 @@ public final class LayerBench {
         int[] dims = {d};
         ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, woodflow.model.Permutation.parse(layer)).withLatentDims(dims, dims, dims, dims);
         torch.manual_seed(1);
-        return Layers.permutation(cfg, 0, c, size, size, Init.float32());
+        return cfg.permutation().create(cfg, 0, c, size, size, Init.float32());
     }
 
     static Row measure(String layer, int c, int size, String direction, Settings s) {

@@ -15,8 +15,8 @@ import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
 import woodflow.train.SelfCheck;
 import woodflow.core.MachineInfo;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -7,9 +7,9 @@ import picocli.CommandLine.Option;
 import woodflow.bench.LoaderBenchmark;
 import woodflow.bench.MemoryBenchmark;
 import woodflow.bench.TrainBench;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.LocalLauncher;
 import woodflow.train.RunConfig;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
@@ -57,7 +57,7 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
             RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
-            return c.withTrain(c.train().with(null, batch, null, precision.orConfig(), null)).validate();
+            return c.withTrain(c.train().toBuilder().batch(batch).precision(precision.orConfig()).build()).validate();
         }
 
         void report(Map<String, Object> r) throws Exception {
@@ -103,7 +103,7 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
             RunConfig cfg = target.resolve();
-            cfg = cfg.withTrain(cfg.train().with(null, null, null, null, backprop.orConfig()));
+            cfg = cfg.withTrain(cfg.train().toBuilder().backprop(backprop.orConfig()).build());
             if (nproc != null) {
                 LocalLauncher.checkGroup(nproc, cfg.train().batch());
                 int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();

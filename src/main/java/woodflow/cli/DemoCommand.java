@@ -36,7 +36,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         RunConfig cfg = Presets.load("demo");
-        cfg = cfg.withTrain(cfg.train().with(iterations, null, null, precision.orConfig(), null)).validate();
+        cfg = cfg.withTrain(cfg.train().toBuilder().iterations(iterations).precision(precision.orConfig()).build()).validate();
         Path dir = out;
         if (dir == null) {
             dir = Path.of("runs", "demo");

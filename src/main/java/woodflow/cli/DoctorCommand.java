@@ -53,7 +53,7 @@ public final class DoctorCommand implements Callable<Integer> {
         if (preset != null && config != null) throw new IllegalArgumentException("give --preset or --config, not both");
         RunConfig cfg = config != null ? RunConfig.read(config) : Presets.load(preset != null ? preset : "demo");
         if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
-        TrainConfig tc = cfg.train().with(null, batch, null, precision.orConfig(), null);
+        TrainConfig tc = cfg.train().toBuilder().batch(batch).precision(precision.orConfig()).build();
         cfg = cfg.withTrain(tc).validate();
         tc = cfg.train();
         MachineInfo m = MachineInfo.read();

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 

@@ -6,10 +6,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import woodflow.data.Splits;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
+import woodflow.distributed.LocalLauncher;
 import woodflow.report.RunReport;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
@@ -152,8 +152,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop.orConfig())
-                .withIntervals(evalEvery, checkpointEvery, logEvery);
+        TrainConfig t = cfg.train().toBuilder().iterations(iterations).batch(batch).seed(seed)
+                .precision(precision.orConfig()).backprop(backprop.orConfig()).evalEvery(evalEvery)
+                .checkpointEvery(checkpointEvery).logEvery(logEvery).build();
         return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();
     }
 

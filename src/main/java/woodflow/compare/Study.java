@@ -124,7 +124,7 @@ public final class Study {
         for (Variant v : variants) {
             for (long seed : seeds) {
                 RunConfig c = v.config();
-                RunConfig cfg = c.withTrain(budget.apply(c.train().with(null, null, seed, null, null))).validate();
+                RunConfig cfg = c.withTrain(budget.apply(c.train().toBuilder().seed(seed).build())).validate();
                 cells.add(new Cell(v, seed, out.resolve("runs").resolve(v.name() + "-s" + seed), cfg));
             }
         }

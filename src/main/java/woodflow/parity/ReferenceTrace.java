@@ -94,7 +94,7 @@ public final class ReferenceTrace {
             }
             model.loadStateDict(init);
             model.train(true);
-            TrainConfig tc = TrainConfig.defaults().with(null, null, null, null, backprop);
+            TrainConfig tc = TrainConfig.defaults().toBuilder().backprop(backprop).build();
             Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
             TrainStep step = new TrainStep(model, adam, tc, 8);
             double[] ours = new double[losses.length];

@@ -4,7 +4,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Tensors;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.data.ArraySource;
 import woodflow.data.DataSets;
 import woodflow.data.ImageDecoder;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.data.Splits;

@@ -6,7 +6,6 @@ import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.MetricsLog;
-import woodflow.train.RunComparison;
 import woodflow.train.RunConfig;
 import woodflow.train.RunLock;
 import woodflow.train.Trainer;
@@ -109,14 +108,14 @@ public final class Soak {
             }
         }
         int total = iterations != null ? iterations : Math.max(base.train().iterations(), 4 * cycles);
-        RunConfig cfg = base.withTrain(base.train().with(total, null, null, null, null)).validate();
+        RunConfig cfg = base.withTrain(base.train().toBuilder().iterations(total).build()).validate();
         // a kill can only be resumed from a checkpoint: with a long preset's intervals (demo: 250) a short soak would
         // write none before the end, so where there is less than one per cycle, checkpoint and evaluate about twice
         // per cycle
         int every = Math.max(1, total / (2 * cycles));
         if (cfg.train().checkpointEvery() > Math.max(1, total / cycles)) {
-            cfg = cfg.withTrain(cfg.train().withIntervals(Math.min(every, cfg.train().evalEvery()),
-                    Math.min(every, cfg.train().checkpointEvery()), null)).validate();
+            cfg = cfg.withTrain(cfg.train().toBuilder().evalEvery(Math.min(every, cfg.train().evalEvery()))
+                    .checkpointEvery(Math.min(every, cfg.train().checkpointEvery())).build()).validate();
         }
         return new Soak(cfg, out, cycles, total, seed, data, cli.getName());
     }

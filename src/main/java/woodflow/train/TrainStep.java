@@ -100,7 +100,7 @@ public final class TrainStep {
         double finish(double loss, boolean recomputed);
 
         /** A group whose gradient all-reduces start during the backward, from {@code reducer}'s hooks. */
-        static GradientSync overlapping(woodflow.dist.GradientReducer reducer) {
+        static GradientSync overlapping(woodflow.distributed.GradientReducer reducer) {
             return new GradientSync() {
                 @Override
                 public void begin() {
@@ -120,7 +120,7 @@ public final class TrainStep {
         }
 
         /** A group that averages {@code params}' gradients after each backward. */
-        static GradientSync afterBackward(woodflow.dist.DistContext group, java.util.List<Tensor> params) {
+        static GradientSync afterBackward(woodflow.distributed.DistContext group, java.util.List<Tensor> params) {
             return (loss, recomputed) -> group.averageGradients(params, loss);
         }
     }

@@ -10,12 +10,12 @@ import woodflow.core.NumericalException;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.FastPathCheck;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.sample.Sampler;
 
 import java.io.IOException;

@@ -55,7 +55,7 @@ class BenchSmokeTest {
     @Test
     void trainAndSampleBenchReportTheirNumbers() {
         RunConfig c = Presets.load("yardstick-a");
-        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().with(null, 4, null, null, null));
+        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().toBuilder().batch(4).build());
         Map<String, Object> t = TrainBench.train(c, "cpu", 1, 8);
         assertThat((Double) t.get("images_per_s")).isPositive();
         assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
@@ -76,8 +76,8 @@ class BenchSmokeTest {
         assertThat((Double) s.get("model_share_of_matmul")).isPositive();
 
         // the memory-bounded backward is timed when asked for, and named in the record
-        Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().with(null, null, null, null,
-                woodflow.train.Backprop.INVERTIBLE)), "cpu", 1, 2);
+        Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().toBuilder()
+                .backprop(woodflow.train.Backprop.INVERTIBLE).build()), "cpu", 1, 2);
         assertThat(inv.get("backprop")).isEqualTo(woodflow.train.Backprop.INVERTIBLE);
         assertThat(t.get("backprop")).isEqualTo(woodflow.train.Backprop.STANDARD);
         assertThat(inv.get("valid")).isEqualTo(true);
@@ -89,9 +89,9 @@ class BenchSmokeTest {
         RunConfig c = Presets.load("yardstick-a");
         var t0 = c.train();
         // a learning rate that blows the model up within a step or two: the timed steps are all non-finite
-        var blowUp = new woodflow.train.TrainConfig(4, 10, 1e12, t0.beta1(), t0.beta2(), t0.eps(), 0, 0.0, 0.0,
-                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), t0.checkpointEvery(),
-                t0.keepCheckpoints(), t0.seed(), woodflow.core.Precision.FP32, woodflow.train.Backprop.STANDARD, t0.maxBadSteps(), t0.temperatures(), 0.0);
+        var blowUp = t0.toBuilder().batch(4).iterations(10).lr(1e12).warmup(0).clip(0.0).weightDecay(0.0)
+                .precision(woodflow.core.Precision.FP32).backprop(woodflow.train.Backprop.STANDARD).driftCheck(0.0)
+                .build();
         c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(blowUp);
         Map<String, Object> t = TrainBench.train(c, "cpu", 2, 3);
         assertThat((Integer) t.get("skipped_steps")).isPositive();

@@ -34,7 +34,7 @@ class ClassConditionalTest {
     static RunConfig run(int iterations, double classLossWeight, Backprop backprop) {
         RunConfig tiny = TestData.tinyRun(iterations, 10);
         return tiny.withModel(tiny.model().withClasses(Conditioning.CLASS, null, classLossWeight))
-                .withTrain(tiny.train().with(null, null, null, null, backprop));
+                .withTrain(tiny.train().toBuilder().backprop(backprop).build());
     }
 
     static ShapeSource shapes(int n, long first) {

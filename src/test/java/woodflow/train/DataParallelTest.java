@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Jvm;
 import woodflow.core.Tensors;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
+import woodflow.distributed.LocalLauncher;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,8 +56,9 @@ class DataParallelTest {
         if (name.equals(CONDITIONAL_RUN)) {
             tiny = tiny.withModel(tiny.model().withClasses(woodflow.model.Conditioning.CLASS, null, 0.01));
         }
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop))
-                .withIntervals(null, null, 1).withEma(name.equals(AFTER_BACKWARD_RUN) ? 0 : 0.9));
+        return tiny.withTrain(tiny.train().toBuilder().batch(16).precision(Precision.parse(precision))
+                .backprop(Backprop.parse(backprop)).logEvery(1).ema(name.equals(AFTER_BACKWARD_RUN) ? 0 : 0.9)
+                .build());
     }
 
     /** A hash of the bits of a model's parameters: equal on two ranks only if every bit is. */

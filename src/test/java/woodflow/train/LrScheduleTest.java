@@ -100,12 +100,7 @@ class LrScheduleTest {
     private static RunConfig run(int iterations, LrSchedule schedule) {
         RunConfig tiny = TestData.tinyRun(iterations, 10);
         // 64 images in batches of 8: epochs of 8 iterations, so a 20-iteration run crosses two epoch ends
-        TrainConfig t = tiny.train().withSchedule(schedule);
-        t = new TrainConfig(t.batch(), t.iterations(), 0.004, t.beta1(), t.beta2(), t.eps(), 4, t.clip(),
-                t.weightDecay(), t.evalEvery(), t.evalBatch(), t.evalSeed(), 1, t.checkpointEvery(),
-                t.keepCheckpoints(), t.seed(), t.precision(), t.backprop(), t.maxBadSteps(), t.temperatures(),
-                t.driftCheck(), t.ema(), t.schedule());
-        return tiny.withTrain(t);
+        return tiny.withTrain(tiny.train().toBuilder().schedule(schedule).lr(0.004).warmup(4).logEvery(1).build());
     }
 
     private static void train(RunConfig cfg, Path dir, boolean resume) throws Exception {

@@ -23,7 +23,7 @@ class WeightAverageTest {
 
     static RunConfig run(int iterations, double ema, Backprop backprop) {
         RunConfig tiny = TestData.tinyRun(iterations, 10);
-        return tiny.withTrain(tiny.train().with(null, null, null, null, backprop).withEma(ema));
+        return tiny.withTrain(tiny.train().toBuilder().backprop(backprop).ema(ema).build());
     }
 
     private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {

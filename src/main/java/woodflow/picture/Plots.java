@@ -1,4 +1,4 @@
-package woodflow.report;
+package woodflow.picture;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;

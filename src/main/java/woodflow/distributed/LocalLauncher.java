@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import woodflow.core.Jvm;
 

@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.Backend;

@@ -1,9 +1,12 @@
-package woodflow.train;
+package woodflow.soak;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.train.Checkpoint;
+import woodflow.train.CheckpointStore;
+import woodflow.train.MetricsLog;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

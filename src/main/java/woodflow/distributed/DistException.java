@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 /** A data-parallel group failed: a rank was lost, could not join, or disagrees; the message is one line. */
 public final class DistException extends IllegalStateException {

@@ -1,4 +1,4 @@
-package woodflow.data;
+package woodflow.picture;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -151,13 +151,9 @@ public final class ImageGrid {
     }
 
     /** Writes a labelled grid ({@link #renderLabelled}) atomically. */
-    public static void writeLabelled(List<byte[]> images, int c, int h, int w, int columns, Labels labels, Path png) {
-        byte[] bytes = pngBytes(renderLabelled(images, c, h, w, columns, labels));
-        try {
-            woodflow.io.AtomicFiles.write(png, bytes);
-        } catch (IOException e) {
-            throw new DataException(e.getMessage(), e);
-        }
+    public static void writeLabelled(List<byte[]> images, int c, int h, int w, int columns, Labels labels, Path png)
+            throws IOException {
+        woodflow.io.AtomicFiles.write(png, pngBytes(renderLabelled(images, c, h, w, columns, labels)));
     }
 
     public static byte[] pngBytes(BufferedImage img) {
@@ -171,13 +167,8 @@ public final class ImageGrid {
     }
 
     /** Writes the grid atomically (see {@link woodflow.io.AtomicFiles}). */
-    public static void write(List<byte[]> images, int c, int h, int w, int columns, Path png) {
-        byte[] bytes = pngBytes(render(images, c, h, w, columns));
-        try {
-            woodflow.io.AtomicFiles.write(png, bytes);
-        } catch (IOException e) {
-            throw new DataException(e.getMessage(), e);
-        }
+    public static void write(List<byte[]> images, int c, int h, int w, int columns, Path png) throws IOException {
+        woodflow.io.AtomicFiles.write(png, pngBytes(render(images, c, h, w, columns)));
     }
 
     /** Splits a (B, C, H, W) uint8 tensor into CHW byte arrays. */
@@ -195,7 +186,7 @@ public final class ImageGrid {
     }
 
     /** Writes a (B, C, H, W) uint8 tensor, e.g. {@code Quantization.toPixels(samples, nBits)}. */
-    public static void write(Tensor bchw, int columns, Path png) {
+    public static void write(Tensor bchw, int columns, Path png) throws IOException {
         write(images(bchw), (int) bchw.size(1), (int) bchw.size(2), (int) bchw.size(3), columns, png);
     }
 }

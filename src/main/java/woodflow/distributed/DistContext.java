@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.SizeTPointer;

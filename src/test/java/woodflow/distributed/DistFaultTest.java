@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,4 +1,4 @@
-package woodflow.report;
+package woodflow.quality;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;

@@ -1,4 +1,4 @@
-package woodflow.dist;
+package woodflow.distributed;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

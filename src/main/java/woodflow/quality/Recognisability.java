@@ -1,4 +1,4 @@
-package woodflow.report;
+package woodflow.quality;
 
 import woodflow.data.ImageSource;
 import woodflow.data.ShapeSource;

@@ -1,4 +1,4 @@
-package woodflow.report;
+package woodflow.quality;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package woodflow.data;
+package woodflow.picture;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Tensors;
+import woodflow.data.Quantization;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
