@@ -32,19 +32,25 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;
 
+    @Option(names = "--conditional", description = "A class-conditional demo (the demo-conditional preset): the "
+            + "priors take the shape kind, the report shows a row of samples per kind, and the output how often the "
+            + "shape classifier names the requested shape.")
+    boolean conditional;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        RunConfig cfg = Presets.load("demo");
+        String preset = conditional ? "demo-conditional" : "demo";
+        RunConfig cfg = Presets.load(preset);
         cfg = cfg.withTrain(cfg.train().toBuilder().iterations(iterations).precision(precision.orConfig()).build()).validate();
         Path dir = out;
         if (dir == null) {
-            dir = Path.of("runs", "demo");
-            for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", "demo-" + i);
+            dir = Path.of("runs", preset);
+            for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", preset + "-" + i);
         }
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset", common.device,
+        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the " + preset + " preset", common.device,
                 null, true);
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;

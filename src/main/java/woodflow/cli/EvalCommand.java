@@ -87,6 +87,10 @@ public final class EvalCommand implements Callable<Integer> {
                     split, bpd, n, file, c.state().iteration(), precision.orFp32(),
                     c.describeWeights(weights.orDefault()), secs);
             System.out.println("data: " + src.describe());
+            if (model.classConditional()) {
+                System.out.println("class-conditional: each image scored given its own class, -log2 p(x | y) per "
+                        + "dimension (classes " + String.join(", ", model.classes()) + ")");
+            }
         }
         return 0;
     }

@@ -62,6 +62,11 @@ public final class ExportCommand implements Callable<Integer> {
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
+        if (m.classConditional()) {
+            throw new IllegalArgumentException("checkpoint " + file + " is of a class-conditional model "
+                    + "(model.conditional: class): the paper's PyTorch model has no class-conditional priors, so there "
+                    + "is nothing to export it to; export takes unconditional models");
+        }
         boolean official = layout == Layout.OFFICIAL;
         Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(weights.orDefault()), m, official);
         AtomicFiles.write(out, TorchArchive.write(state));

@@ -16,7 +16,7 @@ import java.io.PrintWriter;
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
                 CompareCommand.class, AblateCommand.class, SoakCommand.class, DoctorCommand.class, ServeCommand.class,
-                ExportCommand.class, ImportCommand.class, ReplayCommand.class,
+                ExportCommand.class, ImportCommand.class, ReplayCommand.class, InterpolateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The version of the jar (its manifest), as the run report shows it. */
@@ -84,6 +84,7 @@ public final class Main implements Runnable {
         choice(cl, EvalCommand.Split.class, EvalCommand.Split::parse);
         choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);
         choice(cl, woodflow.train.Weights.class, woodflow.train.Weights::parse);
+        choice(cl, woodflow.sample.Interpolation.Mode.class, woodflow.sample.Interpolation.Mode::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */

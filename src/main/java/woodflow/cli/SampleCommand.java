@@ -6,6 +6,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
 import woodflow.picture.ImageGrid;
+import woodflow.sample.ClassChoice;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 
@@ -19,7 +20,8 @@ import java.util.concurrent.Callable;
 /** {@code woodflow sample}: draws samples at a temperature into a PNG grid, or a temperature sweep. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Draw samples from a checkpoint into a PNG grid (or a temperature sweep, one row per "
-                + "temperature).", "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
+                + "temperature); a class-conditional model draws one class (--class NAME) or a class per row.",
+                "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -47,6 +49,10 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     WeightsOption weights;
+
+    @Option(names = "--class", description = "A class-conditional model: draw every sample of this class (by name, "
+            + "e.g. --class ring). Without it, each row of the grid is one class, in turn.")
+    String className;
 
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
@@ -85,20 +91,37 @@ public final class SampleCommand implements Callable<Integer> {
         if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
+        var m = c.config().model();
+        List<String> classes = m.classConditional() ? m.classes() : List.of();
+        Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
         MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         int nBits = c.config().data().nBits();
-        var m = c.config().model();
         long t0 = System.nanoTime();
-        String from = "seed " + seed + ", iteration " + c.state().iteration();
+        String from = "seed " + seed + ", iteration " + c.state().iteration()
+                + (label != null ? ", class " + classes.get(label) : "");
         if (sweep != null) {
-            List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed);
+            List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed, label);
             List<String> labels = new ArrayList<>();
             for (double t : sweep) labels.add("T = " + t);
             List<String> numbers = ImageGrid.Labels.numbered("", count, count).columns();
+            if (!classes.isEmpty() && label == null) {
+                numbers = new ArrayList<>();
+                for (int i = 0; i < count; i++) numbers.add(classes.get(i % classes.size()));
+            }
             ImageGrid.writeLabelled(rows, m.channels(), m.height(), m.width(), count, new ImageGrid.Labels(
                     "temperature sweep, the same noise in each column (" + from + ")", labels, numbers), out);
+        } else if (!classes.isEmpty() && label == null) {
+            // one class per row, in turn, each row labelled with its class
+            int[] y = ClassChoice.byRow(count, columns, classes.size());
+            Tensor s = Sampler.sample(model, count, temperature, nBits, seed, y);
+            List<String> rows = new ArrayList<>();
+            for (int r = 0; r * columns < count; r++) rows.add(classes.get(r % classes.size()));
+            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
+                    new ImageGrid.Labels(count + " samples at T = " + temperature + ", a class per row (" + from
+                            + ")", rows, ImageGrid.Labels.numbered("", count, columns).columns()), out);
         } else {
-            Tensor s = Sampler.sample(model, count, temperature, nBits, seed);
+            Tensor s = Sampler.sample(model, count, temperature, nBits, seed,
+                    label == null ? null : Sampler.fill(count, label));
             ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
                     ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
                             columns), out);

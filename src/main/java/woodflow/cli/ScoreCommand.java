@@ -9,6 +9,7 @@ import woodflow.data.DataException;
 import woodflow.data.FolderSource;
 import woodflow.data.ImageDecoder;
 import woodflow.model.MultiScaleFlow;
+import woodflow.sample.ClassChoice;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
 
@@ -42,6 +43,11 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     WeightsOption weights;
 
+    @Option(names = "--class", description = "A class-conditional model: score every image given this class. "
+            + "Without it, such a model scores p(x) averaged over its classes (a uniform prior) and names each "
+            + "image's most likely class.")
+    String className;
+
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
     BadImagePolicy onBadImage;
@@ -50,9 +56,12 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
-        Checkpoint c = Checkpoint.read(checkpoint.resolve());
-        MultiScaleFlow model = c.model(common.device, weights.orDefault());
+        Path file = checkpoint.resolve();
+        Checkpoint c = Checkpoint.read(file);
         var m = c.config().model();
+        List<String> classes = m.classConditional() ? m.classes() : List.of();
+        Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
+        MultiScaleFlow model = c.model(common.device, weights.orDefault());
         // decode file by file, so each score belongs to its own file and a bad file is named
         List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();
         List<byte[]> pixels = new ArrayList<>();
@@ -67,15 +76,42 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         if (files.isEmpty()) throw new IllegalArgumentException("no decodable images found in " + images);
         ArraySource src = new ArraySource(pixels, m.channels(), m.height(), m.width(), images.toString());
-        double[] bpd = Evaluator.bitsPerDim(model, src, src.size(), c.config().data().nBits(), 32,
-                c.config().train().evalSeed());
+        int nBits = c.config().data().nBits();
+        long seed = c.config().train().evalSeed();
+        double[] bpd;
+        String[] likely = null;
+        if (classes.isEmpty() || label != null) {
+            int y = label == null ? 0 : label;
+            ArraySource scored = label == null ? src
+                    : src.withLabels(woodflow.data.ClassLabels.of(classes, i -> y));
+            bpd = Evaluator.bitsPerDim(model, scored, scored.size(), nBits, 32, seed);
+        } else {
+            // no class given: the marginal over the classes, and the class under which each image is likeliest
+            double[][] byClass = Evaluator.bitsPerDimByClass(model, src, src.size(), nBits, 32, seed);
+            bpd = new double[byClass.length];
+            likely = new String[byClass.length];
+            for (int i = 0; i < byClass.length; i++) {
+                bpd[i] = Evaluator.marginalBitsPerDim(byClass[i], m.dimensions());
+                int best = 0;
+                for (int k = 1; k < byClass[i].length; k++) if (byClass[i][k] < byClass[i][best]) best = k;
+                likely[i] = classes.get(best);
+            }
+        }
         List<Integer> order = new ArrayList<>();
         List<List<?>> rows = new ArrayList<>();
         for (int i = 0; i < bpd.length; i++) {
             order.add(i);
-            rows.add(List.of(files.get(i).toString(), String.format(Locale.ROOT, "%.5f", bpd[i])));
+            String b = String.format(Locale.ROOT, "%.5f", bpd[i]);
+            rows.add(likely == null ? List.of(files.get(i).toString(), b) : List.of(files.get(i).toString(), b,
+                    likely[i]));
         }
-        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(List.of("file", "bpd"), rows));
+        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(likely == null ? List.of("file", "bpd")
+                : List.of("file", "bpd", "likeliest_class"), rows));
+        if (label != null) System.out.println("given class " + classes.get(label) + " for every image");
+        if (likely != null) {
+            System.out.println("class-conditional model: bpd of p(x) averaged over its " + classes.size() + " classes "
+                    + "(a uniform prior); the CSV names each image's likeliest class");
+        }
         order.sort(Comparator.comparingDouble(i -> -bpd[i]));
         double mean = 0;
         for (double b : bpd) mean += b / bpd.length;

@@ -215,6 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
                         wall);
                 System.out.println("report: " + report.report());
                 if (report.recognisable() != null) System.out.println(report.recognisable().line());
+                if (report.byClass() != null) System.out.println(report.byClass().line());
             }
             System.out.println("run folder: " + dir);
         }

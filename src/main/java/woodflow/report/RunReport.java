@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import woodflow.data.DataInspect;
 import woodflow.picture.Plots;
+import woodflow.quality.ClassRecognisability;
 import woodflow.quality.Recognisability;
 import woodflow.quality.ShapeClassifier;
 import woodflow.picture.ImageGrid;
@@ -42,8 +43,14 @@ public final class RunReport {
 
     private RunReport() {}
 
-    /** What {@link #write} made: the page, and the recognisability of the T = 0.7 samples (null when not measured). */
-    public record Written(Path report, Recognisability recognisable) {}
+    /**
+     * What {@link #write} made: the page, the recognisability of the T = 0.7 samples, and for a class-conditional
+     * model of the shapes whether each class's samples show its shape (each null when not measured).
+     */
+    public record Written(Path report, Recognisability recognisable, ClassRecognisability byClass) {}
+
+    /** Samples per class at T = 0.7 that a class-conditional model of the shapes is measured on. */
+    static final int PER_CLASS = 64;
 
     public static Written write(Path runDir, MultiScaleFlow model, RunConfig cfg, ImageSource train, ImageSource test,
                                 Trainer.Result result, double wallSeconds) throws IOException {
@@ -77,12 +84,47 @@ public final class RunReport {
         double sampleSeconds = Double.NaN;
         List<String> overflow = new ArrayList<>();
         Recognisability recognisable = null;
+        ClassRecognisability byClass = null;
+        List<String> classes = model.classes();
         for (double t : cfg.train().temperatures()) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
+                boolean measured = Math.abs(t - 0.7) < 1e-9;
+                if (!classes.isEmpty()) {
+                    // a class-conditional model: one row per class; at T = 0.7, PER_CLASS samples of each measured
+                    int per = measured ? PER_CLASS : 8;
+                    int[] y = new int[per * classes.size()];
+                    for (int i = 0; i < y.length; i++) y[i] = i / per;
+                    List<byte[]> all = ImageGrid.images(Sampler.sample(model, y.length, t, nBits, seed, y));
+                    List<List<byte[]>> each = new ArrayList<>();
+                    List<byte[]> shown = new ArrayList<>();
+                    for (int k = 0; k < classes.size(); k++) {
+                        each.add(all.subList(k * per, (k + 1) * per));
+                        shown.addAll(all.subList(k * per, k * per + 8));
+                    }
+                    if (measured) {
+                        sampleSeconds = (System.nanoTime() - t0) / 1e9;
+                        long tc = System.nanoTime();
+                        var net = Recognisability.classifierFor(train, test, nBits, cfg.train().seed());
+                        if (net != null) {
+                            recognisable = Recognisability.measure(net, train, test, all, cfg.train().seed(), tc);
+                            byClass = ClassRecognisability.measure(net, classes, each, t);
+                        }
+                    }
+                    String title = String.format(Locale.ROOT, "samples at T = %.3g, a class per row, iteration %d",
+                            t, result.iterations());
+                    woodflow.io.AtomicFiles.write(runDir.resolve("samples").resolve(String.format(Locale.ROOT,
+                            "final-t%.3f.png", t)), ImageGrid.pngBytes(ImageGrid.renderLabelled(shown, c, h, w, 8,
+                            new ImageGrid.Labels(title, classes, ImageGrid.Labels.numbered("", 8, 8).columns()))));
+                    byte[] png = ImageGrid.pngBytes(ImageGrid.renderLabelled(shown, c, h, w, 8,
+                            new ImageGrid.Labels("", classes, List.of()), scale));
+                    samples.append(figure(png, String.format(Locale.ROOT, "samples, T = %.3g (a row per class: %s)",
+                            t, String.join(", ", classes))));
+                    continue;
+                }
                 Tensor s = Sampler.sample(model, 64, t, nBits, seed);
                 List<byte[]> images = ImageGrid.images(s);
-                if (Math.abs(t - 0.7) < 1e-9) {
+                if (measured) {
                     sampleSeconds = (System.nanoTime() - t0) / 1e9;
                     recognisable = Recognisability.measure(train, test, images, nBits, cfg.train().seed());
                 }
@@ -99,6 +141,13 @@ public final class RunReport {
         }
         samples.append("</div>");
         if (recognisable != null) samples.append(recognisableHtml(recognisable));
+        if (byClass != null) {
+            samples.append("<p class=\"big\">").append(Html.esc("requested shape named: " + byClass.shares()))
+                    .append("</p><p>").append(Html.esc(String.format(Locale.ROOT, "For each class, the share of %d "
+                    + "samples drawn for it at T = 0.7 that the shape classifier names as that shape with probability "
+                    + "≥ %.1f (a sample named as another shape, or as none, counts against it). ",
+                    byClass.perClass(), ShapeClassifier.CONFIDENCE))).append("</p>");
+        }
         if (!overflow.isEmpty()) {
             samples.append("<p class=\"warn\">Sampling at T = ").append(String.join(", ", overflow)).append(" produced "
                     + "non-finite pixels (the inverse overflowed): the model is not yet stable that far from its "
@@ -163,6 +212,11 @@ public final class RunReport {
                 + (cfg.data().path() == null ? "" : " " + cfg.data().path()) + ", "
                 + c + "×" + h + "×" + w + ", " + nBits + " bits, training images: " + train.size() + ", test images: "
                 + test.size());
+        if (m.classConditional()) {
+            row(html, "classes", String.join(", ", m.classes()) + " (the priors conditioned on the class"
+                    + (m.classLossWeight() > 0 ? ", class-prediction loss weight " + m.classLossWeight() : "")
+                    + "; test bpd given each image's own class)");
+        }
         row(html, "weights", cfg.train().averagesWeights() ? String.format(Locale.ROOT, "the moving average of the "
                 + "trained weights (train.ema %s): the test bpd, samples and reconstructions here are the averaged "
                 + "model's", cfg.train().ema()) : "as trained (no moving average)");
@@ -199,7 +253,7 @@ public final class RunReport {
         html.append("<h2>Files</h2><ul class=\"files\">").append(links(runDir)).append("</ul></body></html>\n");
         Path out = runDir.resolve("report.html");
         woodflow.io.AtomicFiles.writeString(out, html.toString());
-        return new Written(out, recognisable);
+        return new Written(out, recognisable, byClass);
     }
 
     /** The recognisability numbers under the grids, with what they count. */

@@ -111,8 +111,8 @@ public final class Sampler {
     }
 
     /**
-     * As above; a class-conditional model encodes and decodes each image given its class ({@code labels}, which it
-     * needs; any class gives the image back, since decode inverts encode for the same class).
+     * As above; a class-conditional model encodes and decodes each image given the class {@code labels[i]} (null:
+     * the classes in turn): any class gives the image back, since decode inverts encode for the same class.
      */
     public static List<byte[]> reconstructions(MultiScaleFlow model, Tensor uint8, int nBits, int[] labels) {
         boolean was = model.isTraining();

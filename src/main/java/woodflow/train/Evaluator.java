@@ -76,6 +76,57 @@ public final class Evaluator {
         return out;
     }
 
+    /**
+     * For a class-conditional model: the bpd of images {@code [0, count)} of {@code source} given each class,
+     * {@code [image][class]}, every class seeing the same dequantisation noise (the source needs no labels).
+     */
+    public static double[][] bitsPerDimByClass(MultiScaleFlow model, ImageSource source, int count, int nBits,
+                                               int batch, long noiseSeed) {
+        int k = model.classes().size();
+        if (k == 0) throw new IllegalArgumentException("the model is not class-conditional: it has no classes");
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        int n = Math.min(count, source.size());
+        double[][] out = new double[n][k];
+        torch.manual_seed(noiseSeed);
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int start = 0; start < n; start += batch) {
+                try (PointerScope scope = new PointerScope()) {
+                    int end = Math.min(n, start + batch);
+                    List<byte[]> imgs = new ArrayList<>();
+                    for (int i = start; i < end; i++) imgs.add(source.image(i));
+                    Tensor x = Quantization.dequantize(Devices.like(
+                            Quantization.stack(imgs, source.channels(), source.height(), source.width()),
+                            model.parameters().get(0)), nBits);
+                    for (int c = 0; c < k; c++) {
+                        int[] y = new int[end - start];
+                        java.util.Arrays.fill(y, c);
+                        try (var cond = model.conditionedOn(y)) {
+                            double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                            for (int i = 0; i < b.length; i++) out[start + i][c] = b[i];
+                        }
+                    }
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return out;
+    }
+
+    /**
+     * The bits per dimension of the marginal {@code p(x) = (1/K) sum_k p(x | k)} (a uniform prior over the K classes)
+     * from the per-class figures of one image of {@code dims} dimensions: {@code -log2(mean_k 2^(-D bpd_k)) / D},
+     * summed in log space.
+     */
+    public static double marginalBitsPerDim(double[] byClass, long dims) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double b : byClass) max = Math.max(max, -b * dims);
+        double sum = 0;
+        for (double b : byClass) sum += Math.pow(2, -b * dims - max);
+        return -(max + Math.log(sum / byClass.length) / Math.log(2)) / dims;
+    }
+
     public static double meanBitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,
                                         long noiseSeed) {
         double[] b = bitsPerDim(model, source, count, nBits, batch, noiseSeed);

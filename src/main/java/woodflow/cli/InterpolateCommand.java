@@ -1,0 +1,110 @@
+package woodflow.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import woodflow.data.ArraySource;
+import woodflow.data.ImageDecoder;
+import woodflow.model.MultiScaleFlow;
+import woodflow.sample.ClassChoice;
+import woodflow.sample.Interpolation;
+import woodflow.train.Checkpoint;
+import woodflow.train.Evaluator;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code woodflow interpolate}: a strip of images along the latent path between two images. */
+@Command(name = "interpolate", mixinStandardHelpOptions = true,
+        description = {"Encode two images (every level's latent), interpolate between their latents (linear or "
+                + "spherical) and write the decoded path as a labelled strip. The images are centre-cropped and resized "
+                + "to the model's size, as score does.",
+                "Example: woodflow interpolate --checkpoint runs/demo a.png b.png --steps 8 --out path.png"})
+public final class InterpolateCommand implements Callable<Integer> {
+    @Mixin
+    Common common;
+
+    @Mixin
+    CheckpointOption checkpoint;
+
+    @Parameters(arity = "2", paramLabel = "IMAGE", description = "The two images (PNG, JPEG or WebP): A, then B.")
+    List<Path> images;
+
+    @Option(names = "--steps", defaultValue = "8", description = "Images in the strip, both ends included "
+            + "(default 8, at most " + Interpolation.MAX_STEPS + ").")
+    int steps;
+
+    @Option(names = "--mode", defaultValue = "linear", description = "linear (default), spherical, or both (a row "
+            + "each).")
+    Interpolation.Mode mode;
+
+    @Option(names = "--class", description = "A class-conditional model: the class of both images (by name). "
+            + "Without it, each image takes the class under which it is likeliest.")
+    String className;
+
+    @Option(names = "--out", required = true, description = "PNG file to write.")
+    Path out;
+
+    @Mixin
+    PrecisionOption precision;
+
+    @Mixin
+    WeightsOption weights;
+
+    @Override
+    public Integer call() throws Exception {
+        common.setUp();
+        SampleCommand.checkOut(out);
+        if (steps < Interpolation.MIN_STEPS || steps > Interpolation.MAX_STEPS) {
+            throw new IllegalArgumentException("--steps must be between " + Interpolation.MIN_STEPS + " and "
+                    + Interpolation.MAX_STEPS + " (images in the strip, both ends included), got " + steps);
+        }
+        for (Path p : images) {
+            if (!Files.isRegularFile(p)) throw new IllegalArgumentException("image " + p + " does not exist");
+            if (p.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("--out " + out + " is one of the input images: write the strip "
+                        + "elsewhere");
+            }
+        }
+        Path file = checkpoint.resolve();
+        Checkpoint c = Checkpoint.read(file);
+        var m = c.config().model();
+        List<String> classes = m.classConditional() ? m.classes() : List.of();
+        Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
+        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
+        int nBits = c.config().data().nBits();
+        byte[] a = ImageDecoder.toChw(Files.readAllBytes(images.get(0)), images.get(0).toString(), m.channels(),
+                m.height());
+        byte[] b = ImageDecoder.toChw(Files.readAllBytes(images.get(1)), images.get(1).toString(), m.channels(),
+                m.height());
+        Integer la = label, lb = label;
+        if (!classes.isEmpty() && label == null) {
+            // the class under which each image is likeliest, scored as `score` scores (the run's evaluation noise)
+            double[][] byClass = Evaluator.bitsPerDimByClass(model, new ArraySource(List.of(a, b), m.channels(),
+                    m.height(), m.width(), "the two images"), 2, nBits, 2, c.config().train().evalSeed());
+            la = argMin(byClass[0]);
+            lb = argMin(byClass[1]);
+            System.out.printf(Locale.ROOT, "classes: A %s, B %s (each image's likeliest; --class NAME sets both)%n",
+                    classes.get(la), classes.get(lb));
+        }
+        long t0 = System.nanoTime();
+        Interpolation.Strip strip = Interpolation.between(model, a, b, steps, mode, nBits, la, lb);
+        String title = String.format(Locale.ROOT, "%s to %s, %d steps (%s, iteration %d)", images.get(0).getFileName(),
+                images.get(1).getFileName(), steps, c.describeWeights(weights.orDefault()), c.state().iteration());
+        woodflow.io.AtomicFiles.write(out, strip.png(m.channels(), m.height(), m.width(), title));
+        System.out.printf(Locale.ROOT, "wrote %s: %d images from %s to %s (%s), weights %s, %.2f s%n", out,
+                strip.images().size(), images.get(0), images.get(1), String.join(" and ", strip.rows()),
+                c.describeWeights(weights.orDefault()), (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+
+    private static int argMin(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] < v[best]) best = i;
+        return best;
+    }
+}
