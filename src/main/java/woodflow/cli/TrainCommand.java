@@ -211,7 +211,7 @@ public final class TrainCommand implements Callable<Integer> {
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (!noReport) {
-                RunReport.Written report = RunReport.write(dir, trainer.evaluationModel(), cfg, data.train(), data.test(), r,
+                RunReport.Written report = RunReport.write(dir, trainer.evaluationModel(), trainer.config(), data.train(), data.test(), r,
                         wall);
                 System.out.println("report: " + report.report());
                 if (report.recognisable() != null) System.out.println(report.recognisable().line());

@@ -160,8 +160,14 @@ public final class RunReport {
                 List<byte[]> rows = Sampler.temperatureSweep(model, cfg.train().temperatures(), 10, nBits, seed + 1);
                 List<String> labels = new ArrayList<>();
                 for (double t : cfg.train().temperatures()) labels.add(String.format(Locale.ROOT, "T = %.3g", t));
+                List<String> columns = ImageGrid.Labels.numbered("", 10, 10).columns();
+                if (!classes.isEmpty()) {
+                    // a class-conditional model: the classes in turn along each row
+                    columns = new ArrayList<>();
+                    for (int i = 0; i < 10; i++) columns.add(classes.get(i % classes.size()));
+                }
                 sweep = ImageGrid.pngBytes(ImageGrid.renderLabelled(rows, c, h, w, 10, new ImageGrid.Labels(
-                        "the same noise in each column", labels, ImageGrid.Labels.numbered("", 10, 10).columns())));
+                        "the same noise in each column", labels, columns)));
                 woodflow.io.AtomicFiles.write(runDir.resolve("samples/temperature-sweep.png"), sweep);
             } catch (woodflow.core.NumericalException e) {
                 sweep = null;
@@ -213,7 +219,7 @@ public final class RunReport {
                 + c + "×" + h + "×" + w + ", " + nBits + " bits, training images: " + train.size() + ", test images: "
                 + test.size());
         if (m.classConditional()) {
-            row(html, "classes", String.join(", ", m.classes()) + " (the priors conditioned on the class"
+            row(html, "classes", String.join(", ", model.classes()) + " (the priors conditioned on the class"
                     + (m.classLossWeight() > 0 ? ", class-prediction loss weight " + m.classLossWeight() : "")
                     + "; test bpd given each image's own class)");
         }

@@ -141,6 +141,11 @@ public final class Trainer {
         return model;
     }
 
+    /** The run's config as trained: a class-conditional model's classes filled in from the data. */
+    public RunConfig config() {
+        return config;
+    }
+
     /**
      * The model that evaluation, sampling and the report use: the averaged weights when {@code train.ema} is on
      * ({@link WeightAverage}), else the trained model itself.
