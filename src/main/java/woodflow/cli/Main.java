@@ -85,6 +85,7 @@ public final class Main implements Runnable {
         choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);
         choice(cl, woodflow.train.Weights.class, woodflow.train.Weights::parse);
         choice(cl, woodflow.sample.Interpolation.Mode.class, woodflow.sample.Interpolation.Mode::parse);
+        choice(cl, woodflow.train.LrSchedule.Kind.class, woodflow.train.LrSchedule.Kind::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */

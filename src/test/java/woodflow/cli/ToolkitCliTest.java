@@ -53,9 +53,9 @@ class ToolkitCliTest {
         assertThat(a.code()).as(a.err()).isZero();
         assertThat(a.out()).contains("exponential (x0.95 per epoch while above 0.01 of train.lr)");
         plain = dir.resolve("plain");
-        Files.writeString(dir.resolve("p.yaml"), AVERAGED.replace("ema: 0.9,", "ema: 0,"));
-        CliTest.Outcome p = cli("train", "--config", dir.resolve("p.yaml").toString(), "--out", plain.toString(),
-                "--no-report");
+        // the same run without the average, by the command-line override
+        CliTest.Outcome p = cli("train", "--config", dir.resolve("a.yaml").toString(), "--ema", "0", "--schedule",
+                "constant", "--out", plain.toString(), "--no-report");
         assertThat(p.code()).as(p.err()).isZero();
         images = Files.createDirectories(dir.resolve("images"));
         for (int i = 0; i < 2; i++) {
@@ -92,6 +92,14 @@ class ToolkitCliTest {
         assertThat(none.code()).isEqualTo(1);
         assertThat(none.err().strip()).doesNotContain("\n").contains("holds no averaged weights")
                 .contains("--weights raw");
+        CliTest.Outcome schedule = cli("train", "--preset", "demo", "--schedule", "cosin", "--out",
+                dir.resolve("never").toString());
+        assertThat(schedule.code()).isEqualTo(2);
+        assertThat(schedule.err()).contains("unknown train.schedule 'cosin'").contains("did you mean cosine?");
+        CliTest.Outcome decay = cli("train", "--preset", "demo", "--ema", "1.5", "--out", dir.resolve("never").toString());
+        assertThat(decay.code()).isEqualTo(1);
+        assertThat(decay.err()).contains("ema must be a decay in (0, 1)");
+        assertThat(dir.resolve("never")).doesNotExist();
         CliTest.Outcome rawDefault = cli("eval", "--checkpoint", plain.toString(), "--limit", "4");
         assertThat(rawDefault.out()).contains("weights raw");
     }
