@@ -56,7 +56,7 @@ public final class BenchCommand implements Runnable {
             if ((preset == null) == (config == null)) {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
-            RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
+            RunConfig c = Runs.withClasses(preset != null ? Presets.load(preset) : RunConfig.read(config));
             return c.withTrain(c.train().toBuilder().batch(batch).precision(precision.orConfig()).build()).validate();
         }
 

@@ -50,6 +50,11 @@ public final class ImportCommand implements Callable<Integer> {
         common.setUp();
         RunConfig cfg = Presets.resolve(config);
         ModelConfig m = cfg.model().validate();
+        if (m.classConditional()) {
+            throw new IllegalArgumentException("config " + config + " is class-conditional (model.conditional: class): "
+                    + "the paper's PyTorch model has no class-conditional priors to import; give an unconditional "
+                    + "config");
+        }
         CheckpointStore store = new CheckpointStore(out, 1);
         if (Files.isDirectory(out) && !store.list().isEmpty()) {
             throw new IllegalArgumentException("run folder " + out + " already holds checkpoints: import into a new "

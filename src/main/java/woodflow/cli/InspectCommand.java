@@ -61,8 +61,7 @@ public final class InspectCommand implements Callable<Integer> {
             model = c.model(common.device);
             source = f + " (iteration " + c.state().iteration() + ")";
         } else {
-            cfg = preset != null ? Presets.load(preset) : RunConfig.read(config);
-            cfg.validate();
+            cfg = Runs.withClasses((preset != null ? Presets.load(preset) : RunConfig.read(config)).validate());
             torch.manual_seed(cfg.train().seed());
             model = new MultiScaleFlow(cfg.model(), Init.float32(common.device));
             source = preset != null ? "preset " + preset : config.toString();
@@ -85,9 +84,15 @@ public final class InspectCommand implements Callable<Integer> {
         }
         if (x == null) x = torch.rand(new long[] {batch, m.channels(), m.height(), m.width()}).sub(s(0.5));
         System.out.println("model: " + source);
-        System.out.println("input: " + input + "; untrained ActNorms are initialised on it");
-        System.out.print(ModelInspector.table(ModelInspector.inspect(model, x), model.parameterCount()));
-        double bpd = model.bitsPerDim(x, Quantization.bins(cfg.data().nBits())).mean().item_double();
+        System.out.println("input: " + input + "; untrained ActNorms are initialised on it"
+                + (model.classConditional() ? "; classes in turn (" + String.join(", ", model.classes()) + ")" : ""));
+        double bpd;
+        // a class-conditional model runs for the classes in turn
+        try (var c = model.classConditional() ? model.conditionedOn(
+                woodflow.sample.Sampler.inTurn((int) x.size(0), model)) : null) {
+            System.out.print(ModelInspector.table(ModelInspector.inspect(model, x), model.parameterCount()));
+            bpd = model.bitsPerDim(x, Quantization.bins(cfg.data().nBits())).mean().item_double();
+        }
         System.out.printf("bits per dimension of the input: %.4f%n", bpd);
         System.out.printf(java.util.Locale.ROOT, "work: %.3f GFLOP per image forward (a training step about 3x that); "
                 + "gradient %.1f MiB in float32%n", woodflow.bench.Flops.forward(m, 1) / 1e9,

@@ -20,6 +20,20 @@ final class Runs {
     }
 
     /**
+     * A class-conditional config with its {@code model.classes} taken from the data's labels when it names none (a
+     * preset), so that a model can be built before training (inspect, doctor, bench); any other config as it is.
+     */
+    static RunConfig withClasses(RunConfig cfg) {
+        var m = cfg.model();
+        if (!m.classConditional() || m.classes() != null) return cfg;
+        try (Splits data = open(cfg)) {
+            var labels = data.train().labels().orElseThrow(() -> new IllegalArgumentException("model.conditional: "
+                    + "class needs the images' classes, but the data has no labels (" + data.train().describe() + ")"));
+            return cfg.withModel(m.withClasses(m.conditional(), labels.names(), m.classLossWeight()));
+        }
+    }
+
+    /**
      * {@code data} with its path replaced by the {@code --data-path} option (none: unchanged). Data that reads no
      * files (the embedded shapes) refuses it rather than ignore it silently.
      */

@@ -13,6 +13,12 @@ import java.util.List;
  * permutation layer and coupling of every step, and the latent dimensions of the Woodbury layers per level.
  * Missing fields take the defaults below; {@link #validate()} rejects impossible values with a message that names
  * the field.
+ *
+ * <p>Class conditioning: {@code conditional: class} ({@link Conditioning}; {@code none} by default) conditions the top
+ * prior and every split prior on the image's class (Glow's {@code ycond}, docs/FORMULAS.md); {@code classes} are the
+ * class names in label order (training fills them in from the data's labels, so they travel with the run's config
+ * and checkpoints; a config that names them must name the data's); {@code class_loss_weight} (0 by default; Glow's
+ * {@code weight_y}) adds the class-prediction loss from the top latent.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelConfig(

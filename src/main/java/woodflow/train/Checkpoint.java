@@ -16,7 +16,9 @@ import java.util.Map;
 /**
  * A training checkpoint: one safetensors file (a numpy or PyTorch user opens it with
  * {@code safetensors.numpy.load_file}) holding the model's parameters and buffers ({@code model.*}, ActNorm's
- * "initialised" flags included) and Adam's moments ({@code adam.m.*}, {@code adam.v.*}), with the full run config,
+ * "initialised" flags included), Adam's moments ({@code adam.m.*}, {@code adam.v.*}) and, when {@code train.ema} is on,
+ * the moving average of the parameters ({@code ema.*}, see {@link WeightAverage}), with the full run config (a
+ * class-conditional model's class names included),
  * the iteration, Adam's step, the best test bpd, the learning rate and the random state in its metadata.
  * Randomness in training is a function of (seed, iteration) only, so those two numbers are the complete RNG state.
  * Files are written atomically and carry a SHA-256 of their data.

@@ -126,6 +126,11 @@ class ToolkitCliTest {
         assertThat(unconditional.code()).isEqualTo(1);
         assertThat(unconditional.err().strip()).doesNotContain("\n").contains("is not class-conditional");
         assertThat(Files.exists(dir.resolve("y.png"))).isFalse();
+        CliTest.Outcome inspect = cli("inspect", "--checkpoint", conditional.toString());
+        assertThat(inspect.code()).as(inspect.err()).isZero();
+        assertThat(inspect.out()).contains("classes in turn (disc, square, ring)");
+        CliTest.Outcome preset = cli("inspect", "--preset", "demo-conditional");
+        assertThat(preset.code()).as(preset.err()).isZero();
         CliTest.Outcome e = cli("eval", "--checkpoint", conditional.toString());
         assertThat(e.code()).as(e.err()).isZero();
         assertThat(e.out()).contains("class-conditional: each image scored given its own class");
