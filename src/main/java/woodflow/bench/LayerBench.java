@@ -4,6 +4,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.ProcessMemory;
+import woodflow.core.MachineInfo;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
@@ -47,6 +49,20 @@ public final class LayerBench {
                            int repeats, double budgetSeconds) {}
 
     private LayerBench() {}
+
+    /**
+     * {@code woodflow bench layers}: the sweep with its header line (the CPU, the threads, the settings, the date),
+     * then its files written into {@code dir} ({@link #write}) and the fitted slopes printed.
+     */
+    public static void runAndWrite(Settings s, int slopeFrom, Path dir, PrintStream log) throws IOException {
+        log.printf(Locale.ROOT, "bench layers: %s, %d threads, batch %d, d %d (%s)%n", MachineInfo.cpuName(),
+                torch.get_num_threads(), s.batch(), s.latentDim(), java.time.LocalDate.now());
+        List<Row> rows = run(s, log);
+        write(rows, slopeFrom, dir);
+        log.println("slopes of time against h*w (sizes >= " + slopeFrom + "):");
+        slopes(rows, slopeFrom).forEach((k, v) -> log.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
+        log.println("wrote " + dir.resolve("layers.csv") + ", slopes.csv and layers-*.png");
+    }
 
     public static List<Row> run(Settings s, PrintStream log) {
         List<Row> rows = new ArrayList<>();
@@ -97,18 +113,18 @@ public final class LayerBench {
             for (int i = 0; i < s.warmup() + s.repeats(); i++) {
                 try (PointerScope scope = new PointerScope()) {
                     boolean timed = i >= s.warmup();
-                    double base = timed ? Memory.resetPeak() : 0;
+                    double base = timed ? ProcessMemory.resetPeak() : 0;
                     long t0 = System.nanoTime();
                     run(t, m, direction, x, y);
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (timed) {
                         times[i - s.warmup()] = ms;
-                        peak = Math.max(peak, Memory.peakSince(base));
+                        peak = Math.max(peak, ProcessMemory.peakSince(base));
                     }
                 }
             }
         }
-        return new Row(layer, c, size, direction, Machine.median(times), peak);
+        return new Row(layer, c, size, direction, Timing.median(times), peak);
     }
 
     private static void run(Transform t, Module m, String direction, Tensor x, Tensor y) {

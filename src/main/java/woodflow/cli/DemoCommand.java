@@ -3,6 +3,7 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.run.TrainingRun;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -50,8 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the " + preset + " preset", common.device,
-                null, true);
+        int code = new TrainingRun(cfg, dir, false, true, quiet, "the " + preset + " preset", common.device).alone();
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

@@ -1,18 +1,16 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
-import woodflow.picture.ImageGrid;
+import woodflow.model.Temperature;
 import woodflow.sample.ClassChoice;
-import woodflow.sample.Sampler;
+import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -84,47 +82,24 @@ public final class SampleCommand implements Callable<Integer> {
         }
         checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
-        Sampler.checkTemperature(temperature);
+        Temperature.COMMAND_LINE.check(temperature);
         if (sweep != null && sweep.length == 0) {
             throw new IllegalArgumentException("--sweep needs at least one temperature, e.g. --sweep 0.5,0.7,1.0");
         }
-        if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
+        if (sweep != null) for (double t : sweep) Temperature.COMMAND_LINE.check(t);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         var m = c.config().model();
-        List<String> classes = m.classConditional() ? m.classes() : List.of();
-        Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
+        Integer label = className == null ? null : ClassChoice.resolve(m.classConditional() ? m.classes()
+                : List.of(), className, "checkpoint " + file);
         MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         int nBits = c.config().data().nBits();
         long t0 = System.nanoTime();
-        String from = "seed " + seed + ", iteration " + c.state().iteration()
-                + (label != null ? ", class " + classes.get(label) : "");
+        String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
-            List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed, label);
-            List<String> labels = new ArrayList<>();
-            for (double t : sweep) labels.add("T = " + t);
-            List<String> numbers = ImageGrid.Labels.numbered("", count, count).columns();
-            if (!classes.isEmpty() && label == null) {
-                numbers = new ArrayList<>();
-                for (int i = 0; i < count; i++) numbers.add(classes.get(i % classes.size()));
-            }
-            ImageGrid.writeLabelled(rows, m.channels(), m.height(), m.width(), count, new ImageGrid.Labels(
-                    "temperature sweep, the same noise in each column (" + from + ")", labels, numbers), out);
-        } else if (!classes.isEmpty() && label == null) {
-            // one class per row, in turn, each row labelled with its class
-            int[] y = ClassChoice.byRow(count, columns, classes.size());
-            Tensor s = Sampler.sample(model, count, temperature, nBits, seed, y);
-            List<String> rows = new ArrayList<>();
-            for (int r = 0; r * columns < count; r++) rows.add(classes.get(r % classes.size()));
-            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
-                    new ImageGrid.Labels(count + " samples at T = " + temperature + ", a class per row (" + from
-                            + ")", rows, ImageGrid.Labels.numbered("", count, columns).columns()), out);
+            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, label, out);
         } else {
-            Tensor s = Sampler.sample(model, count, temperature, nBits, seed,
-                    label == null ? null : Sampler.fill(count, label));
-            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
-                    ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
-                            columns), out);
+            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, label, out);
         }
         System.out.printf(Locale.ROOT, "wrote %s (%d samples, weights %s, %.2f s)%n", out,
                 sweep != null ? count * sweep.length : count, c.describeWeights(weights.orDefault()),

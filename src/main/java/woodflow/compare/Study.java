@@ -2,6 +2,7 @@ package woodflow.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import woodflow.core.MachineInfo;
 import woodflow.io.AtomicFiles;
 import woodflow.train.RunConfig;
 
@@ -108,12 +109,7 @@ public final class Study {
     }
 
     private static String machineNow() {
-        String load = "unknown";
-        try {
-            load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
-        } catch (IOException | RuntimeException e) {
-            // not Linux: the load average is only informative
-        }
+        String load = MachineInfo.loadAverage();
         return Runtime.getRuntime().availableProcessors() + " cores, " + Integer.getInteger("woodflow.threads",
                 Runtime.getRuntime().availableProcessors()) + " libtorch thread(s) per run, load average " + load
                 + " at the start";

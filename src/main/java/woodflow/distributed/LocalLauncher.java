@@ -1,6 +1,7 @@
 package woodflow.distributed;
 
 import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -81,15 +82,12 @@ public final class LocalLauncher {
 
     /**
      * Runs the group to the end; returns 0 when every rank succeeded, else 1 (after stopping the others, with one
-     * line naming the failed rank).
+     * line naming the failed rank). If this process is stopped, so are the ranks.
      */
     public int run(String mainClass, List<String> args) throws IOException, InterruptedException {
         int port = freePort();
         Files.createDirectories(logDir);
-        List<Process> ranks = new ArrayList<>();
-        Thread stopAll = new Thread(() -> ranks.forEach(Process::destroyForcibly), "woodflow-stop-ranks");
-        Runtime.getRuntime().addShutdownHook(stopAll);
-        try {
+        try (ProcessGroup ranks = new ProcessGroup()) {
             for (int r = 0; r < nproc; r++) {
                 ProcessBuilder pb = new ProcessBuilder(command(mainClass, args));
                 Map<String, String> env = pb.environment();
@@ -98,47 +96,17 @@ public final class LocalLauncher {
                 env.put("RANK", Integer.toString(r));
                 env.put("LOCAL_RANK", Integer.toString(r));
                 env.put("WORLD_SIZE", Integer.toString(nproc));
-                if (r == 0) {
-                    pb.inheritIO();
-                } else {
-                    pb.redirectErrorStream(true).redirectOutput(logDir.resolve("rank-" + r + ".log").toFile());
-                }
-                ranks.add(pb.start());
+                ranks.start(pb, r == 0 ? ProcessGroup.Output.inherit() : ProcessGroup.Output.file(log(r)));
             }
-            return waitAll(ranks);
-        } finally {
-            ranks.forEach(Process::destroyForcibly);
-            try {
-                Runtime.getRuntime().removeShutdownHook(stopAll);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: nothing to undo
-            }
+            ProcessGroup.Failure f = ranks.waitAll();
+            if (f == null) return 0;
+            err.println("woodflow: error: rank " + f.index() + " of " + nproc + " exited with code " + f.exitCode()
+                    + (f.index() == 0 ? "" : " (its output: " + log(f.index()) + ")") + "; stopped the other ranks");
+            return 1;
         }
     }
 
-    private int waitAll(List<Process> ranks) throws InterruptedException {
-        boolean[] done = new boolean[ranks.size()];
-        int remaining = ranks.size();
-        while (remaining > 0) {
-            for (int r = 0; r < ranks.size(); r++) {
-                Process p = ranks.get(r);
-                if (done[r] || p.isAlive()) continue;
-                done[r] = true;
-                remaining--;
-                int code = p.exitValue();
-                if (code != 0) {
-                    for (Process other : ranks) other.destroy();
-                    for (Process other : ranks) {
-                        if (!other.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) other.destroyForcibly();
-                    }
-                    err.println("woodflow: error: rank " + r + " of " + ranks.size() + " exited with code " + code
-                            + (r == 0 ? "" : " (its output: " + logDir.resolve("rank-" + r + ".log") + ")")
-                            + "; stopped the other ranks");
-                    return 1;
-                }
-            }
-            Thread.sleep(100);
-        }
-        return 0;
+    private Path log(int rank) {
+        return logDir.resolve("rank-" + rank + ".log");
     }
 }

@@ -65,7 +65,7 @@ public final class RunReport {
                 if (n.has("lr")) lrPts.add(new double[] {n.get("iteration").asDouble(), n.get("lr").asDouble()});
             }
             if (n.has("test_bpd")) testPts.add(new double[] {n.get("iteration").asDouble(), n.get("test_bpd").asDouble()});
-            if (n.has("event") && n.get("event").asText().equals("recovered")) recoveries++;
+            if (n.has("event") && n.get("event").asText().equals(MetricsLog.RECOVERED)) recoveries++;
         }
         byte[] curve = Plots.linePng("Bits per dimension", "iteration", "bpd",
                 List.of(Plots.series("train (mean over each log interval)", trainPts), Plots.series("test", testPts)),

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import woodflow.data.DataConfig;
+import woodflow.data.DataSets;
+import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
 
 import java.io.IOException;
@@ -40,6 +42,29 @@ public record RunConfig(
         model.validate();
         train.validate();
         return this;
+    }
+
+    /** Opens the run's data sets at the model's shape (data sets are square). */
+    public Splits openData() {
+        ModelConfig m = model;
+        if (m.height().intValue() != m.width().intValue()) {
+            throw new IllegalArgumentException("data sets are square: the model's image is " + m.height() + "x"
+                    + m.width());
+        }
+        return DataSets.open(data, m.channels(), m.height());
+    }
+
+    /**
+     * A class-conditional config with its {@code model.classes} taken from the data's labels when it names none (a
+     * preset), so that a model can be built before training (inspect, doctor, bench); any other config as it is.
+     */
+    public RunConfig withClassesFromData() {
+        if (!model.classConditional() || model.classes() != null) return this;
+        try (Splits d = openData()) {
+            var labels = d.train().labels().orElseThrow(() -> new IllegalArgumentException("model.conditional: "
+                    + "class needs the images' classes, but the data has no labels (" + d.train().describe() + ")"));
+            return withModel(model.withClasses(model.conditional(), labels.names(), model.classLossWeight()));
+        }
     }
 
     public RunConfig withModel(ModelConfig m) {

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
+import woodflow.core.Init;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
@@ -42,6 +43,27 @@ public final class TrainStep {
     private GradientSync gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
 
+    /**
+     * A new model of {@code run}, with its Adam and its training step: the one way a run is set up for training, used
+     * by the trainer, the training benchmark, the doctor, the replay of a PyTorch trace and the import of the paper's
+     * weights. The model is built from a generator seeded with {@code train.seed}, in float32 on {@code device}, and
+     * runs in {@code train.precision}.
+     */
+    public static TrainStep of(RunConfig run, String device) {
+        MultiScaleFlow model = newModel(run, device);
+        TrainConfig tc = run.train();
+        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
+        return new TrainStep(model, adam, tc, run.data().nBits());
+    }
+
+    /** A new model of {@code run} as {@link #of} builds it (seeded, float32 on {@code device}, its precision). */
+    public static MultiScaleFlow newModel(RunConfig run, String device) {
+        torch.manual_seed(run.train().seed());
+        MultiScaleFlow model = new MultiScaleFlow(run.model(), Init.float32(device));
+        model.precision(run.train().precision());
+        return model;
+    }
+
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
         this.adam = adam;
@@ -54,6 +76,14 @@ public final class TrainStep {
                     "backprop: level %d reconstructed with drift %.3g > %.3g; recomputed it from stored "
                             + "activations%n", d.level(), d.maxAbsDifference(), d.tolerance()));
         }
+    }
+
+    public MultiScaleFlow model() {
+        return model;
+    }
+
+    public Adam adam() {
+        return adam;
     }
 
     /** Test hook: poison the input (or the gradient) with NaN at the iterations the predicates accept. */

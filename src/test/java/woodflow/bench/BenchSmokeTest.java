@@ -4,6 +4,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Tensors;
+import woodflow.model.Flops;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 

@@ -1,12 +1,10 @@
-package woodflow.bench;
-
-import woodflow.model.ModelConfig;
+package woodflow.model;
 
 /**
  * The floating-point work of one forward pass of a multi-scale flow, counted analytically from its config: the
  * convolutions of the coupling networks and split priors (2 * B * H * W * C_out * C_in * k^2 each) and the matrix
- * products of the permutation layers (each {@link woodflow.model.Permutation} and
- * {@link woodflow.model.CouplingType} counts its own). A training iteration is taken as 3x the forward (forward, then
+ * products of the permutation layers (each {@link Permutation} and {@link CouplingType} counts its own, with
+ * {@link #conv} for a convolution). A training iteration is taken as 3x the forward (forward, then
  * a backward of about twice its cost). Element-wise work is not counted, so this is a lower bound of what a step
  * computes.
  */
@@ -27,7 +25,8 @@ public final class Flops {
         return total * batch;
     }
 
-    private static double conv(double hw, double in, double out, int k) {
+    /** 2 * H * W * C_out * C_in * k^2: the multiply-adds of one convolution of an image of {@code hw} pixels. */
+    static double conv(double hw, double in, double out, int k) {
         return 2 * hw * in * out * k * k;
     }
 }
