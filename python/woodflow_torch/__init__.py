@@ -60,6 +60,8 @@ def check_supported(cfg):
         problems.append(f"permutation '{cfg['permutation']}' (supported: {', '.join(SUPPORTED_PERMUTATIONS)})")
     if cfg["coupling"] not in SUPPORTED_COUPLINGS:
         problems.append(f"coupling '{cfg['coupling']}' (supported: {', '.join(SUPPORTED_COUPLINGS)})")
+    if str(cfg.get("conditional") or "none").lower() != "none":
+        problems.append("class-conditional priors (model.conditional: class)")
     if problems:
         raise NotImplementedError("woodflow_torch does not implement " + " and ".join(problems)
                                   + "; evaluate this model with woodflow itself")
@@ -81,15 +83,30 @@ def build(run_config):
     return MultiScaleFlow(cfg, n_bits)
 
 
-def load(path, dtype=torch.float32, device="cpu"):
-    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode."""
+def load(path, dtype=torch.float32, device="cpu", weights=None):
+    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode.
+
+    weights: "raw" (as trained) or "ema" (the moving average of the weights, kept when train.ema is on); None takes
+    the averaged ones when the checkpoint holds them, as woodflow's commands do.
+    """
     file = resolve(path)
     tensors, meta = safetensors.read(file)
     if "config" not in meta:
         raise ValueError(f"{file} is a safetensors file but not a woodflow checkpoint (no config in its metadata)")
     run_config = json.loads(meta["config"])
     model = build(run_config)
+    has_average = any(k.startswith("ema.") for k in tensors)
+    if weights is None:
+        weights = "ema" if has_average else "raw"
+    if weights not in ("raw", "ema"):
+        raise ValueError(f"weights must be 'raw' or 'ema', got {weights!r}")
+    if weights == "ema" and not has_average:
+        raise ValueError(f"checkpoint {file} holds no averaged weights (its run trained without train.ema); "
+                         f"use weights='raw'")
     state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
+    if weights == "ema":
+        # the averaged parameters replace the trained ones; buffers stay the trained model's
+        state.update({k[len("ema."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("ema.")})
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
@@ -97,6 +114,7 @@ def load(path, dtype=torch.float32, device="cpu"):
     model.run_config = run_config
     model.checkpoint = file
     model.iteration = int(meta.get("iteration", "0"))
+    model.weights = weights
     return model.to(device=device, dtype=dtype).eval()
 
 

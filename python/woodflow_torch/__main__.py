@@ -19,9 +19,10 @@ def main():
     ap.add_argument("--limit", type=int, help="only the first N images (default: the run's test_limit, else all)")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weights", choices=["raw", "ema"], help="raw or ema (default: ema when the checkpoint holds it)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    model = load(a.checkpoint)
+    model = load(a.checkpoint, weights=a.weights)
     data = model.run_config.get("data", {})
     idx = a.idx
     if idx is None:
@@ -34,7 +35,7 @@ def main():
     seed = (model.run_config.get("train") or {}).get("eval_seed") or 4321
     bpd, _ = evaluate(model, images, a.batch, seed)
     print(f"test bpd {bpd:.6f} over {len(images)} images ({model.checkpoint}, iteration {model.iteration}, "
-          f"PyTorch {torch.__version__}, {time.time() - t:.1f} s)")
+          f"weights {model.weights}, PyTorch {torch.__version__}, {time.time() - t:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import woodflow.data.ArraySource;
-import woodflow.data.ImageDecoder;
-import woodflow.model.MultiScaleFlow;
 import woodflow.sample.ClassChoice;
 import woodflow.sample.Interpolation;
 import woodflow.train.Checkpoint;
-import woodflow.train.Evaluator;
+import woodflow.train.ImageInterpolation;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,36 +72,19 @@ public final class InterpolateCommand implements Callable<Integer> {
         var m = c.config().model();
         List<String> classes = m.classConditional() ? m.classes() : List.of();
         Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
-        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
-        int nBits = c.config().data().nBits();
-        byte[] a = ImageDecoder.toChw(Files.readAllBytes(images.get(0)), images.get(0).toString(), m.channels(),
-                m.height());
-        byte[] b = ImageDecoder.toChw(Files.readAllBytes(images.get(1)), images.get(1).toString(), m.channels(),
-                m.height());
-        Integer la = label, lb = label;
-        if (!classes.isEmpty() && label == null) {
-            // the class under which each image is likeliest, scored as `score` scores (the run's evaluation noise)
-            double[][] byClass = Evaluator.bitsPerDimByClass(model, new ArraySource(List.of(a, b), m.channels(),
-                    m.height(), m.width(), "the two images"), 2, nBits, 2, c.config().train().evalSeed());
-            la = argMin(byClass[0]);
-            lb = argMin(byClass[1]);
-            System.out.printf(Locale.ROOT, "classes: A %s, B %s (each image's likeliest; --class NAME sets both)%n",
-                    classes.get(la), classes.get(lb));
-        }
         long t0 = System.nanoTime();
-        Interpolation.Strip strip = Interpolation.between(model, a, b, steps, mode, nBits, la, lb);
+        ImageInterpolation r = ImageInterpolation.between(c, images.get(0), images.get(1), steps, mode, label,
+                weights.orDefault(), precision.orFp32(), common.device);
+        if (r.chosen()) {
+            System.out.printf(Locale.ROOT, "classes: A %s, B %s (each image's likeliest; --class NAME sets both)%n",
+                    classes.get(r.labelA()), classes.get(r.labelB()));
+        }
         String title = String.format(Locale.ROOT, "%s to %s, %d steps (%s, iteration %d)", images.get(0).getFileName(),
                 images.get(1).getFileName(), steps, c.describeWeights(weights.orDefault()), c.state().iteration());
-        woodflow.io.AtomicFiles.write(out, strip.png(m.channels(), m.height(), m.width(), title));
+        woodflow.io.AtomicFiles.write(out, r.strip().png(m.channels(), m.height(), m.width(), title));
         System.out.printf(Locale.ROOT, "wrote %s: %d images from %s to %s (%s), weights %s, %.2f s%n", out,
-                strip.images().size(), images.get(0), images.get(1), String.join(" and ", strip.rows()),
+                r.strip().images().size(), images.get(0), images.get(1), String.join(" and ", r.strip().rows()),
                 c.describeWeights(weights.orDefault()), (System.nanoTime() - t0) / 1e9);
         return 0;
-    }
-
-    private static int argMin(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] < v[best]) best = i;
-        return best;
     }
 }
