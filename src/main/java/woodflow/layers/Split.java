@@ -2,11 +2,10 @@ package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 import woodflow.nn.ZeroConv;
 
 
@@ -26,7 +25,7 @@ import woodflow.nn.ZeroConv;
  * <p>In a class-conditional model a learned embedding of the class ({@link ClassEmbedding}) is added to the
  * network's output, so mean and logs are functions of (x1, y): Glow's {@code ycond} carried to the split priors.
  */
-public final class Split extends Module implements Transform {
+public final class Split extends FlowLayer {
     private final ZeroConv prior;
     private final int channels;
     private final ClassEmbedding classes;

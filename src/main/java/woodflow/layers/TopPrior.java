@@ -1,11 +1,10 @@
 package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 /**
  * The prior of the top latent: a diagonal Gaussian with learned mean and log-std per position (zero-initialised),
@@ -18,7 +17,7 @@ import woodflow.core.Transform;
  *   mean(y) = mean + (y W)_mean,  logs(y) = logs + (y W)_logs     (unconditional: the learned mean and logs alone)
  * </pre>
  */
-public final class TopPrior extends Module implements Transform {
+public final class TopPrior extends FlowLayer {
     private final Tensor mean;
     private final Tensor logStd;
     private final ClassEmbedding classes;

@@ -3,6 +3,7 @@ package woodflow.train;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.InverseRecompute;
 import woodflow.core.Tensors;
@@ -288,7 +289,7 @@ public final class InvertibleBackprop {
                 FlowStep step = steps.get(k);
                 // From exact stored inputs the step is recomputed whole; otherwise it is walked back layer by layer,
                 // so that a coupling can rebuild its input and recompute its forward with one network evaluation.
-                List<Transform> layers = inputs != null ? List.of(step) : step.parts();
+                List<FlowLayer> layers = inputs != null ? List.of(step) : step.parts();
                 for (int j = layers.size() - 1; j >= 0; j--) {
                     Tensor[] xg = backThrough(layers.get(j), inputs != null ? inputs[k] : null, y, gy, c);
                     Tensors.release(y);

@@ -63,7 +63,7 @@ final class TrainerEvaluation {
         ObjectNode r = checkpoints.metrics().newRecord();
         r.put("iteration", state.iteration).put("test_bpd", bpd).put("best_test_bpd", state.best);
         checkpoints.metrics().append(r);
-        checkpoints.writeSummary("running", state, trained.parameterCount());
+        checkpoints.writeSummary(SummaryStatus.RUNNING, state, trained.parameterCount());
         if (improved) checkpoints.saveBest(trained, adam, state);
         if (writer) {
             try (PointerScope scope = new PointerScope()) {

@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.core.FlowResult;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
+import woodflow.core.FlowLayer;
 import woodflow.core.Transform;
 import woodflow.layers.ClassCondition;
 
@@ -15,7 +16,7 @@ import java.util.function.Supplier;
  * weights over the classes that differ per sample and leave no class out (so every row of a class embedding gets a
  * gradient). The layer is the child "inner", so its parameters and state are the layer's own.
  */
-final class Conditioned extends Module implements Transform {
+final class Conditioned extends FlowLayer {
     private final ClassCondition condition;
     private final Transform inner;
 

@@ -48,7 +48,8 @@ public record ContractCase(String name, Function<Init, ? extends Module> factory
             };
         }
         if (m instanceof woodflow.model.MultiScaleFlow f) return f.asTransform();
-        return (Transform) m;
+        if (m instanceof Transform t) return t;
+        throw new IllegalArgumentException(m.getClass().getSimpleName() + " is neither a flow layer nor a model");
     }
 
     @Override
