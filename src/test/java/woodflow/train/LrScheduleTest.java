@@ -117,8 +117,8 @@ class LrScheduleTest {
                 : LrSchedule.named(kind);
         Path a = dir.resolve("a"), b = dir.resolve("b");
         train(run(20, schedule), a, false);
-        // b: the same run "killed" after its checkpoint at iteration 10 (its later files removed), then resumed
-        train(run(20, schedule), b, false);
+        // b: the same run "killed" after its checkpoint at iteration 10 (a copy without its later checkpoint), resumed
+        copy(a, b);
         java.nio.file.Files.delete(b.resolve("checkpoints/ckpt-00000020.safetensors"));
         train(run(20, schedule), b, true);
         Map<String, Tensor> ta = Checkpoint.read(a.resolve("checkpoints/ckpt-00000020.safetensors")).tensors();
@@ -140,6 +140,17 @@ class LrScheduleTest {
             assertThat(tc.lrAt(0.004, 8 * 5, 8)).isEqualTo(tc.lrAt(0.004, 8 * 3, 8)).isEqualTo(0.0005);
         }
         if (kind.equals("cosine")) assertThat(ra.get(19)).isLessThan(ra.get(10)).isLessThan(ra.get(4));
+    }
+
+    /** A copy of the run folder {@code from} (files only, one level of sub-folders). */
+    static void copy(Path from, Path to) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (java.nio.file.Files.isDirectory(f)) java.nio.file.Files.createDirectories(t);
+                else java.nio.file.Files.copy(f, t);
+            }
+        }
     }
 
     /** The learning rate of every step, from the metrics (a log line per step). */
