@@ -37,7 +37,7 @@ public final class ClassCondition {
     public Tensor labels() {
         if (labels == null) {
             throw new IllegalStateException("this model is class-conditional (classes " + String.join(", ", names)
-                    + "): run it for given classes (conditionedOn)");
+                    + "): it needs the class of each image, and none was given");
         }
         return labels;
     }

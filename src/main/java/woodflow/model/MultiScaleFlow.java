@@ -186,6 +186,18 @@ public final class MultiScaleFlow extends Module {
         return conditionedOn(oneHot(labels));
     }
 
+    /**
+     * For a class-conditional model, the classes in turn (0, 1, ..., K-1, 0, ...) for a batch of {@code batch} until
+     * the scope closes: what a benchmark or a check that has no labels runs; for any other model a scope that does
+     * nothing.
+     */
+    public ClassCondition.Scope classesInTurn(long batch) {
+        if (condition == null) return () -> {};
+        int[] y = new int[(int) batch];
+        for (int i = 0; i < y.length; i++) y[i] = i % condition.classes();
+        return conditionedOn(y);
+    }
+
     /** As above with {@code (B, K)} label weights: one-hot rows, or soft labels between classes. */
     public ClassCondition.Scope conditionedOn(Tensor labels) {
         if (condition == null) {

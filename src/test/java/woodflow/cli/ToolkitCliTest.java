@@ -131,6 +131,13 @@ class ToolkitCliTest {
         assertThat(inspect.out()).contains("classes in turn (disc, square, ring)");
         CliTest.Outcome preset = cli("inspect", "--preset", "demo-conditional");
         assertThat(preset.code()).as(preset.err()).isZero();
+        // the benchmark and the doctor run a conditional model for the classes in turn
+        Path config = conditional.resolve("config.yaml");
+        CliTest.Outcome bench = cli("bench", "train", "--config", config.toString(), "--iterations", "2", "--warmup",
+                "1");
+        assertThat(bench.code()).as(bench.err()).isZero();
+        CliTest.Outcome doctor = cli("doctor", "--config", config.toString());
+        assertThat(doctor.code()).as(doctor.err()).isZero();
         CliTest.Outcome e = cli("eval", "--checkpoint", conditional.toString());
         assertThat(e.code()).as(e.err()).isZero();
         assertThat(e.out()).contains("class-conditional: each image scored given its own class");
