@@ -49,6 +49,8 @@ public final class DemoCommand implements Callable<Integer> {
             dir = Path.of("runs", preset);
             for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", preset + "-" + i);
         }
+        // the demo trains a new run: a folder that holds one already is continued with train --resume instead
+        woodflow.io.OutputGuard.folder("--out", dir, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY);
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
         int code = new TrainingRun(cfg, dir, false, true, quiet, "the " + preset + " preset", common.device).alone();

@@ -52,8 +52,8 @@ public final class EvalCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(file);
         Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
                 common.device, weights.orDefault());
-        System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n",
-                split, r.bpd(), r.images(), file, c.state().iteration(), precision.orFp32(),
+        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n", split,
+                woodflow.core.Figures.computed(r.bpd()), r.images(), file, c.state().iteration(), precision.orFp32(),
                 c.describeWeights(weights.orDefault()), r.seconds());
         System.out.println("data: " + r.data());
         var m = c.config().model();

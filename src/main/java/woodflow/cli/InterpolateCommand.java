@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import woodflow.io.OutputGuard;
 import woodflow.sample.ClassChoice;
 import woodflow.sample.Interpolation;
 import woodflow.train.Checkpoint;
@@ -52,22 +53,25 @@ public final class InterpolateCommand implements Callable<Integer> {
     @Mixin
     WeightsOption weights;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        SampleCommand.checkOut(out);
         if (steps < Interpolation.MIN_STEPS || steps > Interpolation.MAX_STEPS) {
             throw new IllegalArgumentException("--steps must be between " + Interpolation.MIN_STEPS + " and "
                     + Interpolation.MAX_STEPS + " (images in the strip, both ends included), got " + steps);
         }
         for (Path p : images) {
             if (!Files.isRegularFile(p)) throw new IllegalArgumentException("image " + p + " does not exist");
-            if (p.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-                throw new IllegalArgumentException("--out " + out + " is one of the input images: write the strip "
-                        + "elsewhere");
-            }
         }
         Path file = checkpoint.resolve();
+        // never over an input (the images, the checkpoint), nor over a file that is not a PNG without --force
+        List<OutputGuard.Input> inputs = new java.util.ArrayList<>(checkpoint.inputs(file));
+        inputs.add(OutputGuard.Input.of("IMAGE", images.get(0)));
+        inputs.add(OutputGuard.Input.of("IMAGE", images.get(1)));
+        OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, inputs);
         Checkpoint c = Checkpoint.read(file);
         var m = c.config().model();
         List<String> classes = m.classConditional() ? m.classes() : List.of();

@@ -115,28 +115,8 @@ public final class Main implements Runnable {
         });
     }
 
-    /** The one-line reason of a failure, without engine stack traces. */
+    /** The one-line reason of a failure, without engine stack traces or Java type names. */
     static String reason(Throwable ex) {
-        Throwable t = ex;
-        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.lang.reflect.UndeclaredThrowableException)) {
-            t = t.getCause();
-        }
-        String m = t.getMessage();
-        if (m == null) m = t.getClass().getSimpleName();
-        if (t instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
-            m = f.getFile() + ": " + (t instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
-                    : t instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists"
-                    : t instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                    : t.getClass().getSimpleName());
-        }
-        if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof IOException
-                || t instanceof DataException || t instanceof woodflow.core.NumericalException)) {
-            int cut = m.indexOf("\nException raised from");
-            if (cut < 0) cut = m.indexOf('\n');
-            if (cut > 0) m = m.substring(0, cut);
-            m = t.getClass().getSimpleName() + ": " + m;
-        }
-        return m.strip();
+        return woodflow.core.Reasons.of(ex);
     }
 }

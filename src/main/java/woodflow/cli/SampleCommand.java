@@ -4,12 +4,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
+import woodflow.io.OutputGuard;
 import woodflow.model.Temperature;
 import woodflow.sample.ClassChoice;
 import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -55,20 +55,11 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     /** The most images in one grid (a grid is for looking at; all of them are sampled in one batch). */
     static final int MAX_IMAGES = 1024;
-
-    /** An output PNG: a file name (not a folder) ending in .png. */
-    static void checkOut(Path out) {
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a folder: give the PNG file to write, e.g. --out "
-                    + out.resolve("samples.png"));
-        }
-        if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--out " + out + ": sample writes a PNG image; give a file name ending "
-                    + "in .png");
-        }
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -80,7 +71,6 @@ public final class SampleCommand implements Callable<Integer> {
                     + " temperatures" : "") + " asks for " + images + " images in one grid; a grid holds at most "
                     + MAX_IMAGES + " (for more samples, run again with another --seed)");
         }
-        checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Temperature.COMMAND_LINE.check(temperature);
         if (sweep != null && sweep.length == 0) {
@@ -88,6 +78,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (sweep != null) for (double t : sweep) Temperature.COMMAND_LINE.check(t);
         Path file = checkpoint.resolve();
+        OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, checkpoint.inputs(file));
         Checkpoint c = Checkpoint.read(file);
         var m = c.config().model();
         Integer label = className == null ? null : ClassChoice.resolve(m.classConditional() ? m.classes()

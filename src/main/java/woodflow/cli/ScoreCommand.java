@@ -4,12 +4,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.data.BadImagePolicy;
+import woodflow.io.OutputGuard;
 import woodflow.train.Checkpoint;
 import woodflow.train.ImageScores;
 import woodflow.sample.ClassChoice;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -41,6 +43,9 @@ public final class ScoreCommand implements Callable<Integer> {
             + "image's most likely class.")
     String className;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Option(names = "--on-bad-image", defaultValue = "skip", description = "skip (default) or fail on an "
             + "undecodable image.")
     BadImagePolicy onBadImage;
@@ -50,13 +55,16 @@ public final class ScoreCommand implements Callable<Integer> {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
         Path file = checkpoint.resolve();
+        List<OutputGuard.Input> inputs = new ArrayList<>(checkpoint.inputs(file));
+        inputs.add(OutputGuard.Input.of("--images", images));
+        OutputGuard.file("--out", out, ImageScores.CSV, overwrite.force, inputs);
         Checkpoint c = Checkpoint.read(file);
         var m = c.config().model();
         List<String> classes = m.classConditional() ? m.classes() : List.of();
         Integer label = className == null ? null : ClassChoice.resolve(classes, className, "checkpoint " + file);
         ImageScores s = ImageScores.score(c, images, onBadImage, common.device, out, weights.orDefault(), label);
-        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f, weights %s) -> %s%n", s.bpd().length,
-                s.mean(), c.describeWeights(weights.orDefault()), out);
+        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %s, weights %s) -> %s%n", s.bpd().length,
+                woodflow.core.Figures.computed(s.mean()), c.describeWeights(weights.orDefault()), out);
         if (label != null) System.out.println("given class " + classes.get(label) + " for every image");
         if (s.likeliestClass() != null) {
             System.out.println("class-conditional model: bpd of p(x) averaged over its " + classes.size() + " classes "

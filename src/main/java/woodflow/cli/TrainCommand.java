@@ -8,7 +8,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import woodflow.distributed.DistConfig;
 import woodflow.distributed.LocalLauncher;
 import woodflow.run.TrainingRun;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
+import woodflow.train.RunFolder;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
@@ -111,6 +113,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
+        if (out != null) OutputGuard.checkNotEmpty("--out", out, "runs/new");
         Path dir = out != null ? out : Path.of("runs", preset != null ? preset : "run");
         RunConfig cfg;
         if (resume && Files.exists(dir.resolve("config.yaml")) && preset == null && config == null) {
@@ -126,6 +129,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
+        RunFolder.checkOut("--out", dir, config != null ? config : preset == null ? dir.resolve("config.yaml") : null,
+                cfg);
         if (nproc != null && (rank != null || worldSize != null)) {
             throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
         }

@@ -27,6 +27,10 @@ public final class DataCache {
 
     private DataCache() {}
 
+    /** A cache folder: only cache files (and the partial one of an interrupted build) in it. */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = woodflow.io.OutputGuard.FolderKind.holding(
+            "a woodflow data cache folder", ".u8", ".u8.partial");
+
     /** The cache at {@code file} if it was made from this source (same description and shape), else a new one. */
     public static CachedSource openOrBuild(ImageSource source, Path file, int workers) {
         String key = source.describe();

@@ -48,6 +48,10 @@ public final class DataSets {
             throw new DataException("data.style (\"" + cfg.style() + "\") applies to the embedded data set only, not"
                     + " kind " + cfg.kind() + "; remove it");
         }
+        if (cfg.cache() != null) { // an output: never on or in the data, never a folder of other files
+            woodflow.io.OutputGuard.folder("data.cache", Path.of(cfg.cache()), DataCache.FOLDER,
+                    woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
+        }
         Splits raw = cfg.kind().open(cfg, channels, target);
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
@@ -79,7 +83,7 @@ public final class DataSets {
     private static void check(ImageSource s, DataSplit which, int channels, int size, boolean mayBeEmpty) {
         if (s.size() == 0 && !mayBeEmpty) {
             throw new DataException(s.describe() + ": the " + which.words() + " set is empty; check data.path and the"
-                    + " file layout (see DataSets), or data." + which.limitKey());
+                    + " file layout (README, \"Data\"), or data." + which.limitKey());
         }
         if (s.channels() != channels || s.height() != size || s.width() != size) {
             throw new DataException(s.describe() + ": the " + which.words() + " images are " + s.channels() + "x"

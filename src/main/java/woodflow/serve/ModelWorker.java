@@ -88,7 +88,7 @@ final class ModelWorker implements AutoCloseable {
      * per row of 8, in turn.
      */
     byte[] samples(Path checkpoint, double temperature, long seed, int count, String className) throws Exception {
-        Temperature.DASHBOARD.check(temperature);
+        Temperature.COMMAND_LINE.check(temperature); // the temperatures `woodflow sample` takes, T = 0 refused
         if (count < 1 || count > MAX_SAMPLES) {
             throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
         }
@@ -287,11 +287,22 @@ final class ModelWorker implements AutoCloseable {
         return run(models::size);
     }
 
+    /** Test hook: while set, every job waits for this latch before it starts (so a test can fill the queue). */
+    private volatile java.util.concurrent.CountDownLatch hold;
+
+    void holdJobs(java.util.concurrent.CountDownLatch latch) {
+        hold = latch;
+    }
+
     /** Runs a job on the worker, waiting for it; throws {@link Busy} at once when the queue is full. */
     <T> T run(Callable<T> job) throws Exception {
         Future<T> f;
+        java.util.concurrent.CountDownLatch h = hold;
         try {
-            f = executor.submit(job);
+            f = executor.submit(h == null ? job : () -> {
+                h.await(2, TimeUnit.MINUTES);
+                return job.call();
+            });
         } catch (RejectedExecutionException e) {
             throw new Busy("the model worker is busy (" + queue + " requests waiting); try again in a moment");
         }
@@ -300,7 +311,7 @@ final class ModelWorker implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof Exception ex) throw ex;
-            throw new IllegalStateException(c.getClass().getSimpleName() + ": " + c.getMessage());
+            throw new IllegalStateException(woodflow.core.Reasons.of(c));
         } catch (TimeoutException e) {
             f.cancel(true);
             throw new Busy("the model worker took too long");

@@ -183,6 +183,17 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
      */
     IllegalArgumentException doesNotFit(woodflow.model.ModelConfig model, String source,
             woodflow.core.StateMismatchException e) {
+        return doesNotFit(model, source, e, null);
+    }
+
+    /**
+     * As {@link #doesNotFit(woodflow.model.ModelConfig, String, woodflow.core.StateMismatchException)}; when the
+     * config is the run's own {@code runConfig} (edited since the checkpoint was written), the fix is to put the
+     * checkpoint's values back in that file, or to train the edited model into another folder: leaving out the file
+     * is no fix, since it is what --resume reads.
+     */
+    IllegalArgumentException doesNotFit(woodflow.model.ModelConfig model, String source,
+            woodflow.core.StateMismatchException e, Path runConfig) {
         java.util.List<String> fields = new java.util.ArrayList<>();
         for (var d : config.model().differences(model)) {
             fields.add("model." + d.field() + " is " + d.mine() + " in the checkpoint, " + d.theirs() + " in " + source);
@@ -191,9 +202,19 @@ public record Checkpoint(RunConfig config, Map<String, Tensor> tensors, TrainSta
             fields = java.util.List.of(String.join("; ", fields.subList(0, 3)) + " (and " + (fields.size() - 3)
                     + " more fields)");
         }
-        return new IllegalArgumentException("checkpoint " + file + " was written by a different model than this run's "
-                + "config describes: " + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields) + " ("
-                + e.count() + " saved tensors do not fit)") + "; resume with the run's own config (omit " + source
+        String why = "checkpoint " + file + " was written by a different model than this run's config describes: "
+                + (fields.isEmpty() ? e.getMessage() : String.join("; ", fields) + " (" + e.count()
+                + " saved tensors do not fit)");
+        if (runConfig != null) {
+            java.util.List<String> back = new java.util.ArrayList<>();
+            for (var d : config.model().differences(model)) back.add(d.field() + ": " + d.mine());
+            return new IllegalArgumentException(why + "; " + runConfig + " was edited after the checkpoint was "
+                    + "written: put back " + (back.isEmpty() ? "the model section it was trained with"
+                    : String.join(", ", back.subList(0, Math.min(3, back.size())))) + " in its model section to "
+                    + "resume, or train the edited model into a new folder (`woodflow train --config " + runConfig
+                    + " --out NEW`)");
+        }
+        return new IllegalArgumentException(why + "; resume with the run's own config (omit " + source
                 + ") or train into another --out");
     }
 

@@ -29,6 +29,23 @@ import java.util.Locale;
  * @param likeliestClass a class-conditional model scored without a class: each image's likeliest class (else null)
  */
 public record ImageScores(List<Path> files, double[] bpd, List<Path> skipped, String[] likeliestClass) {
+    private static final String FILE = "file", BPD = "bpd", CLASS = "likeliest_class";
+
+    /**
+     * What {@link #score} writes: a CSV that begins with its header line, {@code file,bpd} or (a class-conditional
+     * model scored without a class) {@code file,bpd,likeliest_class} (the output rule replaces only such).
+     */
+    public static final woodflow.io.OutputGuard.FileKind CSV = either(
+            woodflow.io.OutputGuard.FileKind.csv(FILE + "," + BPD),
+            woodflow.io.OutputGuard.FileKind.csv(FILE + "," + BPD + "," + CLASS));
+
+    private static woodflow.io.OutputGuard.FileKind either(woodflow.io.OutputGuard.FileKind a,
+                                                           woodflow.io.OutputGuard.FileKind b) {
+        return new woodflow.io.OutputGuard.FileKind("a CSV file that begins with the line " + FILE + "," + BPD
+                + " or " + FILE + "," + BPD + "," + CLASS, a.endings(),
+                head -> a.looksLike().test(head) || b.looksLike().test(head));
+    }
+
     /**
      * Scores the images of {@code folder} under the model of {@code c} on {@code device} and writes
      * {@code file,bpd} rows to {@code csv}. An undecodable image is skipped, or with {@link BadImagePolicy#FAIL} ends
@@ -88,8 +105,8 @@ public record ImageScores(List<Path> files, double[] bpd, List<Path> skipped, St
             rows.add(likeliest == null ? List.of(files.get(i).toString(), b)
                     : List.of(files.get(i).toString(), b, likeliest[i]));
         }
-        AtomicFiles.writeString(csv, Csv.write(likeliest == null ? List.of("file", "bpd")
-                : List.of("file", "bpd", "likeliest_class"), rows));
+        AtomicFiles.writeString(csv, Csv.write(likeliest == null ? List.of(FILE, BPD) : List.of(FILE, BPD, CLASS),
+                rows));
         return new ImageScores(List.copyOf(files), bpd, List.copyOf(skipped), likeliest);
     }
 

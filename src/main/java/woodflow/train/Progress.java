@@ -118,6 +118,11 @@ public interface Progress extends AutoCloseable {
                     trainSeconds, skippedSteps, lr));
         }
 
+        /** The interval's mean training bpd; none when every step of the interval was skipped as non-finite. */
+        private static String trainBpd(double v) {
+            return woodflow.core.Figures.fixed(v, 4, "none (every step skipped)");
+        }
+
         /** The log line of an update; its ETA is the pace since this session started. */
         String line(long iteration, double trainBpd, double imagesPerSecond, double testBpd, long testIteration,
                 double trainSeconds, long skippedSteps, double lr) {
@@ -128,12 +133,12 @@ public interface Progress extends AutoCloseable {
                     + (Double.isNaN(lr) ? "" : String.format(Locale.ROOT, "  lr %.2e", lr));
             if (total < 0) {
                 double left = Math.max(0, timeLimitSeconds - trainSeconds);
-                return String.format(Locale.ROOT, "iter %d  bpd %.4f%s  %.1f img/s  %s of training left", iteration,
-                        trainBpd, test, imagesPerSecond, formatSeconds(left));
+                return String.format(Locale.ROOT, "iter %d  bpd %s%s  %.1f img/s  %s of training left", iteration,
+                        trainBpd(trainBpd), test, imagesPerSecond, formatSeconds(left));
             }
             double eta = done > 0 ? elapsed / done * (total - iteration) : Double.NaN;
-            return String.format(Locale.ROOT, "iter %d/%d  bpd %.4f%s  %.1f img/s  ETA %s", iteration, total,
-                    trainBpd, test, imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
+            return String.format(Locale.ROOT, "iter %d/%d  bpd %s%s  %.1f img/s  ETA %s", iteration, total,
+                    trainBpd(trainBpd), test, imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
         }
 
         @Override

@@ -79,6 +79,16 @@ public record RunConfig(
         return new RunConfig(description, model, data, t);
     }
 
+    /** Whether {@code file} exists and reads as this config (whatever its comments and layout). */
+    public boolean isHeldBy(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString()).toYaml().equals(toYaml());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     public String toJson() {
         try {
             return JSON.writeValueAsString(this);
@@ -108,7 +118,7 @@ public record RunConfig(
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException("config file " + file + " is a folder: give a YAML/JSON file"
                     + (Files.isRegularFile(file.resolve("config.yaml")) ? " (" + file.resolve("config.yaml") + " is "
-                    + "this run's config; --out " + file + " --resume continues the run)" : ""));
+                    + "this run's config; `woodflow train --out " + file + " --resume` continues the run)" : ""));
         }
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("config file " + file + " does not exist");
         try (InputStream in = Files.newInputStream(file)) {
@@ -119,16 +129,17 @@ public record RunConfig(
     }
 
     static RunConfig parse(InputStream in, String what) {
+        byte[] bytes;
         try {
-            RunConfig c = YAML.readValue(in, RunConfig.class);
-            if (c == null) throw new IllegalArgumentException("config " + what + " is empty");
-            return c;
+            bytes = in.readAllBytes();
         } catch (IOException e) {
-            throw new IllegalArgumentException("invalid config " + what + ": " + describe(e));
+            throw new IllegalArgumentException("cannot read config " + what + ": " + e.getMessage());
         }
+        return ConfigFile.parse(bytes, what);
     }
 
-    private static String describe(IOException e) {
+    /** One line for a binding error: the key, what is wrong and, for a closed choice, the names it knows. */
+    static String describe(IOException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = new ArrayList<>();
             for (Object k : u.getKnownPropertyIds()) known.add(String.valueOf(k));
@@ -136,8 +147,7 @@ public record RunConfig(
                     + String.join(", ", known) + ")";
         }
         if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
-            return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
-                    .replace("Integer", "integer").replace("Double", "number");
+            return joined(f.getPath()) + ": '" + f.getValue() + "' does not fit this key";
         }
         if (e instanceof JsonMappingException j && j.getCause() instanceof IllegalArgumentException choice) {
             // a closed choice's own message: the names it knows and the nearest to the typo

@@ -87,7 +87,10 @@ public record TrainConfig(
     public TrainConfig validate() {
         List<String> p = new ArrayList<>();
         if (batch < 1) p.add("batch must be at least 1, got " + batch);
-        if (iterations < 0) p.add("iterations must be >= 0, got " + iterations);
+        if (iterations < 1) {
+            p.add("iterations must be at least 1 (a run of 0 iterations trains nothing), got " + iterations
+                    + "; to measure a checkpoint without training, use `woodflow eval`");
+        }
         if (!(lr > 0) || Double.isInfinite(lr)) p.add("lr must be a positive number, got " + lr);
         if (!(beta1 >= 0 && beta1 < 1)) p.add("beta1 must be in [0, 1), got " + beta1);
         if (!(beta2 >= 0 && beta2 < 1)) p.add("beta2 must be in [0, 1), got " + beta2);
@@ -125,6 +128,18 @@ public record TrainConfig(
     /** Whether the weights are averaged ({@code train.ema} above 0). */
     public boolean averagesWeights() {
         return ema > 0;
+    }
+
+    /**
+     * Refuses a batch larger than the training set it is drawn from ({@code trainImages} images): every step would
+     * repeat images within its batch, which no one asking for that batch means.
+     */
+    public void checkFits(int trainImages) {
+        if (batch > trainImages) {
+            throw new IllegalArgumentException("train.batch " + batch + " is larger than the training set, which holds "
+                    + trainImages + " images: every step would repeat images within its batch; lower train.batch to "
+                    + "at most " + trainImages + ", or train on more images");
+        }
     }
 
     /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */

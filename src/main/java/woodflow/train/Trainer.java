@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.Figures;
 import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
@@ -54,7 +55,15 @@ import java.util.function.LongPredicate;
 public final class Trainer {
     /** What a finished (or stopped) run reports. */
     public record Result(long iterations, double testBpd, double bestTestBpd, double imagesPerSecond,
-                         long skippedSteps, double trainSeconds, Path runDir) {}
+                         long skippedSteps, double trainSeconds, Path runDir) {
+        /** "done: ..." as printed: a figure that was not measured is said so, never NaN. */
+        public String line() {
+            return String.format(Locale.ROOT, "done: %d iterations, test bpd %s, best %s, %s, %d skipped steps",
+                    iterations, Figures.bpd(testBpd), Figures.bpd(bestTestBpd),
+                    Double.isFinite(imagesPerSecond) ? String.format(Locale.ROOT, "%.1f images/s", imagesPerSecond)
+                            : "no training steps timed", skippedSteps);
+        }
+    }
 
     private final RunConfig config;
     private final Path runDir;
@@ -233,6 +242,7 @@ public final class Trainer {
 
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
+        config.train().checkFits(train.size()); // before the run folder is touched
         if (!writer()) return runLocked(resume); // rank 0 holds the lock for the group
         try (RunLock lock = RunLock.acquire(runDir)) {
             try {

@@ -1,12 +1,15 @@
 package woodflow.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import woodflow.core.Figures;
 import woodflow.core.NumericalException;
+import woodflow.core.Reasons;
 import woodflow.core.StateMismatchException;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -69,8 +72,13 @@ final class TrainerCheckpoints {
             restore(ckpt, model, adam, state);
             metrics = writer ? MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), state.iteration)
                     : MetricsLog.discarding();
-            log.say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %.4f)",
-                    runDir.relativize(ckpt.file()), state.iteration, state.best));
+            // what the run measured last, so a run resumed at its end reports it (not NaN) and keeps it in the summary
+            MetricsLog.Last last = MetricsLog.last(runDir.resolve("metrics.jsonl"), state.iteration);
+            state.lastTest = last.testBpd();
+            state.lastTestIteration = last.testIteration();
+            state.lastImagesPerSecond = last.imagesPerSecond();
+            log.say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %s)",
+                    runDir.relativize(ckpt.file()), state.iteration, Figures.bpd(state.best)));
         } else {
             if (!resume && store.list().size() > 0) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoints: pass --resume to "
@@ -85,7 +93,10 @@ final class TrainerCheckpoints {
     /** Writes {@code config.yaml} and, for a seeded hold-out, {@code holdout.txt}. */
     void writeConfig(List<String> holdout) throws IOException {
         if (!writer) return;
-        AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        // the user's own config.yaml (resumed with it) keeps its comments when it says what the run does
+        if (!config.isHeldBy(runDir.resolve("config.yaml"))) {
+            AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        }
         if (!holdout.isEmpty()) {
             AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
         }
@@ -95,7 +106,7 @@ final class TrainerCheckpoints {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (StateMismatchException e) {
-            throw ckpt.doesNotFit(config.model(), configSource, e);
+            throw ckpt.doesNotFit(config.model(), configSource, e, ownConfigFile());
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
         if (average != null && !average.load(ckpt.tensors())) {
@@ -117,6 +128,17 @@ final class TrainerCheckpoints {
     /** What a checkpoint holds beside the model and Adam: the averaged weights, when they are kept. */
     private java.util.Map<String, org.bytedeco.pytorch.Tensor> extra() {
         return average != null ? average.state() : java.util.Map.of();
+    }
+
+    /** The run's own config.yaml when the config was read from it (--resume alone, or --config RUN/config.yaml). */
+    private Path ownConfigFile() {
+        Path own = runDir.resolve("config.yaml");
+        String given = configSource.startsWith("--config ") ? configSource.substring("--config ".length()) : configSource;
+        try {
+            return Files.exists(own) && Files.isSameFile(own, Path.of(given)) ? own : null;
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     /** The checkpoint of the current iteration (the older ones beyond the kept number removed). */
@@ -187,7 +209,7 @@ final class TrainerCheckpoints {
         if (metrics == null || !writer) return; // before the run started, or not rank 0
         try {
             ObjectNode s = summary(SummaryStatus.FAILED, state, parameters);
-            s.put("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+            s.put("error", Reasons.of(e));
             AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
         } catch (IOException | RuntimeException ignored) {
             // e.g. the disk is full: the run folder then shows a stopped run without a summary
@@ -196,12 +218,20 @@ final class TrainerCheckpoints {
 
     private ObjectNode summary(SummaryStatus status, RunState state, long parameters) {
         ObjectNode s = metrics.newRecord();
-        s.put("status", status.label()).put("iterations", state.iteration).put("test_bpd", state.lastTest)
-                .put("best_test_bpd", state.best).put("images_per_s", state.lastImagesPerSecond)
-                .put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
+        s.put("status", status.label()).put("iterations", state.iteration);
+        figure(s, "test_bpd", state.lastTest);
+        figure(s, "best_test_bpd", state.best);
+        figure(s, "images_per_s", state.lastImagesPerSecond);
+        s.put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
                 .put("parameters", parameters).put("precision", config.train().precision().label())
                 .put("description", config.description()).put("weights", average != null ? "ema" : "raw");
         return s;
+    }
+
+    /** A figure of the summary: null (not "NaN") when it was not measured. */
+    private static void figure(ObjectNode s, String key, double v) {
+        if (Double.isFinite(v)) s.put(key, v);
+        else s.putNull(key);
     }
 
     /** The advice a failed write ends with: up to which checkpoint the run is kept, and how to continue it. */

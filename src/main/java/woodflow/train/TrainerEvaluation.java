@@ -79,8 +79,8 @@ final class TrainerEvaluation {
                 log.warn(e.getMessage());
             }
         }
-        log.progress().message(String.format(Locale.ROOT, "iteration %d: test bpd %.4f (best %.4f)", state.iteration,
-                bpd, state.best));
+        log.progress().message(String.format(Locale.ROOT, "iteration %d: test bpd %s (best %s)", state.iteration,
+                woodflow.core.Figures.computed(bpd), woodflow.core.Figures.bpd(state.best)));
     }
 
     /** Mean test bpd; in a group, each rank evaluates its share of the batches and the sums are added up. */

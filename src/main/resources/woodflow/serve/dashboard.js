@@ -258,7 +258,7 @@ async function samplerPage() {
   let picker;
   try { picker = await checkpointPicker(id); } catch (e) { main.replaceChildren(el('p', { class: 'error' }, e.message)); return; }
   if (!picker.info.checkpoints.length) { main.replaceChildren(el('h1', {}, 'Sampler · ' + id), el('p', { class: 'muted' }, 'This run has no checkpoint yet.')); return; }
-  const temperature = el('input', { type: 'range', id: 'temperature', min: 0, max: 1.2, step: 0.05, value: params.get('temperature') || 0.7 });
+  const temperature = el('input', { type: 'range', id: 'temperature', min: 0.05, max: 1.2, step: 0.05, value: params.get('temperature') || 0.7 });
   const tValue = el('b', { id: 'temperature-value' });
   const seed = el('input', { type: 'number', id: 'seed', value: params.get('seed') || 0, min: 0 });
   const count = el('select', { id: 'count' }, [16, 32, 64].map(n => el('option', { value: n }, n)));

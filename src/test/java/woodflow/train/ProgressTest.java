@@ -33,6 +33,17 @@ class ProgressTest {
     }
 
     @Test
+    void anIntervalWhoseStepsWereAllSkippedSaysSoRatherThanNaN() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+                Progress p = Progress.create(0, 600, Double.POSITIVE_INFINITY, out, false)) {
+            p.update(20, Double.NaN, 100.0, Double.NaN, 0, 1, 20, Double.NaN);
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("iter 20/600  bpd none (every step skipped)  "
+                + "skipped 20  100.0 img/s").doesNotContain("NaN");
+    }
+
+    @Test
     void timeBudgetShowsTheTrainingTimeLeftNotAnEndlessCount() {
         String s = run(Integer.MAX_VALUE, 180, 30);
         assertThat(s).contains("iter 20  bpd 5.2500  lr 1.00e-03  100.0 img/s  2m30s of training left")
