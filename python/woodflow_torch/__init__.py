@@ -67,6 +67,8 @@ def check_supported(cfg):
         problems.append(f"permutation '{cfg['permutation']}' (supported: {', '.join(SUPPORTED_PERMUTATIONS)})")
     if cfg["coupling"] not in SUPPORTED_COUPLINGS:
         problems.append(f"coupling '{cfg['coupling']}' (supported: {', '.join(SUPPORTED_COUPLINGS)})")
+    if str(cfg.get("conditional") or "none").lower() != "none":
+        problems.append("class-conditional priors (model.conditional: class)")
     if problems:
         raise UnsupportedModelError("woodflow_torch does not implement " + " and ".join(problems)
                                     + "; evaluate this model with woodflow itself")
@@ -107,8 +109,12 @@ def build(run_config):
     return MultiScaleFlow(cfg, n_bits, dequantizer_config(run_config))
 
 
-def load(path, dtype=torch.float32, device="cpu"):
-    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode."""
+def load(path, dtype=torch.float32, device="cpu", weights=None):
+    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode.
+
+    weights: "raw" (as trained) or "ema" (the moving average of the weights, kept when train.ema is on); None takes
+    the averaged ones when the checkpoint holds them, as woodflow's commands do.
+    """
     file = resolve(path)
     tensors, meta = safetensors.read(file)
     run_config = _run_config(file, meta)
@@ -117,7 +123,18 @@ def load(path, dtype=torch.float32, device="cpu"):
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CheckpointError(f"{file}: its run config does not describe a model woodflow_torch can build "
                               f"({e}); evaluate it with woodflow itself") from None
+    has_average = any(k.startswith("ema.") for k in tensors)
+    if weights is None:
+        weights = "ema" if has_average else "raw"
+    if weights not in ("raw", "ema"):
+        raise ValueError(f"weights must be 'raw' or 'ema', got {weights!r}")
+    if weights == "ema" and not has_average:
+        raise CheckpointError(f"checkpoint {file} holds no averaged weights (its run trained without train.ema); "
+                              f"use weights='raw'")
     state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
+    if weights == "ema":
+        # the averaged parameters replace the trained ones; buffers stay the trained model's
+        state.update({k[len("ema."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("ema.")})
     result = model.load_state_dict(state, strict=False)
     wrong = [k for k, v in state.items() if k in model.state_dict() and model.state_dict()[k].shape != v.shape]
     if result.missing_keys or result.unexpected_keys or wrong:
@@ -132,6 +149,7 @@ def load(path, dtype=torch.float32, device="cpu"):
         model.iteration = int(meta.get("iteration", "0"))
     except ValueError:
         raise CheckpointError(f"{file} has a corrupt iteration in its metadata ({meta.get('iteration')!r})") from None
+    model.weights = weights
     return model.to(device=device, dtype=dtype).eval()
 
 

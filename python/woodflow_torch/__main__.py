@@ -28,13 +28,14 @@ def main():
     ap.add_argument("--limit", type=int, help="only the first N images (default: the run's test_limit, else all)")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weights", choices=["raw", "ema"], help="raw or ema (default: ema when the checkpoint holds it)")
     a = ap.parse_args()
     if a.batch < 1 or a.threads < 1 or a.limit is not None and a.limit < 1:
         ap.error("--batch, --threads and --limit must be at least 1")
     import torch
     from . import evaluate, load, read_idx
     torch.set_num_threads(a.threads)
-    model = load(a.checkpoint)
+    model = load(a.checkpoint, weights=a.weights)
     data = model.run_config.get("data") or {}
     idx = a.idx
     if idx is None:
@@ -53,7 +54,7 @@ def main():
         raise Error(f"the bits per dimension of {model.checkpoint} on {idx} is not finite ({bpd}): the model's "
                     f"parameters overflow on these images; evaluate it with woodflow eval to compare")
     print(f"test bpd {bpd:.6f} over {len(images)} images ({model.checkpoint}, iteration {model.iteration}, "
-          f"PyTorch {torch.__version__}, {time.time() - t:.1f} s)")
+          f"weights {model.weights}, PyTorch {torch.__version__}, {time.time() - t:.1f} s)")
 
 
 def run():

@@ -59,7 +59,7 @@ public final class BenchCommand implements Runnable {
                 woodflow.io.OutputGuard.file("--json", json, woodflow.io.OutputGuard.FileKind.JSON_LINES,
                         overwrite.force, woodflow.io.OutputGuard.Input.of("--config", config));
             }
-            RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
+            RunConfig c = (preset != null ? Presets.load(preset) : RunConfig.read(config)).withClassesFromData();
             return c.withTrain(c.train().toBuilder().batch(batch).precision(precision.orConfig()).build()).validate();
         }
 

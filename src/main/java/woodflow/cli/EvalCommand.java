@@ -53,6 +53,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    WeightsOption weights;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
@@ -66,12 +69,13 @@ public final class EvalCommand implements Callable<Integer> {
         Checkpoint c = Checkpoint.read(file);
         boolean terminal = samples > 1 && System.console() != null; // a draw counter, on a terminal only
         Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
-                common.device, samples, terminal ? (k, bpd) -> System.err.printf(Locale.ROOT,
+                common.device, weights.orDefault(), samples, terminal ? (k, bpd) -> System.err.printf(Locale.ROOT,
                         "\rdraw %d of %d: %s bpd", k + 1, samples, Figures.computed(bpd)) : null);
         if (terminal) System.err.print("\r" + " ".repeat(40) + "\r");
-        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, %.1f s)%n", split,
-                Figures.computed(r.bpd()),
-                r.images(), file, c.state().iteration(), precision.orFp32(), r.seconds());
+        String usedWeights = c.describeWeights(weights.orDefault());
+        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n", split,
+                Figures.computed(r.bpd()), r.images(), file, c.state().iteration(), precision.orFp32(), usedWeights,
+                r.seconds());
         ImportanceWeightedBound.Result k = r.samples();
         if (samples > 1) {
             System.out.printf(Locale.ROOT, "%d-sample bound %s bpd (importance-weighted: log-mean-exp over %d "
@@ -81,10 +85,15 @@ public final class EvalCommand implements Callable<Integer> {
                     r.dequantization());
         }
         System.out.println("data: " + r.data());
+        var m = c.config().model();
+        if (m.classConditional()) {
+            System.out.println("class-conditional: each image scored given its own class, -log2 p(x | y) per "
+                    + "dimension (classes " + String.join(", ", m.classes()) + ")");
+        }
         Path run = EvalLog.runFolderOf(file);
         var record = EvalLog.record(new EvalLog.Setting(run != null ? run.relativize(file.toAbsolutePath()
                         .normalize()).toString() : file.toString(), c.state().iteration(), split.label(), batch,
-                r.noiseSeed(), precision.orFp32().label(), r.dequantization()), k, r.seconds());
+                r.noiseSeed(), precision.orFp32().label(), r.dequantization(), usedWeights), k, r.seconds());
         if (json != null) {
             woodflow.io.AtomicFiles.writeString(json, record.toPrettyString() + "\n");
             System.out.println("wrote " + json);

@@ -31,12 +31,15 @@ public final class ExportCommand implements Callable<Integer> {
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
     PaperExport.Layout layout;
 
+    @Mixin
+    WeightsOption weights;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
         Path file = checkpoint.resolve();
         OutputGuard.file("--out", out, OutputGuard.FileKind.TORCH_SAVE, overwrite.force, checkpoint.inputs(file));
-        PaperExport.run(file, layout, out, System.out);
+        PaperExport.run(file, layout, weights.orDefault(), out, System.out);
         return 0;
     }
 }

@@ -18,7 +18,7 @@ import java.util.List;
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
                 CompareCommand.class, AblateCommand.class, SoakCommand.class, DoctorCommand.class, ServeCommand.class,
-                ExportCommand.class, ImportCommand.class, ReplayCommand.class,
+                ExportCommand.class, ImportCommand.class, ReplayCommand.class, InterpolateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The version of the jar (its manifest), as the run report shows it. */
@@ -94,6 +94,9 @@ public final class Main implements Runnable {
         choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
         choice(cl, woodflow.data.DataSplit.class, woodflow.data.DataSplit::parse);
         choice(cl, woodflow.interop.PaperExport.Layout.class, woodflow.interop.PaperExport.Layout::parse);
+        choice(cl, woodflow.train.Weights.class, woodflow.train.Weights::parse);
+        choice(cl, woodflow.sample.Interpolation.Mode.class, woodflow.sample.Interpolation.Mode::parse);
+        choice(cl, woodflow.train.LrSchedule.Kind.class, woodflow.train.LrSchedule.Kind::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */

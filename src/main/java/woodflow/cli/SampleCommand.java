@@ -6,17 +6,20 @@ import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
 import woodflow.io.OutputGuard;
 import woodflow.model.Temperature;
+import woodflow.sample.ClassChoice;
 import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code woodflow sample}: draws samples at a temperature into a PNG grid, or a temperature sweep. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Draw samples from a checkpoint into a PNG grid (or a temperature sweep, one row per "
-                + "temperature).", "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
+                + "temperature); a class-conditional model draws one class (--class NAME) or a class per row.",
+                "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -41,6 +44,13 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Mixin
     PrecisionOption precision;
+
+    @Mixin
+    WeightsOption weights;
+
+    @Option(names = "--class", description = "A class-conditional model: draw every sample of this class (by name, "
+            + "e.g. --class ring). Without it, each row of the grid is one class, in turn.")
+    String className;
 
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
@@ -70,17 +80,21 @@ public final class SampleCommand implements Callable<Integer> {
         Path file = checkpoint.resolve();
         OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, checkpoint.inputs(file));
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = precision.apply(c.model(common.device));
+        var m = c.config().model();
+        Integer label = className == null ? null : ClassChoice.resolve(m.classConditional() ? m.classes()
+                : List.of(), className, "checkpoint " + file);
+        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         int nBits = c.config().data().nBits();
         long t0 = System.nanoTime();
         String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
-            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, out);
+            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, label, out);
         } else {
-            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, out);
+            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, label, out);
         }
-        System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
-                sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "wrote %s (%d samples, weights %s, %.2f s)%n", out,
+                sweep != null ? count * sweep.length : count, c.describeWeights(weights.orDefault()),
+                (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

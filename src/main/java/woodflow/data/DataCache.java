@@ -39,7 +39,7 @@ public final class DataCache {
                 CachedSource.Header h = CachedSource.readHeader(file);
                 if (h.key().equals(key) && h.count() == source.size() && h.channels() == source.channels()
                         && h.height() == source.height() && h.width() == source.width()) {
-                    return new CachedSource(file);
+                    return new CachedSource(file, source.labels().orElse(null));
                 }
                 LOG.info("cache {} was made from [{}]; rebuilding for [{}]", file, h.key(), key);
             } catch (DataException e) {
@@ -47,7 +47,7 @@ public final class DataCache {
             }
         }
         write(source, file, workers, key);
-        return new CachedSource(file);
+        return new CachedSource(file, source.labels().orElse(null));
     }
 
     /** Decodes every image of {@code source} and writes them to {@code file}. */

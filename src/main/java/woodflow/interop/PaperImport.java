@@ -32,6 +32,11 @@ public final class PaperImport {
     public static void run(Path checkpoint, RunConfig cfg, String configName, Path out, double paperFactor,
                            String device, PrintStream log) throws IOException {
         ModelConfig m = cfg.model().validate();
+        if (m.classConditional()) {
+            throw new IllegalArgumentException("config " + configName + " is class-conditional (model.conditional: "
+                    + "class): the paper's PyTorch model has no class-conditional priors to import; give an "
+                    + "unconditional config");
+        }
         CheckpointStore store = new CheckpointStore(out, 1);
         if (Files.isDirectory(out) && !store.list().isEmpty()) {
             throw new IllegalArgumentException("run folder " + out + " already holds checkpoints: import into a new "

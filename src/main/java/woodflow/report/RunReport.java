@@ -13,6 +13,7 @@ import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
 import woodflow.picture.ImageGrid;
 import woodflow.picture.Plots;
+import woodflow.quality.ClassRecognisability;
 import woodflow.quality.Recognisability;
 import woodflow.quality.ShapeClassifier;
 import woodflow.sample.Sampler;
@@ -49,8 +50,14 @@ public final class RunReport {
 
     private RunReport() {}
 
-    /** What {@link #write} made: the page, and the recognisability of the T = 0.7 samples (null when not measured). */
-    public record Written(Path report, Recognisability recognisable) {}
+    /**
+     * What {@link #write} made: the page, the recognisability of the T = 0.7 samples, and for a class-conditional
+     * model of the shapes whether each class's samples show its shape (each null when not measured).
+     */
+    public record Written(Path report, Recognisability recognisable, ClassRecognisability byClass) {}
+
+    /** Samples per class at T = 0.7 that a class-conditional model of the shapes is measured on. */
+    static final int PER_CLASS = 64;
 
     public static Written write(Path runDir, MultiScaleFlow model, RunConfig cfg, ImageSource train, ImageSource test,
                                 Trainer.Result result, double wallSeconds) throws IOException {
@@ -84,13 +91,15 @@ public final class RunReport {
         page.put("bestTestBpd", woodflow.core.Figures.bpd(result.bestTestBpd()));
         page.put("facts", facts(model, cfg, train, test, result, wallSeconds, samples.seconds(), reconError));
         page.put("logEvery", cfg.train().logEvery());
+        page.put("schedule", cfg.train().schedule().describe() + (cfg.train().warmup() > 0 ? " after a linear warm-up "
+                + "of " + cfg.train().warmup() + " iterations" : "") + " (train.lr " + cfg.train().lr() + ")");
         page.put("evalEvery", cfg.train().evalEvery());
         page.put("fewPoints", curves.trainPoints() < 5);
         page.put("config", cfg.toYaml());
         page.put("files", links(runDir));
         Path out = runDir.resolve("report.html");
         AtomicFiles.writeString(out, Html.render("run-report.mustache", page));
-        return new Written(out, samples.recognisable());
+        return new Written(out, samples.recognisable(), samples.byClass());
     }
 
     /** What the learning curve held: its train points, and the recoveries the metrics record. */
@@ -98,11 +107,12 @@ public final class RunReport {
 
     /** The learning curves (every log line and evaluation), written to curve.png and shown on the page. */
     private static Curves curves(Path runDir, Map<String, Object> page) throws IOException {
-        List<double[]> trainPts = new ArrayList<>(), testPts = new ArrayList<>();
+        List<double[]> trainPts = new ArrayList<>(), testPts = new ArrayList<>(), lrPts = new ArrayList<>();
         int recoveries = 0;
         for (JsonNode n : MetricsLog.read(runDir.resolve("metrics.jsonl"))) {
             if (n.has("train_bpd") && Double.isFinite(n.get("train_bpd").asDouble())) {
                 trainPts.add(new double[] {n.get("iteration").asDouble(), n.get("train_bpd").asDouble()});
+                if (n.has("lr")) lrPts.add(new double[] {n.get("iteration").asDouble(), n.get("lr").asDouble()});
             }
             if (n.has("test_bpd")) {
                 testPts.add(new double[] {n.get("iteration").asDouble(), n.get("test_bpd").asDouble()});
@@ -114,11 +124,20 @@ public final class RunReport {
                 false, 800, 420);
         AtomicFiles.write(runDir.resolve("curve.png"), curve);
         page.put("curve", Html.dataUri(curve));
+        if (!lrPts.isEmpty()) {
+            // the learning rate of the last step of each log interval (warm-up and schedule applied)
+            page.put("rates", Html.dataUri(Plots.linePng("Learning rate", "iteration", "learning rate",
+                    List.of(Plots.series("learning rate of the last step of each log interval", lrPts)), false, 800,
+                    260)));
+        }
         return new Curves(trainPts.size(), recoveries);
     }
 
-    /** What the sample grids measured: the time of the 64 samples at T = 0.7, and their recognisability. */
-    private record Samples(double seconds, Recognisability recognisable) {}
+    /**
+     * What the sample grids measured: the time of the samples at T = 0.7, their recognisability, and (a conditional
+     * model of the shapes) whether each class's samples show its shape.
+     */
+    private record Samples(double seconds, Recognisability recognisable, ClassRecognisability byClass) {}
 
     /**
      * Real training images, then 64 samples at each of the config's temperatures (the same noise), each written to
@@ -139,9 +158,43 @@ public final class RunReport {
         double sampleSeconds = Double.NaN;
         List<String> overflow = new ArrayList<>();
         Recognisability recognisable = null;
+        ClassRecognisability byClass = null;
+        List<String> classes = model.classes();
         for (double t : cfg.train().temperatures()) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
+                if (!classes.isEmpty()) {
+                    // a class-conditional model: one row per class; at T = 0.7, PER_CLASS samples of each measured
+                    boolean measured = Math.abs(t - 0.7) < 1e-9;
+                    int per = measured ? PER_CLASS : 8;
+                    int[] y = new int[per * classes.size()];
+                    for (int i = 0; i < y.length; i++) y[i] = i / per;
+                    List<byte[]> all = ImageGrid.images(Sampler.sample(model, y.length, t, nBits, seed, y));
+                    List<List<byte[]>> each = new ArrayList<>();
+                    List<byte[]> shown = new ArrayList<>();
+                    for (int k = 0; k < classes.size(); k++) {
+                        each.add(all.subList(k * per, (k + 1) * per));
+                        shown.addAll(all.subList(k * per, k * per + 8));
+                    }
+                    if (measured) {
+                        sampleSeconds = (System.nanoTime() - t0) / 1e9;
+                        long tc = System.nanoTime();
+                        var net = Recognisability.classifierFor(train, test, nBits, cfg.train().seed());
+                        if (net != null) {
+                            recognisable = Recognisability.measure(net, train, test, all, cfg.train().seed(), tc);
+                            byClass = ClassRecognisability.measure(net, classes, each, t);
+                        }
+                    }
+                    String title = String.format(Locale.ROOT, "samples at T = %.3g, a class per row, iteration %d",
+                            t, result.iterations());
+                    AtomicFiles.write(runDir.resolve("samples").resolve(String.format(Locale.ROOT,
+                            "final-t%.3f.png", t)), ImageGrid.pngBytes(ImageGrid.renderLabelled(shown, c, h, w, 8,
+                            new ImageGrid.Labels(title, classes, ImageGrid.Labels.numbered("", 8, 8).columns()))));
+                    figures.add(figure(ImageGrid.pngBytes(ImageGrid.renderLabelled(shown, c, h, w, 8,
+                            new ImageGrid.Labels("", classes, List.of()), scale)), String.format(Locale.ROOT,
+                            "samples, T = %.3g (a row per class: %s)", t, String.join(", ", classes))));
+                    continue;
+                }
                 Tensor s = Sampler.sample(model, 64, t, nBits, seed);
                 List<byte[]> images = ImageGrid.images(s);
                 if (Math.abs(t - 0.7) < 1e-9) {
@@ -160,8 +213,12 @@ public final class RunReport {
         }
         page.put("figures", figures);
         if (recognisable != null) page.put("recognisable", recognisable(recognisable));
+        if (byClass != null) {
+            page.put("byClass", Map.of("shares", byClass.shares(), "perClass", byClass.perClass(),
+                    "confidence", String.format(Locale.ROOT, "%.1f", ShapeClassifier.CONFIDENCE)));
+        }
         if (!overflow.isEmpty()) page.put("overflow", Map.of("temperatures", String.join(", ", overflow)));
-        return new Samples(sampleSeconds, recognisable);
+        return new Samples(sampleSeconds, recognisable, byClass);
     }
 
     /** The temperature sweep (10 per row, one row per temperature), written to samples/temperature-sweep.png. */
@@ -173,8 +230,15 @@ public final class RunReport {
                     cfg.train().seed() + 102);
             List<String> labels = new ArrayList<>();
             for (double t : cfg.train().temperatures()) labels.add(String.format(Locale.ROOT, "T = %.3g", t));
+            List<String> columns = ImageGrid.Labels.numbered("", 10, 10).columns();
+            List<String> classes = model.classes();
+            if (!classes.isEmpty()) {
+                // a class-conditional model: the classes in turn along each row
+                columns = new ArrayList<>();
+                for (int i = 0; i < 10; i++) columns.add(classes.get(i % classes.size()));
+            }
             byte[] sweep = ImageGrid.pngBytes(ImageGrid.renderLabelled(rows, c, h, w, 10, new ImageGrid.Labels(
-                    "the same noise in each column", labels, ImageGrid.Labels.numbered("", 10, 10).columns())));
+                    "the same noise in each column", labels, columns)));
             AtomicFiles.write(runDir.resolve("samples/temperature-sweep.png"), sweep);
             page.put("sweep", Html.dataUri(sweep));
         } catch (NumericalException e) {
@@ -223,6 +287,14 @@ public final class RunReport {
         fact(rows, "dequantisation", model.dequantizer() + (model.variationalDequantizer() == null ? " noise"
                 : String.format(Locale.ROOT, ", %,d parameters; the bpd includes -log q",
                 model.variationalDequantizer().parameterCount())));
+        if (m.classConditional()) {
+            fact(rows, "classes", String.join(", ", model.classes()) + " (the priors conditioned on the class"
+                    + (m.classLossWeight() > 0 ? ", class-prediction loss weight " + m.classLossWeight() : "")
+                    + "; test bpd given each image's own class)");
+        }
+        fact(rows, "weights", cfg.train().averagesWeights() ? String.format(Locale.ROOT, "the moving average of the "
+                + "trained weights (train.ema %s): the test bpd, samples and reconstructions here are the averaged "
+                + "model's", cfg.train().ema()) : "as trained (no moving average)");
         fact(rows, "iterations", String.format(Locale.ROOT, "%d (batch %d, %s)", result.iterations(),
                 cfg.train().batch(), cfg.train().precision()));
         fact(rows, "test bpd (last / best)", woodflow.core.Figures.bpd(result.testBpd()) + " / "

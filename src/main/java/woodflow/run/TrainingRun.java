@@ -126,10 +126,12 @@ public final class TrainingRun {
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (report) {
-                RunReport.Written written = RunReport.write(dir, trainer.model(), config, data.train(), data.test(), r,
+                RunReport.Written written = RunReport.write(dir, trainer.evaluationModel(), trainer.config(),
+                        data.train(), data.test(), r,
                         wall);
                 System.out.println("report: " + written.report());
                 if (written.recognisable() != null) System.out.println(written.recognisable().line());
+                if (written.byClass() != null) System.out.println(written.byClass().line());
             }
             System.out.println("run folder: " + dir);
         }

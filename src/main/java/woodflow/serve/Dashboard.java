@@ -33,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N&amp;version=V  records from line N
  *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=  PNG
  *   /score?id=RUN     bpd of a dropped image  /api/reconstructions, /api/test-bpd, POST /api/score, /api/file?path=
+ *                                             /api/sample also takes class=NAME (a class-conditional model)
+ *                                             /api/interpolate?id=&amp;checkpoint=&amp;a=&amp;b=&amp;steps=&amp;mode=  PNG strip
  * </pre>
  * It never writes into ROOT and never takes a run's lock ({@link LockProbe}); pages poll for new metrics lines. Chart
  * drawing is uPlot's, served from its WebJar in the jar, so the pages work without internet.
@@ -130,6 +132,13 @@ public final class Dashboard implements AutoCloseable {
         routes.put("/api/metrics", this::metrics);
         routes.put("/api/file", (ex, q) -> file(ex, runs.file(q.get("path"))));
         routes.put("/api/sample", this::sample);
+        routes.put("/api/interpolate", (ex, q) -> {
+            String mode = q.get("mode");
+            send(ex, 200, "image/png", worker.interpolation(runs.checkpoint(runs.run(q.get("id")),
+                    q.get("checkpoint")), (int) number(q, "a", 0), (int) number(q, "b", 1), (int) number(q, "steps", 8),
+                    mode == null ? woodflow.sample.Interpolation.Mode.LINEAR
+                            : woodflow.sample.Interpolation.Mode.parse(mode)));
+        });
         routes.put("/api/reconstructions", (ex, q) -> send(ex, 200, "image/png",
                 worker.reconstructions(runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint")))));
         routes.put("/api/test-bpd", (ex, q) -> {
@@ -219,7 +228,7 @@ public final class Dashboard implements AutoCloseable {
         Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
         long t0 = System.nanoTime();
         byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
-                (int) number(q, "count", 16));
+                (int) number(q, "count", 16), q.get("class"));
         // the time in the server, queue and model loading included (the browser's own clock may be virtual)
         ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
         send(ex, 200, "image/png", png);
@@ -263,6 +272,7 @@ public final class Dashboard implements AutoCloseable {
         ModelWorker.Score s = worker.score(ckpt, body);
         ObjectNode o = RunFolders.JSON.createObjectNode();
         o.put("bpd", s.bpd());
+        if (s.likeliestClass() != null) o.put("likeliest_class", s.likeliestClass());
         o.put("image", "data:image/png;base64," + Base64.getEncoder().encodeToString(s.resizedPng()));
         putArray(o, "test_bpd", s.testBpd());
         json(ex, o);

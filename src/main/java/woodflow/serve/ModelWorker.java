@@ -12,6 +12,8 @@ import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
 import woodflow.model.Temperature;
+import woodflow.sample.ClassChoice;
+import woodflow.sample.Interpolation;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
@@ -78,6 +80,14 @@ final class ModelWorker implements AutoCloseable {
 
     /** A sample grid as PNG bytes. */
     byte[] samples(Path checkpoint, double temperature, long seed, int count) throws Exception {
+        return samples(checkpoint, temperature, seed, count, null);
+    }
+
+    /**
+     * A sample grid as PNG bytes; a class-conditional model draws {@code className} (by name), or without it a class
+     * per row of 8, in turn.
+     */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className) throws Exception {
         Temperature.COMMAND_LINE.check(temperature); // the temperatures `woodflow sample` takes, T = 0 refused
         if (count < 1 || count > MAX_SAMPLES) {
             throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
@@ -85,8 +95,16 @@ final class ModelWorker implements AutoCloseable {
         return run(() -> {
             Loaded m = load(checkpoint);
             ModelConfig mc = m.config.model();
+            List<String> classes = m.model.classes();
+            int[] labels = null;
+            if (className != null && !className.isBlank()) {
+                labels = Sampler.fill(count, ClassChoice.resolve(classes, className, checkpoint.getFileName()
+                        .toString()));
+            } else if (!classes.isEmpty()) {
+                labels = ClassChoice.byRow(count, Math.min(8, count), classes.size());
+            }
             try (PointerScope scope = new PointerScope()) {
-                Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed);
+                Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed, labels);
                 return ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), mc.channels(), mc.height(),
                         mc.width(), Math.min(8, count)));
             }
@@ -116,8 +134,12 @@ final class ModelWorker implements AutoCloseable {
         return run(() -> testBpdOnWorker(checkpoint));
     }
 
-    /** What scoring an uploaded image gives: its bpd, the image as the model sees it, and the test set's bpd. */
-    record Score(double bpd, byte[] resizedPng, double[] testBpd) {}
+    /**
+     * What scoring an uploaded image gives: its bpd, the image as the model sees it, and the test set's bpd; for a
+     * class-conditional model, the bpd of p(x) averaged over the classes and the class under which the image is
+     * likeliest (else null).
+     */
+    record Score(double bpd, byte[] resizedPng, double[] testBpd, String likeliestClass) {}
 
     Score score(Path checkpoint, byte[] imageBytes) throws Exception {
         checkSize(imageBytes);
@@ -127,11 +149,62 @@ final class ModelWorker implements AutoCloseable {
             // resized as a folder of images is (centre crop, area resampling), to the model's size
             byte[] chw = ImageDecoder.toChw(imageBytes, "the uploaded image", mc.channels(), mc.height());
             ArraySource one = new ArraySource(List.of(chw), mc.channels(), mc.height(), mc.width(), "upload");
-            double bpd = Evaluator.bitsPerDim(m.model, one, 1, m.config.data().nBits(), 1,
-                    m.config.train().evalSeed())[0];
+            double bpd;
+            String likeliest = null;
+            if (m.model.classConditional()) {
+                double[] byClass = Evaluator.bitsPerDimByClass(m.model, one, 1, m.config.data().nBits(), 1,
+                        m.config.train().evalSeed())[0];
+                bpd = Evaluator.marginalBitsPerDim(byClass, mc.dimensions());
+                int best = 0;
+                for (int k = 1; k < byClass.length; k++) if (byClass[k] < byClass[best]) best = k;
+                likeliest = m.model.classes().get(best);
+            } else {
+                bpd = Evaluator.bitsPerDim(m.model, one, 1, m.config.data().nBits(), 1,
+                        m.config.train().evalSeed())[0];
+            }
             byte[] png = ImageGrid.pngBytes(ImageGrid.renderForViewing(List.of(chw), mc.channels(), mc.height(),
                     mc.width(), 1));
-            return new Score(bpd, png, testBpdOnWorker(checkpoint));
+            return new Score(bpd, png, testBpdOnWorker(checkpoint), likeliest);
+        });
+    }
+
+    /**
+     * The latent interpolation between test images {@code a} and {@code b} of the run's data ({@link Interpolation}),
+     * as a labelled PNG strip; a class-conditional model takes the images' own classes.
+     */
+    byte[] interpolation(Path checkpoint, int a, int b, int steps, Interpolation.Mode mode) throws Exception {
+        if (steps < Interpolation.MIN_STEPS || steps > Interpolation.MAX_STEPS) {
+            throw new IllegalArgumentException("steps must be between " + Interpolation.MIN_STEPS + " and "
+                    + Interpolation.MAX_STEPS + ", got " + steps);
+        }
+        return run(() -> {
+            Loaded m = load(checkpoint);
+            ModelConfig mc = m.config.model();
+            byte[] ia, ib;
+            Integer la = null, lb = null;
+            try (Splits data = DataSets.open(m.config.data(), mc.channels(), mc.height())) {
+                ImageSource test = data.test();
+                for (int i : new int[] {a, b}) {
+                    if (i < 0 || i >= test.size()) {
+                        throw new IllegalArgumentException("test image " + i + " does not exist: the test set has "
+                                + test.size() + " images (0 to " + (test.size() - 1) + ")");
+                    }
+                }
+                ia = test.image(a);
+                ib = test.image(b);
+                if (m.model.classConditional()) {
+                    var labels = woodflow.data.ClassLabels.require(test, m.model.classes());
+                    la = labels.label(a);
+                    lb = labels.label(b);
+                }
+            }
+            try (PointerScope scope = new PointerScope()) {
+                Interpolation.Strip strip = Interpolation.between(m.model, ia, ib, steps, mode,
+                        m.config.data().nBits(), la, lb);
+                String title = "test image " + a + (la != null ? " (" + m.model.classes().get(la) + ")" : "")
+                        + " to test image " + b + (lb != null ? " (" + m.model.classes().get(lb) + ")" : "");
+                return strip.png(mc.channels(), mc.height(), mc.width(), title);
+            }
         });
     }
 

@@ -206,6 +206,16 @@ final class RunFolders {
         ObjectNode o = info(runDir);
         Path config = runDir.resolve("config.yaml");
         o.put("config", Files.isRegularFile(config) ? Files.readString(config) : "");
+        // the classes of a class-conditional model, for the sampler's class selector
+        ArrayNode classes = o.putArray("classes");
+        if (Files.isRegularFile(config)) {
+            try {
+                var m = RunConfig.read(config).model();
+                if (m.classConditional() && m.classes() != null) m.classes().forEach(classes::add);
+            } catch (RuntimeException e) {
+                // an unreadable config shows as text; it has no classes to offer
+            }
+        }
         ArrayNode ckpts = o.putArray("checkpoints");
         CheckpointStore store = new CheckpointStore(runDir, 1);
         List<Path> files = new ArrayList<>();

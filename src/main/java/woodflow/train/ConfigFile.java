@@ -122,11 +122,29 @@ final class ConfigFile {
         return null;
     }
 
+    /**
+     * Whether a record also reads from one name, through a static factory marked as Jackson's delegating creator that
+     * takes a String ({@code train.schedule: cosine} for {@code {kind: cosine}}); the factory checks the name.
+     */
+    private static boolean takesAName(Class<?> type) {
+        for (java.lang.reflect.Method m : type.getDeclaredMethods()) {
+            com.fasterxml.jackson.annotation.JsonCreator c =
+                    m.getAnnotation(com.fasterxml.jackson.annotation.JsonCreator.class);
+            if (c != null && c.mode() == com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING
+                    && java.lang.reflect.Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 1
+                    && m.getParameterTypes()[0] == String.class) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static String checkValue(JsonNode v, Class<?> type, String path, String key, Map<String, String> raw) {
         String written = raw.get(path);
         if (type.isRecord()) {
             if (v.isObject()) return check(v, type, path, raw);
             if (v.isNull()) return null; // the section's defaults
+            if (v.isTextual() && takesAName(type)) return null; // a short form by name (schedule: cosine)
             return path + ": " + describe(v, written) + " where a mapping of its settings goes; write e.g. " + key
                     + ": {" + example(type) + "}";
         }

@@ -41,7 +41,7 @@ public final class Doctor {
         try (PointerScope scope = new PointerScope()) {
             Tensor images = torch.randint(0, 256, new long[] {tc.batch(), mc.channels(), mc.height(), mc.width()})
                     .to(torch.ScalarType.Byte);
-            try (NoGradGuard g = new NoGradGuard()) {
+            try (NoGradGuard g = new NoGradGuard(); var c = model.classesInTurn(images.size(0))) {
                 model.bitsPerDim(stepper.dequantize(images, -1), Quantization.bins(cfg.data().nBits()));
             }
             check = SelfCheck.run(stepper, images, 0, model.parameters().get(0).device().str().getString());

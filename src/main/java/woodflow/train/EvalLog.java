@@ -22,7 +22,7 @@ import java.util.List;
  * only appends single lines to it, so an evaluation next to a running trainer changes nothing of the trainer's.
  * <pre>
  *   {"time", "checkpoint", "iteration", "split", "images", "batch", "noise_seed", "precision", "dequantization",
- *    "samples": K, "bpd": one-sample figure, "bpd_mean_of_samples", "bpd_bound": the K-sample bound, "seconds"}
+ *    "weights", "samples": K, "bpd": one-sample figure, "bpd_mean_of_samples", "bpd_bound": the K-sample bound, "seconds"}
  * </pre>
  */
 public final class EvalLog {
@@ -33,7 +33,7 @@ public final class EvalLog {
 
     /** What one evaluation was: the checkpoint, the images and noise, and how the figures were computed. */
     public record Setting(String checkpoint, long iteration, String split, int batch, long noiseSeed, String precision,
-                          String dequantization) {}
+                          String dequantization, String weights) {}
 
     /** The record of an evaluation: its setting and the figures of {@code r} (bits per dimension, means over images). */
     public static ObjectNode record(Setting s, ImportanceWeightedBound.Result r, double seconds) {
@@ -41,7 +41,7 @@ public final class EvalLog {
         o.put("time", Instant.now().toString()).put("checkpoint", s.checkpoint()).put("iteration", s.iteration())
                 .put("split", s.split()).put("images", r.oneSample().length).put("batch", s.batch())
                 .put("noise_seed", s.noiseSeed()).put("precision", s.precision())
-                .put("dequantization", s.dequantization()).put("samples", r.samples());
+                .put("dequantization", s.dequantization()).put("weights", s.weights()).put("samples", r.samples());
         number(o, "bpd", r.oneSampleBpd());
         number(o, "bpd_mean_of_samples", r.meanOfSamplesBpd());
         number(o, "bpd_bound", r.boundBpd());

@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
 import woodflow.core.Precision;
 import woodflow.core.Tensors;
+import woodflow.data.ClassLabels;
 import woodflow.data.DataSplit;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
 /**
  * Test-set bits per dimension: every image of a source (or the first {@code limit}), dequantised by the model's
  * dequantiser (uniform or variational) with noise from a fixed seed, so that every evaluation of every model sees the
- * same noise. One dequantisation per image; {@link ImportanceWeightedBound} takes K.
+ * same noise (one dequantisation per image; {@link ImportanceWeightedBound} takes K). A class-conditional model is evaluated
+ * conditional on each image's true class ({@code -log2 p(x | y)} per dimension), from the source's labels.
  */
 public final class Evaluator {
     private Evaluator() {}
@@ -48,6 +50,8 @@ public final class Evaluator {
         boolean wasTraining = model.isTraining();
         Dequantizer dequantizer = model.dequantizer();
         int bins = Quantization.bins(nBits);
+        // a class-conditional model scores each image given its true class: log p(x | y)
+        ClassLabels labels = model.classConditional() ? ClassLabels.require(source, model.classes()) : null;
         model.train(false);
         int n = Math.min(count, source.size());
         double[] out = new double[n];
@@ -70,7 +74,16 @@ public final class Evaluator {
                     Dequantizer.Dequantized x = dequantizer.dequantize(centred, dequantizer.drawNoise(shape, centred),
                             bins);
                     if (probe != null) probe.accept(x.x());
-                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, bins));
+                    double[] b;
+                    if (labels == null) {
+                        b = Tensors.toDoubles(model.bitsPerDim(x, bins));
+                    } else {
+                        int[] y = new int[end - start];
+                        for (int i = start; i < end; i++) y[i - start] = labels.label(i);
+                        try (var c = model.conditionedOn(y)) {
+                            b = Tensors.toDoubles(model.bitsPerDim(x, bins));
+                        }
+                    }
                     System.arraycopy(b, 0, out, start, b.length);
                 }
             }
@@ -78,6 +91,61 @@ public final class Evaluator {
             model.train(wasTraining);
         }
         return out;
+    }
+
+    /**
+     * For a class-conditional model: the bpd of images {@code [0, count)} of {@code source} given each class,
+     * {@code [image][class]}, every class seeing the same dequantisation noise (the source needs no labels).
+     */
+    public static double[][] bitsPerDimByClass(MultiScaleFlow model, ImageSource source, int count, int nBits,
+                                               int batch, long noiseSeed) {
+        int k = model.classes().size();
+        if (k == 0) throw new IllegalArgumentException("the model is not class-conditional: it has no classes");
+        boolean wasTraining = model.isTraining();
+        model.train(false);
+        int n = Math.min(count, source.size());
+        double[][] out = new double[n][k];
+        torch.manual_seed(noiseSeed);
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (int start = 0; start < n; start += batch) {
+                try (PointerScope scope = new PointerScope()) {
+                    int end = Math.min(n, start + batch);
+                    List<byte[]> imgs = new ArrayList<>();
+                    for (int i = start; i < end; i++) imgs.add(source.image(i));
+                    Tensor centred = Quantization.centred(Devices.like(
+                            Quantization.stack(imgs, source.channels(), source.height(), source.width()),
+                            model.parameters().get(0)), nBits);
+                    // one dequantisation per image, the same for every class (a dequantiser sees x, not y)
+                    Dequantizer dq = model.dequantizer();
+                    Dequantizer.Dequantized x = dq.dequantize(centred, dq.drawNoise(Tensors.shape(centred), centred),
+                            Quantization.bins(nBits));
+                    for (int c = 0; c < k; c++) {
+                        int[] y = new int[end - start];
+                        java.util.Arrays.fill(y, c);
+                        try (var cond = model.conditionedOn(y)) {
+                            double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                            for (int i = 0; i < b.length; i++) out[start + i][c] = b[i];
+                        }
+                    }
+                }
+            }
+        } finally {
+            model.train(wasTraining);
+        }
+        return out;
+    }
+
+    /**
+     * The bits per dimension of the marginal {@code p(x) = (1/K) sum_k p(x | k)} (a uniform prior over the K classes)
+     * from the per-class figures of one image of {@code dims} dimensions: {@code -log2(mean_k 2^(-D bpd_k)) / D},
+     * summed in log space.
+     */
+    public static double marginalBitsPerDim(double[] byClass, long dims) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double b : byClass) max = Math.max(max, -b * dims);
+        double sum = 0;
+        for (double b : byClass) sum += Math.pow(2, -b * dims - max);
+        return -(max + Math.log(sum / byClass.length) / Math.log(2)) / dims;
     }
 
     /**
@@ -91,13 +159,22 @@ public final class Evaluator {
     /**
      * The mean bpd of a checkpoint's model, in {@code precision} on {@code device}, over the first {@code limit}
      * images (null: all) of one split of its run's data (its path replaced by {@code dataPath} when given), with the
-     * noise of {@code noiseSeed} (null: the run's eval seed), and with {@code samples} dequantisations per image the
-     * importance-weighted bound beside it: {@code woodflow eval}.
+     * noise of {@code noiseSeed} (null: the run's eval seed): {@code woodflow eval}.
      */
     public static Report ofCheckpoint(Checkpoint c, DataSplit split, Integer limit, int batch, String dataPath,
-                                      Long noiseSeed, Precision precision, String device, int samples,
-                                      ImportanceWeightedBound.Progress progress) {
-        MultiScaleFlow model = c.model(device);
+                                      Long noiseSeed, Precision precision, String device) {
+        return ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision, device, null, 1, null);
+    }
+
+    /**
+     * As above with the chosen weights ({@code --weights}; null: the averaged ones when the checkpoint holds them)
+     * and {@code samples} dequantisations per image, the importance-weighted bound beside the one-sample figure
+     * ({@code progress}, may be null, is told after each draw).
+     */
+    public static Report ofCheckpoint(Checkpoint c, DataSplit split, Integer limit, int batch, String dataPath,
+                                      Long noiseSeed, Precision precision, String device, Weights weights,
+                                      int samples, ImportanceWeightedBound.Progress progress) {
+        MultiScaleFlow model = c.model(device, weights);
         model.precision(precision);
         RunConfig cfg = c.config();
         cfg = cfg.withData(cfg.data().withDataPath(dataPath));

@@ -51,7 +51,7 @@ public final class Inspection {
 
     /** A new model of {@code cfg} ({@code source}: how the user named it), float32 on {@code device}. */
     public static Inspection ofConfig(RunConfig cfg, String source, String device) {
-        cfg.validate();
+        cfg = cfg.validate().withClassesFromData(); // a class-conditional preset: its classes from the data
         MultiScaleFlow model = TrainStep.newModel(cfg, device);
         model.precision(Precision.FP32); // the layers as they are, not the conditioners' training precision
         return new Inspection(cfg, model, source, false);
@@ -89,14 +89,18 @@ public final class Inspection {
         int bins = Quantization.bins(nBits);
         Dequantizer dq = model.dequantizer();
         Dequantizer.Dequantized x;
-        double bpd;
         try (NoGradGuard g = new NoGradGuard()) {
             x = dq.dequantize(centred, dq.drawNoise(woodflow.core.Tensors.shape(centred), centred), bins);
         }
-        List<ModelInspector.Row> rows = ModelInspector.inspect(model, x, bins);
-        try (NoGradGuard g = new NoGradGuard()) {
+        List<ModelInspector.Row> rows;
+        double bpd;
+        // a class-conditional model runs for the classes in turn
+        try (var c = model.classConditional() ? model.conditionedOn(woodflow.sample.Sampler.inTurn((int) centred.size(0),
+                model)) : null; NoGradGuard g = new NoGradGuard()) {
+            rows = ModelInspector.inspect(model, x, bins);
             bpd = model.bitsPerDim(x, bins).mean().item_double();
         }
+        if (model.classConditional()) input += "; classes in turn (" + String.join(", ", model.classes()) + ")";
         double dequantizerFlops = Flops.dequantizer(m, Models.dequantizer(config.data()), 1);
         return new Report(source, input, rows, model.parameterCount(), bpd,
                 (Flops.forward(m, 1) + dequantizerFlops) / 1e9, model.parameterCount() * 4 / (1024.0 * 1024.0),

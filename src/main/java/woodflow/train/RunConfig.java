@@ -56,6 +56,19 @@ public record RunConfig(
         return DataSets.open(data, m.channels(), m.height());
     }
 
+    /**
+     * A class-conditional config with its {@code model.classes} taken from the data's labels when it names none (a
+     * preset), so that a model can be built before training (inspect, doctor, bench); any other config as it is.
+     */
+    public RunConfig withClassesFromData() {
+        if (!model.classConditional() || model.classes() != null) return this;
+        try (Splits d = openData()) {
+            var labels = d.train().labels().orElseThrow(() -> new IllegalArgumentException("model.conditional: "
+                    + "class needs the images' classes, but the data has no labels (" + d.train().describe() + ")"));
+            return withModel(model.withClasses(model.conditional(), labels.names(), model.classLossWeight()));
+        }
+    }
+
     public RunConfig withModel(ModelConfig m) {
         return new RunConfig(description, m, data, train);
     }

@@ -185,7 +185,8 @@ public final class TrainStep {
 
     /**
      * The batch of iteration {@code it}: the noise is drawn from a generator seeded by (seed, it), for the whole
-     * global batch of a data-parallel group, whose rows of it this process takes.
+     * global batch of a data-parallel group, whose rows of it this process takes (uniform noise: the numbers
+     * {@code Quantization.dequantize} and {@code dequantizeRows} always drew).
      */
     private Batch batch(Tensor uint8, long it) {
         Tensor centred = Quantization.centred(Devices.like(uint8, device), nBits);
@@ -215,10 +216,41 @@ public final class TrainStep {
      * mean bpd, or NaN when the loss or the gradient was not finite (the update is then skipped).
      */
     public double run(Tensor uint8, long it, double lr) {
+        return run(uint8, null, it, lr);
+    }
+
+    /**
+     * As above for a class-conditional model, with each image's class ({@code labels}, this process's rows): the
+     * loss is then {@code -log p(x | y)} in bits per dimension. Null labels for a class-conditional model (a
+     * benchmark, the doctor) stand for the classes in turn, 0, 1, ..., K-1, 0, ...
+     */
+    public double run(Tensor uint8, int[] labels, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             Batch b = batch(uint8, it);
             if (nanInput.test(it)) b = new Batch(b.centred().mul(woodflow.core.Tensors.s(Double.NaN)), b.noise(), null);
-            return step(b, it, lr);
+            return step(b, classes(labels, b.rows()), it, lr);
+        }
+    }
+
+    /** The one-hot labels a conditional model runs for (null for any other model). */
+    private Tensor classes(int[] labels, long batch) {
+        if (!model.classConditional()) return null;
+        int[] y = labels;
+        if (y == null) {
+            y = new int[(int) batch];
+            for (int i = 0; i < y.length; i++) y[i] = i % model.classes().size();
+        }
+        if (y.length != batch) {
+            throw new IllegalArgumentException(y.length + " class labels for a batch of " + batch + " images");
+        }
+        return model.oneHot(y);
+    }
+
+    /** {@code forwardBackward} for the classes {@code y} (none: unconditional). */
+    private double forwardBackward(Batch x, Tensor y, boolean poisonGradient) {
+        if (y == null) return forwardBackward(x, poisonGradient);
+        try (woodflow.layers.ClassCondition.Scope c = model.conditionedOn(y)) {
+            return forwardBackward(x, poisonGradient);
         }
     }
 
@@ -231,10 +263,10 @@ public final class TrainStep {
         if (!model.dequantizer().isUniform()) {
             throw new IllegalStateException("a model with a variational dequantiser dequantises its batches itself");
         }
-        return step(new Batch(null, null, x), -1, lr);
+        return step(new Batch(null, null, x), classes(null, x.size(0)), -1, lr);
     }
 
-    private double step(Batch x, long it, double lr) {
+    private double step(Batch x, Tensor y, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime();
@@ -242,7 +274,7 @@ public final class TrainStep {
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
             if (gradientSync != null) gradientSync.begin();
             forwardEnd = 0;
-            double loss = forwardBackward(x, poison);
+            double loss = forwardBackward(x, y, poison);
             long tf = forwardEnd;
             boolean recomputed = false;
             long t1 = System.nanoTime();
@@ -255,7 +287,7 @@ public final class TrainStep {
                 recomputed = true;
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
-                    again = forwardBackward(x, poison);
+                    again = forwardBackward(x, y, poison);
                 }
                 double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
                 if (Double.isFinite(againNorm)) {
@@ -291,12 +323,14 @@ public final class TrainStep {
 
     /**
      * Iteration {@code it}'s loss, with its gradient left in the parameters' {@code grad()} (zeroed first); no update,
-     * no data-parallel averaging. For tests that compare gradients.
+     * no data-parallel averaging (a class-conditional model runs for the classes in turn). For tests that compare
+     * gradients.
      */
     double lossAndGradient(Tensor uint8, long it) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
-            return forwardBackward(batch(uint8, it), false);
+            Batch b = batch(uint8, it);
+            return forwardBackward(b, classes(null, b.rows()), false);
         }
     }
 
@@ -315,10 +349,13 @@ public final class TrainStep {
                 loss = invertible.backward(x.x(), bins).loss();
                 if (!Double.isFinite(loss)) return Double.NaN;
             } else {
-                Tensor l = model.bitsPerDim(x, bins).mean();
-                loss = l.item_double();
+                // the loss trained on: the bpd, plus the weighted class-prediction bits of a model with that head
+                MultiScaleFlow.Objective o = model.objective(x, bins);
+                Tensor l = o.loss().mean();
+                double trained = l.item_double();
+                loss = o.loss() == o.bitsPerDim() ? trained : o.bitsPerDim().mean().item_double();
                 forwardEnd = System.nanoTime();
-                if (!Double.isFinite(loss)) return Double.NaN;
+                if (!Double.isFinite(trained) || !Double.isFinite(loss)) return Double.NaN;
                 l.backward();
             }
             if (poisonGradient) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
@@ -366,10 +403,16 @@ public final class TrainStep {
      * and compares them; no parameter or optimiser state changes. The start-up self-check of a run.
      */
     public PathComparison compareWithReference(Tensor uint8, long it) {
+        return compareWithReference(uint8, null, it);
+    }
+
+    /** As above, for a class-conditional model with the images' classes (null: the classes in turn). */
+    public PathComparison compareWithReference(Tensor uint8, int[] labels, long it) {
         try (PointerScope scope = new PointerScope()) {
             Batch x = batch(uint8, it);
+            Tensor y = classes(labels, x.rows());
             adam.zeroGrad();
-            double fast = forwardBackward(x, false);
+            double fast = forwardBackward(x, y, false);
             List<Tensor> gFast = new ArrayList<>();
             for (Tensor p : model.parameters()) {
                 Tensor g = p.grad();
@@ -388,7 +431,8 @@ public final class TrainStep {
             try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
                 for (long r0 = 0; r0 < rows; r0 += chunk) {
                     try (PointerScope inner = new PointerScope()) {
-                        ref += forwardBackward(x.narrow(r0, chunk), false) / chunks;
+                        ref += forwardBackward(x.narrow(r0, chunk), y == null ? null : y.narrow(0, r0, chunk),
+                                false) / chunks;
                     }
                 }
             }

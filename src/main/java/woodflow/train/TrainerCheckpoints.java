@@ -31,9 +31,19 @@ final class TrainerCheckpoints {
     private final boolean writer;
     private final RunLog log;
     private final String configSource;
+    /** The moving average of the weights, saved and restored with the model; null when train.ema is off. */
+    private final WeightAverage average;
+    private final long stepsPerEpoch;
     private MetricsLog metrics;
 
-    TrainerCheckpoints(RunConfig config, Path runDir, boolean writer, RunLog log, String configSource) {
+    /**
+     * {@code average}: the run's moving average of the weights (null: none); {@code stepsPerEpoch}: the iterations of
+     * an epoch, for the learning rate a resumed run says it moves to.
+     */
+    TrainerCheckpoints(RunConfig config, Path runDir, boolean writer, RunLog log, String configSource,
+                       WeightAverage average, long stepsPerEpoch) {
+        this.average = average;
+        this.stepsPerEpoch = stepsPerEpoch;
         this.config = config;
         this.runDir = runDir;
         this.store = new CheckpointStore(runDir, config.train().keepCheckpoints());
@@ -99,7 +109,25 @@ final class TrainerCheckpoints {
             throw ckpt.doesNotFit(config, configSource, e, ownConfigFile());
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
+        if (average != null && !average.load(ckpt.tensors())) {
+            average.reset();
+            log.say("note: " + runDir.relativize(ckpt.file()) + " holds no averaged weights (train.ema was off): the "
+                    + "average starts from this checkpoint's weights");
+        }
+        TrainConfig was = ckpt.config().train(), now = config.train();
+        if (now.schedule().kind() == LrSchedule.Kind.COSINE && was.iterations().intValue() != now.iterations()
+                && state.recoveries == 0) {
+            log.say(String.format(Locale.ROOT, "note: the cosine schedule now spans %d iterations instead of %d: at "
+                    + "iteration %d the learning rate moves from %.3g to %.3g", now.iterations(), was.iterations(),
+                    ckpt.state().iteration(), was.lrAt(ckpt.state().lr(), ckpt.state().iteration(), stepsPerEpoch),
+                    now.lrAt(ckpt.state().lr(), ckpt.state().iteration(), stepsPerEpoch)));
+        }
         state.restore(ckpt.state());
+    }
+
+    /** What a checkpoint holds beside the model and Adam: the averaged weights, when they are kept. */
+    private java.util.Map<String, org.bytedeco.pytorch.Tensor> extra() {
+        return average != null ? average.state() : java.util.Map.of();
     }
 
     /** The run's own config.yaml when the config was read from it (--resume alone, or --config RUN/config.yaml). */
@@ -117,13 +145,13 @@ final class TrainerCheckpoints {
     void save(MultiScaleFlow model, Adam adam, RunState state) throws IOException {
         state.recoveries = 0; // on every rank: they must give up on the same recovery
         if (!writer) return;
-        Checkpoint.save(store.pathFor(state.iteration), config, model, adam, state.saved(adam.step()));
+        Checkpoint.save(store.pathFor(state.iteration), config, model, adam, state.saved(adam.step()), extra());
         store.prune();
     }
 
     /** {@code best.safetensors}: the model of the best test bpd so far. */
     void saveBest(MultiScaleFlow model, Adam adam, RunState state) throws IOException {
-        if (writer) Checkpoint.save(store.best(), config, model, adam, state.saved(adam.step()));
+        if (writer) Checkpoint.save(store.best(), config, model, adam, state.saved(adam.step()), extra());
     }
 
     /**
@@ -161,7 +189,7 @@ final class TrainerCheckpoints {
                 .put("restored", c.file().getFileName().toString()).put("lr", state.lr)
                 .put("skipped_steps", state.skipped);
         metrics.append(r);
-        if (writer) Checkpoint.save(c.file(), config, model, adam, state.saved(adam.step()));
+        if (writer) Checkpoint.save(c.file(), config, model, adam, state.saved(adam.step()), extra());
         log.notice(String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the learning rate "
                 + "to %.3g", bad, c.file().getFileName(), state.lr));
     }
@@ -196,7 +224,7 @@ final class TrainerCheckpoints {
         figure(s, "images_per_s", state.lastImagesPerSecond);
         s.put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
                 .put("parameters", parameters).put("precision", config.train().precision().label())
-                .put("description", config.description());
+                .put("description", config.description()).put("weights", average != null ? "ema" : "raw");
         return s;
     }
 

@@ -119,7 +119,7 @@ class FirstHourTest {
             assertThat(l.charAt(description)).as(l).isNotEqualTo(' ');
             assertThat(l.substring(description - 2, description)).as(l).isEqualTo("  ");
         }
-        assertThat(o.out()).contains("(paper, Tables 2–3)").doesNotContain("seed Tables");
+        assertThat(o.out()).contains("(paper, Tables 2–3; learning rate as the official code").doesNotContain("seed Tables");
 
         BadInputTest.fails(cli("train", "--preset", "fmnist-woodbry"), "unknown preset 'fmnist-woodbry'; did you "
                 + "mean fmnist-woodbury?", "`woodflow presets` lists all");

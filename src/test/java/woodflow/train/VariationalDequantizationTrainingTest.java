@@ -30,8 +30,8 @@ import static woodflow.core.Tensors.s;
 
 /**
  * A run with {@code data.dequantization: variational}: the dequantiser trains with the flow (fp32 and bf16-mixed, standard
- * backprop and through inverses) with no skipped step, the checkpoint carries it and its Adam moments, a resumed
- * run is the uninterrupted one bit for bit, and backprop through inverses gives the standard path's gradients, the
+ * backprop and through inverses) with no skipped step, the checkpoint carries it and its Adam moments (and, with
+ * train.ema, its average), a resumed run is the uninterrupted one bit for bit, and backprop through inverses gives the standard path's gradients, the
  * dequantiser's included.
  */
 class VariationalDequantizationTrainingTest {
@@ -82,14 +82,22 @@ class VariationalDequantizationTrainingTest {
         }
     }
 
+    /** With a moving average of the weights, which averages the dequantiser's too (train.ema). */
+    static RunConfig averaged(int iterations, int evalEvery) {
+        RunConfig c = variational(iterations, evalEvery, Precision.FP32, Backprop.STANDARD);
+        return c.withTrain(c.train().toBuilder().ema(0.99).build());
+    }
+
     @Test
     void aResumedRunIsTheUninterruptedOneBitForBit(@TempDir Path dir) throws Exception {
         Path a = dir.resolve("a"), b = dir.resolve("b");
-        train(variational(16, 8, Precision.FP32, Backprop.STANDARD), a, false);
-        train(variational(8, 8, Precision.FP32, Backprop.STANDARD), b, false);
-        train(variational(16, 8, Precision.FP32, Backprop.STANDARD), b, true);
+        train(averaged(16, 8), a, false);
+        train(averaged(8, 8), b, false);
+        train(averaged(16, 8), b, true);
         Checkpoint ca = Checkpoint.read(a.resolve("checkpoints/ckpt-00000016.safetensors"));
         Checkpoint cb = Checkpoint.read(b.resolve("checkpoints/ckpt-00000016.safetensors"));
+        assertThat(ca.tensors().keySet()).contains("ema.dequantizer.base_logs", "ema.level0.step0.coupling.net.conv1");
+        assertThat(ca.model("cpu", Weights.EMA).variationalDequantizer()).isNotNull();
         assertThat(cb.tensors().keySet()).isEqualTo(ca.tensors().keySet());
         for (Map.Entry<String, Tensor> e : ca.tensors().entrySet()) {
             assertThat(torch.equal(e.getValue(), cb.tensors().get(e.getKey()))).as(e.getKey()).isTrue();
