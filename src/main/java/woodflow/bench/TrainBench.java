@@ -139,6 +139,7 @@ public final class TrainBench {
         r.put("backprop", tc.backprop());
         r.put("batch", b);
         r.put("threads", torch.get_num_threads());
+        r.put("parallelism", step.parallelism());
         r.put("iterations_timed", iterations);
         r.put("iter_s_median", med);
         r.put("images_per_s", b / med);

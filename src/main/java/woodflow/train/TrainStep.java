@@ -41,6 +41,9 @@ public final class TrainStep {
     private int shardCount = 1;
     private GradientSync gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
+    /** Two batch halves on two threads ({@link BatchShards}), chosen on the first step; null for the whole batch. */
+    private BatchShards shards;
+    private boolean shardsChosen;
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
@@ -168,6 +171,24 @@ public final class TrainStep {
     }
 
     private double step(Tensor x, long it, double lr) {
+        // With the batch in halves the halves' threads have the cores: this thread's own parallel work (the gradient
+        // norm, Adam) runs on one thread, as an intra-op team here would wait at every barrier for a core that is
+        // busy (on a busy host, for a whole time slice of another process each time).
+        int threads = torch.get_num_threads();
+        boolean halves = shardsUsable(x);
+        if (halves && threads > 1) torch.set_num_threads(1);
+        try {
+            return stepOn(x, it, lr);
+        } finally {
+            if (halves && threads > 1) torch.set_num_threads(threads);
+        }
+    }
+
+    private boolean shardsUsable(Tensor x) {
+        return invertible == null && gradientSync == null && x.size(0) >= 2 && shards() != null;
+    }
+
+    private double stepOn(Tensor x, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime();
@@ -175,7 +196,7 @@ public final class TrainStep {
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
             if (gradientSync != null) gradientSync.begin();
             forwardEnd = 0;
-            double loss = forwardBackward(x, poison);
+            double loss = forwardBackward(x, poison, true);
             long tf = forwardEnd;
             boolean recomputed = false;
             long t1 = System.nanoTime();
@@ -188,7 +209,7 @@ public final class TrainStep {
                 recomputed = true;
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
-                    again = forwardBackward(x, poison);
+                    again = forwardBackward(x, poison, false);
                 }
                 double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
                 if (Double.isFinite(againNorm)) {
@@ -222,13 +243,24 @@ public final class TrainStep {
         }
     }
 
-    /** Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. */
-    private double forwardBackward(Tensor x, boolean poisonGradient) {
+    /**
+     * Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. With
+     * {@code mayShard} a standard step may run as two batch halves on two threads ({@link BatchShards}); the
+     * recomputations and checks on the reference path always run the whole batch on this thread (the routing they
+     * force is this thread's).
+     */
+    private double forwardBackward(Tensor x, boolean poisonGradient, boolean mayShard) {
         double loss;
         try {
             if (invertible != null) {
                 // forward and backward together, one step's activations at a time
                 loss = invertible.backward(x, Quantization.bins(nBits)).loss();
+                if (!Double.isFinite(loss)) return Double.NaN;
+            } else if (mayShard && shardsUsable(x)) {
+                long b = x.size(0);
+                BatchShards.Half[] halves = shards.run(x, rows -> half(rows, b));
+                loss = halves[0].loss() + halves[1].loss();
+                forwardEnd = Math.max(halves[0].forwardEnd(), halves[1].forwardEnd());
                 if (!Double.isFinite(loss)) return Double.NaN;
             } else {
                 Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
@@ -242,6 +274,58 @@ public final class TrainStep {
             return Double.NaN;
         }
         return loss;
+    }
+
+    /**
+     * One half of a sharded step, on its own thread: its images' bpd summed over the whole batch's size {@code b}
+     * (the two halves' losses add up to the batch mean), and its backward when finite. A non-finite half skips its
+     * backward; the step is then skipped as a whole.
+     */
+    private BatchShards.Half half(Tensor rows, long b) {
+        try {
+            Tensor l = model.bitsPerDim(rows, Quantization.bins(nBits)).sum().div(woodflow.core.Tensors.s(b));
+            double loss = l.item_double();
+            long end = System.nanoTime();
+            if (Double.isFinite(loss)) l.backward();
+            return new BatchShards.Half(loss, end);
+        } catch (NumericalException e) {
+            return new BatchShards.Half(Double.NaN, System.nanoTime());
+        }
+    }
+
+    MultiScaleFlow model() {
+        return model;
+    }
+
+    /** Test hook: the batch split to use ({@code null}: the whole batch on the calling thread). */
+    TrainStep shards(BatchShards s) {
+        shards = s;
+        shardsChosen = true;
+        return this;
+    }
+
+    /** Test hook: the parameters' gradients of a dequantised batch, as a step computes them; returns the loss. */
+    double gradients(Tensor x) {
+        adam.zeroGrad();
+        return forwardBackward(x, false, true);
+    }
+
+    /** The step's batch split, chosen once, the first time a step may use it. */
+    private BatchShards shards() {
+        if (!shardsChosen) {
+            shards = BatchShards.forThisProcess();
+            shardsChosen = true;
+        }
+        return shards;
+    }
+
+    /** How this step runs its batch, e.g. {@code two batch halves on two threads, 1 libtorch thread each}. */
+    public String parallelism() {
+        if (invertible != null || gradientSync != null || shards() == null) {
+            return "the whole batch, " + torch.get_num_threads() + " libtorch thread"
+                    + (torch.get_num_threads() == 1 ? "" : "s");
+        }
+        return shards.describe();
     }
 
     /** The fast path's gradient of one batch against the reference path's: what {@link #compareWithReference} found. */
@@ -265,7 +349,7 @@ public final class TrainStep {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = dequantize(uint8, it);
             adam.zeroGrad();
-            double fast = forwardBackward(x, false);
+            double fast = forwardBackward(x, false, false);
             List<Tensor> gFast = new ArrayList<>();
             for (Tensor p : model.parameters()) {
                 Tensor g = p.grad();
@@ -284,7 +368,7 @@ public final class TrainStep {
             try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
                 for (long r0 = 0; r0 < rows; r0 += chunk) {
                     try (PointerScope inner = new PointerScope()) {
-                        ref += forwardBackward(x.narrow(0, r0, chunk), false) / chunks;
+                        ref += forwardBackward(x.narrow(0, r0, chunk), false, false) / chunks;
                     }
                 }
             }
