@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
+import woodflow.core.Halves;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
@@ -41,9 +42,9 @@ public final class TrainStep {
     private int shardCount = 1;
     private GradientSync gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
-    /** Two batch halves on two threads ({@link BatchShards}), chosen on the first step; null for the whole batch. */
-    private BatchShards shards;
-    private boolean shardsChosen;
+    /** Two batch halves on two threads ({@link Halves}), chosen on the first step; null for the whole batch. */
+    private Halves halves;
+    private boolean halvesChosen;
 
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
@@ -175,17 +176,17 @@ public final class TrainStep {
         // norm, Adam) runs on one thread, as an intra-op team here would wait at every barrier for a core that is
         // busy (on a busy host, for a whole time slice of another process each time).
         int threads = torch.get_num_threads();
-        boolean halves = shardsUsable(x);
-        if (halves && threads > 1) torch.set_num_threads(1);
+        boolean split = halvesUsable(x);
+        if (split && threads > 1) torch.set_num_threads(1);
         try {
             return stepOn(x, it, lr);
         } finally {
-            if (halves && threads > 1) torch.set_num_threads(threads);
+            if (split && threads > 1) torch.set_num_threads(threads);
         }
     }
 
-    private boolean shardsUsable(Tensor x) {
-        return invertible == null && gradientSync == null && x.size(0) >= 2 && shards() != null;
+    private boolean halvesUsable(Tensor x) {
+        return invertible == null && gradientSync == null && x.size(0) >= 2 && halves() != null;
     }
 
     private double stepOn(Tensor x, long it, double lr) {
@@ -245,7 +246,7 @@ public final class TrainStep {
 
     /**
      * Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. With
-     * {@code mayShard} a standard step may run as two batch halves on two threads ({@link BatchShards}); the
+     * {@code mayShard} a standard step may run as two batch halves on two threads ({@link Halves}); the
      * recomputations and checks on the reference path always run the whole batch on this thread (the routing they
      * force is this thread's).
      */
@@ -256,11 +257,13 @@ public final class TrainStep {
                 // forward and backward together, one step's activations at a time
                 loss = invertible.backward(x, Quantization.bins(nBits)).loss();
                 if (!Double.isFinite(loss)) return Double.NaN;
-            } else if (mayShard && shardsUsable(x)) {
-                long b = x.size(0);
-                BatchShards.Half[] halves = shards.run(x, rows -> half(rows, b));
-                loss = halves[0].loss() + halves[1].loss();
-                forwardEnd = Math.max(halves[0].forwardEnd(), halves[1].forwardEnd());
+            } else if (mayShard && halvesUsable(x)) {
+                long b = x.size(0), first = b / 2;
+                Tensor xa = x.narrow(0, 0, first), xb = x.narrow(0, first, b - first);
+                Half[] h = halves.run(() -> half(xa, b), () -> half(xb, b), Half[]::new);
+                // in row order: the sum is the same whichever half finished first
+                loss = h[0].loss() + h[1].loss();
+                forwardEnd = Math.max(h[0].forwardEnd(), h[1].forwardEnd());
                 if (!Double.isFinite(loss)) return Double.NaN;
             } else {
                 Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
@@ -281,26 +284,29 @@ public final class TrainStep {
      * (the two halves' losses add up to the batch mean), and its backward when finite. A non-finite half skips its
      * backward; the step is then skipped as a whole.
      */
-    private BatchShards.Half half(Tensor rows, long b) {
+    private Half half(Tensor rows, long b) {
         try {
             Tensor l = model.bitsPerDim(rows, Quantization.bins(nBits)).sum().div(woodflow.core.Tensors.s(b));
             double loss = l.item_double();
             long end = System.nanoTime();
             if (Double.isFinite(loss)) l.backward();
-            return new BatchShards.Half(loss, end);
+            return new Half(loss, end);
         } catch (NumericalException e) {
-            return new BatchShards.Half(Double.NaN, System.nanoTime());
+            return new Half(Double.NaN, System.nanoTime());
         }
     }
+
+    /** One half's share of the loss (NaN when not finite) and when its forward ended. */
+    private record Half(double loss, long forwardEnd) {}
 
     MultiScaleFlow model() {
         return model;
     }
 
     /** Test hook: the batch split to use ({@code null}: the whole batch on the calling thread). */
-    TrainStep shards(BatchShards s) {
-        shards = s;
-        shardsChosen = true;
+    TrainStep halves(Halves h) {
+        halves = h;
+        halvesChosen = true;
         return this;
     }
 
@@ -311,21 +317,21 @@ public final class TrainStep {
     }
 
     /** The step's batch split, chosen once, the first time a step may use it. */
-    private BatchShards shards() {
-        if (!shardsChosen) {
-            shards = BatchShards.forThisProcess();
-            shardsChosen = true;
+    private Halves halves() {
+        if (!halvesChosen) {
+            halves = Halves.forThisProcess();
+            halvesChosen = true;
         }
-        return shards;
+        return halves;
     }
 
     /** How this step runs its batch, e.g. {@code two batch halves on two threads, 1 libtorch thread each}. */
     public String parallelism() {
-        if (invertible != null || gradientSync != null || shards() == null) {
+        if (invertible != null || gradientSync != null || halves() == null) {
             return "the whole batch, " + torch.get_num_threads() + " libtorch thread"
                     + (torch.get_num_threads() == 1 ? "" : "s");
         }
-        return shards.describe();
+        return halves.describe();
     }
 
     /** The fast path's gradient of one batch against the reference path's: what {@link #compareWithReference} found. */

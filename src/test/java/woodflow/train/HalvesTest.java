@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import woodflow.contract.ContractCases;
+import woodflow.core.Halves;
 import woodflow.core.Init;
 import woodflow.core.Tensors;
 import woodflow.model.MultiScaleFlow;
@@ -23,7 +24,7 @@ import static woodflow.core.Tensors.s;
  * in float64, where only the order of the sums over the batch differs; and it is deterministic: in float32 two runs
  * give the same gradient bit for bit, whichever half finishes first.
  */
-class BatchShardsTest {
+class HalvesTest {
     @BeforeAll
     static void load() {
         Tensors.load();
@@ -60,8 +61,8 @@ class BatchShardsTest {
             TrainStep step = step(Init.float64(), 1);
             Tensor x = batch(Init.float64());
             double[] whole = new double[1], halves = new double[1];
-            List<double[]> g = grads(step.shards(null), x, whole);
-            List<double[]> h = grads(step.shards(BatchShards.choose("2", 2)), x, halves);
+            List<double[]> g = grads(step.halves(null), x, whole);
+            List<double[]> h = grads(step.halves(Halves.choose("on", 2)), x, halves);
             assertThat(halves[0]).isCloseTo(whole[0], org.assertj.core.data.Offset.offset(1e-12 * Math.abs(whole[0])));
             for (int i = 0; i < g.size(); i++) {
                 double diff = 0, norm = 0;
@@ -77,7 +78,7 @@ class BatchShardsTest {
     @Test
     void halvesAreDeterministicInFloat32() {
         try (PointerScope scope = new PointerScope()) {
-            TrainStep step = step(Init.float32(), 2).shards(BatchShards.choose("2", 2));
+            TrainStep step = step(Init.float32(), 2).halves(Halves.choose("on", 2));
             Tensor x = batch(Init.float32());
             double[] l1 = new double[1], l2 = new double[1];
             List<double[]> a = grads(step, x, l1);
@@ -91,12 +92,13 @@ class BatchShardsTest {
 
     @Test
     void theChoiceFollowsTheThreadsAndTheOverride() {
-        assertThat(BatchShards.choose(null, 1)).isNull();
-        assertThat(BatchShards.choose(null, 2)).isNotNull();
-        assertThat(BatchShards.choose("1", 2)).isNull();
-        assertThat(BatchShards.choose(" 2 ", 4).describe()).isEqualTo("two batch halves on two threads, 2 libtorch threads each");
-        assertThat(BatchShards.choose("2", 1)).isNull();
-        assertThatThrownBy(() -> BatchShards.choose("3", 2)).hasMessage(BatchShards.ENV + "=3 is not a number of batch "
-                + "shards: use 1 (the whole batch, intra-op threads) or 2 (two halves on two threads), or unset it");
+        assertThat(Halves.choose(null, 1)).isNull();
+        assertThat(Halves.choose(null, 2)).isNotNull();
+        assertThat(Halves.choose("off", 2)).isNull();
+        assertThat(Halves.choose(" ON ", 4).describe()).isEqualTo("two batch halves on two threads, 2 libtorch threads each");
+        assertThat(Halves.choose("on", 1)).isNull();
+        assertThatThrownBy(() -> Halves.choose("2", 2)).hasMessage(Halves.ENV + "=2 is not a choice: use on (two batch "
+                + "halves on two threads, the default with two or more threads) or off (the whole batch, intra-op "
+                + "threads), or unset it");
     }
 }
