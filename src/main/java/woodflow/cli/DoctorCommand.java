@@ -11,6 +11,9 @@ import woodflow.core.Init;
 import woodflow.core.MachineInfo;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
+import woodflow.bench.Peak;
+import woodflow.nn.Bf16Kernels;
+import woodflow.nn.ConvRouting;
 import woodflow.nn.FastPathCheck;
 import woodflow.train.Adam;
 import woodflow.train.Presets;
@@ -28,7 +31,8 @@ import java.util.concurrent.Callable;
  * start-up self-check of {@code train} does, with every result printed. Exit 1 when a fast path is wrong.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch, oneDNN) and check the fast convolution "
+        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch, oneDNN, its measured and theoretical peak "
+                + "rates) and check the fast convolution "
                 + "path against the reference path for a preset or config, forward and backward; exit 1 if it is "
                 + "wrong here.", "Example: woodflow doctor --preset cifar10-woodbury"})
 public final class DoctorCommand implements Callable<Integer> {
@@ -75,9 +79,13 @@ public final class DoctorCommand implements Callable<Integer> {
             // random images of the model's shape: the check needs the shapes and realistic values, not the data set
             Tensor images = torch.randint(0, 256, new long[] {tc.batch(), mc.channels(), mc.height(), mc.width()})
                     .to(torch.ScalarType.Byte);
-            try (NoGradGuard g = new NoGradGuard()) {
+            java.util.Set<woodflow.nn.ConvShape> convs;
+            try (NoGradGuard g = new NoGradGuard(); ConvRouting.Recording rec = ConvRouting.recording()) {
                 model.bitsPerDim(stepper.dequantize(images, -1), Quantization.bins(cfg.data().nBits()));
+                convs = rec.shapes();
             }
+            // the machine's rate, measured the way its best kernels run (the model's largest convolution included)
+            Peak.measure(convs, Bf16Kernels.current() == Bf16Kernels.NATIVE).lines().forEach(System.out::println);
             check = SelfCheck.run(stepper, images, 0, model.parameters().get(0).device().str().getString());
         }
         System.out.printf(Locale.ROOT, "%nconvolutions, fast path (oneDNN) against reference (im2col + matmul), "
