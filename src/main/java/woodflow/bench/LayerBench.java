@@ -4,15 +4,16 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.ProcessMemory;
+import woodflow.core.MachineInfo;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Transform;
 import woodflow.io.Csv;
 import woodflow.io.MarkdownTable;
-import woodflow.model.Layers;
 import woodflow.model.ModelConfig;
-import woodflow.report.Plots;
+import woodflow.picture.Plots;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -67,6 +68,20 @@ public final class LayerBench {
 
     private LayerBench() {}
 
+    /**
+     * {@code woodflow bench layers}: the sweep with its header line (the CPU, the threads, the settings, the date),
+     * then its files written into {@code dir} ({@link #write}) and the fitted slopes printed.
+     */
+    public static void runAndWrite(Settings s, int slopeFrom, Path dir, PrintStream log) throws IOException {
+        log.printf(Locale.ROOT, "bench layers: %s, %d threads, batch %d, d %d (%s)%n", MachineInfo.cpuName(),
+                torch.get_num_threads(), s.batch(), s.latentDim(), java.time.LocalDate.now());
+        List<Row> rows = run(s, log);
+        write(rows, slopeFrom, dir);
+        log.println("slopes of the minimum time against h*w (sizes >= " + slopeFrom + "):");
+        slopes(rows, slopeFrom).forEach((k, v) -> log.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
+        log.println("wrote " + dir.resolve("layers.csv") + ", slopes.csv and layers-*.png");
+    }
+
     public static List<Row> run(Settings s, PrintStream log) {
         List<Row> rows = new ArrayList<>();
         for (String layer : s.layers()) {
@@ -100,7 +115,7 @@ public final class LayerBench {
         int[] dims = {d};
         ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, woodflow.model.Permutation.parse(layer)).withLatentDims(dims, dims, dims, dims);
         torch.manual_seed(1);
-        return Layers.permutation(cfg, 0, c, size, size, Init.float32());
+        return cfg.permutation().create(cfg, 0, c, size, size, Init.float32());
     }
 
     static Row measure(String layer, int c, int size, String direction, Settings s) {
@@ -121,22 +136,22 @@ public final class LayerBench {
             for (int i = 0; i < s.warmup() || calls < s.repeats() || (total < s.minSeconds() && calls < most); i++) {
                 try (PointerScope scope = new PointerScope()) {
                     boolean timed = i >= s.warmup();
-                    if (timed && ticks == null) ticks = Machine.cpuTicks();
-                    double base = timed ? Memory.resetPeak() : 0;
+                    if (timed && ticks == null) ticks = MachineInfo.cpuTicks();
+                    double base = timed ? ProcessMemory.resetPeak() : 0;
                     long t0 = System.nanoTime();
                     run(t, m, direction, x, y);
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (timed) {
                         times[calls++] = ms;
                         total += ms / 1000;
-                        peak = Math.max(peak, Memory.peakSince(base));
+                        peak = Math.max(peak, ProcessMemory.peakSince(base));
                     }
                 }
             }
         }
         double[] timed = java.util.Arrays.copyOf(times, calls);
-        return new Row(layer, c, size, direction, Machine.median(timed), java.util.Arrays.stream(timed).min().orElseThrow(),
-                calls, Machine.stealPercent(ticks, Machine.cpuTicks()), peak);
+        return new Row(layer, c, size, direction, Timing.median(timed), java.util.Arrays.stream(timed).min().orElseThrow(),
+                calls, MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()), peak);
     }
 
     private static void run(Transform t, Module m, String direction, Tensor x, Tensor y) {

@@ -7,6 +7,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.Jvm;
+import woodflow.core.MachineInfo;
+import woodflow.core.ProcessGroup;
 import woodflow.core.ProcessMemory;
 import woodflow.core.Tensors;
 import woodflow.io.Csv;
@@ -18,10 +20,7 @@ import woodflow.model.MultiScaleFlow;
 import woodflow.train.Backprop;
 import woodflow.train.InvertibleBackprop;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 import static woodflow.core.Tensors.s;
 
@@ -150,40 +149,33 @@ public final class MemoryBenchmark {
     /** Runs one (config, mode) in a fresh JVM and returns its measurements, or the reason it has none. */
     static Map<String, Object> launch(Config c, Backprop mode, long timeoutSeconds, String threads)
             throws IOException, InterruptedException {
-        Process p = Jvm.child(MemoryBenchmark.class).options("-Xmx1g", "-XX:+UseSerialGC",
+        ProcessBuilder pb = Jvm.child(MemoryBenchmark.class).options("-Xmx1g", "-XX:+UseSerialGC",
                         // JavaCPP would otherwise refuse allocations once RSS passes twice the heap limit.
                         "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-Dorg.bytedeco.javacpp.maxBytes=0",
                         "-Dwoodflow.threads=" + threads)
-                .args("--child", JSON.writeValueAsString(c), mode.label())
-                .processBuilder().redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<String> lines = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(
-                    new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) lines.add(line);
-            } catch (IOException e) {
-                lines.add("read error: " + e.getMessage());
-            }
-        });
-        reader.start();
+                .args("--child", JSON.writeValueAsString(c), mode.label()).processBuilder();
+        List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("config", c.name());
         row.put("mode", mode.label());
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor();
-            row.put("error", "timed out after " + timeoutSeconds + " s");
+        try (ProcessGroup group = new ProcessGroup()) {
+            ProcessGroup.Child child = group.start(pb, ProcessGroup.Output.lines(lines::add));
+            Integer code = child.waitFor(Duration.ofSeconds(timeoutSeconds));
+            if (code == null) {
+                child.kill();
+                row.put("error", "timed out after " + timeoutSeconds + " s");
+                return row;
+            }
+            for (String line : lines) {
+                if (line.startsWith(RESULT)) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> r = JSON.readValue(line.substring(RESULT.length()), Map.class);
+                    return r;
+                }
+            }
+            row.put("error", "exit code " + code + ", no result");
             return row;
         }
-        reader.join();
-        for (String line : lines) {
-            if (line.startsWith(RESULT)) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> r = JSON.readValue(line.substring(RESULT.length()), Map.class);
-                return r;
-            }
-        }
-        row.put("error", "exit code " + p.exitValue() + ", no result");
-        return row;
     }
 
     /** One (config, mode) measured in this process: call it in a fresh JVM. */
@@ -213,7 +205,7 @@ public final class MemoryBenchmark {
         for (int i = 0; i < c.iterations(); i++) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
-                long cpu0 = cpuNanos();
+                long cpu0 = MachineInfo.processCpuNanos();
                 for (Tensor p : model.parameters()) if (p.grad().defined()) p.grad().zero_();
                 InvertibleBackprop.Result r = mode == Backprop.STANDARD
                         ? InvertibleBackprop.standard(model, x, N_BINS) : inv.backward(x, N_BINS);
@@ -221,7 +213,7 @@ public final class MemoryBenchmark {
                     for (Tensor p : model.parameters()) p.sub_(p.grad(), s(LEARNING_RATE));
                 }
                 seconds[i] = (System.nanoTime() - t0) / 1e9;
-                cpuSeconds[i] = (cpuNanos() - cpu0) / 1e9;
+                cpuSeconds[i] = (MachineInfo.processCpuNanos() - cpu0) / 1e9;
                 loss = r.loss();
             }
         }
@@ -238,8 +230,8 @@ public final class MemoryBenchmark {
         row.put("baseline_mb", baseline);
         row.put("peak_mb", ProcessMemory.peakMib());
         int from = c.iterations() > 1 ? 1 : 0;
-        row.put("seconds_per_iter", median(Arrays.copyOfRange(seconds, from, seconds.length)));
-        row.put("cpu_seconds_per_iter", median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
+        row.put("seconds_per_iter", Timing.median(Arrays.copyOfRange(seconds, from, seconds.length)));
+        row.put("cpu_seconds_per_iter", Timing.median(Arrays.copyOfRange(cpuSeconds, from, cpuSeconds.length)));
         row.put("bpd", loss);
         if (mode == Backprop.INVERTIBLE) {
             row.put("drift_per_level", inv.lastDrift());
@@ -258,17 +250,6 @@ public final class MemoryBenchmark {
             }
             if (total != null) total.backward();
         }
-    }
-
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",

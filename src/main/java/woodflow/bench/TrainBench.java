@@ -4,20 +4,33 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import woodflow.core.Init;
+import woodflow.core.Peak;
+import woodflow.core.ProcessMemory;
 import woodflow.data.Quantization;
+import woodflow.model.Flops;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
-import woodflow.train.Adam;
+import woodflow.train.DataParallel;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
 import woodflow.train.SelfCheck;
 import woodflow.core.MachineInfo;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
 
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.LocalLauncher;
+import woodflow.io.AtomicFiles;
+import woodflow.io.Json;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -29,6 +42,58 @@ import java.util.Map;
  */
 public final class TrainBench {
     private TrainBench() {}
+
+    /**
+     * {@code woodflow bench train}: the timing of {@code cfg} alone, as one rank of the group the environment names
+     * (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), or as {@code nproc} ranks started on this machine (child JVMs of
+     * {@code mainClass} with {@code rankArgs}, each with its share of {@code threads}; their logs kept only when one
+     * fails). The process alone, or rank 0, prints the result ({@link #print}). Returns the exit code: 1 when a timed
+     * step was skipped (a skipped step does less work: its time would flatter the figure).
+     */
+    public static int run(RunConfig cfg, String device, int warmup, int iterations, Integer nproc, int threads,
+                          boolean overlap, String mainClass, List<String> rankArgs, Path json, PrintStream out)
+            throws IOException, InterruptedException {
+        if (nproc != null) {
+            LocalLauncher.checkGroup(nproc, cfg.train().batch());
+            // the ranks' logs, kept when a rank fails (the launcher names the file), removed otherwise
+            Path logs = Files.createTempDirectory("woodflow-bench-ranks");
+            int code = new LocalLauncher(nproc, threads, logs, System.err).run(mainClass, rankArgs);
+            if (code == 0) AtomicFiles.deleteTreeQuietly(logs);
+            return code;
+        }
+        DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
+        Map<String, Object> r;
+        if (group == null) {
+            r = train(cfg, device, warmup, iterations);
+        } else {
+            try (DistContext ctx = DistContext.join(group, device)) {
+                r = train(cfg, device, warmup, iterations, ctx, overlap);
+                ctx.barrier();
+            }
+            if (group.rank() != 0) return 0; // rank 0 reports for the group
+        }
+        print(r, json, out);
+        if (!Boolean.TRUE.equals(r.get("valid"))) {
+            System.err.printf(Locale.ROOT, "woodflow: error: this timing is invalid: %s of %d timed steps were "
+                    + "skipped as non-finite; find out why with `woodflow doctor` and do not quote it%n",
+                    r.get("skipped_steps"), iterations);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** A result as a table of {@code name value} lines, and appended as one JSON line to {@code json} (if not null). */
+    public static void print(Map<String, Object> r, Path json, PrintStream out) throws IOException {
+        for (var e : r.entrySet()) {
+            Object v = e.getValue();
+            out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(), v instanceof Double d ? String.format(Locale.ROOT,
+                    "%.4g", d) : v);
+        }
+        if (json != null) {
+            Files.writeString(json, Json.MAPPER.writeValueAsString(r) + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
+    }
 
     /** Results as an ordered map (printed as a table and one JSON line). */
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations) {
@@ -44,11 +109,8 @@ public final class TrainBench {
     public static Map<String, Object> train(RunConfig cfg, String device, int warmup, int iterations,
                                             DistContext group, boolean overlap) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
-        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
-        TrainStep step = new TrainStep(model, adam, tc, cfg.data().nBits());
+        TrainStep step = TrainStep.of(cfg, device);
+        MultiScaleFlow model = step.model();
         var m = cfg.model();
         int b = tc.batch();
         int ranks = group == null ? 1 : group.worldSize();
@@ -57,17 +119,10 @@ public final class TrainBench {
                     + " ranks: choose a batch that is a multiple of " + ranks + " (--batch)");
         }
         int rows = b / ranks, first = group == null ? 0 : group.rank() * rows;
-        GradientReducer reducer = null;
+        DataParallel parallel = null;
         if (group != null) {
-            step.shard(group.rank(), ranks);
-            if (overlap && GradientReducer.worthOverlapping(model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                    GradientReducer.BUCKET_BYTES)) {
-                reducer = new GradientReducer(group, model.parameters(), GradientReducer.FIRST_BUCKET_BYTES,
-                        GradientReducer.BUCKET_BYTES);
-                step.onGradients(TrainStep.GradientSync.overlapping(reducer));
-            } else {
-                step.onGradients(TrainStep.GradientSync.afterBackward(group, model.parameters()));
-            }
+            parallel = new DataParallel(group);
+            parallel.join(step, overlap, GradientReducer.FIRST_BUCKET_BYTES, GradientReducer.BUCKET_BYTES);
         }
         BenchData bench = BenchData.load(cfg, b, Math.max(4 * b, 64));
         Tensor data = bench.images();
@@ -82,18 +137,18 @@ public final class TrainBench {
             check = SelfCheck.run(step, data.narrow(0, 0, b), 0, model.parameters().get(0).device().str().getString());
         }
         // the self-check's peak, then the training loop's own (the high-water mark reset between them)
-        double checkPeakRss = Machine.peakRssMiB(), rssBefore = Memory.resetPeak();
+        double checkPeakRss = ProcessMemory.peakMib(), rssBefore = ProcessMemory.resetPeak();
         long[] ticks = null;
         int skipped = 0, skippedWarmup = 0;
         for (int i = 0; i < warmup + iterations; i++) {
-            if (i == warmup) ticks = Machine.cpuTicks();
+            if (i == warmup) ticks = MachineInfo.cpuTicks();
             try (PointerScope scope = new PointerScope()) {
                 Tensor batch = data.narrow(0, (i * b) % (data.size(0) - b + 1) + first, rows);
-                long c0 = Machine.processCpuNanos();
+                long c0 = MachineInfo.processCpuNanos();
                 long t0 = System.nanoTime();
                 double loss = step.run(batch, i, tc.lr());
                 double t = (System.nanoTime() - t0) / 1e9;
-                double c = (Machine.processCpuNanos() - c0) / 1e9;
+                double c = (MachineInfo.processCpuNanos() - c0) / 1e9;
                 if (!Double.isFinite(loss)) {
                     if (i >= warmup) skipped++;
                     else skippedWarmup++;
@@ -109,8 +164,8 @@ public final class TrainBench {
                 }
             }
         }
-        double steal = Machine.stealPercent(ticks, Machine.cpuTicks());
-        double loopPeakRss = Machine.peakRssMiB(), rssGrowth = Machine.rssMiB() - rssBefore;
+        double steal = MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks());
+        double loopPeakRss = ProcessMemory.peakMib(), rssGrowth = ProcessMemory.residentMib() - rssBefore;
         double peakRss = Double.isNaN(rssBefore) ? loopPeakRss : Math.max(checkPeakRss, loopPeakRss);
         // the step's operations, counted on its autograd graph (deterministic, unlike the timings); after the peak
         // memory is read: the count holds a whole standard graph, which training with --backprop invertible never does
@@ -119,7 +174,7 @@ public final class TrainBench {
             ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
                     Quantization.bins(cfg.data().nBits())).mean());
         }
-        double med = Machine.median(times);
+        double med = Timing.median(times);
         double flops = 3 * Flops.forward(m, b);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("what", "train");
@@ -146,23 +201,24 @@ public final class TrainBench {
         // than wall time when other tenants share the cores (with --threads 1 it is the step's own work)
         r.put("process_cpu_s_per_iter", java.util.Arrays.stream(cpu).sum() / iterations);
         // through inverses the forward and backward interleave: both are in backward_s_median
-        if (!Double.isNaN(Machine.median(fwd))) r.put("forward_s_median", Machine.median(fwd));
-        r.put("backward_s_median", Machine.median(bwd));
-        r.put("update_s_median", Machine.median(upd));
+        if (!Double.isNaN(Timing.median(fwd))) r.put("forward_s_median", Timing.median(fwd));
+        r.put("backward_s_median", Timing.median(bwd));
+        r.put("update_s_median", Timing.median(upd));
         if (group != null) {
             r.put("world_size", ranks);
             r.put("rank_batch", rows);
+            GradientReducer reducer = parallel.reducer();
             r.put("allreduce", reducer != null ? "overlapped with the backward, " + reducer.bucketCount() + " buckets"
                     : overlap ? "after the backward (one bucket: nothing to overlap)" : "after the backward (--no-overlap)");
-            r.put("allreduce_wait_s_median", Machine.median(sync));
-            r.put("allreduce_wait_share", Machine.median(sync) / med);
+            r.put("allreduce_wait_s_median", Timing.median(sync));
+            r.put("allreduce_wait_share", Timing.median(sync) / med);
             r.put("gradient_mib", model.parameterCount() * 4 / (1024.0 * 1024.0));
-            if (reducer != null) reducer.close();
+            parallel.close();
         }
         r.put("model_gflop_per_iter", flops / 1e9);
         // the machine's rate, measured once in this run (after the timed part, which it cannot disturb)
-        java.util.List<woodflow.nn.ConvShape> convs = new java.util.ArrayList<>();
-        for (var o : check.shapes().outcomes()) convs.add(o.shape());
+        java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
+        for (var o : check.shapes().outcomes()) convs.add(o.shape().forPeak());
         Peak peak = Peak.measure(convs, woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE);
         // the model's heavy work (the conditioner convolutions) runs in bf16 only on native bf16 kernels (emulated
         // bf16 convolutions run float32 kernels)
@@ -183,25 +239,23 @@ public final class TrainBench {
     public static Map<String, Object> sample(RunConfig cfg, String device, int n, double temperature,
                                              int repeats) {
         TrainConfig tc = cfg.train();
-        torch.manual_seed(tc.seed());
-        MultiScaleFlow model = new MultiScaleFlow(cfg.model(), Init.float32(device));
-        model.precision(tc.precision());
+        MultiScaleFlow model = TrainStep.newModel(cfg, device);
         var m = cfg.model();
         // the convolutions of sampling are the coupling networks' forward ones (recorded on this thread; sampling
         // itself may run on two), at the sampled batch
-        java.util.List<woodflow.nn.ConvShape> convs = new java.util.ArrayList<>();
+        java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
              woodflow.nn.ConvRouting.Recording rec = woodflow.nn.ConvRouting.recording()) {
             Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();
             model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()), Quantization.bins(cfg.data().nBits()));
-            for (woodflow.nn.ConvShape c : rec.shapes()) convs.add(c.withBatch(n));
+            for (woodflow.nn.ConvShape c : rec.shapes()) convs.add(c.withBatch(n).forPeak());
         }
         model.train(false);
         double[] t = new double[repeats];
         try (PointerScope scope = new PointerScope()) {
             Sampler.sample(model, n, temperature, cfg.data().nBits(), 1);
         }
-        long[] ticks = Machine.cpuTicks();
+        long[] ticks = MachineInfo.cpuTicks();
         for (int i = 0; i < repeats; i++) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
@@ -219,16 +273,16 @@ public final class TrainBench {
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);
         r.put("temperature", temperature);
-        r.put("sample_s_median", Machine.median(t));
-        r.put("images_per_s", n / Machine.median(t));
-        r.put("cpu_steal_pct", Machine.stealPercent(ticks, Machine.cpuTicks()));
+        r.put("sample_s_median", Timing.median(t));
+        r.put("images_per_s", n / Timing.median(t));
+        r.put("cpu_steal_pct", MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()));
         // sampling runs every coupling network once per image, as the forward pass does: the same counted work,
         // beside the machine's measured peak (how close sampling is to the machine)
         double flops = Flops.forward(m, n);
         Peak peak = Peak.measure(convs, woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE);
         r.put("model_gflop", flops / 1e9);
-        putPeak(r, peak, flops / Machine.median(t) / 1e9, bf16Kernels(tc, r) ? "bf16" : "fp32");
-        r.put("peak_rss_mib", Machine.peakRssMiB());
+        putPeak(r, peak, flops / Timing.median(t) / 1e9, bf16Kernels(tc, r) ? "bf16" : "fp32");
+        r.put("peak_rss_mib", ProcessMemory.peakMib());
         return r;
     }
 

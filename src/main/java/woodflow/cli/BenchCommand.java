@@ -1,22 +1,19 @@
 package woodflow.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.bench.LoaderBenchmark;
 import woodflow.bench.MemoryBenchmark;
 import woodflow.bench.TrainBench;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.LocalLauncher;
-import woodflow.train.RunConfig;
+import woodflow.bench.LayerBench;
+import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
+import woodflow.distributed.LocalLauncher;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,8 +29,6 @@ public final class BenchCommand implements Runnable {
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
     }
-
-    static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
 
     /** Options shared by train and sample. */
     static class Target {
@@ -57,19 +52,11 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
             RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
-            return c.withTrain(c.train().with(null, batch, null, precision.orConfig(), null)).validate();
+            return c.withTrain(c.train().toBuilder().batch(batch).precision(precision.orConfig()).build()).validate();
         }
 
         void report(Map<String, Object> r) throws Exception {
-            for (var e : r.entrySet()) {
-                Object v = e.getValue();
-                System.out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(),
-                        v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : v);
-            }
-            if (json != null) {
-                Files.writeString(json, JSON.writeValueAsString(r) + "\n", StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
-            }
+            TrainBench.print(r, json, System.out);
         }
     }
 
@@ -103,37 +90,12 @@ public final class BenchCommand implements Runnable {
             common.setUp();
             if (iterations < 1 || warmup < 0) throw new IllegalArgumentException("need --iterations >= 1, --warmup >= 0");
             RunConfig cfg = target.resolve();
-            cfg = cfg.withTrain(cfg.train().with(null, null, null, null, backprop.orConfig()));
-            if (nproc != null) {
-                LocalLauncher.checkGroup(nproc, cfg.train().batch());
-                int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-                // the ranks' logs, kept when a rank fails (the launcher names the file), removed otherwise
-                Path logs = Files.createTempDirectory("woodflow-bench-ranks");
-                int code = new LocalLauncher(nproc, threads, logs, System.err).run(Main.class.getName(),
-                        LocalLauncher.rankArgs(spec.commandLine().getParseResult().originalArgs(), "bench", "train"));
-                if (code == 0) woodflow.io.AtomicFiles.deleteTreeQuietly(logs);
-                return code;
-            }
-            DistConfig group = DistConfig.resolve(System.getenv(), null, null, null, null);
-            Map<String, Object> r;
-            if (group == null) {
-                r = TrainBench.train(cfg, common.device, warmup, iterations);
-            } else {
-                try (DistContext ctx = DistContext.join(group, common.device)) {
-                    r = TrainBench.train(cfg, common.device, warmup, iterations, ctx, !noOverlap);
-                    ctx.barrier();
-                }
-                if (group.rank() != 0) return 0; // rank 0 reports for the group
-            }
-            target.report(r);
-            if (!Boolean.TRUE.equals(r.get("valid"))) {
-                // a skipped step does less work: its time would flatter the figure
-                System.err.printf(Locale.ROOT, "woodflow: error: this timing is invalid: %s of %d timed steps were "
-                        + "skipped as non-finite; find out why with `woodflow doctor` and do not quote it%n",
-                        r.get("skipped_steps"), iterations);
-                return 1;
-            }
-            return 0;
+            cfg = cfg.withTrain(cfg.train().toBuilder().backprop(backprop.orConfig()).build());
+            int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+            return TrainBench.run(cfg, common.device, warmup, iterations, nproc, threads, !noOverlap,
+                    Main.class.getName(), nproc == null ? List.of()
+                            : LocalLauncher.rankArgs(spec.commandLine().getParseResult().originalArgs(), "bench",
+                            "train"), target.json, System.out);
         }
     }
 
@@ -155,7 +117,7 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             common.setUp();
-            woodflow.sample.Sampler.checkTemperature(temperature);
+            woodflow.model.Temperature.COMMAND_LINE.check(temperature);
             if (count < 1 || repeats < 1) throw new IllegalArgumentException("need --count >= 1 and --repeats >= 1");
             target.report(TrainBench.sample(target.resolve(), common.device, count, temperature, repeats));
             return 0;
@@ -203,7 +165,7 @@ public final class BenchCommand implements Runnable {
         Common common;
         @Option(names = "--layers", split = ",", description = "Default: all (conv1x1, conv1x1-lu, emerging, "
                 + "periodic, woodbury, me-woodbury).")
-        List<String> layers = woodflow.bench.LayerBench.LAYERS;
+        List<String> layers = LayerBench.LAYERS;
         @Option(names = "--channels", split = ",", defaultValue = "12,48", description = "Default 12,48.")
         int[] channels;
         @Option(names = "--sizes", split = ",", defaultValue = "8,16,32,64,128,256", description = "Image sides.")
@@ -239,17 +201,9 @@ public final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("need --batch >= 1, --repeats >= 1, --warmup >= 0, --d >= 1, "
                         + "--min-seconds >= 0");
             }
-            var settings = new woodflow.bench.LayerBench.Settings(layers, channels, sizes, batch, d, warmup, repeats,
-                    budget, minSeconds);
-            System.out.printf(Locale.ROOT, "bench layers: %s, %d threads, batch %d, d %d (%s)%n",
-                    woodflow.bench.Machine.cpuModel(), org.bytedeco.pytorch.global.torch.get_num_threads(), batch, d,
-                    java.time.LocalDate.now());
-            var rows = woodflow.bench.LayerBench.run(settings, System.out);
-            woodflow.bench.LayerBench.write(rows, slopeFrom, out);
-            System.out.println("slopes of the minimum time against h*w (sizes >= " + slopeFrom + "):");
-            woodflow.bench.LayerBench.slopes(rows, slopeFrom).forEach((k, v) ->
-                    System.out.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
-            System.out.println("wrote " + out.resolve("layers.csv") + ", slopes.csv and layers-*.png");
+            var settings = new LayerBench.Settings(layers, channels, sizes, batch, d, warmup, repeats, budget,
+                    minSeconds);
+            LayerBench.runAndWrite(settings, slopeFrom, out, System.out);
             return 0;
         }
     }
@@ -259,9 +213,12 @@ public final class BenchCommand implements Runnable {
         private Child() {}
 
         static int rerun(Object command) throws Exception {
-            return woodflow.core.Jvm.child(Main.class).everyOption()
+            ProcessBuilder pb = Jvm.child(Main.class).everyOption()
                     .args(ProcessHandle.current().info().arguments().map(a -> tail(a)).orElse(new String[0]))
-                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder().inheritIO().start().waitFor();
+                    .environment("MALLOC_MMAP_THRESHOLD_", "131072").processBuilder();
+            try (ProcessGroup child = new ProcessGroup()) {
+                return child.start(pb, ProcessGroup.Output.inherit()).waitFor();
+            }
         }
 
         /** The user's arguments: everything after the main class or jar in this JVM's command line. */

@@ -1,7 +1,7 @@
 package woodflow.cli;
 
 import picocli.CommandLine.Option;
-import woodflow.core.Tensors;
+import woodflow.core.Devices;
 
 /** Options every command takes. */
 public class Common {
@@ -17,13 +17,6 @@ public class Common {
             if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             System.setProperty("woodflow.threads", Integer.toString(threads));
         }
-        if (!device.equals("cpu") && !device.startsWith("cuda")) {
-            throw new IllegalArgumentException("--device must be cpu or cuda[:N], got '" + device + "'");
-        }
-        Tensors.load();
-        if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
-            throw new IllegalArgumentException("--device " + device + ": CUDA is not available (this build has the CPU "
-                    + "natives unless built with `mvn -Pgpu package`, and the machine needs an NVIDIA GPU; see README)");
-        }
+        Devices.require(device);
     }
 }

@@ -16,7 +16,7 @@ public class DataOptions {
 
     /** {@code d} with the options given applied (the path refused for data that reads no files). */
     DataConfig apply(DataConfig d) {
-        d = Runs.withDataPath(d, dataPath);
+        d = d.withDataPath(dataPath);
         if (trainLimit != null || testLimit != null) {
             d = d.withLimits(trainLimit != null ? trainLimit : d.trainLimit(), testLimit != null ? testLimit
                     : d.testLimit());

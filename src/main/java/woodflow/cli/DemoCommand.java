@@ -3,6 +3,7 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import woodflow.run.TrainingRun;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -36,7 +37,7 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         RunConfig cfg = Presets.load("demo");
-        cfg = cfg.withTrain(cfg.train().with(iterations, null, null, precision.orConfig(), null)).validate();
+        cfg = cfg.withTrain(cfg.train().toBuilder().iterations(iterations).precision(precision.orConfig()).build()).validate();
         Path dir = out;
         if (dir == null) {
             dir = Path.of("runs", "demo");
@@ -44,8 +45,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = TrainCommand.runAndReport(cfg, dir, false, false, quiet, "the demo preset", common.device,
-                null, true);
+        int code = new TrainingRun(cfg, dir, false, true, quiet, "the demo preset", common.device).alone();
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

@@ -1,16 +1,11 @@
 package woodflow.cli;
 
 import picocli.CommandLine.Command;
-import woodflow.core.Choice;
-import woodflow.core.Choices;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.data.ImageSource;
-import woodflow.data.Splits;
-import woodflow.model.MultiScaleFlow;
+import woodflow.data.DataSplit;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
-import woodflow.train.RunConfig;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,26 +22,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     CheckpointOption checkpoint;
 
-    /** Which of a run's data sets to score. */
-    enum Split implements Choice {
-        TEST, TRAIN;
-
-        @Override
-        public String toString() {
-            return label();
-        }
-
-        static Split parse(String name) {
-            return Choices.parse(Split.class, name, "--split");
-        }
-
-        ImageSource of(Splits data) {
-            return this == TEST ? data.test() : data.train();
-        }
-    }
-
     @Option(names = "--split", defaultValue = "test", description = "test (default) or train.")
-    Split split;
+    DataSplit split;
 
     @Option(names = "--limit", description = "Only the first N images.")
     Integer limit;
@@ -70,20 +47,11 @@ public final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = precision.apply(c.model(common.device));
-        RunConfig cfg = c.config();
-        cfg = cfg.withData(Runs.withDataPath(cfg.data(), dataPath));
-        try (Splits data = Runs.open(cfg)) {
-            ImageSource src = split.of(data);
-            int n = limit == null ? src.size() : Math.min(limit, src.size());
-            long t0 = System.nanoTime();
-            double bpd = Evaluator.meanBitsPerDim(model, src, n, cfg.data().nBits(), batch,
-                    noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
-            double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, bpd,
-                    n, file, c.state().iteration(), precision.orFp32(), secs);
-            System.out.println("data: " + src.describe());
-        }
+        Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
+                common.device);
+        System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, r.bpd(),
+                r.images(), file, c.state().iteration(), precision.orFp32(), r.seconds());
+        System.out.println("data: " + r.data());
         return 0;
     }
 }

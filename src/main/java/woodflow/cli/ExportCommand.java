@@ -1,24 +1,12 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Choice;
-import woodflow.core.Choices;
-import woodflow.interop.PaperStateDict;
-import woodflow.interop.TorchArchive;
-import woodflow.io.AtomicFiles;
-import woodflow.model.ModelConfig;
-import woodflow.model.Permutation;
-import woodflow.train.Checkpoint;
+import woodflow.interop.PaperExport;
 
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 
 /** {@code woodflow export}: a woodflow checkpoint as a state_dict file of the paper's PyTorch model. */
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -37,69 +25,12 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--layout", defaultValue = "paper", description = "paper (default: the paper-style Glow class, "
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
-    Layout layout;
-
-    /** The state-dict layout written: the paper-style Glow class's, or the official code's. */
-    enum Layout implements Choice {
-        PAPER, OFFICIAL;
-
-        @Override
-        public String toString() {
-            return label();
-        }
-
-        static Layout parse(String name) {
-            return Choices.parse(Layout.class, name, "--layout");
-        }
-    }
+    PaperExport.Layout layout;
 
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        Path file = checkpoint.resolve();
-        Checkpoint c = Checkpoint.read(file);
-        ModelConfig m = c.config().model();
-        boolean official = layout == Layout.OFFICIAL;
-        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m, official);
-        AtomicFiles.write(out, TorchArchive.write(state));
-        long params = c.modelState().entrySet().stream().filter(e -> !e.getKey().endsWith(".initialised"))
-                .mapToLong(e -> e.getValue().numel()).sum();
-        System.out.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
-                state.size(), params, file, c.state().iteration(), out);
-        if (official) {
-            System.out.printf(Locale.ROOT, "in Python (the official code): model = WoodburyGlow(args) with "
-                            + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "
-                            + "learn_top=True, ranks=%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n",
-                    m.channels(), m.height(), m.width(), m.hidden(), m.steps(), m.levels(),
-                    m.permutation() == Permutation.ME_WOODBURY ? "True" : "False", ranks(m), out);
-            return 0;
-        }
-        int l = m.levels();
-        IntStream dims = m.permutation() == Permutation.WOODBURY
-                ? IntStream.concat(Arrays.stream(m.dC(), 0, l), Arrays.stream(m.dS(), 0, l))
-                : IntStream.concat(Arrays.stream(m.dC(), 0, l), IntStream.concat(Arrays.stream(m.dH(), 0, l),
-                        Arrays.stream(m.dW(), 0, l)));
-        int[] ds = dims.distinct().toArray();
-        int d = ds[0];
-        boolean oneRank = ds.length == 1;
-        System.out.printf(Locale.ROOT, "in Python: model = torch_glow.Glow((%d, %d, %d), K=%d, L=%d, hidden=%d, "
-                        + "me=%s)%s; model.load_state_dict(torch.load(\"%s\"), strict=True)%n", m.channels(),
-                m.height(), m.width(), m.steps(), m.levels(), m.hidden(),
-                m.permutation() == Permutation.ME_WOODBURY ? "True" : "False",
-                oneRank ? " with torch_glow.RANK = " + d : " (latent dimensions differ per level: "
-                        + "the class needs one RANK per level)", out);
+        PaperExport.run(checkpoint.resolve(), layout, out, System.out);
         return 0;
-    }
-
-    /** The official code's ranks argument: [d_c, d_s] or [d_c, d_h, d_w], one entry per level each. */
-    private static String ranks(ModelConfig m) {
-        int l = m.levels();
-        int[][] lists = m.permutation() == Permutation.WOODBURY ? new int[][] {m.dC(), m.dS()}
-                : new int[][] {m.dC(), m.dH(), m.dW()};
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < lists.length; i++) {
-            sb.append(i > 0 ? ", " : "").append(Arrays.toString(Arrays.copyOf(lists[i], l)));
-        }
-        return sb.append("]").toString();
     }
 }

@@ -3,22 +3,10 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.core.Init;
-import woodflow.interop.PaperStateDict;
-import woodflow.interop.TorchArchive;
-import woodflow.io.AtomicFiles;
-import woodflow.model.ModelConfig;
-import woodflow.model.MultiScaleFlow;
-import woodflow.train.Adam;
-import woodflow.train.Checkpoint;
-import woodflow.train.CheckpointStore;
+import woodflow.interop.PaperImport;
 import woodflow.train.Presets;
-import woodflow.train.RunConfig;
-import woodflow.train.TrainConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code woodflow import}: a torch.save state_dict of the paper's PyTorch model as a woodflow run. */
@@ -48,34 +36,7 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        RunConfig cfg = Presets.resolve(config);
-        ModelConfig m = cfg.model().validate();
-        CheckpointStore store = new CheckpointStore(out, 1);
-        if (Files.isDirectory(out) && !store.list().isEmpty()) {
-            throw new IllegalArgumentException("run folder " + out + " already holds checkpoints: import into a new "
-                    + "--out folder");
-        }
-        TorchArchive.Contents paper = TorchArchive.read(checkpoint);
-        MultiScaleFlow model = new MultiScaleFlow(m, Init.float32(common.device));
-        try {
-            model.loadStateDict(PaperStateDict.toWoodflow(paper.tensors(), m, paperFactor));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(checkpoint + " does not fit the model of " + config + ": "
-                    + e.getMessage());
-        }
-        TrainConfig t = cfg.train();
-        Adam adam = new Adam(model.namedParameters(), t.beta1(), t.beta2(), t.eps(), t.weightDecay());
-        Files.createDirectories(out);
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
-        Path file = store.pathFor(0);
-        Checkpoint.save(file, cfg, model, adam, Checkpoint.TrainState.fresh(t.lr()));
-        System.out.printf(Locale.ROOT, "imported %d tensors (%,d parameters) from %s%s: %s, %d levels x %d steps, %s "
-                        + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
-                paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),
-                m.steps(), m.coupling());
-        System.out.println("wrote " + out.resolve("config.yaml") + " and " + file + " (iteration 0, fresh Adam state)");
-        System.out.println("next: woodflow eval --checkpoint " + out + "   or   woodflow train --out " + out
-                + " --resume --iterations N");
+        PaperImport.run(checkpoint, Presets.resolve(config), config, out, paperFactor, common.device, System.out);
         return 0;
     }
 }

@@ -6,6 +6,8 @@ import woodflow.data.DataException;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The {@code woodflow} command line: train, evaluate, sample and compare normalizing flows with Woodbury
@@ -40,9 +42,7 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (0 success, 1 failure, 2 usage error). */
     public static int execute(String... args) {
         // for the run report: the command as the user typed it (this session's)
-        StringBuilder typed = new StringBuilder("woodflow");
-        for (String a : args) typed.append(' ').append(a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a + "'" : a);
-        System.setProperty("woodflow.commandLine", typed.toString());
+        System.setProperty("woodflow.commandLine", commandLine(java.util.Arrays.asList(args)));
         CommandLine cl = new CommandLine(new Main());
         registerChoices(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -70,6 +70,16 @@ public final class Main implements Runnable {
     }
 
     /**
+     * {@code woodflow ARGS...} as a shell reads it back: an argument of other than plain characters (letters, digits,
+     * {@code _ . / = : , + -}) in single quotes, a quote inside one as {@code '\\''}.
+     */
+    static String commandLine(List<String> args) {
+        List<String> parts = new ArrayList<>(List.of("woodflow"));
+        for (String a : args) parts.add(a.matches("[A-Za-z0-9_./=:,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        return String.join(" ", parts);
+    }
+
+    /**
      * The closed choices typed on the command line, by the names configs use: an unknown name is a one-line usage
      * error that lists the names and suggests the nearest. Registered after the subcommands, so all of them see it.
      */
@@ -81,8 +91,8 @@ public final class Main implements Runnable {
         choice(cl, woodflow.data.DataKind.class, woodflow.data.DataKind::parse);
         choice(cl, woodflow.data.BadImagePolicy.class, woodflow.data.BadImagePolicy::parse);
         choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
-        choice(cl, EvalCommand.Split.class, EvalCommand.Split::parse);
-        choice(cl, ExportCommand.Layout.class, ExportCommand.Layout::parse);
+        choice(cl, woodflow.data.DataSplit.class, woodflow.data.DataSplit::parse);
+        choice(cl, woodflow.interop.PaperExport.Layout.class, woodflow.interop.PaperExport.Layout::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */

@@ -1,6 +1,5 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -31,8 +30,7 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-        Tensors.load();
-        torch.set_num_threads(threads);
+        Tensors.threads(threads);
         ReferenceTrace t = ReferenceTrace.read(Files.readAllBytes(trace), trace.toString());
         t.print(t.replay(backprop), System.out);
         return 0;

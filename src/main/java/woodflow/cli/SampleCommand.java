@@ -1,18 +1,15 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
-import woodflow.data.ImageGrid;
-import woodflow.sample.Sampler;
+import woodflow.model.Temperature;
+import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -75,30 +72,21 @@ public final class SampleCommand implements Callable<Integer> {
         }
         checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
-        Sampler.checkTemperature(temperature);
+        Temperature.COMMAND_LINE.check(temperature);
         if (sweep != null && sweep.length == 0) {
             throw new IllegalArgumentException("--sweep needs at least one temperature, e.g. --sweep 0.5,0.7,1.0");
         }
-        if (sweep != null) for (double t : sweep) Sampler.checkTemperature(t);
+        if (sweep != null) for (double t : sweep) Temperature.COMMAND_LINE.check(t);
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         MultiScaleFlow model = precision.apply(c.model(common.device));
         int nBits = c.config().data().nBits();
-        var m = c.config().model();
         long t0 = System.nanoTime();
         String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
-            List<byte[]> rows = Sampler.temperatureSweep(model, sweep, count, nBits, seed);
-            List<String> labels = new ArrayList<>();
-            for (double t : sweep) labels.add("T = " + t);
-            List<String> numbers = ImageGrid.Labels.numbered("", count, count).columns();
-            ImageGrid.writeLabelled(rows, m.channels(), m.height(), m.width(), count, new ImageGrid.Labels(
-                    "temperature sweep, the same noise in each column (" + from + ")", labels, numbers), out);
+            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, out);
         } else {
-            Tensor s = Sampler.sample(model, count, temperature, nBits, seed);
-            ImageGrid.writeLabelled(ImageGrid.images(s), m.channels(), m.height(), m.width(), columns,
-                    ImageGrid.Labels.numbered(count + " samples at T = " + temperature + " (" + from + ")", count,
-                            columns), out);
+            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, out);
         }
         System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
                 sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);

@@ -3,20 +3,12 @@ package woodflow.cli;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import woodflow.data.ArraySource;
 import woodflow.data.BadImagePolicy;
-import woodflow.data.DataException;
-import woodflow.data.FolderSource;
-import woodflow.data.ImageDecoder;
-import woodflow.model.MultiScaleFlow;
 import woodflow.train.Checkpoint;
-import woodflow.train.Evaluator;
+import woodflow.train.ImageScores;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -47,41 +39,14 @@ public final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.setUp();
         if (!Files.isDirectory(images)) throw new IllegalArgumentException("--images " + images + " is not a folder");
-        Checkpoint c = Checkpoint.read(checkpoint.resolve());
-        MultiScaleFlow model = c.model(common.device);
-        var m = c.config().model();
-        // decode file by file, so each score belongs to its own file and a bad file is named
-        List<Path> files = new ArrayList<>(), skipped = new ArrayList<>();
-        List<byte[]> pixels = new ArrayList<>();
-        for (Path f : FolderSource.list(images)) {
-            try {
-                pixels.add(ImageDecoder.toChw(Files.readAllBytes(f), f.toString(), m.channels(), m.height()));
-                files.add(f);
-            } catch (DataException | java.io.IOException e) {
-                if (onBadImage == BadImagePolicy.FAIL) throw new DataException(Main.reason(e));
-                skipped.add(f);
-            }
+        ImageScores s = ImageScores.score(Checkpoint.read(checkpoint.resolve()), images, onBadImage, common.device,
+                out);
+        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", s.bpd().length, s.mean(), out);
+        if (!s.skipped().isEmpty()) {
+            System.out.println("skipped " + s.skipped().size() + " undecodable images: " + s.skipped());
         }
-        if (files.isEmpty()) throw new IllegalArgumentException("no decodable images found in " + images);
-        ArraySource src = new ArraySource(pixels, m.channels(), m.height(), m.width(), images.toString());
-        double[] bpd = Evaluator.bitsPerDim(model, src, src.size(), c.config().data().nBits(), 32,
-                c.config().train().evalSeed());
-        List<Integer> order = new ArrayList<>();
-        List<List<?>> rows = new ArrayList<>();
-        for (int i = 0; i < bpd.length; i++) {
-            order.add(i);
-            rows.add(List.of(files.get(i).toString(), String.format(Locale.ROOT, "%.5f", bpd[i])));
-        }
-        woodflow.io.AtomicFiles.writeString(out, woodflow.io.Csv.write(List.of("file", "bpd"), rows));
-        order.sort(Comparator.comparingDouble(i -> -bpd[i]));
-        double mean = 0;
-        for (double b : bpd) mean += b / bpd.length;
-        System.out.printf(Locale.ROOT, "scored %d images (mean bpd %.4f) -> %s%n", bpd.length, mean, out);
-        if (!skipped.isEmpty()) System.out.println("skipped " + skipped.size() + " undecodable images: " + skipped);
         System.out.println("least likely:");
-        for (int k = 0; k < Math.min(5, order.size()); k++) {
-            System.out.printf(Locale.ROOT, "  %.4f  %s%n", bpd[order.get(k)], files.get(order.get(k)));
-        }
+        for (int k : s.leastLikely(5)) System.out.printf(Locale.ROOT, "  %.4f  %s%n", s.bpd()[k], s.files().get(k));
         return 0;
     }
 }

@@ -1,6 +1,5 @@
 package woodflow.cli;
 
-import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,13 +45,6 @@ public final class SoakCommand implements Callable<Integer> {
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
         RunConfig base = config != null ? RunConfig.read(config) : preset != null ? Presets.load(preset)
                 : Soak.tinyConfig();
-        Soak soak = Soak.of(base, iterations, cycles, seed, out, Runs::open, Main.class);
-        int previousThreads = torch.get_num_threads();
-        if (common.threads != null) torch.set_num_threads(common.threads);
-        try {
-            return soak.run();
-        } finally {
-            torch.set_num_threads(previousThreads);
-        }
+        return Soak.of(base, iterations, cycles, seed, out, Main.class).run(common.threads);
     }
 }

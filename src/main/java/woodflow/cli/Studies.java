@@ -3,7 +3,6 @@ package woodflow.cli;
 import picocli.CommandLine.Model.CommandSpec;
 import woodflow.compare.Study;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** What {@code compare} and {@code ablate} share after parsing: the command line for the report, the exit. */
@@ -12,11 +11,7 @@ final class Studies {
 
     /** "woodflow ARGS..." as typed (the parse result's original arguments include the subcommand). */
     static String commandLine(CommandSpec spec) {
-        List<String> parts = new ArrayList<>(List.of("woodflow"));
-        for (String a : spec.commandLine().getParseResult().originalArgs()) {
-            parts.add(a.matches("[A-Za-z0-9_./=:,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
-        }
-        return String.join(" ", parts);
+        return Main.commandLine(spec.commandLine().getParseResult().originalArgs());
     }
 
     /** Exit code 0, or an error naming the runs that failed (the table and report are written either way). */

@@ -49,8 +49,8 @@ public class StudyOptions {
     /** The base config with the overrides applied. */
     RunConfig baseConfig() {
         RunConfig cfg = Bases.resolve(data, base);
-        TrainConfig t = cfg.train().with(null, batch, null, precision.orConfig(), null)
-                .withIntervals(evalEvery, evalEvery, null);
+        TrainConfig t = cfg.train().toBuilder().batch(batch).precision(precision.orConfig())
+                .evalEvery(evalEvery).checkpointEvery(evalEvery).build();
         return cfg.withTrain(t).withData(dataOptions.apply(cfg.data())).validate();
     }
 

@@ -5,22 +5,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
-import woodflow.data.Splits;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
-import woodflow.report.RunReport;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.LocalLauncher;
+import woodflow.run.TrainingRun;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
-import woodflow.train.Trainer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code woodflow train}: trains a model from a preset or config file into a run folder. */
@@ -123,24 +117,15 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
-        if (nproc != null) {
-            if (rank != null || worldSize != null) {
-                throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
-            }
-            LocalLauncher.checkGroup(nproc, cfg.train().batch());
-            int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
-            return new LocalLauncher(nproc, threads, dir, System.err).run(Main.class.getName(), childArgs());
+        if (nproc != null && (rank != null || worldSize != null)) {
+            throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
         }
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
-        DistConfig group = DistConfig.resolve(System.getenv(), rank, worldSize, masterAddr, masterPort);
-        if (group == null) {
-            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, null, true);
-        }
-        try (DistContext ctx = DistContext.join(group, common.device)) {
-            return TrainCommand.runAndReport(cfg, dir, resume, noReport, quiet, source, common.device, ctx,
-                    !noOverlap);
-        }
+        int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
+        TrainingRun.Group group = new TrainingRun.Group(nproc, rank, worldSize, masterAddr, masterPort, !noOverlap,
+                threads, Main.class.getName(), nproc != null ? childArgs() : List.of());
+        return new TrainingRun(cfg, dir, resume, !noReport, quiet, source, common.device).run(group);
     }
 
     /** This command's arguments for a rank of {@code --nproc}: the same, without --nproc and --threads. */
@@ -152,71 +137,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().with(iterations, batch, seed, precision.orConfig(), backprop.orConfig())
-                .withIntervals(evalEvery, checkpointEvery, logEvery);
+        TrainConfig t = cfg.train().toBuilder().iterations(iterations).batch(batch).seed(seed)
+                .precision(precision.orConfig()).backprop(backprop.orConfig()).evalEvery(evalEvery)
+                .checkpointEvery(checkpointEvery).logEvery(logEvery).build();
         return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();
-    }
-
-    /** The warning a run with more than 1% of its steps skipped ends with, or null. */
-    static String skippedWarning(long skipped, long iterations, Path config) {
-        if (iterations <= 0 || skipped <= 0.01 * iterations) return null;
-        return String.format(Locale.ROOT, "warning: %d of %d steps (%.1f%%) were skipped as non-finite. Likely causes: "
-                + "a learning rate too high for this model (lower train.lr, add train.warmup or train.clip), bad "
-                + "values in the data, or a fast path computing wrong numbers on this CPU (run `woodflow doctor "
-                + "--config %s`)", skipped, iterations, 100.0 * skipped / iterations, config);
-    }
-
-    /**
-     * Trains on {@code device}, writes the report and prints a summary (shared with {@code demo}); as one rank of
-     * {@code group} when it is not null: only rank 0 writes the run folder and report, and with {@code overlap} the
-     * gradient all-reduces start during the backward.
-     */
-    static int runAndReport(RunConfig cfg, Path dir, boolean resume, boolean noReport, boolean quiet,
-                            String configSource, String device, DistContext group, boolean overlap) throws Exception {
-        long t0 = System.nanoTime();
-        try (Splits data = Runs.open(cfg)) {
-            boolean root = group == null || group.rank() == 0;
-            String dataAtStart = data.train().describe();
-            Trainer trainer = new Trainer(cfg, dir, data.train(), data.test(), System.out, quiet)
-                    .holdout(data.holdout()).configSource(configSource).device(device);
-            if (group != null) {
-                trainer.distributed(group).overlap(overlap);
-                System.out.printf(Locale.ROOT, "data-parallel: rank %d of %d (master %s:%d), this rank's batch %d "
-                                + "of %d%n", group.rank(), group.worldSize(), group.config().masterAddr(),
-                        group.config().masterPort(), cfg.train().batch() / group.worldSize(), cfg.train().batch());
-            }
-            Trainer.Result r = trainer.run(resume);
-            trainer.finish();
-            if (group != null) {
-                GradientReducer.Stats rs = trainer.reducerStats();
-                System.out.printf(Locale.ROOT, "data-parallel: %.1f s of %.1f s training waiting for gradient "
-                        + "all-reduces (%s)%n", group.allreduceSeconds(), r.trainSeconds(), rs == null
-                        ? (overlap ? "after each backward: the gradient fits one bucket, nothing to overlap"
-                                : "after each backward, --no-overlap")
-                        : String.format(Locale.ROOT, "%d bucket%s, %.0f%% started from the backward's gradient "
-                                + "hooks, on average %.1f ms before the step waited for it", rs.buckets(), rs.buckets() == 1 ? "" : "s",
-                                100 * rs.overlappedShare(), 1e3 * rs.meanHeadStartSeconds()));
-                if (!root) {
-                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %.4f%n", group.rank(),
-                            r.iterations(), r.testBpd());
-                    return 0;
-                }
-            }
-            double wall = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
-                    + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
-            String skippedWarning = skippedWarning(r.skippedSteps(), r.iterations(), dir.resolve("config.yaml"));
-            if (skippedWarning != null) System.err.println(skippedWarning);
-            // images that failed to decode during training (data.on_bad_image: skip) show in the description
-            if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
-            if (!noReport) {
-                RunReport.Written report = RunReport.write(dir, trainer.model(), cfg, data.train(), data.test(), r,
-                        wall);
-                System.out.println("report: " + report.report());
-                if (report.recognisable() != null) System.out.println(report.recognisable().line());
-            }
-            System.out.println("run folder: " + dir);
-        }
-        return 0;
     }
 }

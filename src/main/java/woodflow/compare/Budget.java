@@ -48,7 +48,7 @@ public record Budget(Integer iterations, Double minutes) {
      * no run reaches (the time stops it).
      */
     public TrainConfig apply(TrainConfig t) {
-        return t.with(timed() ? Integer.MAX_VALUE : iterations, null, null, null, null);
+        return t.toBuilder().iterations(timed() ? Integer.MAX_VALUE : iterations).build();
     }
 
     /** Whether a run that reached these counts has used its budget. */

@@ -12,7 +12,7 @@ import woodflow.data.Splits;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 import woodflow.report.RunReport;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;

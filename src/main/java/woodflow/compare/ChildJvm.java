@@ -1,6 +1,7 @@
 package woodflow.compare;
 
 import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,7 @@ import java.util.List;
  * Runs {@link CellRunner} for one run folder in a new JVM with this JVM's class path and memory, stack and module
  * options, its output appended to {@code RUN/train.log}. A child process per run is what makes the peak memory of
  * each method measurable (a process's peak resident set only grows) and keeps one method's crash from ending the
- * study. If this JVM is stopped, the child is stopped too.
+ * study. If this JVM is stopped, or interrupted while it waits, the child is stopped too ({@link ProcessGroup}).
  */
 public final class ChildJvm {
     private ChildJvm() {}
@@ -31,23 +32,10 @@ public final class ChildJvm {
     static Outcome run(Path runDir, Budget budget) throws IOException, InterruptedException {
         Files.createDirectories(runDir);
         Path log = runDir.resolve("train.log");
-        ProcessBuilder pb = new ProcessBuilder(command(runDir, budget)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        Process p = pb.start();
-        Thread stopChild = new Thread(p::destroy, "woodflow-stop-child");
-        Runtime.getRuntime().addShutdownHook(stopChild);
-        try {
-            int code = p.waitFor();
+        try (ProcessGroup child = new ProcessGroup()) {
+            int code = child.start(new ProcessBuilder(command(runDir, budget)), ProcessGroup.Output.appendTo(log))
+                    .waitFor();
             return new Outcome(code, lastLine(log));
-        } catch (InterruptedException e) {
-            p.destroy();
-            throw e;
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(stopChild);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running or will run: nothing to undo
-            }
         }
     }
 

@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * The methods a comparison can train, as names for the permutation layer and the coupling of every flow step
- * (the layers themselves are built by {@link woodflow.model.Layers}). Everything else of the model (shape, levels,
+ * (each builds its own layer: {@link Permutation}, {@link CouplingType}). Everything else of the model (shape, levels,
  * steps, coupling channels, latent dimensions) comes from the base config, so methods differ only in what their
  * name says. The names follow the paper's tables (Lu and Huang, 2020): Woodbury and ME-Woodbury against Glow's
  * 1x1 convolution (plain and LU), emerging and periodic convolutions, and the 1x1 convolution with a neural-spline

@@ -2,6 +2,7 @@ package woodflow.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import woodflow.core.MachineInfo;
 import woodflow.io.AtomicFiles;
 import woodflow.train.RunConfig;
 
@@ -108,12 +109,7 @@ public final class Study {
     }
 
     private static String machineNow() {
-        String load = "unknown";
-        try {
-            load = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
-        } catch (IOException | RuntimeException e) {
-            // not Linux: the load average is only informative
-        }
+        String load = MachineInfo.loadAverage();
         return Runtime.getRuntime().availableProcessors() + " cores, " + Integer.getInteger("woodflow.threads",
                 Runtime.getRuntime().availableProcessors()) + " libtorch thread(s) per run, load average " + load
                 + " at the start";
@@ -124,7 +120,7 @@ public final class Study {
         for (Variant v : variants) {
             for (long seed : seeds) {
                 RunConfig c = v.config();
-                RunConfig cfg = c.withTrain(budget.apply(c.train().with(null, null, seed, null, null))).validate();
+                RunConfig cfg = c.withTrain(budget.apply(c.train().toBuilder().seed(seed).build())).validate();
                 cells.add(new Cell(v, seed, out.resolve("runs").resolve(v.name() + "-s" + seed), cfg));
             }
         }

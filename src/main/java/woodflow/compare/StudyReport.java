@@ -2,7 +2,7 @@ package woodflow.compare;
 
 import woodflow.io.AtomicFiles;
 import woodflow.report.Html;
-import woodflow.report.Plots;
+import woodflow.picture.Plots;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -11,9 +11,10 @@ import java.util.Map;
 /**
  * Starting a child JVM like this one: the one place that knows which of this JVM's options a child needs. Every
  * child process of woodflow (study cells, data-parallel ranks, soak trainers, memory and bench children) is built
- * here:
+ * here and run by a {@link ProcessGroup}:
  * <pre>
- *   Jvm.child(CellRunner.class).options("-XX:+UseSerialGC").args(runDir, budget).processBuilder().start()
+ *   ProcessBuilder pb = Jvm.child(CellRunner.class).options("-XX:+UseSerialGC").args(runDir, budget).processBuilder();
+ *   try (ProcessGroup g = new ProcessGroup()) { g.start(pb, ProcessGroup.Output.appendTo(log)).waitFor(); }
  * </pre>
  */
 public final class Jvm {

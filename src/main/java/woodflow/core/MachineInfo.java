@@ -22,33 +22,105 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
     private static final List<String> ISA_FLAGS = List.of("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni",
             "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8");
 
+    /** The CPU as /proc/cpuinfo describes its first processor, read once: what kernels are chosen by. */
+    private record Cpu(String name, int family, int model, Set<String> flags) {
+        static final Cpu THIS = read();
+
+        private static Cpu read() {
+            String name = "unknown CPU";
+            int family = -1, model = -1;
+            Set<String> flags = Set.of();
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                    int colon = line.indexOf(':');
+                    if (colon < 0) continue;
+                    String k = line.substring(0, colon).strip(), v = line.substring(colon + 1).strip();
+                    if (k.equals("model name") && name.startsWith("unknown")) name = v;
+                    else if (k.equals("cpu family") && family < 0) family = number(v);
+                    else if (k.equals("model") && model < 0) model = number(v);
+                    else if (k.equals("flags") && flags.isEmpty()) flags = Set.of(v.split("\\s+"));
+                    if (line.isBlank() && !flags.isEmpty()) break;
+                }
+            } catch (IOException e) {
+                // not Linux, or an unusual /proc: the fields stay unknown
+            }
+            return new Cpu(name, family, model, flags);
+        }
+
+        private static int number(String v) {
+            try {
+                return Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+
     public static MachineInfo read() {
         Tensors.load();
-        String name = "unknown CPU";
-        int family = -1, model = -1;
-        Set<String> flags = Set.of();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                int colon = line.indexOf(':');
-                if (colon < 0) continue;
-                String k = line.substring(0, colon).strip(), v = line.substring(colon + 1).strip();
-                if (k.equals("model name") && name.startsWith("unknown")) name = v;
-                else if (k.equals("cpu family") && family < 0) family = Integer.parseInt(v);
-                else if (k.equals("model") && model < 0) model = Integer.parseInt(v);
-                else if (k.equals("flags") && flags.isEmpty()) flags = Set.of(v.split("\\s+"));
-                if (line.isBlank() && !flags.isEmpty()) break;
-            }
-        } catch (IOException | NumberFormatException e) {
-            // not Linux, or an unusual /proc: the fields stay unknown
-        }
+        Cpu cpu = Cpu.THIS;
         List<String> isa = new ArrayList<>();
-        for (String f : ISA_FLAGS) if (flags.contains(f)) isa.add(f);
+        for (String f : ISA_FLAGS) if (cpu.flags().contains(f)) isa.add(f);
         String config = torch.show_config().getString();
-        return new MachineInfo(name, family, model, isa, flags.contains("amx_tile"),
+        return new MachineInfo(cpu.name(), cpu.family(), cpu.model(), isa, cpu.flags().contains("amx_tile"),
                 Runtime.getRuntime().availableProcessors(), torch.get_num_threads(),
                 find(config, "TORCH_VERSION=([^,\\s]+)", "?"), torch.get_mkldnn_version().getString()
                 .replace("Intel(R) MKL-DNN ", "oneDNN ").replaceAll(" \\(Git Hash.*", ""),
                 find(config, "CPU capability usage: (\\S+)", "?"));
+    }
+
+    /** The CPU's model name, e.g. {@code Intel(R) Xeon(R) Platinum 8488C} ("unknown CPU" where /proc says none). */
+    public static String cpuName() {
+        return Cpu.THIS.name();
+    }
+
+    /** The first processor's flags ({@code avx2}, {@code avx512_bf16}, {@code amx_tile}, ...); empty when unknown. */
+    public static Set<String> cpuFlags() {
+        return Cpu.THIS.flags();
+    }
+
+    /**
+     * The machine's CPU time counters from /proc/stat (all cores, in clock ticks): {@code [total, steal]}, or null
+     * where /proc is not available. Steal is time a virtual machine's CPUs were ready to run but the host ran
+     * something else: on a shared host it is the part of a benchmark's wall time that another tenant took.
+     */
+    public static long[] cpuTicks() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (!line.startsWith("cpu ")) continue;
+                String[] f = line.trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < f.length && i <= 8; i++) total += Long.parseLong(f[i]); // user .. steal
+                return new long[] {total, f.length > 8 ? Long.parseLong(f[8]) : 0};
+            }
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+        return null;
+    }
+
+    /** Percentage of CPU time stolen by the host between two {@link #cpuTicks} readings, or NaN. */
+    public static double stealPercent(long[] before, long[] after) {
+        if (before == null || after == null || after[0] <= before[0]) return Double.NaN;
+        return 100.0 * (after[1] - before[1]) / (after[0] - before[0]);
+    }
+
+    /** CPU time used by this process (all threads), in nanoseconds; -1 where the JVM does not report it. */
+    public static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** The machine's load average over the last minute (/proc/loadavg), or "unknown". */
+    public static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0];
+        } catch (IOException | RuntimeException e) {
+            return "unknown"; // not Linux: the load average is only informative
+        }
     }
 
     private static String find(String text, String regex, String otherwise) {

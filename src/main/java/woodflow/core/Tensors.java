@@ -53,6 +53,20 @@ public final class Tensors {
         loaded = true;
     }
 
+    /** The number of threads libtorch's operations use in this process (libtorch loaded first). */
+    public static int threads() {
+        load();
+        return torch.get_num_threads();
+    }
+
+    /** Sets the number of threads libtorch's operations use (libtorch loaded first); returns the previous number. */
+    public static int threads(int n) {
+        load();
+        int was = torch.get_num_threads();
+        torch.set_num_threads(n);
+        return was;
+    }
+
     /**
      * The dtype of a tensor as the canonical enum constant. The presets' {@code scalar_type()} returns a fresh enum
      * object that is not {@code ==} to the constants (and breaks {@code switch}), so always compare through this.

@@ -63,6 +63,20 @@ public record DataConfig(
         return toBuilder().path(p).build();
     }
 
+    /**
+     * This config with its path replaced by a {@code --data-path} given on the command line (null: unchanged). Data
+     * that reads no files (the embedded images) refuses it rather than ignore it silently.
+     */
+    public DataConfig withDataPath(String dataPath) {
+        if (dataPath == null) return this;
+        if (kind == DataKind.EMBEDDED) {
+            throw new IllegalArgumentException("--data-path " + dataPath + " does not apply: this run's data.kind "
+                    + "embedded reads no files (its images are generated from data.seed); drop --data-path, or use a "
+                    + "config whose data.kind reads files (folder, idx, cifar10, ...)");
+        }
+        return withPath(dataPath);
+    }
+
     public DataConfig withLimits(Integer train, Integer test) {
         return toBuilder().trainLimit(train).testLimit(test).build();
     }

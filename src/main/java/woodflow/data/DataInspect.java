@@ -1,5 +1,7 @@
 package woodflow.data;
 
+import woodflow.picture.ImageGrid;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -80,8 +82,12 @@ public final class DataInspect {
     public static void grid(ImageSource src, int count, Path png) {
         List<byte[]> images = new ArrayList<>();
         for (int i : spread(src.size(), count)) images.add(src.image(i));
-        ImageGrid.writeLabelled(images, src.channels(), src.height(), src.width(), 8, new ImageGrid.Labels(
-                images.size() + " of " + src.size() + " images, spread evenly", List.of(), List.of()), png);
+        try {
+            ImageGrid.writeLabelled(images, src.channels(), src.height(), src.width(), 8, new ImageGrid.Labels(
+                    images.size() + " of " + src.size() + " images, spread evenly", List.of(), List.of()), png);
+        } catch (java.io.IOException e) {
+            throw new DataException(e.getMessage(), e);
+        }
     }
 
     /**

@@ -30,7 +30,7 @@ public enum CouplingType implements Choice {
         @Override
         public double flops(ModelConfig m, double c, double hw) {
             double half = c / 2, hid = m.hidden();
-            return conv(hw, half, hid, 3) + conv(hw, hid, hid, 1) + conv(hw, hid, c, 3);
+            return Flops.conv(hw, half, hid, 3) + Flops.conv(hw, hid, hid, 1) + Flops.conv(hw, hid, c, 3);
         }
     },
     /** Additive coupling (NICE): a shift only, log-det 0. */
@@ -44,7 +44,7 @@ public enum CouplingType implements Choice {
         @Override
         public double flops(ModelConfig m, double c, double hw) {
             double half = c / 2, hid = m.hidden();
-            return conv(hw, half, hid, 3) + conv(hw, hid, hid, 1) + conv(hw, hid, half, 3);
+            return Flops.conv(hw, half, hid, 3) + Flops.conv(hw, hid, hid, 1) + Flops.conv(hw, hid, half, 3);
         }
     },
     /** Monotone rational-quadratic spline coupling (Durkan et al. 2019). */
@@ -59,7 +59,8 @@ public enum CouplingType implements Choice {
         @Override
         public double flops(ModelConfig m, double c, double hw) {
             double half = c / 2, hid = m.hidden();
-            return conv(hw, half, hid, 3) + conv(hw, hid, hid, 1) + conv(hw, hid, half * (3 * m.splineBins() - 1), 3);
+            return Flops.conv(hw, half, hid, 3) + Flops.conv(hw, hid, hid, 1)
+                    + Flops.conv(hw, hid, half * (3 * m.splineBins() - 1), 3);
         }
     },
     /** MaCow unit (Ma et al. 2019): four masked-convolution affine couplings, one per direction. */
@@ -72,7 +73,7 @@ public enum CouplingType implements Choice {
         @Override
         public double flops(ModelConfig m, double c, double hw) {
             double hid = m.hidden();
-            return 4 * (conv(hw, c, hid, 3) + conv(hw, hid, 2 * c, 3));
+            return 4 * (Flops.conv(hw, c, hid, 3) + Flops.conv(hw, hid, 2 * c, 3));
         }
     };
 
@@ -98,9 +99,4 @@ public enum CouplingType implements Choice {
 
     /** Floating-point operations of the coupling's network convolutions for one image of {@code c x hw}. */
     public abstract double flops(ModelConfig m, double c, double hw);
-
-    /** 2 * H * W * C_out * C_in * k^2: the multiply-adds of one convolution. */
-    static double conv(double hw, double in, double out, int k) {
-        return 2 * hw * in * out * k * k;
-    }
 }

@@ -11,7 +11,7 @@ import woodflow.layers.ActNorm;
 public final class FlowStep extends Sequential {
     public FlowStep(ModelConfig cfg, int level, int c, int h, int w, Init init) {
         add("actnorm", new ActNorm(c, init));
-        add("permutation", Layers.permutation(cfg, level, c, h, w, init));
-        add("coupling", Layers.coupling(cfg, level, c, h, w, init));
+        add("permutation", cfg.permutation().create(cfg, level, c, h, w, init));
+        add("coupling", cfg.coupling().create(cfg, c, init));
     }
 }

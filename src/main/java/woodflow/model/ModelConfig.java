@@ -66,43 +66,169 @@ public record ModelConfig(
 
     /** A config with the given shape and architecture and default everything else. */
     public static ModelConfig of(int c, int h, int w, int levels, int steps, int hidden, Permutation permutation) {
-        return new ModelConfig(c, h, w, levels, steps, hidden, permutation, null, null, null, null, null, null, null,
-                null, null, null);
+        return new Builder().channels(c).height(h).width(w).levels(levels).steps(steps).hidden(hidden)
+                .permutation(permutation).build();
+    }
+
+    /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     public ModelConfig withCoupling(CouplingType c) {
-        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, c, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().coupling(c).build();
     }
 
     public ModelConfig withPermutation(Permutation p) {
-        return new ModelConfig(channels, height, width, levels, steps, hidden, p, coupling, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().permutation(p).build();
     }
 
+    /** The latent dimensions of the Woodbury layers per level; a null list stays as it is. */
     public ModelConfig withLatentDims(int[] dC, int[] dS, int[] dH, int[] dW) {
-        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().dC(dC).dS(dS).dH(dH).dW(dW).build();
     }
 
     public ModelConfig withShape(int c, int h, int w) {
-        return new ModelConfig(c, h, w, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW, learnTop,
-                logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().channels(c).height(h).width(w).build();
     }
 
     public ModelConfig withSteps(int k) {
-        return new ModelConfig(channels, height, width, levels, k, hidden, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().steps(k).build();
     }
 
     public ModelConfig withHidden(int hid) {
-        return new ModelConfig(channels, height, width, levels, steps, hid, permutation, coupling, dC, dS, dH, dW,
-                learnTop, logScaleFactor, kernel, splineBins, splineBound);
+        return toBuilder().hidden(hid).build();
     }
 
-    public ModelConfig withLearnTop(boolean learn) {
-        return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH, dW,
-                learn, logScaleFactor, kernel, splineBins, splineBound);
+    /**
+     * The fields of a {@link ModelConfig}, each settable by name: one place that lists them all, so a change of one
+     * field does not copy the other sixteen by hand. A null leaves a field as it is (every field of a model config has
+     * a default, so null never means "none"); a builder made by {@code new Builder()} starts from nulls, which
+     * {@link #build()} turns into the defaults.
+     */
+    public static final class Builder {
+        private Integer channels, height, width, levels, steps, hidden, kernel, splineBins;
+        private Permutation permutation;
+        private CouplingType coupling;
+        private int[] dC, dS, dH, dW;
+        private Boolean learnTop;
+        private Double logScaleFactor, splineBound;
+
+        Builder() {}
+
+        private Builder(ModelConfig m) {
+            channels = m.channels;
+            height = m.height;
+            width = m.width;
+            levels = m.levels;
+            steps = m.steps;
+            hidden = m.hidden;
+            permutation = m.permutation;
+            coupling = m.coupling;
+            dC = m.dC;
+            dS = m.dS;
+            dH = m.dH;
+            dW = m.dW;
+            learnTop = m.learnTop;
+            logScaleFactor = m.logScaleFactor;
+            kernel = m.kernel;
+            splineBins = m.splineBins;
+            splineBound = m.splineBound;
+        }
+
+        private static <T> T or(T given, T kept) {
+            return given != null ? given : kept;
+        }
+
+        public Builder channels(Integer v) {
+            channels = or(v, channels);
+            return this;
+        }
+
+        public Builder height(Integer v) {
+            height = or(v, height);
+            return this;
+        }
+
+        public Builder width(Integer v) {
+            width = or(v, width);
+            return this;
+        }
+
+        public Builder levels(Integer v) {
+            levels = or(v, levels);
+            return this;
+        }
+
+        public Builder steps(Integer v) {
+            steps = or(v, steps);
+            return this;
+        }
+
+        public Builder hidden(Integer v) {
+            hidden = or(v, hidden);
+            return this;
+        }
+
+        public Builder permutation(Permutation v) {
+            permutation = or(v, permutation);
+            return this;
+        }
+
+        public Builder coupling(CouplingType v) {
+            coupling = or(v, coupling);
+            return this;
+        }
+
+        public Builder dC(int[] v) {
+            dC = or(v, dC);
+            return this;
+        }
+
+        public Builder dS(int[] v) {
+            dS = or(v, dS);
+            return this;
+        }
+
+        public Builder dH(int[] v) {
+            dH = or(v, dH);
+            return this;
+        }
+
+        public Builder dW(int[] v) {
+            dW = or(v, dW);
+            return this;
+        }
+
+        public Builder learnTop(Boolean v) {
+            learnTop = or(v, learnTop);
+            return this;
+        }
+
+        public Builder logScaleFactor(Double v) {
+            logScaleFactor = or(v, logScaleFactor);
+            return this;
+        }
+
+        public Builder kernel(Integer v) {
+            kernel = or(v, kernel);
+            return this;
+        }
+
+        public Builder splineBins(Integer v) {
+            splineBins = or(v, splineBins);
+            return this;
+        }
+
+        public Builder splineBound(Double v) {
+            splineBound = or(v, splineBound);
+            return this;
+        }
+
+        public ModelConfig build() {
+            return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH,
+                    dW, learnTop, logScaleFactor, kernel, splineBins, splineBound);
+        }
     }
 
     /** Throws {@link IllegalArgumentException} naming every impossible value. */

@@ -254,9 +254,7 @@ public final class MultiScaleFlow extends Module {
      * values in about [-0.5, 0.5).
      */
     public Tensor sample(long n, double temperature) {
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
-        }
+        Temperature.MODEL.check(temperature);
         Tensor like = anyParameter();
         try (NoGradGuard g = new NoGradGuard()) {
             return decode(drawLatents(n, temperature, like));

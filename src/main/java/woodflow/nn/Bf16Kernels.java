@@ -5,11 +5,10 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.MachineInfo;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * How a bfloat16 convolution runs on this CPU.
@@ -59,18 +58,11 @@ public enum Bf16Kernels {
         }
     }
 
-    /** {@code avx512_bf16} or {@code amx_bf16} among the first processor's flags in /proc/cpuinfo. */
+    /** {@code avx512_bf16} or {@code amx_bf16} among the first processor's flags (none known, e.g. not Linux: true). */
     static boolean cpuHasBf16DotProducts() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (!line.startsWith("flags")) continue;
-                String flags = " " + line.substring(line.indexOf(':') + 1).strip() + " ";
-                return flags.contains(" avx512_bf16 ") || flags.contains(" amx_bf16 ");
-            }
-        } catch (IOException e) {
-            // not Linux: trust the engine's own kernels
-        }
-        return true;
+        Set<String> flags = MachineInfo.cpuFlags();
+        // not Linux: trust the engine's own kernels
+        return flags.isEmpty() || flags.contains("avx512_bf16") || flags.contains("amx_bf16");
     }
 
     /** e.g. {@code emulated (float32 kernels on bf16-rounded operands: no avx512_bf16 or AMX on this CPU)}. */

@@ -2,13 +2,13 @@ package woodflow.parity;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import woodflow.core.Init;
+import woodflow.data.DataConfig;
 import woodflow.io.SafeTensors;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
-import woodflow.train.Adam;
 import woodflow.train.Backprop;
+import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
 
@@ -77,7 +77,10 @@ public final class ReferenceTrace {
      */
     public Replay replay(Backprop backprop) {
         try (PointerScope scope = new PointerScope()) {
-            MultiScaleFlow model = new MultiScaleFlow(config, Init.float32());
+            TrainConfig tc = TrainConfig.defaults().toBuilder().backprop(backprop).build();
+            TrainStep step = TrainStep.of(new RunConfig("replay of a reference trace", config,
+                    DataConfig.embedded(), tc), "cpu"); // 8 bits, as the trace
+            MultiScaleFlow model = step.model();
             Map<String, Tensor> mine = model.stateDict();
             Map<String, Tensor> init = new LinkedHashMap<>();
             contents.tensors().forEach((k, v) -> {
@@ -94,9 +97,6 @@ public final class ReferenceTrace {
             }
             model.loadStateDict(init);
             model.train(true);
-            TrainConfig tc = TrainConfig.defaults().with(null, null, null, null, backprop);
-            Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
-            TrainStep step = new TrainStep(model, adam, tc, 8);
             double[] ours = new double[losses.length];
             for (int i = 0; i < losses.length; i++) {
                 ours[i] = step.runDequantized(contents.tensors().get("x" + i), 1e-3);

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import woodflow.data.DataInspect;
-import woodflow.data.ImageGrid;
+import woodflow.picture.Plots;
+import woodflow.quality.Recognisability;
+import woodflow.quality.ShapeClassifier;
+import woodflow.picture.ImageGrid;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.model.ModelConfig;
@@ -54,7 +57,7 @@ public final class RunReport {
                 trainPts.add(new double[] {n.get("iteration").asDouble(), n.get("train_bpd").asDouble()});
             }
             if (n.has("test_bpd")) testPts.add(new double[] {n.get("iteration").asDouble(), n.get("test_bpd").asDouble()});
-            if (n.has("event") && n.get("event").asText().equals("recovered")) recoveries++;
+            if (n.has("event") && n.get("event").asText().equals(MetricsLog.RECOVERED)) recoveries++;
         }
         byte[] curve = Plots.linePng("Bits per dimension", "iteration", "bpd",
                 List.of(Plots.series("train (mean over each log interval)", trainPts), Plots.series("test", testPts)),

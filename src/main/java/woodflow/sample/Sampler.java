@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Halves;
 import woodflow.core.Tensors;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
 
@@ -18,25 +18,6 @@ import java.util.List;
  */
 public final class Sampler {
     private Sampler() {}
-
-    /**
-     * The largest temperature a user may ask for. Latents are drawn with T times the prior's spread; past a few the
-     * samples are noise, and past the model's range the inverse overflows, which is the temperature's fault, not the
-     * model's.
-     */
-    public static final double MAX_TEMPERATURE = 10;
-
-    /** Checks a user-given temperature: finite, > 0 and at most {@link #MAX_TEMPERATURE}. */
-    public static double checkTemperature(double t) {
-        if (!(t > 0) || Double.isInfinite(t)) {
-            throw new IllegalArgumentException("temperature must be a finite number > 0, got " + t);
-        }
-        if (t > MAX_TEMPERATURE) {
-            throw new IllegalArgumentException("temperature " + t + " is too large: latents are drawn with T times the "
-                    + "prior's spread, so useful temperatures are 0.5 to 1 (at most " + (int) MAX_TEMPERATURE + ")");
-        }
-        return t;
-    }
 
     /** {@code n} samples at temperature T, seeded, as a (n, C, H, W) uint8 tensor. */
     public static Tensor sample(MultiScaleFlow model, int n, double temperature, int nBits, long seed) {

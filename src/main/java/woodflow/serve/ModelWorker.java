@@ -5,12 +5,13 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.data.ArraySource;
 import woodflow.data.DataSets;
 import woodflow.data.ImageDecoder;
-import woodflow.data.ImageGrid;
+import woodflow.picture.ImageGrid;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
+import woodflow.model.Temperature;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
@@ -42,7 +43,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class ModelWorker implements AutoCloseable {
     static final int MAX_SAMPLES = 64;
-    static final double MAX_TEMPERATURE = 1.2;
     static final int TEST_IMAGES = 1000;
     static final int RECONSTRUCTIONS = 8;
     /** The largest image accepted for scoring, in pixels (width x height), checked before it is decoded. */
@@ -78,10 +78,7 @@ final class ModelWorker implements AutoCloseable {
 
     /** A sample grid as PNG bytes. */
     byte[] samples(Path checkpoint, double temperature, long seed, int count) throws Exception {
-        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
-            throw new IllegalArgumentException("temperature must be between 0 and " + MAX_TEMPERATURE + ", got "
-                    + temperature);
-        }
+        Temperature.DASHBOARD.check(temperature);
         if (count < 1 || count > MAX_SAMPLES) {
             throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
         }

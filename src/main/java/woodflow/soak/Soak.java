@@ -1,12 +1,12 @@
 package woodflow.soak;
 
-import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Jvm;
+import woodflow.core.ProcessGroup;
+import woodflow.core.Tensors;
 import woodflow.data.Splits;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.MetricsLog;
-import woodflow.train.RunComparison;
 import woodflow.train.RunConfig;
 import woodflow.train.RunLock;
 import woodflow.train.Trainer;
@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -67,18 +66,15 @@ public final class Soak {
     private final int cycles;
     private final int total;
     private final long seed;
-    private final Function<RunConfig, Splits> data;
     private final String cli;
 
-    private Soak(RunConfig cfg, Path out, int cycles, int total, long seed, Function<RunConfig, Splits> data,
-                 String cli) {
+    private Soak(RunConfig cfg, Path out, int cycles, int total, long seed, String cli) {
         this.cli = cli;
         this.cfg = cfg;
         this.out = out;
         this.cycles = cycles;
         this.total = total;
         this.seed = seed;
-        this.data = data;
     }
 
     /** The default run: a tiny model on the embedded data. */
@@ -98,8 +94,8 @@ public final class Soak {
      * opens a config's data sets (for the runs finished in this process); the children run {@code cli}'s main class
      * as {@code train --config FILE --out RUN --resume --no-report --quiet --threads N}.
      */
-    public static Soak of(RunConfig base, Integer iterations, int cycles, long seed, Path out,
-                          Function<RunConfig, Splits> data, Class<?> cli) throws IOException {
+    public static Soak of(RunConfig base, Integer iterations, int cycles, long seed, Path out, Class<?> cli)
+            throws IOException {
         if (cycles < 1) throw new IllegalArgumentException("--cycles must be at least 1, got " + cycles);
         if (Files.isDirectory(out)) {
             try (Stream<Path> s = Files.list(out)) {
@@ -109,29 +105,38 @@ public final class Soak {
             }
         }
         int total = iterations != null ? iterations : Math.max(base.train().iterations(), 4 * cycles);
-        RunConfig cfg = base.withTrain(base.train().with(total, null, null, null, null)).validate();
+        RunConfig cfg = base.withTrain(base.train().toBuilder().iterations(total).build()).validate();
         // a kill can only be resumed from a checkpoint: with a long preset's intervals (demo: 250) a short soak would
         // write none before the end, so where there is less than one per cycle, checkpoint and evaluate about twice
         // per cycle
         int every = Math.max(1, total / (2 * cycles));
         if (cfg.train().checkpointEvery() > Math.max(1, total / cycles)) {
-            cfg = cfg.withTrain(cfg.train().withIntervals(Math.min(every, cfg.train().evalEvery()),
-                    Math.min(every, cfg.train().checkpointEvery()), null)).validate();
+            cfg = cfg.withTrain(cfg.train().toBuilder().evalEvery(Math.min(every, cfg.train().evalEvery()))
+                    .checkpointEvery(Math.min(every, cfg.train().checkpointEvery())).build()).validate();
         }
-        return new Soak(cfg, out, cycles, total, seed, data, cli.getName());
+        return new Soak(cfg, out, cycles, total, seed, cli.getName());
     }
 
     /**
      * Runs the soak: the cycles of train / kill -9 / inspect, then the resume in this process and the comparison
-     * with an uninterrupted run. Children use this process's libtorch thread count. Returns 0, or throws naming what
-     * failed.
+     * with an uninterrupted run, with {@code threads} libtorch threads (null: this process's), the children too.
+     * Returns 0, or throws naming what failed.
      */
-    public int run() throws Exception {
+    public int run(Integer threads) throws Exception {
+        int previous = threads != null ? Tensors.threads(threads) : Tensors.threads();
+        try {
+            return run();
+        } finally {
+            Tensors.threads(previous);
+        }
+    }
+
+    private int run() throws Exception {
         Files.createDirectories(out);
         Path cfgFile = out.resolve("soak.yaml");
         Files.writeString(cfgFile, cfg.toYaml());
         Path reference = out.resolve("reference"), run = out.resolve("interrupted");
-        int threads = torch.get_num_threads();
+        int threads = Tensors.threads();
         System.out.printf(Locale.ROOT, "soak: %d cycles of train / kill -9 / resume, %d iterations (checkpoint "
                 + "every %d), %d libtorch thread(s); folder %s%n", cycles, total, cfg.train().checkpointEvery(),
                 threads, out);
@@ -140,32 +145,34 @@ public final class Soak {
         int finishedEarly = 0, tornLines = 0;
         Set<Path> temporaries = new HashSet<>();
         CheckpointStore store = new CheckpointStore(run, cfg.train().keepCheckpoints());
-        for (int c = 1; c <= cycles; c++) {
-            Phase phase = Phase.values()[(c - 1) % Phase.values().length];
-            long start = newest(store);
-            Child child = Child.start(cli, cfgFile, run, threads, pauseFor(phase),
-                    out.resolve("logs/cycle-" + c + ".txt"));
-            boolean reached = switch (phase) {
-                case TRAINING -> child.await(() -> newestQuietly(store) > start);
-                case CHECKPOINT -> child.await(() -> hasTemporary(store.dir(), "ckpt-"));
-                case EVALUATION -> child.await(() -> hasTemporary(run, "summary.json"));
-                case STARTUP -> child.await(() -> false, 100 + rng.nextInt(2500));
-            };
-            if (reached && phase != Phase.STARTUP) Thread.sleep(rng.nextInt(phase == Phase.TRAINING ? 400 : 300));
-            boolean killed = child.kill();
-            if (killed) {
-                kills.merge(phase, 1, Integer::sum);
-            } else {
-                finishedEarly++;
+        try (ProcessGroup children = new ProcessGroup()) {
+            for (int c = 1; c <= cycles; c++) {
+                Phase phase = Phase.values()[(c - 1) % Phase.values().length];
+                long start = newest(store);
+                Child child = Child.start(children, cli, cfgFile, run, threads, pauseFor(phase),
+                        out.resolve("logs/cycle-" + c + ".txt"));
+                boolean reached = switch (phase) {
+                    case TRAINING -> child.await(() -> newestQuietly(store) > start);
+                    case CHECKPOINT -> child.await(() -> hasTemporary(store.dir(), "ckpt-"));
+                    case EVALUATION -> child.await(() -> hasTemporary(run, "summary.json"));
+                    case STARTUP -> child.await(() -> false, 100 + rng.nextInt(2500));
+                };
+                if (reached && phase != Phase.STARTUP) Thread.sleep(rng.nextInt(phase == Phase.TRAINING ? 400 : 300));
+                boolean killed = child.kill();
+                if (killed) {
+                    kills.merge(phase, 1, Integer::sum);
+                } else {
+                    finishedEarly++;
+                }
+                Inspection in = inspect(run, store);
+                tornLines += in.tornLine ? 1 : 0;
+                temporaries.addAll(in.temporaries);
+                System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
+                        killed ? "killed " + describe(phase) : "ran to the end before the kill point", start,
+                        newest(store), in.checkpoints, in.tornLine ? ", torn metrics line" : "",
+                        in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size()
+                                + " temporary file(s) of killed writers");
             }
-            Inspection in = inspect(run, store);
-            tornLines += in.tornLine ? 1 : 0;
-            temporaries.addAll(in.temporaries);
-            System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
-                    killed ? "killed " + describe(phase) : "ran to the end before the kill point", start, newest(store),
-                    in.checkpoints, in.tornLine ? ", torn metrics line" : "",
-                    in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size()
-                            + " temporary file(s) of killed writers");
         }
         long resumedFrom = newest(store);
         Trainer.Result finalRun = train(cfg, run, true);
@@ -209,7 +216,7 @@ public final class Soak {
     }
 
     private Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws IOException {
-        try (Splits data = this.data.apply(cfg)) {
+        try (Splits data = cfg.openData()) {
             Trainer t = new Trainer(cfg, dir, data.train(), data.test(), System.out, true);
             Trainer.Result r = t.run(resume);
             t.finish();
@@ -269,19 +276,17 @@ public final class Soak {
         }
     }
 
-    /** A trainer in a child JVM with this process's class path. */
-    private record Child(Process process, Path log) {
-        static Child start(String cli, Path cfgFile, Path run, int threads, String slowWrites, Path log)
-                throws IOException {
+    /** A trainer in a child JVM with this process's class path, its output in {@code log}. */
+    private record Child(ProcessGroup.Child process, Path log) {
+        static Child start(ProcessGroup group, String cli, Path cfgFile, Path run, int threads, String slowWrites,
+                           Path log) throws IOException {
             // This JVM's flags, plus the quick-start JIT and the serial collector: a child mostly starts up and
             // waits in libtorch, so this saves CPU time without changing any arithmetic (which is in libtorch).
             Jvm.Child child = Jvm.child(cli).options("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
             if (slowWrites != null) child.options("-Dwoodflow.slowWrites=" + slowWrites);
             child.args("train", "--config", cfgFile.toString(), "--out", run.toString(), "--resume", "--no-report",
                     "--quiet", "--threads", Integer.toString(threads));
-            Files.createDirectories(log.getParent());
-            Process p = child.processBuilder().redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new Child(p, log);
+            return new Child(group.start(child.processBuilder(), ProcessGroup.Output.file(log)), log);
         }
 
         /** Waits until {@code reached} holds (true) or the child ends by itself (false). */
@@ -299,9 +304,9 @@ public final class Soak {
             return false;
         }
 
-        private boolean failIfTimedOut() throws IOException {
+        private boolean failIfTimedOut() throws Exception {
             if (process.isAlive()) {
-                process.destroyForcibly();
+                process.kill();
                 throw new IllegalStateException("soak failed: a child trainer did not reach its kill point in "
                         + TIMEOUT_MILLIS / 1000 + " s; see " + log);
             }
@@ -311,8 +316,7 @@ public final class Soak {
         /** SIGKILLs the child; false if it had already ended by itself (successfully, else the soak fails). */
         boolean kill() throws Exception {
             boolean alive = process.isAlive();
-            process.destroyForcibly();
-            int code = process.waitFor();
+            int code = process.kill();
             if (!alive && code != 0) {
                 String tail = Files.readString(log).strip();
                 throw new IllegalStateException("soak failed: a child trainer exited with code " + code + ": "

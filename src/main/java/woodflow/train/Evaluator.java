@@ -5,9 +5,12 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
+import woodflow.core.Precision;
 import woodflow.core.Tensors;
+import woodflow.data.DataSplit;
 import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
+import woodflow.data.Splits;
 import woodflow.model.MultiScaleFlow;
 
 import java.util.ArrayList;
@@ -61,6 +64,30 @@ public final class Evaluator {
             model.train(wasTraining);
         }
         return out;
+    }
+
+    /** What {@link #ofCheckpoint} measured: the mean bpd, over how many images, in how long, of which data. */
+    public record Report(double bpd, int images, double seconds, String data) {}
+
+    /**
+     * The mean bpd of a checkpoint's model, in {@code precision} on {@code device}, over the first {@code limit}
+     * images (null: all) of one split of its run's data (its path replaced by {@code dataPath} when given), with the
+     * noise of {@code noiseSeed} (null: the run's eval seed): {@code woodflow eval}.
+     */
+    public static Report ofCheckpoint(Checkpoint c, DataSplit split, Integer limit, int batch, String dataPath,
+                                      Long noiseSeed, Precision precision, String device) {
+        MultiScaleFlow model = c.model(device);
+        model.precision(precision);
+        RunConfig cfg = c.config();
+        cfg = cfg.withData(cfg.data().withDataPath(dataPath));
+        try (Splits data = cfg.openData()) {
+            ImageSource src = split.of(data);
+            int n = limit == null ? src.size() : Math.min(limit, src.size());
+            long t0 = System.nanoTime();
+            double bpd = meanBitsPerDim(model, src, n, cfg.data().nBits(), batch,
+                    noiseSeed != null ? noiseSeed : cfg.train().evalSeed());
+            return new Report(bpd, n, (System.nanoTime() - t0) / 1e9, src.describe());
+        }
     }
 
     public static double meanBitsPerDim(MultiScaleFlow model, ImageSource source, int count, int nBits, int batch,

@@ -18,6 +18,11 @@ import java.util.List;
  * every line past the iteration the run resumes from, so the file continues as if never interrupted.
  */
 public final class MetricsLog {
+    /**
+     * The {@code event} of the record a recovery writes (the trainer restored the last good checkpoint with a halved
+     * learning rate); the other records are the log intervals and the evaluations, which have no event.
+     */
+    public static final String RECOVERED = "recovered";
     private static final ObjectMapper JSON = woodflow.io.Json.MAPPER;
     private final Path file;
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import woodflow.data.DataConfig;
+import woodflow.data.DataSets;
+import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
 
 import java.io.IOException;
@@ -40,6 +42,16 @@ public record RunConfig(
         model.validate();
         train.validate();
         return this;
+    }
+
+    /** Opens the run's data sets at the model's shape (data sets are square). */
+    public Splits openData() {
+        ModelConfig m = model;
+        if (m.height().intValue() != m.width().intValue()) {
+            throw new IllegalArgumentException("data sets are square: the model's image is " + m.height() + "x"
+                    + m.width());
+        }
+        return DataSets.open(data, m.channels(), m.height());
     }
 
     public RunConfig withModel(ModelConfig m) {

@@ -43,4 +43,31 @@ public record SelfCheck(FastPathCheck.Report shapes, TrainStep.PathComparison fi
     public boolean passed() {
         return shapes.passed() && first.agrees();
     }
+
+    /**
+     * A training run's check before its first step (of this session), on the batch it is about to train on: what an
+     * earlier run in this process routed (a test, a study's cell) is forgotten, the check runs, and {@code log} gets a
+     * warning for each shape that takes the reference path from now on, one more when every convolution does, or one
+     * line saying that the fast path agrees. The check changes no state of the run.
+     */
+    static SelfCheck beforeTraining(TrainStep stepper, Tensor uint8Batch, long iteration, String device, RunLog log) {
+        SelfCheck check = run(stepper, uint8Batch, iteration, device);
+        for (FastPathCheck.Outcome o : check.shapes().failed()) {
+            log.warn("self-check: the fast convolution path (oneDNN) is wrong on this CPU for " + o.shape() + " ("
+                    + o.problem() + "): it takes the reference path from now on (slower; `woodflow doctor` lists every "
+                    + "check)");
+        }
+        if (check.routedAll()) {
+            log.warn("self-check: on this CPU the fast convolution path gives a different training gradient than the "
+                    + "reference path (" + check.last().problem() + "): every convolution takes the reference path "
+                    + "(slower; `woodflow doctor` lists every check)");
+        }
+        if (check.passed()) {
+            log.say(String.format(java.util.Locale.ROOT, "self-check: the fast convolution path agrees with the "
+                    + "reference path on this CPU (%d shapes, max rel. error %.1e; training gradient within %.1e) in "
+                    + "%.1f s", check.shapes().outcomes().size(), check.shapes().worstError(),
+                    check.first().relativeError(), check.seconds()));
+        }
+        return check;
+    }
 }

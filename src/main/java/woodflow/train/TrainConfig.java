@@ -96,25 +96,177 @@ public record TrainConfig(
         return this;
     }
 
-    public TrainConfig with(Integer iterations, Integer batch, Long seed, Precision precision, Backprop backprop) {
-        return new TrainConfig(batch != null ? batch : this.batch, iterations != null ? iterations : this.iterations, lr,
-                beta1, beta2, eps, warmup, clip, weightDecay, evalEvery, evalBatch, evalSeed, logEvery,
-                checkpointEvery, keepCheckpoints, seed != null ? seed : this.seed,
-                precision != null ? precision : this.precision, backprop != null ? backprop : this.backprop,
-                maxBadSteps, temperatures, driftCheck);
+    /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    public TrainConfig withIntervals(Integer evalEvery, Integer checkpointEvery, Integer logEvery) {
-        return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip, weightDecay,
-                evalEvery != null ? evalEvery : this.evalEvery, evalBatch, evalSeed,
-                logEvery != null ? logEvery : this.logEvery,
-                checkpointEvery != null ? checkpointEvery : this.checkpointEvery, keepCheckpoints, seed, precision,
-                backprop, maxBadSteps, temperatures, driftCheck);
-    }
+    /**
+     * The fields of a {@link TrainConfig}, each settable by name: one place that lists them all, so that an override
+     * of one field (a command-line option, a study's seed, a budget) does not copy the other twenty by hand. A null
+     * leaves a field as it is, so an option the user did not give overrides nothing (every field has a default: null
+     * never means "none").
+     */
+    public static final class Builder {
+        private Integer batch;
+        private Integer iterations;
+        private Double lr;
+        private Double beta1;
+        private Double beta2;
+        private Double eps;
+        private Integer warmup;
+        private Double clip;
+        private Double weightDecay;
+        private Integer evalEvery;
+        private Integer evalBatch;
+        private Long evalSeed;
+        private Integer logEvery;
+        private Integer checkpointEvery;
+        private Integer keepCheckpoints;
+        private Long seed;
+        private Precision precision;
+        private Backprop backprop;
+        private Integer maxBadSteps;
+        private double[] temperatures;
+        private Double driftCheck;
 
-    public TrainConfig withLr(double newLr) {
-        return new TrainConfig(batch, iterations, newLr, beta1, beta2, eps, warmup, clip, weightDecay, evalEvery,
-                evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints, seed, precision, backprop,
-                maxBadSteps, temperatures, driftCheck);
+        private Builder(TrainConfig t) {
+            batch = t.batch;
+            iterations = t.iterations;
+            lr = t.lr;
+            beta1 = t.beta1;
+            beta2 = t.beta2;
+            eps = t.eps;
+            warmup = t.warmup;
+            clip = t.clip;
+            weightDecay = t.weightDecay;
+            evalEvery = t.evalEvery;
+            evalBatch = t.evalBatch;
+            evalSeed = t.evalSeed;
+            logEvery = t.logEvery;
+            checkpointEvery = t.checkpointEvery;
+            keepCheckpoints = t.keepCheckpoints;
+            seed = t.seed;
+            precision = t.precision;
+            backprop = t.backprop;
+            maxBadSteps = t.maxBadSteps;
+            temperatures = t.temperatures;
+            driftCheck = t.driftCheck;
+        }
+
+        private static <T> T or(T given, T kept) {
+            return given != null ? given : kept;
+        }
+
+        public Builder batch(Integer v) {
+            batch = or(v, batch);
+            return this;
+        }
+
+        public Builder iterations(Integer v) {
+            iterations = or(v, iterations);
+            return this;
+        }
+
+        public Builder lr(Double v) {
+            lr = or(v, lr);
+            return this;
+        }
+
+        public Builder beta1(Double v) {
+            beta1 = or(v, beta1);
+            return this;
+        }
+
+        public Builder beta2(Double v) {
+            beta2 = or(v, beta2);
+            return this;
+        }
+
+        public Builder eps(Double v) {
+            eps = or(v, eps);
+            return this;
+        }
+
+        public Builder warmup(Integer v) {
+            warmup = or(v, warmup);
+            return this;
+        }
+
+        public Builder clip(Double v) {
+            clip = or(v, clip);
+            return this;
+        }
+
+        public Builder weightDecay(Double v) {
+            weightDecay = or(v, weightDecay);
+            return this;
+        }
+
+        public Builder evalEvery(Integer v) {
+            evalEvery = or(v, evalEvery);
+            return this;
+        }
+
+        public Builder evalBatch(Integer v) {
+            evalBatch = or(v, evalBatch);
+            return this;
+        }
+
+        public Builder evalSeed(Long v) {
+            evalSeed = or(v, evalSeed);
+            return this;
+        }
+
+        public Builder logEvery(Integer v) {
+            logEvery = or(v, logEvery);
+            return this;
+        }
+
+        public Builder checkpointEvery(Integer v) {
+            checkpointEvery = or(v, checkpointEvery);
+            return this;
+        }
+
+        public Builder keepCheckpoints(Integer v) {
+            keepCheckpoints = or(v, keepCheckpoints);
+            return this;
+        }
+
+        public Builder seed(Long v) {
+            seed = or(v, seed);
+            return this;
+        }
+
+        public Builder precision(Precision v) {
+            precision = or(v, precision);
+            return this;
+        }
+
+        public Builder backprop(Backprop v) {
+            backprop = or(v, backprop);
+            return this;
+        }
+
+        public Builder maxBadSteps(Integer v) {
+            maxBadSteps = or(v, maxBadSteps);
+            return this;
+        }
+
+        public Builder temperatures(double[] v) {
+            temperatures = or(v, temperatures);
+            return this;
+        }
+
+        public Builder driftCheck(Double v) {
+            driftCheck = or(v, driftCheck);
+            return this;
+        }
+
+        public TrainConfig build() {
+            return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip,
+                    weightDecay, evalEvery, evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints,
+                    seed, precision, backprop, maxBadSteps, temperatures, driftCheck);
+        }
     }
 }

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
 import woodflow.core.Halves;
+import woodflow.core.Init;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
 import woodflow.model.MultiScaleFlow;
@@ -46,6 +47,27 @@ public final class TrainStep {
     private Halves halves;
     private boolean halvesChosen;
 
+    /**
+     * A new model of {@code run}, with its Adam and its training step: the one way a run is set up for training, used
+     * by the trainer, the training benchmark, the doctor, the replay of a PyTorch trace and the import of the paper's
+     * weights. The model is built from a generator seeded with {@code train.seed}, in float32 on {@code device}, and
+     * runs in {@code train.precision}.
+     */
+    public static TrainStep of(RunConfig run, String device) {
+        MultiScaleFlow model = newModel(run, device);
+        TrainConfig tc = run.train();
+        Adam adam = new Adam(model.namedParameters(), tc.beta1(), tc.beta2(), tc.eps(), tc.weightDecay());
+        return new TrainStep(model, adam, tc, run.data().nBits());
+    }
+
+    /** A new model of {@code run} as {@link #of} builds it (seeded, float32 on {@code device}, its precision). */
+    public static MultiScaleFlow newModel(RunConfig run, String device) {
+        torch.manual_seed(run.train().seed());
+        MultiScaleFlow model = new MultiScaleFlow(run.model(), Init.float32(device));
+        model.precision(run.train().precision());
+        return model;
+    }
+
     public TrainStep(MultiScaleFlow model, Adam adam, TrainConfig config, int nBits) {
         this.model = model;
         this.adam = adam;
@@ -58,6 +80,14 @@ public final class TrainStep {
                     "backprop: level %d reconstructed with drift %.3g > %.3g; recomputed it from stored "
                             + "activations%n", d.level(), d.maxAbsDifference(), d.tolerance()));
         }
+    }
+
+    public MultiScaleFlow model() {
+        return model;
+    }
+
+    public Adam adam() {
+        return adam;
     }
 
     /** Test hook: poison the input (or the gradient) with NaN at the iterations the predicates accept. */
@@ -104,7 +134,7 @@ public final class TrainStep {
         double finish(double loss, boolean recomputed);
 
         /** A group whose gradient all-reduces start during the backward, from {@code reducer}'s hooks. */
-        static GradientSync overlapping(woodflow.dist.GradientReducer reducer) {
+        static GradientSync overlapping(woodflow.distributed.GradientReducer reducer) {
             return new GradientSync() {
                 @Override
                 public void begin() {
@@ -124,7 +154,7 @@ public final class TrainStep {
         }
 
         /** A group that averages {@code params}' gradients after each backward. */
-        static GradientSync afterBackward(woodflow.dist.DistContext group, java.util.List<Tensor> params) {
+        static GradientSync afterBackward(woodflow.distributed.DistContext group, java.util.List<Tensor> params) {
             return (loss, recomputed) -> group.averageGradients(params, loss);
         }
     }
@@ -298,10 +328,6 @@ public final class TrainStep {
 
     /** One half's share of the loss (NaN when not finite) and when its forward ended. */
     private record Half(double loss, long forwardEnd) {}
-
-    MultiScaleFlow model() {
-        return model;
-    }
 
     /** Test hook: the batch split to use ({@code null}: the whole batch on the calling thread). */
     TrainStep halves(Halves h) {

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Tensors;
+import woodflow.model.Flops;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -65,7 +66,7 @@ class BenchSmokeTest {
     @Test
     void trainAndSampleBenchReportTheirNumbers() {
         RunConfig c = Presets.load("yardstick-a");
-        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().with(null, 4, null, null, null));
+        c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(c.train().toBuilder().batch(4).build());
         Map<String, Object> t = TrainBench.train(c, "cpu", 1, 8);
         assertThat((Double) t.get("images_per_s")).isPositive();
         assertThat((Double) t.get("model_gflop_per_iter")).isPositive();
@@ -90,8 +91,8 @@ class BenchSmokeTest {
         assertThat((String) s.get("peak_theoretical")).contains("cores x").contains("GHz");
 
         // the memory-bounded backward is timed when asked for, and named in the record
-        Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().with(null, null, null, null,
-                woodflow.train.Backprop.INVERTIBLE)), "cpu", 1, 2);
+        Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().toBuilder()
+                .backprop(woodflow.train.Backprop.INVERTIBLE).build()), "cpu", 1, 2);
         assertThat(inv.get("backprop")).isEqualTo(woodflow.train.Backprop.INVERTIBLE);
         assertThat(t.get("backprop")).isEqualTo(woodflow.train.Backprop.STANDARD);
         assertThat(inv.get("valid")).isEqualTo(true);

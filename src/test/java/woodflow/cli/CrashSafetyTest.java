@@ -6,7 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import woodflow.io.DiskFull;
 import woodflow.train.Checkpoint;
 import woodflow.train.MetricsLog;
-import woodflow.train.RunComparison;
+import woodflow.soak.RunComparison;
 
 import java.io.IOException;
 import java.nio.file.FileStore;

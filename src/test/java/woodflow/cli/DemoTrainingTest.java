@@ -32,9 +32,9 @@ class DemoTrainingTest {
 
     @org.junit.jupiter.api.Test
     void moreThanOnePercentSkippedEndsWithAWarningThatNamesTheCauses() {
-        assertThat(TrainCommand.skippedWarning(0, 1500, Path.of("c.yaml"))).isNull();
-        assertThat(TrainCommand.skippedWarning(15, 1500, Path.of("c.yaml"))).as("1% exactly").isNull();
-        assertThat(TrainCommand.skippedWarning(84, 1500, Path.of("runs/x/config.yaml")))
+        assertThat(woodflow.run.TrainingRun.skippedWarning(0, 1500, Path.of("c.yaml"))).isNull();
+        assertThat(woodflow.run.TrainingRun.skippedWarning(15, 1500, Path.of("c.yaml"))).as("1% exactly").isNull();
+        assertThat(woodflow.run.TrainingRun.skippedWarning(84, 1500, Path.of("runs/x/config.yaml")))
                 .startsWith("warning: 84 of 1500 steps (5.6%) were skipped as non-finite")
                 .contains("learning rate").contains("woodflow doctor --config runs/x/config.yaml");
     }

@@ -197,7 +197,7 @@ class FirstHourTest {
         // skipped steps are flagged at the top
         woodflow.train.Checkpoint ck = woodflow.train.Checkpoint.read(out.resolve("checkpoints/best.safetensors"));
         var r = new woodflow.train.Trainer.Result(6, 7.9, 7.9, 100, 3, 1.0, out);
-        try (var data = Runs.open(ck.config())) {
+        try (var data = ck.config().openData()) {
             woodflow.report.RunReport.write(out, ck.model(), ck.config(), data.train(), data.test(), r, 1.0);
         }
         assertThat(Files.readString(out.resolve("report.html"))).contains("<p class=\"warn\">Warning: 3 training "

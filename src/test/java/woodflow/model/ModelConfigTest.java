@@ -29,7 +29,7 @@ class ModelConfigTest {
     void oddChannelCountForACoupling() {
         assertThatThrownBy(() -> Coupling.checkChannels(3))
                 .hasMessageContaining("even channel count").hasMessageContaining("got 3");
-        assertThatThrownBy(() -> Layers.coupling(base(), 0, 5, 4, 4, Init.float32()))
+        assertThatThrownBy(() -> base().coupling().create(base(), 5, Init.float32()))
                 .hasMessageContaining("even channel count");
         assertThatThrownBy(() -> new Split(5, Init.float32())).hasMessageContaining("even channel count, got 5");
     }

@@ -8,10 +8,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Jvm;
 import woodflow.core.Tensors;
-import woodflow.dist.DistConfig;
-import woodflow.dist.DistContext;
-import woodflow.dist.GradientReducer;
-import woodflow.dist.LocalLauncher;
+import woodflow.distributed.DistConfig;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
+import woodflow.distributed.LocalLauncher;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +48,8 @@ class DataParallelTest {
 
     static RunConfig config(String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
-        return tiny.withTrain(tiny.train().with(null, 16, null, Precision.parse(precision), Backprop.parse(backprop)).withIntervals(null, null, 1));
+        return tiny.withTrain(tiny.train().toBuilder().batch(16).precision(Precision.parse(precision))
+                .backprop(Backprop.parse(backprop)).logEvery(1).build());
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {

@@ -35,8 +35,9 @@ final class TestData {
     static RunConfig tinyRun(int iterations, int evalEvery) {
         ModelConfig m = ModelConfig.of(1, 8, 8, 2, 1, 8, Permutation.WOODBURY)
                 .withLatentDims(new int[] {2, 2}, new int[] {2, 2}, null, null);
-        TrainConfig t = TrainConfig.defaults().with(iterations, 8, 3L, Precision.FP32, Backprop.STANDARD)
-                .withIntervals(evalEvery, evalEvery, 5);
+        TrainConfig t = TrainConfig.defaults().toBuilder().iterations(iterations).batch(8).seed(3L)
+                .precision(Precision.FP32).backprop(Backprop.STANDARD).evalEvery(evalEvery).checkpointEvery(evalEvery)
+                .logEvery(5).build();
         return new RunConfig("test", m, DataConfig.embedded(), t);
     }
 }

@@ -110,7 +110,7 @@ class TrainerTest {
     @Test
     void invertibleBackpropTrainsLikeStandard(@TempDir Path dir) throws Exception {
         RunConfig std = TestData.tinyRun(10, 10);
-        RunConfig inv = std.withTrain(std.train().with(null, null, null, null, Backprop.INVERTIBLE));
+        RunConfig inv = std.withTrain(std.train().toBuilder().backprop(Backprop.INVERTIBLE).build());
         train(std, dir.resolve("std"), false);
         train(inv, dir.resolve("inv"), false);
         Checkpoint a = Checkpoint.read(dir.resolve("std/checkpoints/ckpt-00000010.safetensors"));
