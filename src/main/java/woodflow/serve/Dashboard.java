@@ -28,7 +28,7 @@ import java.util.concurrent.Executors;
  *   /                 runs table              /api/runs                      every run's row
  *   /run?id=RUN       curves, config, files   /api/run?id=RUN                config, checkpoints, samples
  *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N&amp;version=V  records from line N
- *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=  PNG
+ *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=&amp;precision=  PNG
  *   /score?id=RUN     bpd of a dropped image  /api/reconstructions, /api/test-bpd, POST /api/score, /api/file?path=
  * </pre>
  * It never writes into ROOT and never takes a run's lock ({@link LockProbe}); pages poll for new metrics lines. Chart
@@ -124,7 +124,11 @@ public final class Dashboard implements AutoCloseable {
                 for (Path d : runs.list()) a.add(runs.info(d));
                 json(ex, a);
             } else if (path.equals("/api/run")) {
-                json(ex, runs.details(runs.run(q.get("id"))));
+                ObjectNode details = runs.details(runs.run(q.get("id")));
+                // what the sampler offers and starts from on this CPU
+                details.put("sample_precision", ModelWorker.defaultPrecision().toString());
+                details.put("bf16_kernels", woodflow.nn.Bf16Kernels.current().describe());
+                json(ex, details);
             } else if (path.equals("/api/metrics")) {
                 metrics(ex, q);
             } else if (path.equals("/api/file")) {
@@ -132,8 +136,12 @@ public final class Dashboard implements AutoCloseable {
             } else if (path.equals("/api/sample")) {
                 Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
                 long t0 = System.nanoTime();
+                String p = q.get("precision");
+                woodflow.core.Precision precision = p == null || p.isBlank() ? ModelWorker.defaultPrecision()
+                        : woodflow.core.Precision.parse(p);
                 byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
-                        (int) number(q, "count", 16));
+                        (int) number(q, "count", 16), precision);
+                ex.getResponseHeaders().set("X-Woodflow-Precision", precision.toString());
                 // the time in the server, queue and model loading included (the browser's own clock may be virtual)
                 ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
                 send(ex, 200, "image/png", png);
