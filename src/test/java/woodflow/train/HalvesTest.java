@@ -90,6 +90,31 @@ class HalvesTest {
         }
     }
 
+    /**
+     * In bf16-mixed, steps on the halves' threads see the weights the last update wrote: autocast's cache of bf16
+     * weight copies (per thread, on by default off the main thread) would otherwise serve stale ones from the second
+     * step on. Two steps with halves match two steps without, to bf16's rounding.
+     */
+    @Test
+    void bf16StepsOnTheHalvesThreadsSeeTheUpdatedWeights() {
+        try (PointerScope scope = new PointerScope()) {
+            double[][] losses = new double[2][3];
+            for (int run = 0; run < 2; run++) {
+                TrainStep step = step(Init.float32(), 3);
+                step.model().precision(woodflow.core.Precision.BF16_MIXED);
+                step.halves(run == 0 ? null : Halves.choose("on", 2));
+                Tensor x = batch(Init.float32());
+                for (int i = 0; i < 3; i++) losses[run][i] = step.runDequantized(x, 0.01);
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(losses[1][i]).as("step %d", i + 1).isCloseTo(losses[0][i],
+                        org.assertj.core.data.Offset.offset(1e-3 * Math.abs(losses[0][i])));
+            }
+            // the steps moved the model: a stale weight would show from the second step on
+            assertThat(Math.abs(losses[0][2] - losses[0][0])).isGreaterThan(1e-2 * Math.abs(losses[0][0]));
+        }
+    }
+
     @Test
     void theChoiceFollowsTheThreadsAndTheOverride() {
         assertThat(Halves.choose(null, 1)).isNull();
