@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * Two pieces of work (the two halves of a batch) run at once on two threads, each with half of this process's
@@ -39,14 +40,27 @@ public final class Halves {
 
     private Halves(int threadsPerHalf) {
         this.threadsPerHalf = threadsPerHalf;
-        this.pool = Executors.newFixedThreadPool(2, r -> {
+        java.util.concurrent.CountDownLatch set = new java.util.concurrent.CountDownLatch(2);
+        ThreadPoolExecutor p = (ThreadPoolExecutor) Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(() -> {
                 torch.set_num_threads(threadsPerHalf);
+                set.countDown();
                 r.run();
             }, "woodflow-half");
             t.setDaemon(true);
             return t;
         });
+        // libtorch also keeps the last count set anywhere as the one a new thread starts with: once both halves' threads
+        // have set theirs, the caller's is set again, so threads started later (a server's worker, say) still get all
+        int callers = torch.get_num_threads();
+        p.prestartAllCoreThreads();
+        try {
+            set.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        torch.set_num_threads(callers);
+        this.pool = p;
     }
 
     /**

@@ -56,7 +56,7 @@ public final class Evaluator {
                     Tensor x = Quantization.dequantize(Devices.like(
                             Quantization.stack(imgs, source.channels(), source.height(), source.width()),
                             model.parameters().get(0)), nBits);
-                    double[] b = Tensors.toDoubles(model.bitsPerDim(x, Quantization.bins(nBits)));
+                    double[] b = Tensors.toDoubles(bitsPerDim(model, x, Quantization.bins(nBits)));
                     System.arraycopy(b, 0, out, start, b.length);
                 }
             }
@@ -64,6 +64,27 @@ public final class Evaluator {
             model.train(wasTraining);
         }
         return out;
+    }
+
+    /**
+     * Per-image bpd of a dequantised batch, without graph: as two halves on two threads where the process has them
+     * ({@link woodflow.core.Halves}; each image is scored on its own, so only the kernels' summation order can differ
+     * from one batch).
+     */
+    static Tensor bitsPerDim(MultiScaleFlow model, Tensor x, int bins) {
+        woodflow.core.Halves halves = x.size(0) >= 2 ? woodflow.core.Halves.forThisProcess() : null;
+        if (halves == null) return model.bitsPerDim(x, bins);
+        long first = x.size(0) / 2;
+        Tensor a = x.narrow(0, 0, first), b = x.narrow(0, first, x.size(0) - first);
+        Tensor[] parts = halves.tensors(() -> noGrad(() -> model.bitsPerDim(a, bins)),
+                () -> noGrad(() -> model.bitsPerDim(b, bins)));
+        return Tensors.cat(0, parts[0], parts[1]);
+    }
+
+    private static Tensor noGrad(java.util.function.Supplier<Tensor> work) {
+        try (NoGradGuard g = new NoGradGuard()) { // grad mode is per thread
+            return work.get();
+        }
     }
 
     /** What {@link #ofCheckpoint} measured: the mean bpd, over how many images, in how long, of which data. */
