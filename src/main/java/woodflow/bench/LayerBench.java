@@ -4,15 +4,16 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import woodflow.core.ProcessMemory;
-import woodflow.core.MachineInfo;
+import woodflow.core.Choice;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
+import woodflow.core.MachineInfo;
+import woodflow.core.ProcessMemory;
 import woodflow.io.Csv;
 import woodflow.io.MarkdownTable;
 import woodflow.model.ModelConfig;
+import woodflow.model.Permutation;
 import woodflow.picture.Plots;
 
 import java.io.IOException;
@@ -39,9 +40,60 @@ import java.util.Map;
  * child JVM with {@code MALLOC_MMAP_THRESHOLD_} set) so freed tensors return to the system between measurements.
  */
 public final class LayerBench {
-    public static final List<String> LAYERS =
-            List.of("conv1x1", "conv1x1-lu", "emerging", "periodic", "woodbury", "me-woodbury");
-    public static final List<String> DIRECTIONS = List.of("forward", "inverse", "forward+backward");
+    /** The layers compared: every permutation layer with parameters, in the order of the paper's table. */
+    public static final List<Permutation> LAYERS = List.of(Permutation.CONV1X1, Permutation.CONV1X1_LU,
+            Permutation.EMERGING, Permutation.PERIODIC, Permutation.WOODBURY, Permutation.ME_WOODBURY);
+
+    /** What is timed of a layer. */
+    public enum Direction implements Choice {
+        /** data to latent, without a graph */
+        FORWARD {
+            @Override
+            void run(FlowLayer t, Tensor x, Tensor y) {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    t.forward(x).out().sum().item_double();
+                }
+            }
+        },
+        /** latent to data (the sampling direction), without a graph */
+        INVERSE {
+            @Override
+            void run(FlowLayer t, Tensor x, Tensor y) {
+                try (NoGradGuard g = new NoGradGuard()) {
+                    t.inverse(y).out().sum().item_double();
+                }
+            }
+        },
+        /** the forward with a graph and its backward into the parameters (a training step's part) */
+        FORWARD_BACKWARD {
+            @Override
+            public String label() {
+                return "forward+backward";
+            }
+
+            @Override
+            void run(FlowLayer t, Tensor x, Tensor y) {
+                for (Tensor p : t.parameters()) {
+                    if (p.grad().defined()) p.grad().zero_();
+                }
+                FlowResult f = t.forward(x);
+                f.out().sum().add(f.logDet().sum()).backward();
+            }
+        };
+
+        @Override
+        public String toString() {
+            return label();
+        }
+
+        /** The direction's part of a file name ({@code layers-NAME.png}). */
+        String fileName() {
+            return label().replace('+', '-');
+        }
+
+        /** One timed call of {@code t} in this direction, from input {@code x} or output {@code y}. */
+        abstract void run(FlowLayer t, Tensor x, Tensor y);
+    }
 
     /** A row whose median is more than this times its minimum is flagged: the host was busy while it ran. */
     public static final double WIDE_SPREAD = 1.5;
@@ -50,8 +102,8 @@ public final class LayerBench {
      * One measurement: the median and the minimum of its timed calls, how many there were, the share of CPU time the
      * host gave to other tenants while they ran (steal, from /proc/stat; NaN where unknown) and the peak memory added.
      */
-    public record Row(String layer, int channels, int size, String direction, double medianMs, double minMs, int calls,
-                      double stealPct, double peakMiB) {
+    public record Row(Permutation layer, int channels, int size, Direction direction, double medianMs, double minMs,
+                      int calls, double stealPct, double peakMiB) {
         /** The median is more than {@link #WIDE_SPREAD} times the minimum: a burst of load moved the row. */
         public boolean wide() {
             return medianMs > WIDE_SPREAD * minMs;
@@ -63,7 +115,7 @@ public final class LayerBench {
      * times as many) until they add up to {@code minSeconds}: a row of fast calls gets many, so one burst of load on
      * a shared host moves neither its minimum nor its median.
      */
-    public record Settings(List<String> layers, int[] channels, int[] sizes, int batch, int latentDim, int warmup,
+    public record Settings(List<Permutation> layers, int[] channels, int[] sizes, int batch, int latentDim, int warmup,
                            int repeats, double budgetSeconds, double minSeconds) {}
 
     private LayerBench() {}
@@ -84,9 +136,10 @@ public final class LayerBench {
 
     public static List<Row> run(Settings s, PrintStream log) {
         List<Row> rows = new ArrayList<>();
-        for (String layer : s.layers()) {
+        for (Permutation layer : s.layers()) {
             if (!LAYERS.contains(layer)) {
-                throw new IllegalArgumentException("unknown layer '" + layer + "': use " + String.join(", ", LAYERS));
+                throw new IllegalArgumentException("layer '" + layer + "' has nothing to time: use some of "
+                        + LAYERS.stream().map(Permutation::label).collect(java.util.stream.Collectors.joining(", ")));
             }
             for (int c : s.channels()) {
                 boolean tooSlow = false;
@@ -96,7 +149,7 @@ public final class LayerBench {
                                 + "size)%n", layer, c, size, size);
                         continue;
                     }
-                    for (String dir : DIRECTIONS) {
+                    for (Direction dir : Direction.values()) {
                         Row r = measure(layer, c, size, dir, s);
                         rows.add(r);
                         log.printf(Locale.ROOT, "%-12s c=%-3d %4dx%-4d %-17s %10.3f ms (min %.3f, %d calls, steal "
@@ -111,17 +164,16 @@ public final class LayerBench {
         return rows;
     }
 
-    static Module build(String layer, int c, int size, int d) {
+    static FlowLayer build(Permutation layer, int c, int size, int d) {
         int[] dims = {d};
-        ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, woodflow.model.Permutation.parse(layer)).withLatentDims(dims, dims, dims, dims);
+        ModelConfig cfg = ModelConfig.of(c, size, size, 1, 1, 8, layer).withLatentDims(dims, dims, dims, dims);
         torch.manual_seed(1);
         return cfg.permutation().create(cfg, 0, c, size, size, Init.float32());
     }
 
-    static Row measure(String layer, int c, int size, String direction, Settings s) {
-        Module m = build(layer, c, size, s.latentDim());
-        Transform t = (Transform) m;
-        m.train(true); // no cached inverses: every direction pays for its own d x d solves, as a 1x1 conv pays for W^-1
+    static Row measure(Permutation layer, int c, int size, Direction direction, Settings s) {
+        FlowLayer t = build(layer, c, size, s.latentDim());
+        t.train(true); // no cached inverses: every direction pays for its own d x d solves, as a 1x1 conv pays for W^-1
         int most = Math.max(s.repeats(), 10 * s.repeats());
         double[] times = new double[most];
         int calls = 0;
@@ -139,7 +191,7 @@ public final class LayerBench {
                     if (timed && ticks == null) ticks = MachineInfo.cpuTicks();
                     double base = timed ? ProcessMemory.resetPeak() : 0;
                     long t0 = System.nanoTime();
-                    run(t, m, direction, x, y);
+                    direction.run(t, x, y);
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (timed) {
                         times[calls++] = ms;
@@ -154,28 +206,6 @@ public final class LayerBench {
                 calls, MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()), peak);
     }
 
-    private static void run(Transform t, Module m, String direction, Tensor x, Tensor y) {
-        switch (direction) {
-            case "forward" -> {
-                try (NoGradGuard g = new NoGradGuard()) {
-                    t.forward(x).out().sum().item_double();
-                }
-            }
-            case "inverse" -> {
-                try (NoGradGuard g = new NoGradGuard()) {
-                    t.inverse(y).out().sum().item_double();
-                }
-            }
-            default -> {
-                for (Tensor p : m.parameters()) {
-                    if (p.grad().defined()) p.grad().zero_();
-                }
-                FlowResult f = t.forward(x);
-                f.out().sum().add(f.logDet().sum()).backward();
-            }
-        }
-    }
-
     /**
      * Least-squares slope of log(time) against log(h*w) over sizes >= minSize, per layer, channels, direction; fitted
      * to each row's minimum time, the one other processes on the host disturb least.
@@ -184,7 +214,7 @@ public final class LayerBench {
         Map<String, List<double[]>> pts = new LinkedHashMap<>();
         for (Row r : rows) {
             if (r.size() < minSize || !(r.minMs() > 0)) continue;
-            pts.computeIfAbsent(r.layer() + "|" + r.channels() + "|" + r.direction(), k -> new ArrayList<>())
+            pts.computeIfAbsent(r.layer().label() + "|" + r.channels() + "|" + r.direction(), k -> new ArrayList<>())
                     .add(new double[] {Math.log((double) r.size() * r.size()), Math.log(r.minMs())});
         }
         Map<String, Double> out = new LinkedHashMap<>();
@@ -209,7 +239,7 @@ public final class LayerBench {
     public static String markdown(List<Row> rows, int minSlopeSize) {
         StringBuilder b = new StringBuilder();
         java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(), chans = new java.util.TreeSet<>();
-        java.util.LinkedHashSet<String> layers = new java.util.LinkedHashSet<>();
+        java.util.LinkedHashSet<Permutation> layers = new java.util.LinkedHashSet<>();
         for (Row r : rows) {
             sizes.add(r.size());
             chans.add(r.channels());
@@ -223,7 +253,7 @@ public final class LayerBench {
                         + "%d of %d rows with a wide spread (†).%n", calls, steal.length == 0 ? "not measured"
                         : String.format(Locale.ROOT, "%.1f–%.1f%%", java.util.Arrays.stream(steal).min().orElse(0),
                         java.util.Arrays.stream(steal).max().orElse(0)), wide, rows.size()));
-        for (String dir : DIRECTIONS) {
+        for (Direction dir : Direction.values()) {
             for (int c : chans) {
                 b.append("\n**").append(dir).append(", c = ").append(c)
                         .append("** (median / minimum ms; peak MiB; † the median is over 1.5× the minimum)\n\n");
@@ -231,14 +261,14 @@ public final class LayerBench {
                 for (int sz : sizes) header.add(sz + "×" + sz);
                 header.add("slope vs h·w (≥" + minSlopeSize + ", of the minima)");
                 List<List<?>> table = new ArrayList<>();
-                for (String layer : layers) {
-                    List<String> cells = new ArrayList<>(List.of(layer));
+                for (Permutation layer : layers) {
+                    List<String> cells = new ArrayList<>(List.of(layer.label()));
                     for (int sz : sizes) {
                         Row r = find(rows, layer, c, sz, dir);
                         cells.add(r == null ? "—" : String.format(Locale.ROOT, "%.3g / %.3g; %.1f%s", r.medianMs(),
                                 r.minMs(), r.peakMiB(), r.wide() ? " †" : ""));
                     }
-                    Double sl = slopes.get(layer + "|" + c + "|" + dir);
+                    Double sl = slopes.get(layer.label() + "|" + c + "|" + dir);
                     cells.add(sl == null ? "—" : String.format(Locale.ROOT, "%.2f", sl));
                     table.add(cells);
                 }
@@ -248,9 +278,9 @@ public final class LayerBench {
         return b.toString();
     }
 
-    private static Row find(List<Row> rows, String layer, int c, int size, String dir) {
+    private static Row find(List<Row> rows, Permutation layer, int c, int size, Direction dir) {
         for (Row r : rows) {
-            if (r.layer().equals(layer) && r.channels() == c && r.size() == size && r.direction().equals(dir)) return r;
+            if (r.layer() == layer && r.channels() == c && r.size() == size && r.direction() == dir) return r;
         }
         return null;
     }
@@ -260,7 +290,7 @@ public final class LayerBench {
         Files.createDirectories(dir);
         List<List<?>> csv = new ArrayList<>();
         for (Row r : rows) {
-            csv.add(List.of(r.layer(), r.channels(), r.size(), r.size() * r.size(), r.direction(),
+            csv.add(List.of(r.layer().label(), r.channels(), r.size(), r.size() * r.size(), r.direction().label(),
                     String.format(Locale.ROOT, "%.4f", r.medianMs()), String.format(Locale.ROOT, "%.4f", r.minMs()),
                     r.calls(), String.format(Locale.ROOT, "%.2f", r.stealPct()), r.wide(),
                     String.format(Locale.ROOT, "%.2f", r.peakMiB())));
@@ -275,16 +305,16 @@ public final class LayerBench {
         woodflow.io.AtomicFiles.writeString(dir.resolve("slopes.csv"), Csv.write(List.of("layer", "channels",
                 "direction", "slope_vs_hw", "min_size"), sl));
         woodflow.io.AtomicFiles.writeString(dir.resolve("layers.md"), markdown(rows, minSlopeSize));
-        for (String direction : DIRECTIONS) {
+        for (Direction direction : Direction.values()) {
             Map<String, List<double[]>> series = new LinkedHashMap<>();
             for (Row r : rows) {
-                if (!r.direction().equals(direction)) continue;
-                series.computeIfAbsent(r.layer() + " c=" + r.channels(), k -> new ArrayList<>())
+                if (r.direction() != direction) continue;
+                series.computeIfAbsent(r.layer().label() + " c=" + r.channels(), k -> new ArrayList<>())
                         .add(new double[] {(double) r.size() * r.size(), r.minMs()});
             }
             List<Plots.Series> list = new ArrayList<>();
             series.forEach((k, v) -> list.add(Plots.series(k, v)));
-            Plots.writeLinePng(dir.resolve("layers-" + direction.replace('+', '-') + ".png"),
+            Plots.writeLinePng(dir.resolve("layers-" + direction.fileName() + ".png"),
                     "Permutation layers: " + direction + " (minimum ms)", "h*w (pixels)", "ms", list, true);
         }
     }

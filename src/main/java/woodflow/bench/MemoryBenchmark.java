@@ -5,6 +5,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Choice;
+import woodflow.core.Choices;
 import woodflow.core.Init;
 import woodflow.core.Jvm;
 import woodflow.core.MachineInfo;
@@ -15,8 +17,8 @@ import woodflow.io.Csv;
 import woodflow.io.MarkdownTable;
 import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
-import woodflow.model.Permutation;
 import woodflow.model.MultiScaleFlow;
+import woodflow.model.Permutation;
 import woodflow.train.Backprop;
 import woodflow.train.InvertibleBackprop;
 
@@ -71,17 +73,41 @@ public final class MemoryBenchmark {
     static final double NO_CHECK = -1;
 
     /**
-     * The presets: K grows at 64x64 with 64 coupling channels; CelebA-HQ 128 and 256 (the paper's Table 2, batch 1).
+     * The measurements {@code --configs} names: K grows at 64x64 with 64 coupling channels; CelebA-HQ 128 and 256
+     * (the paper's Table 2, batch 1); a drift check at 32x32.
      */
-    public static final Map<String, Config> PRESETS = new LinkedHashMap<>();
+    public enum Preset implements Choice {
+        K4(64, 4, 4, 64, 8, 6, 0.01),
+        K8(64, 4, 8, 64, 8, 6, 0.01),
+        K16(64, 4, 16, 64, 8, 6, 0.01),
+        K32(64, 4, 32, 64, 8, 6, 0.01),
+        CELEBA128(128, 5, 24, 256, 1, 3, 0.01),
+        CELEBA256(256, 6, 16, 256, 1, 3, 0.01),
+        DRIFT32(32, 3, 8, 128, 8, 3, 0.02);
 
-    static {
-        for (int k : new int[] {4, 8, 16, 32}) {
-            PRESETS.put("k" + k, new Config("k" + k, 64, 4, k, 64, 8, 6, 0.01, NO_CHECK));
+        private final Config config;
+
+        Preset(int size, int levels, int steps, int hidden, int batch, int iterations, double perturbation) {
+            config = new Config(label(), size, levels, steps, hidden, batch, iterations, perturbation, NO_CHECK);
         }
-        PRESETS.put("celeba128", new Config("celeba128", 128, 5, 24, 256, 1, 3, 0.01, NO_CHECK));
-        PRESETS.put("celeba256", new Config("celeba256", 256, 6, 16, 256, 1, 3, 0.01, NO_CHECK));
-        PRESETS.put("drift32", new Config("drift32", 32, 3, 8, 128, 8, 3, 0.02, NO_CHECK));
+
+        public Config config() {
+            return config;
+        }
+
+        @Override
+        public String toString() {
+            return label();
+        }
+    }
+
+    /** The presets by name. */
+    public static final Map<String, Config> PRESETS = presets();
+
+    private static Map<String, Config> presets() {
+        Map<String, Config> m = new LinkedHashMap<>();
+        for (Preset p : Preset.values()) m.put(p.label(), p.config());
+        return java.util.Collections.unmodifiableMap(m);
     }
 
     private static final String RESULT = "RESULT ";
@@ -99,10 +125,7 @@ public final class MemoryBenchmark {
                                        Double driftTolerance) {
         List<Config> configs = new ArrayList<>();
         for (String name : names) {
-            Config c = PRESETS.get(name.trim());
-            if (c == null) {
-                throw new IllegalArgumentException("unknown config '" + name + "': use some of " + PRESETS.keySet());
-            }
+            Config c = Choices.parse(Preset.class, name.strip(), "config").config();
             configs.add(c.with(iterations, batch, perturbation, driftTolerance));
         }
         return configs;
@@ -252,18 +275,30 @@ public final class MemoryBenchmark {
         }
     }
 
-    private static final String[] COLUMNS = {"config", "size", "levels", "steps", "hidden", "batch", "perturbation",
-        "params_m", "mode", "baseline_mb", "peak_mb", "activation_mb", "seconds_per_iter", "cpu_seconds_per_iter",
-        "bpd", "max_drift", "fallbacks", "error"};
+    /** A column of the table: its name, and its value in a row (most are the row's field of that name). */
+    private record Column(String name, java.util.function.Function<Map<String, Object>, Object> value) {
+        static Column field(String name) {
+            return new Column(name, row -> row.get(name));
+        }
+    }
 
-    private static Object cell(Map<String, Object> row, String column) {
-        return switch (column) {
-            case "activation_mb" -> row.containsKey("peak_mb")
-                    ? num(row.get("peak_mb")) - num(row.get("baseline_mb")) : null;
-            case "max_drift" -> row.get("drift_per_level") instanceof List<?> l
-                    ? l.stream().mapToDouble(MemoryBenchmark::num).max().orElse(Double.NaN) : null;
-            default -> row.get(column);
-        };
+    private static final List<Column> COLUMNS = List.of(Column.field("config"), Column.field("size"),
+            Column.field("levels"), Column.field("steps"), Column.field("hidden"), Column.field("batch"),
+            Column.field("perturbation"), Column.field("params_m"), Column.field("mode"), Column.field("baseline_mb"),
+            Column.field("peak_mb"),
+            new Column("activation_mb", MemoryBenchmark::activationMb),
+            Column.field("seconds_per_iter"), Column.field("cpu_seconds_per_iter"), Column.field("bpd"),
+            new Column("max_drift", row -> row.get("drift_per_level") instanceof List<?> l
+                    ? l.stream().mapToDouble(MemoryBenchmark::num).max().orElse(Double.NaN) : null),
+            Column.field("fallbacks"), Column.field("error"));
+
+    private static List<String> columnNames() {
+        return COLUMNS.stream().map(Column::name).toList();
+    }
+
+    /** The memory the iterations added: peak RSS minus RSS before the first iteration (null for a failed row). */
+    private static Object activationMb(Map<String, Object> row) {
+        return row.containsKey("peak_mb") ? num(row.get("peak_mb")) - num(row.get("baseline_mb")) : null;
     }
 
     private static double num(Object o) {
@@ -281,14 +316,14 @@ public final class MemoryBenchmark {
     }
 
     static String csv(List<Map<String, Object>> rows) {
-        return Csv.write(List.of(COLUMNS), cells(rows));
+        return Csv.write(columnNames(), cells(rows));
     }
 
     private static List<List<?>> cells(List<Map<String, Object>> rows) {
         List<List<?>> out = new ArrayList<>();
         for (Map<String, Object> r : rows) {
             List<String> cells = new ArrayList<>();
-            for (String col : COLUMNS) cells.add(format(cell(r, col)));
+            for (Column col : COLUMNS) cells.add(format(col.value().apply(r)));
             out.add(cells);
         }
         return out;
@@ -296,7 +331,7 @@ public final class MemoryBenchmark {
 
     /** The table of every run, then invertible / standard ratios per config. */
     static String markdown(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder(MarkdownTable.of(List.of(COLUMNS), cells(rows))).append('\n');
+        StringBuilder sb = new StringBuilder(MarkdownTable.of(columnNames(), cells(rows))).append('\n');
         List<List<?>> ratios = new ArrayList<>();
         Map<String, Map<String, Object>> std = new LinkedHashMap<>(), inv = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
@@ -306,7 +341,7 @@ public final class MemoryBenchmark {
             Map<String, Object> a = std.get(name), b = inv.get(name);
             if (b == null || a.containsKey("error") || b.containsKey("error")) continue;
             ratios.add(List.of(name, format(num(b.get("peak_mb")) / num(a.get("peak_mb"))),
-                    format(num(cell(b, "activation_mb")) / num(cell(a, "activation_mb"))),
+                    format(num(activationMb(b)) / num(activationMb(a))),
                     format(num(b.get("seconds_per_iter")) / num(a.get("seconds_per_iter"))),
                     format(num(b.get("cpu_seconds_per_iter")) / num(a.get("cpu_seconds_per_iter")))));
         }

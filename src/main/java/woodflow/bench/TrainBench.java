@@ -4,20 +4,20 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.MachineInfo;
 import woodflow.core.Peak;
 import woodflow.core.ProcessMemory;
 import woodflow.data.Quantization;
+import woodflow.distributed.DistContext;
+import woodflow.distributed.GradientReducer;
 import woodflow.model.Flops;
 import woodflow.model.MultiScaleFlow;
 import woodflow.sample.Sampler;
 import woodflow.train.DataParallel;
 import woodflow.train.RunConfig;
+import woodflow.train.SelfCheck;
 import woodflow.train.TrainConfig;
 import woodflow.train.TrainStep;
-import woodflow.train.SelfCheck;
-import woodflow.core.MachineInfo;
-import woodflow.distributed.DistContext;
-import woodflow.distributed.GradientReducer;
 
 import woodflow.distributed.DistConfig;
 import woodflow.distributed.LocalLauncher;
@@ -180,8 +180,8 @@ public final class TrainBench {
         r.put("what", "train");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
-        r.put("malloc", MachineInfo.allocator());
-        r.put("jvm_gc", MachineInfo.collector());
+        r.put("malloc", MachineInfo.allocator().label());
+        r.put("jvm_gc", MachineInfo.collector().toString());
         r.put("data", bench.source());
         r.put("fast_path", check.passed() ? "checked: agrees with the reference"
                 : check.routedAll() ? "wrong here: every convolution on the reference path"
@@ -267,8 +267,8 @@ public final class TrainBench {
         r.put("what", "sample");
         r.put("config", describe(cfg));
         r.put("cpu", MachineInfo.read().cpuLine());
-        r.put("malloc", MachineInfo.allocator());
-        r.put("jvm_gc", MachineInfo.collector());
+        r.put("malloc", MachineInfo.allocator().label());
+        r.put("jvm_gc", MachineInfo.collector().toString());
         r.put("precision", tc.precision());
         r.put("threads", torch.get_num_threads());
         r.put("samples", n);

@@ -44,7 +44,7 @@ public final class AblateCommand implements Callable<Integer> {
         Methods.Method m = Methods.of(method);
         Ablation.Parameter p = param;
         var variants = Ablation.variants(m, base, p, Ablation.values(values));
-        Study s = new Study("Ablation of " + p + " for " + m.name(), p.label(), base, variants, study.seedList(base),
+        Study s = new Study("Ablation of " + p + " for " + m, p, base, variants, study.seedList(base),
                 study.budget(base), study.outOr("ablate-" + p), Studies.commandLine(spec), System.out);
         return Studies.finish(s.run());
     }

@@ -10,6 +10,7 @@ import woodflow.bench.LayerBench;
 import woodflow.core.Jvm;
 import woodflow.core.ProcessGroup;
 import woodflow.distributed.LocalLauncher;
+import woodflow.model.Permutation;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -165,7 +166,7 @@ public final class BenchCommand implements Runnable {
         Common common;
         @Option(names = "--layers", split = ",", description = "Default: all (conv1x1, conv1x1-lu, emerging, "
                 + "periodic, woodbury, me-woodbury).")
-        List<String> layers = LayerBench.LAYERS;
+        List<Permutation> layers = LayerBench.LAYERS;
         @Option(names = "--channels", split = ",", defaultValue = "12,48", description = "Default 12,48.")
         int[] channels;
         @Option(names = "--sizes", split = ",", defaultValue = "8,16,32,64,128,256", description = "Image sides.")

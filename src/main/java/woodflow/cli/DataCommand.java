@@ -12,7 +12,6 @@ import woodflow.data.Splits;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -56,45 +55,15 @@ public final class DataCommand implements Runnable {
             } else {
                 DataKind k = kind;
                 if (k == null) {
-                    String[] g = guess(path);
-                    k = DataKind.parse(g[0]);
-                    guessedFrom = g[1];
+                    DataKind.Guess g = DataKind.guess(path);
+                    k = g.kind();
+                    guessedFrom = g.from();
                 }
                 d = DataConfig.of(k, path == null ? null : path.toString());
             }
             if (size != null) d = d.withSize(size);
             if (channels != null) d = d.withChannels(channels);
             return d;
-        }
-
-        /**
-         * The kind of a data path and why: first by the files in the folder (IDX, CIFAR-10 batches, LMDB, .npz), then
-         * by its name, else a folder of images.
-         */
-        static String[] guess(Path p) {
-            if (p == null) return new String[] {"embedded", "no path"};
-            if (!Files.exists(p)) throw new IllegalArgumentException(p + " does not exist");
-            if (!Files.isDirectory(p)) {
-                throw new IllegalArgumentException(p + " is a file: give the folder that holds the data set's files "
-                        + "(" + (p.getParent() == null ? "." : p.getParent()) + ")");
-            }
-            for (String[] f : new String[][] {{"train-images-idx3-ubyte", "idx"}, {"train-images-idx3-ubyte.gz", "idx"},
-                    {"data_batch_1", "cifar10"}, {"data_batch_1.bin", "cifar10"}, {"cifar-10-batches-bin", "cifar10"},
-                    {"data.mdb", "lsun"}}) {
-                if (Files.exists(p.resolve(f[0]))) return new String[] {f[1], f[0]};
-            }
-            try (var files = Files.list(p)) {
-                var npz = files.filter(f -> f.getFileName().toString().endsWith(".npz")).findFirst();
-                if (npz.isPresent()) return new String[] {"imagenet", npz.get().getFileName().toString()};
-            } catch (java.io.IOException e) {
-                throw new IllegalArgumentException(p + ": cannot list the folder (" + e.getMessage() + ")");
-            }
-            String n = p.getFileName() == null ? "" : p.getFileName().toString().toLowerCase(Locale.ROOT);
-            for (String[] f : new String[][] {{"fashion", "fashion-mnist"}, {"mnist", "fashion-mnist"},
-                    {"cifar", "cifar10"}, {"lmdb", "lsun"}, {"celeba", "celeba"}, {"imagenet", "imagenet"}}) {
-                if (n.contains(f[0])) return new String[] {f[1], "the folder's name"};
-            }
-            return new String[] {"folder", "no known data files"};
         }
     }
 

@@ -94,14 +94,14 @@ public final class Ablation {
         ModelConfig m = method.apply(base.model());
         if (p == Parameter.D && !m.permutation().isWoodbury()) {
             throw new IllegalArgumentException("--param d is the Woodbury latent dimension, but method '"
-                    + method.name() + "' has no Woodbury layer: use --method woodbury or me-woodbury");
+                    + method + "' has no Woodbury layer: use --method woodbury or me-woodbury");
         }
         List<Variant> out = new ArrayList<>();
         for (int v : values) {
             ModelConfig mv = p.apply(m, v);
             RunConfig cfg = base.withModel(mv);
-            String desc = String.format(Locale.ROOT, "%s with %s = %d (ablation)", method.name(), p, v);
-            out.add(new Variant(method.name() + "-" + p + v, Integer.toString(v),
+            String desc = String.format(Locale.ROOT, "%s with %s = %d (ablation)", method, p, v);
+            out.add(new Variant(method.label() + "-" + p + v, Integer.toString(v),
                     new RunConfig(desc, cfg.model(), cfg.data(), cfg.train())));
         }
         return out;

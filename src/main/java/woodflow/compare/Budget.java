@@ -1,6 +1,9 @@
 package woodflow.compare;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import woodflow.io.Json;
 import woodflow.train.TrainConfig;
 
 /**
@@ -13,6 +16,7 @@ import woodflow.train.TrainConfig;
  * @param iterations the iteration budget, or null for a time budget
  * @param minutes    the time budget in minutes, or null for an iteration budget
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record Budget(Integer iterations, Double minutes) {
     public Budget {
         if ((iterations == null) == (minutes == null)) {
@@ -68,14 +72,21 @@ public record Budget(Integer iterations, Double minutes) {
                 : iterations + " iterations per run";
     }
 
-    /** As the child process takes it: "iterations:N" or "minutes:M" (exact round trip). */
+    /** As the child process takes it: the record as JSON, {"iterations":N} or {"minutes":M} (an exact round trip). */
     String encode() {
-        return timed() ? "minutes:" + minutes : "iterations:" + iterations;
+        try {
+            return Json.MAPPER.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static Budget decode(String s) {
-        if (s.startsWith("iterations:")) return ofIterations(Integer.parseInt(s.substring(11)));
-        if (s.startsWith("minutes:")) return ofMinutes(Double.parseDouble(s.substring(8)));
-        throw new IllegalArgumentException("bad budget '" + s + "': expected iterations:N or minutes:M");
+        try {
+            return Json.MAPPER.readValue(s, Budget.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("bad budget '" + s + "': expected {\"iterations\": N} or "
+                    + "{\"minutes\": M}");
+        }
     }
 }

@@ -17,6 +17,7 @@ import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.RunConfig;
+import woodflow.train.SummaryStatus;
 import woodflow.train.Trainer;
 
 import java.io.IOException;
@@ -37,7 +38,7 @@ import java.util.Locale;
  *   rss_growth_mb               that peak minus the resident memory before the model was built (data loaded)
  * </pre>
  * Both memory figures are the largest over the run's sessions (a resumed run keeps its earlier ones). Usage (by
- * {@link ChildJvm}): {@code CellRunner RUN_DIR BUDGET} with BUDGET {@code iterations:N} or {@code minutes:M}.
+ * {@link ChildJvm}): {@code CellRunner RUN_DIR BUDGET} with BUDGET the {@link Budget} as JSON.
  * Exits when its parent does, so an interrupted study leaves no training process behind.
  */
 public final class CellRunner {
@@ -49,7 +50,7 @@ public final class CellRunner {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 2) {
-            System.err.println("usage: CellRunner RUN_DIR iterations:N|minutes:M");
+            System.err.println("usage: CellRunner RUN_DIR BUDGET_JSON ({\"iterations\": N} or {\"minutes\": M})");
             System.exit(2);
         }
         ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)));
@@ -108,7 +109,7 @@ public final class CellRunner {
 
     private static void markFinished(Path dir) throws IOException {
         ObjectNode s = (ObjectNode) readJson(dir.resolve("summary.json"));
-        s.put("status", "finished");
+        s.put("status", SummaryStatus.FINISHED.label());
         AtomicFiles.writeString(dir.resolve("summary.json"), s.toPrettyString() + "\n");
     }
 

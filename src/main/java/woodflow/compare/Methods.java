@@ -1,15 +1,15 @@
 package woodflow.compare;
 
+import woodflow.core.Choice;
+import woodflow.core.Choices;
 import woodflow.model.CouplingType;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.train.RunConfig;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * The methods a comparison can train, as names for the permutation layer and the coupling of every flow step
@@ -21,51 +21,67 @@ import java.util.Map;
  */
 public final class Methods {
     /** A method: its permutation layer, its coupling, and the suffix of its presets (cifar10-SUFFIX). */
-    public record Method(String name, Permutation permutation, CouplingType coupling, String preset) {
+    public enum Method implements Choice {
+        WOODBURY(Permutation.WOODBURY, CouplingType.AFFINE, "woodbury"),
+        ME_WOODBURY(Permutation.ME_WOODBURY, CouplingType.AFFINE, "me-woodbury"),
+        /** Glow's own layer, the 1x1 convolution ({@code glow} names it too). */
+        GLOW_1X1(Permutation.CONV1X1, CouplingType.AFFINE, "glow") {
+            @Override
+            public List<String> aliases() {
+                return List.of("glow");
+            }
+        },
+        GLOW_LU(Permutation.CONV1X1_LU, CouplingType.AFFINE, "glow-lu"),
+        EMERGING(Permutation.EMERGING, CouplingType.AFFINE, "emerging"),
+        PERIODIC(Permutation.PERIODIC, CouplingType.AFFINE, "periodic"),
+        SPLINE(Permutation.CONV1X1, CouplingType.SPLINE, "spline"),
+        MACOW(Permutation.CONV1X1, CouplingType.MACOW, "macow"),
+        ADDITIVE(Permutation.CONV1X1, CouplingType.ADDITIVE, "additive");
+
+        private final Permutation permutation;
+        private final CouplingType coupling;
+        private final String preset;
+
+        Method(Permutation permutation, CouplingType coupling, String preset) {
+            this.permutation = permutation;
+            this.coupling = coupling;
+            this.preset = preset;
+        }
+
+        public Permutation permutation() {
+            return permutation;
+        }
+
+        public CouplingType coupling() {
+            return coupling;
+        }
+
+        /** The suffix of this method's presets: {@code DATA-SUFFIX}, e.g. cifar10-glow. */
+        public String preset() {
+            return preset;
+        }
+
+        @Override
+        public String toString() {
+            return label();
+        }
+
         /** The base model with this method's permutation and coupling. */
         public ModelConfig apply(ModelConfig base) {
             return base.withPermutation(permutation).withCoupling(coupling);
         }
     }
 
-    private static final Map<String, Method> KNOWN = new LinkedHashMap<>();
-
-    static {
-        add("woodbury", Permutation.WOODBURY, CouplingType.AFFINE, "woodbury");
-        add("me-woodbury", Permutation.ME_WOODBURY, CouplingType.AFFINE, "me-woodbury");
-        add("glow-1x1", Permutation.CONV1X1, CouplingType.AFFINE, "glow");
-        add("glow-lu", Permutation.CONV1X1_LU, CouplingType.AFFINE, "glow-lu");
-        add("emerging", Permutation.EMERGING, CouplingType.AFFINE, "emerging");
-        add("periodic", Permutation.PERIODIC, CouplingType.AFFINE, "periodic");
-        add("spline", Permutation.CONV1X1, CouplingType.SPLINE, "spline");
-        add("macow", Permutation.CONV1X1, CouplingType.MACOW, "macow");
-        add("additive", Permutation.CONV1X1, CouplingType.ADDITIVE, "additive");
-    }
-
     private Methods() {}
-
-    private static void add(String name, Permutation permutation, CouplingType coupling, String preset) {
-        KNOWN.put(name, new Method(name, permutation, coupling, preset));
-    }
 
     /** Every method name, in the order of the paper's tables. */
     public static List<String> names() {
-        return List.copyOf(KNOWN.keySet());
+        return Arrays.stream(Method.values()).map(Method::label).toList();
     }
-
-    /** Other names of methods: Glow's own layer is the 1x1 convolution. */
-    private static final Map<String, String> ALIASES = Map.of("glow", "glow-1x1");
 
     /** The method of a name (case-insensitive; {@code glow} is {@code glow-1x1}). */
     public static Method of(String name) {
-        String n = name.strip().toLowerCase(Locale.ROOT);
-        Method m = KNOWN.get(ALIASES.getOrDefault(n, n));
-        if (m == null) {
-            List<String> near = woodflow.core.Choices.closest(n, names());
-            throw new IllegalArgumentException("unknown method '" + name + "': use one of " + String.join(", ",
-                    names()) + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ", near) + "?"));
-        }
-        return m;
+        return Choices.parse(Method.class, name.strip(), "method");
     }
 
     /** A comma-separated list of method names, each at most once. */
@@ -74,7 +90,7 @@ public final class Methods {
         for (String part : list.split(",")) {
             if (part.isBlank()) continue;
             Method m = of(part);
-            if (out.contains(m)) throw new IllegalArgumentException("method '" + m.name() + "' is listed twice");
+            if (out.contains(m)) throw new IllegalArgumentException("method '" + m + "' is listed twice");
             out.add(m);
         }
         if (out.isEmpty()) throw new IllegalArgumentException("no methods given: use e.g. --methods woodbury,glow-1x1");
@@ -99,13 +115,13 @@ public final class Methods {
             String name = data + "-" + m.preset();
             if (!woodflow.train.Presets.names().contains(name)) {
                 throw new IllegalArgumentException("--paper-sizes needs the preset " + name + " for method "
-                        + m.name() + ", and there is none: drop --paper-sizes to use the base's sizes for every "
-                        + "method, or leave " + m.name() + " out");
+                        + m + ", and there is none: drop --paper-sizes to use the base's sizes for every "
+                        + "method, or leave " + m + " out");
             }
             ModelConfig pm = woodflow.train.Presets.load(name).model();
             if (pm.permutation() != m.permutation() || pm.coupling() != m.coupling()) {
                 throw new IllegalStateException("preset " + name + " has " + pm.permutation() + " + " + pm.coupling()
-                        + ", not the layers of method " + m.name());
+                        + ", not the layers of method " + m);
             }
             out.add(variant(m, base, pm));
         }
@@ -113,7 +129,7 @@ public final class Methods {
     }
 
     private static Variant variant(Method m, RunConfig base, ModelConfig model) {
-        String desc = m.name() + " (" + m.permutation() + " + " + m.coupling() + " coupling) in a comparison";
-        return new Variant(m.name(), m.name(), new RunConfig(desc, model, base.data(), base.train()));
+        String desc = m + " (" + m.permutation() + " + " + m.coupling() + " coupling) in a comparison";
+        return new Variant(m.label(), m.label(), new RunConfig(desc, model, base.data(), base.train()));
     }
 }

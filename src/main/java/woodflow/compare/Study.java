@@ -32,7 +32,7 @@ public final class Study {
     public record Cell(Variant variant, long seed, Path dir, RunConfig config) {}
 
     private final String title;
-    private final String firstColumn;
+    private final Ablation.Parameter ablated;
     private final RunConfig base;
     private final List<Variant> variants;
     private final List<Long> seeds;
@@ -44,16 +44,16 @@ public final class Study {
     private final String machine = machineNow();
 
     /**
-     * @param firstColumn what the variants are ("method", or the ablated parameter)
+     * @param ablated     the parameter an ablation varies, or null for a comparison of methods
      * @param base        the config every variant derives from (for the report)
      * @param command     the command line that made the study (for the report)
      */
-    public Study(String title, String firstColumn, RunConfig base, List<Variant> variants, List<Long> seeds,
+    public Study(String title, Ablation.Parameter ablated, RunConfig base, List<Variant> variants, List<Long> seeds,
                  Budget budget, Path out, String command, PrintStream log) {
         if (variants.isEmpty()) throw new IllegalArgumentException("a study needs at least one variant");
         if (seeds.isEmpty()) throw new IllegalArgumentException("a study needs at least one seed");
         this.title = title;
-        this.firstColumn = firstColumn;
+        this.ablated = ablated;
         this.base = base;
         this.variants = List.copyOf(variants);
         this.seeds = List.copyOf(seeds);
@@ -75,8 +75,14 @@ public final class Study {
         return title;
     }
 
+    /** What the variants are, as the table's first column names them: "method", or the ablated parameter. */
     public String firstColumn() {
-        return firstColumn;
+        return ablated == null ? "method" : ablated.label();
+    }
+
+    /** The parameter an ablation varies, or null for a comparison of methods. */
+    public Ablation.Parameter ablated() {
+        return ablated;
     }
 
     public RunConfig base() {

@@ -67,7 +67,7 @@ public final class StudyReport {
             byIteration.add(Plots.series(r.variant().label(), it));
             byTime.add(Plots.series(r.variant().label(), time));
         }
-        String what = study.firstColumn().equals("method") ? "" : " (" + study.firstColumn() + ")";
+        String what = study.ablated() == null ? "" : " (" + study.ablated() + ")";
         byte[] itPng = Plots.linePng("Test bpd against iterations" + what, "iteration", "test bpd", byIteration,
                 false, 800, 480);
         byte[] timePng = Plots.linePng("Test bpd against training time" + what, "training-step time (s)",

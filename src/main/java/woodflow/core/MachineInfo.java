@@ -138,48 +138,83 @@ public record MachineInfo(String cpuModel, int family, int model, List<String> i
     static final List<String> KERNEL_ENV = List.of("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS",
             "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "ONEDNN_PRIMITIVE_CACHE_CAPACITY");
 
+    /** The malloc a process runs on: libtorch allocates and frees its tensors through it, many per step. */
+    public enum Allocator implements Choice {
+        TCMALLOC("tcmalloc (preloaded by the launcher; WOODFLOW_MALLOC=glibc turns it off)"),
+        JEMALLOC("jemalloc"),
+        GLIBC("glibc (install libtcmalloc-minimal4 for faster small models; the launcher preloads it)"),
+        UNKNOWN("unknown");
+
+        private final String line;
+
+        Allocator(String line) {
+            this.line = line;
+        }
+
+        /** What the doctor says of it. */
+        public String line() {
+            return line;
+        }
+
+        @Override
+        public String toString() {
+            return label();
+        }
+    }
+
     /**
      * The malloc this process runs on, from its mapped libraries: {@code tcmalloc} or {@code jemalloc} when one is
      * loaded (the launcher preloads tcmalloc where it is installed), else {@code glibc}.
      */
-    public static String allocator() {
+    public static Allocator allocator() {
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
             List<String> libs = lines.filter(l -> l.contains("libtcmalloc") || l.contains("libjemalloc")).toList();
-            if (libs.stream().anyMatch(l -> l.contains("libtcmalloc"))) return "tcmalloc";
-            if (!libs.isEmpty()) return "jemalloc";
+            if (libs.stream().anyMatch(l -> l.contains("libtcmalloc"))) return Allocator.TCMALLOC;
+            if (!libs.isEmpty()) return Allocator.JEMALLOC;
         } catch (IOException | java.io.UncheckedIOException e) {
-            return "unknown";
+            return Allocator.UNKNOWN;
         }
-        return "glibc";
+        return Allocator.GLIBC;
     }
 
     /**
-     * The JVM's garbage collector and its starting heap, e.g. {@code serial, heap 8 MB at start}: the launcher chooses
-     * the serial collector with a small heap, which keeps the JVM's share of a run's peak memory small.
+     * The JVM's garbage collector and its starting heap: the launcher chooses the serial collector with a small heap,
+     * which keeps the JVM's share of a run's peak memory small.
+     *
+     * @param kind          {@code serial}, {@code G1}, {@code parallel}, or the collectors' own names
+     * @param serial        whether it is the serial collector
+     * @param initialHeapMb the heap at start, or 0 when the JVM does not say
      */
-    public static String collector() {
+    public record Collector(String kind, boolean serial, long initialHeapMb) {
+        /** e.g. {@code serial, heap 8 MB at start}. */
+        @Override
+        public String toString() {
+            return initialHeapMb > 0 ? String.format(Locale.ROOT, "%s, heap %d MB at start", kind, initialHeapMb)
+                    : kind;
+        }
+    }
+
+    /** This JVM's collector ({@link Collector}). */
+    public static Collector collector() {
         List<String> names = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
                 .map(java.lang.management.GarbageCollectorMXBean::getName).toList();
-        String kind = names.contains("Copy") ? "serial" : names.stream().anyMatch(n -> n.startsWith("G1")) ? "G1"
+        boolean serial = names.contains("Copy");
+        String kind = serial ? "serial" : names.stream().anyMatch(n -> n.startsWith("G1")) ? "G1"
                 : names.stream().anyMatch(n -> n.startsWith("PS ")) ? "parallel" : String.join("+", names);
         long initial = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getInit();
-        return initial > 0 ? String.format(Locale.ROOT, "%s, heap %d MB at start", kind, initial >> 20) : kind;
+        return new Collector(kind, serial, Math.max(0, initial) >> 20);
     }
 
     public List<String> lines() {
         List<String> env = new ArrayList<>();
         for (String k : KERNEL_ENV) if (System.getenv(k) != null) env.add(k + "=" + System.getenv(k));
-        String malloc = allocator(), gc = collector();
+        Allocator malloc = allocator();
+        Collector gc = collector();
         return List.of("cpu:      " + cpuLine(),
                 "threads:  " + threads + " libtorch threads on " + cores + " cores",
                 "libtorch: " + libtorch + " (its own kernels: " + atenCapability + "), " + onednn,
-                "malloc:   " + switch (malloc) {
-                    case "tcmalloc" -> "tcmalloc (preloaded by the launcher; WOODFLOW_MALLOC=glibc turns it off)";
-                    case "glibc" -> "glibc (install libtcmalloc-minimal4 for faster small models; the launcher "
-                            + "preloads it)";
-                    default -> malloc;
-                },
-                "jvm:      " + gc + (gc.startsWith("serial") ? "" : " (the launcher's choice is "
+                "malloc:   " + malloc.line(),
+                "jvm:      " + gc + (gc.serial() ? "" : " (the launcher's choice is "
                         + "the serial collector, smaller; WOODFLOW_JAVA_OPTS overrides it)"),
                 "env:      " + (env.isEmpty() ? "no kernel-selecting variables set (" + String.join(", ",
                         KERNEL_ENV.subList(0, 2)) + ", ...)" : String.join(" ", env)));

@@ -10,16 +10,16 @@ import java.util.List;
  * their inverses last to first. Each part runs in its own scope ({@link Tensors#scopedFlow}), so its temporaries are
  * freed when it returns rather than at the end of the training step.
  */
-public class Sequential extends Module implements Transform {
-    private final List<Transform> parts = new ArrayList<>();
+public class Sequential extends FlowLayer {
+    private final List<FlowLayer> parts = new ArrayList<>();
 
-    public <M extends Module & Transform> M add(String name, M t) {
+    public <L extends FlowLayer> L add(String name, L t) {
         child(name, t);
         parts.add(t);
         return t;
     }
 
-    public List<Transform> parts() {
+    public List<FlowLayer> parts() {
         return parts;
     }
 

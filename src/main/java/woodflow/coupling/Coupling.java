@@ -3,12 +3,12 @@ package woodflow.coupling;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.InverseRecompute;
 import woodflow.core.Module;
 import woodflow.core.Precision;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 /**
  * A coupling layer: a conditioner network plus an element-wise bijection. The channels split into halves
@@ -20,7 +20,7 @@ import woodflow.core.Transform;
  * The conditioner runs as a {@link Precision#conditioner} (bf16 under mixed precision); the inverse recomputes it on
  * the same input, so the coupling stays exactly invertible in any precision.
  */
-public final class Coupling extends Module implements Transform, InverseRecompute {
+public final class Coupling extends FlowLayer implements InverseRecompute {
     private final Conditioner net;
     private final ElementwiseTransform transform;
 

@@ -2,11 +2,10 @@ package woodflow.coupling;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,7 @@ import java.util.List;
  * diagonal). The inverse recomputes the network once per row, on a crop holding only the rows its output row can see,
  * so sampling costs H network evaluations of a few rows each: serial, as in the original.
  */
-public final class MaskedAffineCoupling extends Module implements Transform {
+public final class MaskedAffineCoupling extends FlowLayer {
     /** The rows a coupling conditions on: from above (rows &lt; i), below, left (columns &lt; j) or right. */
     public enum Direction {
         ABOVE, BELOW, LEFT, RIGHT;

@@ -16,7 +16,7 @@ import java.util.List;
  */
 public enum DataKind implements Choice {
     /** Generated images, no files: data.count training images (default 10000), data.holdout test images (1000). */
-    EMBEDDED(false, 32) {
+    EMBEDDED(false, 32, List.of(), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             int count = cfg.count() != null ? cfg.count() : 10000;
@@ -27,28 +27,28 @@ public enum DataKind implements Choice {
         }
     },
     /** IDX files (plain or gzipped), padded to data.size. */
-    IDX(true, 32) {
+    IDX(true, 32, List.of("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
         }
     },
     /** MNIST's IDX files: as {@link #IDX}. */
-    MNIST(true, 32) {
+    MNIST(true, 32, List.of(), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
         }
     },
     /** Fashion-MNIST's IDX files, by default from Debian's dataset-fashion-mnist. */
-    FASHION_MNIST(true, 32) {
+    FASHION_MNIST(true, 32, List.of(), List.of("fashion", "mnist")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : DataSets.FASHION_MNIST, size);
         }
     },
     /** CIFAR-10's binary batches. */
-    CIFAR10(false, 32) {
+    CIFAR10(false, 32, List.of("data_batch_1", "data_batch_1.bin", "cifar-10-batches-bin"), List.of("cifar")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             Path dir = DataSets.requireDirectory(DataSets.path(cfg), "CIFAR-10 directory");
@@ -60,21 +60,21 @@ public enum DataKind implements Choice {
         }
     },
     /** Downsampled ImageNet as .npz batches or PNG folders. */
-    IMAGENET(false, 32) {
+    IMAGENET(false, 32, List.of(), List.of("imagenet")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             return DataSets.imagenet(cfg, channels, size);
         }
     },
     /** LSUN: LMDB databases of encoded images. */
-    LSUN(false, 96) {
+    LSUN(false, 96, List.of("data.mdb"), List.of("lmdb")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             return DataSets.lsun(cfg, channels, size);
         }
     },
     /** CelebA-HQ: a folder of images with a seeded hold-out of data.holdout (default 3000) test images. */
-    CELEBA(false, 64) {
+    CELEBA(false, 64, List.of(), List.of("celeba")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             Path dir = DataSets.requireDirectory(DataSets.path(cfg), "CelebA-HQ image folder");
@@ -82,7 +82,7 @@ public enum DataKind implements Choice {
         }
     },
     /** A folder of PNG/JPEG/WebP images: train/ and test/ sub-folders, or one folder with a seeded hold-out. */
-    FOLDER(false, 64) {
+    FOLDER(false, 64, List.of(), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
             Path dir = DataSets.requireDirectory(DataSets.path(cfg), "image folder");
@@ -99,10 +99,46 @@ public enum DataKind implements Choice {
 
     private final boolean grey;
     private final int naturalSize;
+    /** Files (or folders) whose presence in a data folder says it is of this kind. */
+    private final List<String> markers;
+    /** Parts of a folder's name that suggest this kind when no file says. */
+    private final List<String> nameHints;
 
-    DataKind(boolean grey, int naturalSize) {
+    DataKind(boolean grey, int naturalSize, List<String> markers, List<String> nameHints) {
         this.grey = grey;
         this.naturalSize = naturalSize;
+        this.markers = markers;
+        this.nameHints = nameHints;
+    }
+
+    /** A kind guessed from a data path, and what it was guessed from. */
+    public record Guess(DataKind kind, String from) {}
+
+    /**
+     * The kind of a data path and why: first by the files in the folder (IDX, CIFAR-10 batches, LMDB, .npz batches),
+     * then by its name, else a folder of images; {@link #EMBEDDED} for no path.
+     */
+    public static Guess guess(Path p) {
+        if (p == null) return new Guess(EMBEDDED, "no path");
+        if (!Files.exists(p)) throw new IllegalArgumentException(p + " does not exist");
+        if (!Files.isDirectory(p)) {
+            throw new IllegalArgumentException(p + " is a file: give the folder that holds the data set's files ("
+                    + (p.getParent() == null ? "." : p.getParent()) + ")");
+        }
+        for (DataKind k : values()) {
+            for (String f : k.markers) if (Files.exists(p.resolve(f))) return new Guess(k, f);
+        }
+        try (var files = Files.list(p)) {
+            var npz = files.filter(f -> f.getFileName().toString().endsWith(".npz")).findFirst();
+            if (npz.isPresent()) return new Guess(IMAGENET, npz.get().getFileName().toString());
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(p + ": cannot list the folder (" + e.getMessage() + ")");
+        }
+        String n = p.getFileName() == null ? "" : p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        for (DataKind k : values()) {
+            for (String hint : k.nameHints) if (n.contains(hint)) return new Guess(k, "the folder's name");
+        }
+        return new Guess(FOLDER, "no known data files");
     }
 
     @Override

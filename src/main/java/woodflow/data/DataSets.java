@@ -52,8 +52,8 @@ public final class DataSets {
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
             ImageSource test = limit(raw.test(), cfg.testLimit());
-            check(train, "training", channels, size, false);
-            check(test, "test", channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
+            check(train, DataSplit.TRAIN, channels, size, false);
+            check(test, DataSplit.TEST, channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
             if (cfg.cache() != null) {
                 Path dir = Path.of(cfg.cache());
                 String tag = cfg.kind() + (cfg.style() == null ? "" : "-" + cfg.style()) + "-" + channels + "x" + size + "x" + size;
@@ -76,15 +76,15 @@ public final class DataSets {
         return n == null ? s : IndexedSource.first(s, n);
     }
 
-    private static void check(ImageSource s, String which, int channels, int size, boolean mayBeEmpty) {
+    private static void check(ImageSource s, DataSplit which, int channels, int size, boolean mayBeEmpty) {
         if (s.size() == 0 && !mayBeEmpty) {
-            throw new DataException(s.describe() + ": the " + which + " set is empty; check data.path and the"
-                    + " file layout (see DataSets), or data." + (which.equals("training") ? "train_limit" : "test_limit"));
+            throw new DataException(s.describe() + ": the " + which.words() + " set is empty; check data.path and the"
+                    + " file layout (see DataSets), or data." + which.limitKey());
         }
         if (s.channels() != channels || s.height() != size || s.width() != size) {
-            throw new DataException(s.describe() + ": the " + which + " images are " + s.channels() + "x" + s.height()
-                    + "x" + s.width() + " but the model expects " + channels + "x" + size + "x" + size + "; set the"
-                    + " model's channels/size to match the data, or data.size for formats that pad or resize");
+            throw new DataException(s.describe() + ": the " + which.words() + " images are " + s.channels() + "x"
+                    + s.height() + "x" + s.width() + " but the model expects " + channels + "x" + size + "x" + size
+                    + "; set the model's channels/size to match the data, or data.size for formats that pad or resize");
         }
     }
 

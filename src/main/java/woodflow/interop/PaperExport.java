@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import woodflow.core.Choice;
 import woodflow.core.Choices;
 import woodflow.io.AtomicFiles;
+import woodflow.model.LatentDimension;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.train.Checkpoint;
@@ -13,9 +14,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * {@code woodflow export}: a woodflow checkpoint's model as a {@code torch.save} state_dict (written by libtorch's own
@@ -61,11 +62,8 @@ public final class PaperExport {
             return;
         }
         int l = m.levels();
-        IntStream dims = m.permutation() == Permutation.WOODBURY
-                ? IntStream.concat(Arrays.stream(m.dC(), 0, l), Arrays.stream(m.dS(), 0, l))
-                : IntStream.concat(Arrays.stream(m.dC(), 0, l), IntStream.concat(Arrays.stream(m.dH(), 0, l),
-                        Arrays.stream(m.dW(), 0, l)));
-        int[] ds = dims.distinct().toArray();
+        int[] ds = m.permutation().latentDimensions().stream().flatMapToInt(d -> Arrays.stream(d.of(m), 0, l))
+                .distinct().toArray();
         int d = ds[0];
         boolean oneRank = ds.length == 1;
         log.printf(Locale.ROOT, "in Python: model = torch_glow.Glow((%d, %d, %d), K=%d, L=%d, hidden=%d, "
@@ -76,14 +74,13 @@ public final class PaperExport {
                         + "the class needs one RANK per level)", out);
     }
 
-    /** The official code's ranks argument: [d_c, d_s] or [d_c, d_h, d_w], one entry per level each. */
+    /** The official code's ranks argument: the layer's latent dimension lists ([d_c, d_s] or [d_c, d_h, d_w]). */
     private static String ranks(ModelConfig m) {
         int l = m.levels();
-        int[][] lists = m.permutation() == Permutation.WOODBURY ? new int[][] {m.dC(), m.dS()}
-                : new int[][] {m.dC(), m.dH(), m.dW()};
+        List<LatentDimension> lists = m.permutation().latentDimensions();
         StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < lists.length; i++) {
-            sb.append(i > 0 ? ", " : "").append(Arrays.toString(Arrays.copyOf(lists[i], l)));
+        for (int i = 0; i < lists.size(); i++) {
+            sb.append(i > 0 ? ", " : "").append(Arrays.toString(Arrays.copyOf(lists.get(i).of(m), l)));
         }
         return sb.append("]").toString();
     }

@@ -3,11 +3,10 @@ package woodflow.layers;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 import static woodflow.core.Tensors.s;
 
@@ -22,7 +21,7 @@ import static woodflow.core.Tensors.s;
  * </pre>
  * The "initialised" flag is a buffer, saved with the model, so a loaded model is never re-initialised.
  */
-public final class ActNorm extends Module implements Transform {
+public final class ActNorm extends FlowLayer {
     private final Tensor bias;
     private final Tensor logScale;
     private final Tensor initialised;

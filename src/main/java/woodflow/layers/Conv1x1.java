@@ -5,10 +5,9 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 
 import static woodflow.core.Tensors.s;
 
@@ -24,7 +23,7 @@ import static woodflow.core.Tensors.s;
  * </pre>
  * The determinant and inverse are computed in float64. Cost O(c^2 h w + c^3).
  */
-public final class Conv1x1 extends Module implements Transform {
+public final class Conv1x1 extends FlowLayer {
     private final int c;
     private final boolean lu;
     private Tensor weight;

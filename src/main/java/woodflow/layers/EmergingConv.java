@@ -3,11 +3,10 @@ package woodflow.layers;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 import woodflow.nn.Conv;
 
 import static woodflow.core.Tensors.s;
@@ -30,7 +29,7 @@ import static woodflow.core.Tensors.s;
  * the 1x1 convolution in front supplies any sign. The inverse runs in {@link EmergingKernels} (serial over pixels,
  * parallel over the batch, float64) and is not differentiable in the parameters: it is the sampling direction.
  */
-public final class EmergingConv extends Module implements Transform {
+public final class EmergingConv extends FlowLayer {
     private final int c;
     private final int d;
     private final Conv1x1 conv1x1;

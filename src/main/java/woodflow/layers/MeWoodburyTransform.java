@@ -1,11 +1,10 @@
 package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 import static woodflow.core.Tensors.s;
 
@@ -22,7 +21,7 @@ import static woodflow.core.Tensors.s;
  * </pre>
  * Parameters d_c*2c + d_w*2w + d_h*2h: O(d (c + h + w)) instead of O(d (c + h w)).
  */
-public final class MeWoodburyTransform extends Module implements Transform {
+public final class MeWoodburyTransform extends FlowLayer {
     private final LowRankFactor channel;
     private final LowRankFactor width;
     private final LowRankFactor height;

@@ -4,11 +4,10 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 import static woodflow.core.Tensors.s;
 
@@ -28,7 +27,7 @@ import static woodflow.core.Tensors.s;
  * <p>Initialisation: the centre tap is a random rotation (as Glow's 1x1 convolution), the other taps N(0, 0.01^2),
  * so every M^(u, v) starts close to the same orthogonal matrix.
  */
-public final class PeriodicConv extends Module implements Transform {
+public final class PeriodicConv extends FlowLayer {
     private final int c;
     private final int d;
     private final Tensor kernel;

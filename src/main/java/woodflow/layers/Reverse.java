@@ -1,12 +1,11 @@
 package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 
 /** Reverses the channel order (RealNVP's fixed permutation): a permutation, log-det 0. */
-public final class Reverse extends Module implements Transform {
+public final class Reverse extends FlowLayer {
     public Reverse(int channels) {
         if (channels <= 0) throw new IllegalArgumentException("reverse needs a positive channel count, got " + channels);
     }

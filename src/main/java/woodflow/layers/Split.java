@@ -2,11 +2,10 @@ package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 import woodflow.nn.ZeroConv;
 
 
@@ -23,7 +22,7 @@ import woodflow.nn.ZeroConv;
  * so log N(z2; mean, exp(logs)) = log N(eps; 0, 1) + forward log-det, exactly Glow's split term; sampling at
  * temperature T draws eps ~ N(0, T^2). The prior network runs as a conditioner (bf16 in mixed precision).
  */
-public final class Split extends Module implements Transform {
+public final class Split extends FlowLayer {
     private final ZeroConv prior;
     private final int channels;
 

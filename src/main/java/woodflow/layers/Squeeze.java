@@ -1,15 +1,14 @@
 package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 
 /**
  * Space-to-depth: {@code (B, C, H, W) -> (B, 4C, H/2, W/2)}, each 2x2 block moved to channels (channel c*4 + 2i + j
  * holds the pixel at offset (i, j) of channel c's block). A permutation: log-det 0.
  */
-public final class Squeeze extends Module implements Transform {
+public final class Squeeze extends FlowLayer {
     @Override
     public FlowResult forward(Tensor x) {
         long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);

@@ -1,10 +1,9 @@
 package woodflow.layers;
 
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 
 /**
  * The prior of the top latent: a diagonal Gaussian with learned mean and log-std per position (zero-initialised),
@@ -14,7 +13,7 @@ import woodflow.core.Transform;
  *   inverse:  z = mean + exp(logs) * eps         log-det = +sum(logs)
  * </pre>
  */
-public final class TopPrior extends Module implements Transform {
+public final class TopPrior extends FlowLayer {
     private final Tensor mean;
     private final Tensor logStd;
 

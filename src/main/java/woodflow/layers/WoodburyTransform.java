@@ -2,10 +2,9 @@ package woodflow.layers;
 
 import woodflow.core.Tensors;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 
 
 /**
@@ -20,7 +19,7 @@ import woodflow.core.Transform;
  * </pre>
  * Cost O(d c n) both ways; parameters d_c*2c + d_s*2n.
  */
-public final class WoodburyTransform extends Module implements Transform {
+public final class WoodburyTransform extends FlowLayer {
     private final LowRankFactor channel;
     private final LowRankFactor spatial;
     private final int c;

@@ -3,9 +3,8 @@ package woodflow.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import woodflow.core.Choice;
 import woodflow.core.Choices;
+import woodflow.core.FlowLayer;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 import woodflow.coupling.AdditiveTransform;
 import woodflow.coupling.AffineTransform;
 import woodflow.coupling.Coupling;
@@ -22,7 +21,7 @@ public enum CouplingType implements Choice {
     /** Glow's affine coupling, with the paper's sigmoid scale (Lu &amp; Huang 2020, appendix A). */
     AFFINE {
         @Override
-        Module build(ModelConfig cfg, int half, Init init) {
+        FlowLayer build(ModelConfig cfg, int half, Init init) {
             return new Coupling(new GlowConditioner(half, cfg.hidden(), 2 * half, cfg.logScaleFactor(), init),
                     new AffineTransform());
         }
@@ -36,7 +35,7 @@ public enum CouplingType implements Choice {
     /** Additive coupling (NICE): a shift only, log-det 0. */
     ADDITIVE {
         @Override
-        Module build(ModelConfig cfg, int half, Init init) {
+        FlowLayer build(ModelConfig cfg, int half, Init init) {
             return new Coupling(new GlowConditioner(half, cfg.hidden(), half, cfg.logScaleFactor(), init),
                     new AdditiveTransform());
         }
@@ -50,7 +49,7 @@ public enum CouplingType implements Choice {
     /** Monotone rational-quadratic spline coupling (Durkan et al. 2019). */
     SPLINE {
         @Override
-        Module build(ModelConfig cfg, int half, Init init) {
+        FlowLayer build(ModelConfig cfg, int half, Init init) {
             RationalQuadraticSpline spline = new RationalQuadraticSpline(cfg.splineBins(), cfg.splineBound());
             return new Coupling(new GlowConditioner(half, cfg.hidden(), half * spline.parametersPerElement(),
                     cfg.logScaleFactor(), init), spline);
@@ -66,7 +65,7 @@ public enum CouplingType implements Choice {
     /** MaCow unit (Ma et al. 2019): four masked-convolution affine couplings, one per direction. */
     MACOW {
         @Override
-        Module build(ModelConfig cfg, int half, Init init) {
+        FlowLayer build(ModelConfig cfg, int half, Init init) {
             return new MaCowUnit(2 * half, cfg.hidden(), cfg.kernel(), cfg.logScaleFactor(), init);
         }
 
@@ -89,13 +88,12 @@ public enum CouplingType implements Choice {
     }
 
     /** The coupling for an input of {@code c} channels (split into two halves of {@code c / 2}). */
-    @SuppressWarnings("unchecked")
-    public <M extends Module & Transform> M create(ModelConfig cfg, int c, Init init) {
+    public FlowLayer create(ModelConfig cfg, int c, Init init) {
         Coupling.checkChannels(c);
-        return (M) build(cfg, c / 2, init);
+        return build(cfg, c / 2, init);
     }
 
-    abstract Module build(ModelConfig cfg, int half, Init init);
+    abstract FlowLayer build(ModelConfig cfg, int half, Init init);
 
     /** Floating-point operations of the coupling's network convolutions for one image of {@code c x hw}. */
     public abstract double flops(ModelConfig m, double c, double hw);

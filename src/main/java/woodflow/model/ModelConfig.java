@@ -248,14 +248,7 @@ public record ModelConfig(
                 p.add("image width " + width + " is not divisible by 2^L = " + f + " (L = " + levels + " levels)");
             }
         }
-        if (permutation == Permutation.WOODBURY) {
-            dims(p, "d_c", dC);
-            dims(p, "d_s", dS);
-        } else if (permutation == Permutation.ME_WOODBURY) {
-            dims(p, "d_c", dC);
-            dims(p, "d_h", dH);
-            dims(p, "d_w", dW);
-        }
+        for (LatentDimension d : permutation.latentDimensions()) dims(p, d.key(), d.of(this));
         if (kernel <= 0 || kernel % 2 == 0) p.add("kernel must be a positive odd number, got " + kernel);
         if (splineBins < 1) p.add("spline_bins must be at least 1, got " + splineBins);
         if (!(splineBound > 0)) p.add("spline_bound must be positive, got " + splineBound);
@@ -282,16 +275,9 @@ public record ModelConfig(
      * that reproduce it do the same. The note names each case and the trimmed lists to set instead.
      */
     public List<String> notes() {
-        boolean woodbury = permutation == Permutation.WOODBURY, me = permutation == Permutation.ME_WOODBURY;
-        if (!woodbury && !me) return List.of();
         List<String> cases = new ArrayList<>(), trims = new ArrayList<>();
-        if (woodbury) {
-            surplus("d_c", dC, l -> levelShape(l)[0], " channels", cases, trims);
-            surplus("d_s", dS, l -> levelShape(l)[1] * levelShape(l)[2], " pixels", cases, trims);
-        } else {
-            surplus("d_c", dC, l -> levelShape(l)[0], " channels", cases, trims);
-            surplus("d_h", dH, l -> levelShape(l)[1], " rows", cases, trims);
-            surplus("d_w", dW, l -> levelShape(l)[2], " columns", cases, trims);
+        for (LatentDimension d : permutation.latentDimensions()) {
+            surplus(d.key(), d.of(this), l -> d.mixed(levelShape(l)), d.unit(), cases, trims);
         }
         if (cases.isEmpty()) return List.of();
         return List.of("latent dimensions above what their level mixes (" + String.join(", ", cases) + ") add "

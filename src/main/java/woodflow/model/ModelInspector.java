@@ -2,10 +2,10 @@ package woodflow.model;
 
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.core.Transform;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +30,10 @@ public final class ModelInspector {
                 h = level.squeeze(h);
                 rows.add(new Row("level" + l + ".squeeze", "Squeeze", shape(h), 0, 0, 0));
                 for (FlowStep step : level.steps()) {
-                    for (var e : step.children().entrySet()) {
-                        FlowResult r = ((Transform) e.getValue()).forward(h);
+                    for (FlowLayer layer : step.parts()) {
+                        FlowResult r = layer.forward(h);
                         h = r.out();
-                        rows.add(row(e.getValue(), h, r, d));
+                        rows.add(row(layer, h, r, d));
                     }
                 }
                 if (level.split() != null) {

@@ -15,6 +15,7 @@ import woodflow.layers.TopPrior;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import static woodflow.core.Tensors.s;
 
@@ -52,7 +53,8 @@ public final class MultiScaleFlow extends Module {
         private final List<FlowStep> steps = new ArrayList<>();
         private final Split split;
         private final Squeeze squeeze = new Squeeze();
-        private TopPrior top;
+        /** The model's top prior, which ends the last level (a child of the model, not of the level). */
+        private final TopPrior top;
 
         /** What a level hands on: the part carried to the next level (null after the last), its latent eps_l. */
         public record Output(Tensor carried, Tensor latent, List<Tensor> logDets) {}
@@ -60,12 +62,15 @@ public final class MultiScaleFlow extends Module {
         /** What a level's inverse hands back: its input (the previous level's carried part, or the image). */
         public record Input(Tensor x, List<Tensor> logDets) {}
 
-        Level(ModelConfig cfg, int l, Init init) {
+        /** Level {@code l} of a model of {@code cfg}; the last level ends in {@code top}, the others in a split. */
+        Level(ModelConfig cfg, int l, Init init, TopPrior top) {
             int[] s = cfg.levelShape(l);
             for (int k = 0; k < cfg.steps(); k++) {
                 steps.add(child("step" + k, new FlowStep(cfg, l, s[0], s[1], s[2], init)));
             }
-            split = l < cfg.levels() - 1 ? child("split", new Split(s[0], init)) : null;
+            boolean last = l == cfg.levels() - 1;
+            split = last ? null : child("split", new Split(s[0], init));
+            this.top = last ? top : null;
         }
 
         public List<FlowStep> steps() {
@@ -101,6 +106,62 @@ public final class MultiScaleFlow extends Module {
             FlowResult r = split.forward(z);
             long half = z.size(1) / 2;
             return new Output(r.out().narrow(1, 0, half), r.out().narrow(1, half, half), List.of(r.logDet()));
+        }
+
+        /**
+         * The K steps forward from the level's input (after the squeeze), one at a time, each in a scope of its own so
+         * that only its output outlives it: the memory of one step whatever K. Each step's log-det is given to
+         * {@code logDet} inside that scope. {@code input} must be kept ({@link Tensors#keep}); it is released once
+         * the first step has run. Returns the steps' output z, kept (release it).
+         */
+        public Tensor stepsForward(Tensor input, Consumer<Tensor> logDet) {
+            Tensor h = input;
+            for (FlowStep step : steps) {
+                Tensor next;
+                try (PointerScope scope = new PointerScope()) {
+                    FlowResult r = step.forward(h);
+                    logDet.accept(r.logDet());
+                    next = Tensors.keep(r.out());
+                }
+                Tensors.release(h);
+                h = next;
+            }
+            return h;
+        }
+
+        /**
+         * The level's input rebuilt from its steps' output z by their inverses, one at a time and without graph
+         * (kept: release it). It differs from the true input by rounding, amplified by ill-conditioned inverses.
+         */
+        public Tensor stepsInverse(Tensor z) {
+            Tensor y = Tensors.keep(z);
+            for (int k = steps.size() - 1; k >= 0; k--) {
+                Tensor x;
+                try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+                    x = Tensors.keep(steps.get(k).inverse(y).out());
+                }
+                Tensors.release(y);
+                y = x;
+            }
+            return y;
+        }
+
+        /** Every step's input, computed forward from the level's exact input without graph (each kept: release). */
+        public Tensor[] stepInputs(Tensor input) {
+            Tensor[] inputs = new Tensor[steps.size()];
+            Tensor h = Tensors.keep(input);
+            for (int k = 0; k < steps.size(); k++) {
+                inputs[k] = Tensors.keep(h);
+                if (k == steps.size() - 1) break;
+                Tensor next;
+                try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+                    next = Tensors.keep(steps.get(k).forward(h).out());
+                }
+                Tensors.release(h);
+                h = next;
+            }
+            Tensors.release(h);
+            return inputs;
         }
 
         /** The whole level forward, from the part carried by the previous level (or the image). */
@@ -142,10 +203,10 @@ public final class MultiScaleFlow extends Module {
         // copies, so a scope frees the rest now instead of whenever the garbage collector runs (for a 60 M
         // parameter preset that is half a gigabyte).
         try (PointerScope scope = new PointerScope()) {
-            for (int l = 0; l < config.levels(); l++) levels.add(child("level" + l, new Level(config, l, init)));
             int[] s = config.levelShape(config.levels() - 1);
-            top = child("top", new TopPrior(s[0], s[1], s[2], config.learnTop(), init));
-            levels.get(config.levels() - 1).top = top;
+            TopPrior prior = new TopPrior(s[0], s[1], s[2], config.learnTop(), init); // zeros: no random draws
+            for (int l = 0; l < config.levels(); l++) levels.add(child("level" + l, new Level(config, l, init, prior)));
+            top = child("top", prior); // after the levels: the order of the state and the parameters
         }
     }
 
@@ -172,7 +233,8 @@ public final class MultiScaleFlow extends Module {
         return out;
     }
 
-    private void checkInput(Tensor x) {
+    /** Fails unless {@code x} is a batch of images of the model's shape (B, C, H, W). */
+    public void checkInput(Tensor x) {
         if (x.dim() != 4 || x.size(1) != config.channels() || x.size(2) != config.height()
                 || x.size(3) != config.width()) {
             throw new IllegalArgumentException("the model takes images of shape (B, " + config.channels() + ", "
@@ -234,8 +296,13 @@ public final class MultiScaleFlow extends Module {
      * {@code bpd = -(log p(x) - D ln(nBins)) / (D ln 2)}, per sample.
      */
     public Tensor bitsPerDim(Tensor x, int nBins) {
+        return bitsPerDim(x, logProb(x), nBins);
+    }
+
+    /** The same from {@code logP}, the log-density of the dequantised images {@code x} per sample. */
+    public static Tensor bitsPerDim(Tensor x, Tensor logP, int nBins) {
         double d = (double) x.size(1) * x.size(2) * x.size(3);
-        return logProb(x).sub(s(d * Math.log(nBins))).mul(s(-1.0 / (d * Math.log(2))));
+        return logP.sub(s(d * Math.log(nBins))).mul(s(-1.0 / (d * Math.log(2))));
     }
 
     /** Standard-normal latents scaled by the temperature, for {@code n} samples. */

@@ -3,15 +3,16 @@ package woodflow.model;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import woodflow.core.Choice;
 import woodflow.core.Choices;
+import woodflow.core.FlowLayer;
 import woodflow.core.Init;
-import woodflow.core.Module;
-import woodflow.core.Transform;
 import woodflow.layers.Conv1x1;
 import woodflow.layers.EmergingConv;
 import woodflow.layers.MeWoodburyTransform;
 import woodflow.layers.PeriodicConv;
 import woodflow.layers.Reverse;
 import woodflow.layers.WoodburyTransform;
+
+import java.util.List;
 
 /**
  * The permutation layer of a flow step (Lu &amp; Huang 2020, section 3 and appendix A.2): the mixing between
@@ -23,8 +24,13 @@ public enum Permutation implements Choice {
     /** Channel then spatial Woodbury transformation, latent dimensions d_c and d_s per level. */
     WOODBURY {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new WoodburyTransform(c, h, w, cfg.dC()[level], cfg.dS()[level], init);
+        }
+
+        @Override
+        public List<LatentDimension> latentDimensions() {
+            return List.of(LatentDimension.D_C, LatentDimension.D_S);
         }
 
         @Override
@@ -36,8 +42,13 @@ public enum Permutation implements Choice {
     /** Memory-efficient Woodbury: channel, width and height transforms, latent dimensions d_c, d_h, d_w. */
     ME_WOODBURY {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new MeWoodburyTransform(c, h, w, cfg.dC()[level], cfg.dH()[level], cfg.dW()[level], init);
+        }
+
+        @Override
+        public List<LatentDimension> latentDimensions() {
+            return List.of(LatentDimension.D_C, LatentDimension.D_H, LatentDimension.D_W);
         }
 
         @Override
@@ -49,7 +60,7 @@ public enum Permutation implements Choice {
     /** Glow's invertible 1x1 convolution. */
     CONV1X1 {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new Conv1x1(c, false, init);
         }
 
@@ -61,7 +72,7 @@ public enum Permutation implements Choice {
     /** The 1x1 convolution in its LU parametrisation. */
     CONV1X1_LU {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new Conv1x1(c, true, init);
         }
 
@@ -73,7 +84,7 @@ public enum Permutation implements Choice {
     /** Emerging convolution (Hoogeboom et al. 2019), after a 1x1 convolution. */
     EMERGING {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new EmergingConv(c, cfg.kernel(), init);
         }
 
@@ -86,7 +97,7 @@ public enum Permutation implements Choice {
     /** Periodic convolution, inverted per frequency (Finz et al. 2019; Hoogeboom et al. 2019). */
     PERIODIC {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new PeriodicConv(c, cfg.kernel(), init);
         }
 
@@ -98,7 +109,7 @@ public enum Permutation implements Choice {
     /** Reversing the channels (RealNVP's fixed permutation): no parameters, no work counted. */
     REVERSE {
         @Override
-        Module build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init) {
             return new Reverse(c);
         }
 
@@ -119,18 +130,22 @@ public enum Permutation implements Choice {
         return Choices.parse(Permutation.class, name, "permutation");
     }
 
-    /** Whether this is one of the paper's low-rank layers, whose latent dimensions (d_c, d_s or d_h, d_w) apply. */
+    /** The lists of latent dimensions this layer takes from the config: none but for the paper's low-rank layers. */
+    public List<LatentDimension> latentDimensions() {
+        return List.of();
+    }
+
+    /** Whether this is one of the paper's low-rank layers, whose latent dimensions apply. */
     public boolean isWoodbury() {
-        return this == WOODBURY || this == ME_WOODBURY;
+        return !latentDimensions().isEmpty();
     }
 
     /** The layer for level {@code level}, whose input has {@code c} channels of {@code h x w}. */
-    @SuppressWarnings("unchecked")
-    public <M extends Module & Transform> M create(ModelConfig cfg, int level, int c, int h, int w, Init init) {
-        return (M) build(cfg, level, c, h, w, init);
+    public FlowLayer create(ModelConfig cfg, int level, int c, int h, int w, Init init) {
+        return build(cfg, level, c, h, w, init);
     }
 
-    abstract Module build(ModelConfig cfg, int level, int c, int h, int w, Init init);
+    abstract FlowLayer build(ModelConfig cfg, int level, int c, int h, int w, Init init);
 
     /** Floating-point operations of one forward pass of the layer at level {@code l}, per image. */
     public abstract double flops(ModelConfig m, int l, double c, int h, int w);

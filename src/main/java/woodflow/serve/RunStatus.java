@@ -1,5 +1,7 @@
 package woodflow.serve;
 
+import woodflow.train.SummaryStatus;
+
 /** Where a run folder stands, as the runs table shows it. */
 public enum RunStatus {
     /** A trainer holds the folder's lock. */
@@ -19,10 +21,11 @@ public enum RunStatus {
         this.label = label;
     }
 
+    /** From the lock's state and the {@code status} of summary.json (null when there is none). */
     static RunStatus of(LockProbe.State lock, String summaryStatus) {
         if (lock == LockProbe.State.HELD) return RUNNING;
-        if ("finished".equals(summaryStatus)) return FINISHED;
-        if ("failed".equals(summaryStatus)) return FAILED;
+        if (SummaryStatus.FINISHED.label().equals(summaryStatus)) return FINISHED;
+        if (SummaryStatus.FAILED.label().equals(summaryStatus)) return FAILED;
         return lock == LockProbe.State.RELEASED ? STALE_LOCK : UNKNOWN;
     }
 }

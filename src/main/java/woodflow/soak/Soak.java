@@ -45,8 +45,29 @@ import java.util.stream.Stream;
  * </pre>
  */
 public final class Soak {
-    /** Where a child is killed. */
-    enum Phase { TRAINING, CHECKPOINT, EVALUATION, STARTUP }
+    /** Where a child is killed: the moment, as the log says it, and the write the child pauses in (or none). */
+    enum Phase {
+        TRAINING("during training", null),
+        CHECKPOINT("while writing a checkpoint", "ckpt-"),
+        EVALUATION("during an evaluation's writes", "summary.json"),
+        STARTUP("during start-up", null);
+
+        private final String description;
+        private final String pausedWrite;
+
+        Phase(String description, String pausedWrite) {
+            this.description = description;
+            this.pausedWrite = pausedWrite;
+        }
+
+        /**
+         * The write the child pauses in for {@link #PAUSE_MILLIS} (its {@code -Dwoodflow.slowWrites}), so that it is
+         * killed there; null for none.
+         */
+        String slowWrites() {
+            return pausedWrite == null ? null : pausedWrite + ":" + PAUSE_MILLIS;
+        }
+    }
 
     /** The default run: a tiny model on the embedded data, quick to train and to kill. */
     static final String TINY = """
@@ -149,7 +170,7 @@ public final class Soak {
             for (int c = 1; c <= cycles; c++) {
                 Phase phase = Phase.values()[(c - 1) % Phase.values().length];
                 long start = newest(store);
-                Child child = Child.start(children, cli, cfgFile, run, threads, pauseFor(phase),
+                Child child = Child.start(children, cli, cfgFile, run, threads, phase.slowWrites(),
                         out.resolve("logs/cycle-" + c + ".txt"));
                 boolean reached = switch (phase) {
                     case TRAINING -> child.await(() -> newestQuietly(store) > start);
@@ -168,7 +189,7 @@ public final class Soak {
                 tornLines += in.tornLine ? 1 : 0;
                 temporaries.addAll(in.temporaries);
                 System.out.printf(Locale.ROOT, "cycle %d: %s; newest checkpoint %d -> %d (%d intact)%s%s%n", c,
-                        killed ? "killed " + describe(phase) : "ran to the end before the kill point", start,
+                        killed ? "killed " + phase.description : "ran to the end before the kill point", start,
                         newest(store), in.checkpoints, in.tornLine ? ", torn metrics line" : "",
                         in.temporaries.isEmpty() ? "" : ", " + in.temporaries.size()
                                 + " temporary file(s) of killed writers");
@@ -195,24 +216,6 @@ public final class Soak {
                 + "nothing lost%n", totalKills, kills.toString().replaceAll("[{}]", "").toLowerCase(Locale.ROOT),
                 finishedEarly, tornLines, temporaries.size());
         return 0;
-    }
-
-    private static String describe(Phase p) {
-        return switch (p) {
-            case TRAINING -> "during training";
-            case CHECKPOINT -> "while writing a checkpoint";
-            case EVALUATION -> "during an evaluation's writes";
-            case STARTUP -> "during start-up";
-        };
-    }
-
-    /** The write a child pauses in (so that it is killed there): {@code -Dwoodflow.slowWrites} of the child. */
-    private static String pauseFor(Phase p) {
-        return switch (p) {
-            case CHECKPOINT -> "ckpt-:" + PAUSE_MILLIS;
-            case EVALUATION -> "summary.json:" + PAUSE_MILLIS;
-            default -> null;
-        };
     }
 
     private Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws IOException {

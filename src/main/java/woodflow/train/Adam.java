@@ -170,16 +170,18 @@ public final class Adam {
         return out;
     }
 
+    private static void checkMoment(List<String> problems, Map<String, Tensor> state, String name, Tensor mine) {
+        Tensor saved = state.get(name);
+        if (saved == null) problems.add("missing " + name);
+        else if (saved.numel() != mine.numel()) problems.add(name + " has the wrong size");
+    }
+
     /** Restores moments and step from a checkpoint; every parameter must have both moments of matching shape. */
     public void load(Map<String, Tensor> state, long step) {
         List<String> problems = new ArrayList<>();
         for (String k : params.keySet()) {
-            for (String kind : new String[] {"m", "v"}) {
-                Tensor saved = state.get("adam." + kind + "." + k);
-                Tensor mine = (kind.equals("m") ? m : v).get(k);
-                if (saved == null) problems.add("missing adam." + kind + "." + k);
-                else if (saved.numel() != mine.numel()) problems.add("adam." + kind + "." + k + " has the wrong size");
-            }
+            checkMoment(problems, state, "adam.m." + k, m.get(k));
+            checkMoment(problems, state, "adam.v." + k, v.get(k));
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("optimiser state does not fit the model: "

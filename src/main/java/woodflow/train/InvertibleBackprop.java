@@ -3,6 +3,7 @@ package woodflow.train;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.FlowLayer;
 import woodflow.core.FlowResult;
 import woodflow.core.InverseRecompute;
 import woodflow.core.Tensors;
@@ -139,23 +140,14 @@ public final class InvertibleBackprop {
      */
     public Result evaluate(Tensor x, int nBins) {
         check(x, nBins);
-        Tensor bpd = Tensors.scoped(() -> bitsPerDim(x,
+        Tensor bpd = Tensors.scoped(() -> MultiScaleFlow.bitsPerDim(x,
                 forward(x, new Tensor[model.levels().size()], PointerScope.getInnerScope()), nBins));
         return new Result(bpd.mean().item_double(), bpd);
     }
 
     private void check(Tensor x, int nBins) {
         if (nBins < 1) throw new IllegalArgumentException("n_bins must be at least 1 (2^n_bits), got " + nBins);
-        var cfg = model.config();
-        if (x.dim() != 4 || x.size(1) != cfg.channels() || x.size(2) != cfg.height() || x.size(3) != cfg.width()) {
-            throw new IllegalArgumentException("the model takes images of shape (B, " + cfg.channels() + ", "
-                    + cfg.height() + ", " + cfg.width() + "), got " + Tensors.shapeString(x));
-        }
-    }
-
-    private static Tensor bitsPerDim(Tensor x, Tensor logP, int nBins) {
-        double dims = (double) x.size(1) * x.size(2) * x.size(3);
-        return logP.sub(s(dims * Math.log(nBins))).mul(s(-1.0 / (dims * Math.log(2))));
+        model.checkInput(x);
     }
 
     /**
@@ -171,7 +163,7 @@ public final class InvertibleBackprop {
         double c = -1.0 / (x.size(0) * dims * Math.log(2));
         // z (the levels' outputs) lives in this scope, until the walk back is done.
         Tensor bpd = Tensors.scoped(() -> {
-            Tensor perSample = bitsPerDim(x, forward(x, z, PointerScope.getInnerScope()), nBins);
+            Tensor perSample = MultiScaleFlow.bitsPerDim(x, forward(x, z, PointerScope.getInnerScope()), nBins);
             Tensor g = null;
             try {
                 for (int l = levels.size() - 1; l >= 0; l--) {
@@ -202,25 +194,16 @@ public final class InvertibleBackprop {
             Tensor logP = x.new_zeros(x.size(0));
             for (int l = 0; l < levels.size(); l++) {
                 MultiScaleFlow.Level level = levels.get(l);
-                Tensor carried;
+                Tensor input;
                 try (PointerScope scope = new PointerScope()) {
-                    carried = Tensors.keep(levelInput(x, z, l));
+                    input = Tensors.keep(levelInput(x, z, l));
                 }
-                for (FlowStep step : level.steps()) {
-                    Tensor next;
-                    try (PointerScope scope = new PointerScope()) {
-                        FlowResult r = step.forward(carried);
-                        logP.add_(r.logDet());
-                        next = Tensors.keep(r.out());
-                    }
-                    Tensors.release(carried);
-                    carried = next;
-                }
-                work.attach(carried);
-                Tensors.release(carried);
-                z[l] = carried;
+                Tensor out = level.stepsForward(input, logP::add_);
+                work.attach(out);
+                Tensors.release(out);
+                z[l] = out;
                 try (PointerScope scope = new PointerScope()) {
-                    MultiScaleFlow.Level.Output end = level.end(carried);
+                    MultiScaleFlow.Level.Output end = level.end(out);
                     logP.add_(end.logDets().get(0)).add_(MultiScaleFlow.standardNormalLogProb(end.latent()));
                 }
             }
@@ -258,19 +241,20 @@ public final class InvertibleBackprop {
      */
     private Tensor walkLevel(int l, Tensor image, Tensor[] z, Tensor gOut, double c) {
         PointerScope parent = PointerScope.getInnerScope();
-        List<FlowStep> steps = model.levels().get(l).steps();
+        MultiScaleFlow.Level level = model.levels().get(l);
+        List<FlowStep> steps = level.steps();
         Tensor[] inputs = null;
         boolean checked = !Double.isNaN(tolerance);
         if (checked) {
             Tensor input = levelInput(image, z, l);
-            Tensor rebuilt = rebuild(steps, z[l]);
+            Tensor rebuilt = level.stepsInverse(z[l]);
             double drift = maxAbsDifference(rebuilt, input);
             Tensors.release(rebuilt);
             lastDrift[l] = drift;
             if (!(drift <= tolerance)) {
                 fallbacks++;
                 listener.fellBack(new Drift(l, drift, tolerance));
-                inputs = exactInputs(steps, input);
+                inputs = level.stepInputs(input);
             }
         }
         Tensor y = Tensors.keep(z[l]);
@@ -280,7 +264,7 @@ public final class InvertibleBackprop {
                 FlowStep step = steps.get(k);
                 // From exact stored inputs the step is recomputed whole; otherwise it is walked back layer by layer,
                 // so that a coupling can rebuild its input and recompute its forward with one network evaluation.
-                List<Transform> layers = inputs != null ? List.of(step) : step.parts();
+                List<FlowLayer> layers = inputs != null ? List.of(step) : step.parts();
                 for (int j = layers.size() - 1; j >= 0; j--) {
                     Tensor[] xg = backThrough(layers.get(j), inputs != null ? inputs[k] : null, y, gy, c);
                     Tensors.release(y);
@@ -340,37 +324,5 @@ public final class InvertibleBackprop {
         try (PointerScope scope = new PointerScope()) {
             return a.sub(b).abs().max().item_double();
         }
-    }
-
-    /** The level's input rebuilt from its output by the inverses of its steps, without graph (kept: release it). */
-    private static Tensor rebuild(List<FlowStep> steps, Tensor out) {
-        Tensor y = Tensors.keep(out);
-        for (int k = steps.size() - 1; k >= 0; k--) {
-            Tensor x;
-            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-                x = Tensors.keep(steps.get(k).inverse(y).out());
-            }
-            Tensors.release(y);
-            y = x;
-        }
-        return y;
-    }
-
-    /** Every step's input recomputed forward from the exact level input, without graph (each kept: release them). */
-    private static Tensor[] exactInputs(List<FlowStep> steps, Tensor input) {
-        Tensor[] inputs = new Tensor[steps.size()];
-        Tensor h = Tensors.keep(input);
-        for (int k = 0; k < steps.size(); k++) {
-            inputs[k] = Tensors.keep(h);
-            if (k == steps.size() - 1) break;
-            Tensor next;
-            try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-                next = Tensors.keep(steps.get(k).forward(h).out());
-            }
-            Tensors.release(h);
-            h = next;
-        }
-        Tensors.release(h);
-        return inputs;
     }
 }

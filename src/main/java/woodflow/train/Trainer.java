@@ -366,12 +366,12 @@ public final class Trainer {
     }
 
     /** Writes {@code summary.json} atomically. */
-    public void writeSummary(String status) throws IOException {
+    public void writeSummary(SummaryStatus status) throws IOException {
         checkpoints.writeSummary(status, state, model.parameterCount());
     }
 
     /** Marks the run finished in {@code summary.json}. */
     public void finish() throws IOException {
-        writeSummary("finished");
+        writeSummary(SummaryStatus.FINISHED);
     }
 }

@@ -145,7 +145,7 @@ final class TrainerCheckpoints {
     }
 
     /** Writes {@code summary.json} atomically. */
-    void writeSummary(String status, RunState state, long parameters) throws IOException {
+    void writeSummary(SummaryStatus status, RunState state, long parameters) throws IOException {
         if (!writer) return;
         AtomicFiles.writeString(runDir.resolve("summary.json"), summary(status, state, parameters).toPrettyString()
                 + "\n");
@@ -158,7 +158,7 @@ final class TrainerCheckpoints {
     void markFailed(Exception e, RunState state, long parameters) {
         if (metrics == null || !writer) return; // before the run started, or not rank 0
         try {
-            ObjectNode s = summary("failed", state, parameters);
+            ObjectNode s = summary(SummaryStatus.FAILED, state, parameters);
             s.put("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
             AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
         } catch (IOException | RuntimeException ignored) {
@@ -166,9 +166,9 @@ final class TrainerCheckpoints {
         }
     }
 
-    private ObjectNode summary(String status, RunState state, long parameters) {
+    private ObjectNode summary(SummaryStatus status, RunState state, long parameters) {
         ObjectNode s = metrics.newRecord();
-        s.put("status", status).put("iterations", state.iteration).put("test_bpd", state.lastTest)
+        s.put("status", status.label()).put("iterations", state.iteration).put("test_bpd", state.lastTest)
                 .put("best_test_bpd", state.best).put("images_per_s", state.lastImagesPerSecond)
                 .put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
                 .put("parameters", parameters).put("precision", config.train().precision().label())

@@ -59,7 +59,7 @@ final class TrainerEvaluation {
         ObjectNode r = checkpoints.metrics().newRecord();
         r.put("iteration", state.iteration).put("test_bpd", bpd).put("best_test_bpd", state.best);
         checkpoints.metrics().append(r);
-        checkpoints.writeSummary("running", state, model.parameterCount());
+        checkpoints.writeSummary(SummaryStatus.RUNNING, state, model.parameterCount());
         if (improved) checkpoints.saveBest(model, adam, state);
         if (writer) {
             try (PointerScope scope = new PointerScope()) {

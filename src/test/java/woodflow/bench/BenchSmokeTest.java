@@ -55,10 +55,12 @@ class BenchSmokeTest {
     @Test
     void slopesRecoverAKnownExponent() {
         // fitted to the minima (the medians here are noise: one burst of load)
-        List<LayerBench.Row> rows = List.of(new LayerBench.Row("x", 1, 32, "forward", 9.0, 2.0, 7, 0, 0),
-                new LayerBench.Row("x", 1, 64, "forward", 8.5, 8.0, 7, 0, 0),
-                new LayerBench.Row("x", 1, 128, "forward", 90.0, 32.0, 7, 0, 0));
-        assertThat(LayerBench.slopes(rows, 32).get("x|1|forward")).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        var x = woodflow.model.Permutation.CONV1X1;
+        var forward = LayerBench.Direction.FORWARD;
+        List<LayerBench.Row> rows = List.of(new LayerBench.Row(x, 1, 32, forward, 9.0, 2.0, 7, 0, 0),
+                new LayerBench.Row(x, 1, 64, forward, 8.5, 8.0, 7, 0, 0),
+                new LayerBench.Row(x, 1, 128, forward, 90.0, 32.0, 7, 0, 0));
+        assertThat(LayerBench.slopes(rows, 32).get("conv1x1|1|forward")).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(rows.get(0).wide()).isTrue();
         assertThat(rows.get(1).wide()).isFalse();
     }

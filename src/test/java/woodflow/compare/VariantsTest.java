@@ -85,6 +85,18 @@ class VariantsTest {
     }
 
     @Test
+    void everyDataSetOfAStudyHasItsBasePresetAndEveryWoodburyPresetItsDataSet() {
+        for (Bases.Data d : Bases.Data.values()) {
+            assertThat(woodflow.train.Presets.names()).as(d.label()).contains(d.basePreset());
+        }
+        for (String p : woodflow.train.Presets.names()) {
+            if (p.endsWith("-woodbury") && !p.endsWith("-me-woodbury")) {
+                assertThat(Bases.Data.values()).as(p).anyMatch(d -> d.basePreset().equals(p));
+            }
+        }
+    }
+
+    @Test
     void basesAndBudgets() {
         assertThat(json(Bases.resolve("fmnist", null))).isEqualTo(json(BASE));
         assertThat(Bases.resolve("embedded", null).data().kind()).isEqualTo(woodflow.data.DataKind.EMBEDDED);

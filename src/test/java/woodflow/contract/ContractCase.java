@@ -29,7 +29,8 @@ public record ContractCase(String name, Function<Init, ? extends Module> factory
     /** The bijection under test: the module itself, or a model viewed as x -> all latents. */
     public static Transform asTransform(Module m) {
         if (m instanceof woodflow.model.MultiScaleFlow f) return f.asTransform();
-        return (Transform) m;
+        if (m instanceof Transform t) return t;
+        throw new IllegalArgumentException(m.getClass().getSimpleName() + " is neither a flow layer nor a model");
     }
 
     @Override
