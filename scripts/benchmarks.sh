@@ -46,8 +46,10 @@ git rev-parse --short HEAD > "$out/commit.txt"   # the code measured (--report-o
 sed -n 's/^cpu: *//p' "$out/doctor.txt" > "$out/cpu.txt"
 sed -n 's/^env: *//p' "$out/doctor.txt" > "$out/env.txt"
 if [ -n "$layers" ]; then
+# one thread: a layer at batch 1, as in the paper, its complexity read from the slope (which intra-op threads
+# flatten); and with two intra-op threads every call above ATen's grain size waits at a barrier on a busy host
 ./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 7 --warmup 2 --min-seconds 0.5 \
-  --budget-seconds 20 --out "$out/layers" | tee "$out/layers.log"
+  --budget-seconds 20 --threads 1 --out "$out/layers" | tee "$out/layers.log"
 cp "$out"/layers/layers-*.png docs/bench/
 fi
 # woodflow and the yardstick interleaved, round after round: the report takes the median of each measurement over
@@ -260,8 +262,8 @@ $(cat "$out/runs.jsonl")
 
 ## Permutation layers (the paper's Table 1, on measured timings)
 
-\`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 7 --warmup 2 --min-seconds 0.5 --budget-seconds 20\`
-on $(cat "$out/cpu.txt" 2>/dev/null || echo "this CPU"): batch 1,
+\`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 7 --warmup 2 --min-seconds 0.5 --budget-seconds 20 --threads 1\`
+on $(cat "$out/cpu.txt" 2>/dev/null || echo "this CPU"), one libtorch thread: batch 1,
 d = 16 for the Woodbury layers, 3×3 kernels for emerging and periodic convolutions; inverse without cached
 factorisations. Each row is timed until its calls add up to 0.5 s (at least 7 calls): the tables give the median and
 the minimum, and mark (†) a row whose median is over 1.5× its minimum (a burst of load from another tenant during
