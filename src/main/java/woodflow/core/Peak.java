@@ -60,7 +60,7 @@ public record Peak(List<Rate> rates, Theoretical theoretical) {
 
         /** e.g. {@code fp32 matmul 1024x1024x1024: 160 GFLOP/s (median 151, best of 7)}. */
         public String describe() {
-            return String.format(Locale.ROOT, "%s %s: %s GFLOP/s (%s; best of %d calls, median %s%s)", precision,
+            return String.format(Locale.ROOT, "%s %s: %s GFLOP/s (%s, best of %d calls, median %s%s)", precision,
                     kernel, fmt(bestGflops), threads, calls, fmt(medianGflops), wide() ? ": the host was busy" : "");
         }
     }
