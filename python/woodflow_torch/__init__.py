@@ -6,8 +6,10 @@
     bpd = model.bits_per_dim(x)                                    # per image, as `woodflow eval`
     grid = woodflow_torch.to_pixels(model.sample(16, 0.7), model.n_bits)
 
-Needs only PyTorch and numpy (the checkpoint is read by this package's own safetensors reader). The architecture
-comes from the run config stored in the checkpoint itself (the same config as the run's config.yaml).
+Needs only PyTorch and numpy (the checkpoint is read by this package's own safetensors reader, which checks the
+SHA-256 woodflow writes). The architecture comes from the run config stored in the checkpoint itself (the same config
+as the run's config.yaml). A file that is not an intact woodflow checkpoint raises CheckpointError, whose message is
+one line, ``woodflow_torch: error: ...``, naming the file.
 """
 import json
 import os
@@ -15,9 +17,11 @@ import os
 import torch
 
 from . import safetensors
+from .errors import CheckpointError, DataError, Error, UnsupportedModelError
 from .model import MultiScaleFlow, SUPPORTED_COUPLINGS, SUPPORTED_PERMUTATIONS
 
-__all__ = ["load", "load_config", "build", "dequantize", "to_pixels", "evaluate", "read_idx", "MultiScaleFlow"]
+__all__ = ["load", "load_config", "build", "dequantize", "to_pixels", "evaluate", "read_idx", "MultiScaleFlow",
+           "Error", "CheckpointError", "DataError", "UnsupportedModelError"]
 
 _DEFAULTS = dict(channels=3, height=32, levels=3, steps=8, hidden=512, permutation="woodbury", coupling="affine",
                  learn_top=True, logscale_factor=1.0, kernel=3, spline_bins=4, spline_bound=3.0)
@@ -34,10 +38,11 @@ def resolve(path):
         ckpts = sorted(f for f in os.listdir(folder) if f.startswith("ckpt-") and f.endswith(".safetensors")) \
             if os.path.isdir(folder) else []
         if not ckpts:
-            raise FileNotFoundError(f"run folder {path} holds no checkpoint (no checkpoints/*.safetensors)")
+            raise CheckpointError(f"run folder {path} holds no checkpoint (no checkpoints/*.safetensors): give a run "
+                                  f"folder that woodflow has trained, or a checkpoint file")
         return os.path.join(folder, ckpts[-1])
     if not os.path.exists(path):
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+        raise CheckpointError(f"checkpoint {path} does not exist")
     return path
 
 
@@ -60,17 +65,30 @@ def check_supported(cfg):
         problems.append(f"permutation '{cfg['permutation']}' (supported: {', '.join(SUPPORTED_PERMUTATIONS)})")
     if cfg["coupling"] not in SUPPORTED_COUPLINGS:
         problems.append(f"coupling '{cfg['coupling']}' (supported: {', '.join(SUPPORTED_COUPLINGS)})")
+    if str(cfg.get("conditional") or "none").lower() != "none":
+        problems.append("class-conditional priors (model.conditional: class)")
     if problems:
-        raise NotImplementedError("woodflow_torch does not implement " + " and ".join(problems)
-                                  + "; evaluate this model with woodflow itself")
+        raise UnsupportedModelError("woodflow_torch does not implement " + " and ".join(problems)
+                                    + "; evaluate this model with woodflow itself")
 
 
 def load_config(path):
     """The run config (a dict: model, data, train) stored in a checkpoint's metadata."""
-    _, meta = safetensors.read(resolve(path))
+    file = resolve(path)
+    return _run_config(file, safetensors.read(file)[1])
+
+
+def _run_config(file, meta):
     if "config" not in meta:
-        raise ValueError(f"{path} is a safetensors file but not a woodflow checkpoint (no config in its metadata)")
-    return json.loads(meta["config"])
+        raise CheckpointError(f"{file} is a safetensors file but not a woodflow checkpoint (no run config in its "
+                              f"metadata): give a checkpoint that woodflow wrote")
+    try:
+        config = json.loads(meta["config"])
+    except ValueError:
+        config = None
+    if not isinstance(config, dict) or not isinstance(config.get("model", {}), dict):
+        raise CheckpointError(f"{file} has a corrupt run config in its metadata: use another checkpoint of the run")
+    return config
 
 
 def build(run_config):
@@ -81,22 +99,47 @@ def build(run_config):
     return MultiScaleFlow(cfg, n_bits)
 
 
-def load(path, dtype=torch.float32, device="cpu"):
-    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode."""
+def load(path, dtype=torch.float32, device="cpu", weights=None):
+    """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode.
+
+    weights: "raw" (as trained) or "ema" (the moving average of the weights, kept when train.ema is on); None takes
+    the averaged ones when the checkpoint holds them, as woodflow's commands do.
+    """
     file = resolve(path)
     tensors, meta = safetensors.read(file)
-    if "config" not in meta:
-        raise ValueError(f"{file} is a safetensors file but not a woodflow checkpoint (no config in its metadata)")
-    run_config = json.loads(meta["config"])
-    model = build(run_config)
-    state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
+    run_config = _run_config(file, meta)
     try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        raise ValueError(f"checkpoint {file} does not fit the model its config describes: {e}") from None
+        model = build(run_config)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"{file}: its run config does not describe a model woodflow_torch can build "
+                              f"({e}); evaluate it with woodflow itself") from None
+    has_average = any(k.startswith("ema.") for k in tensors)
+    if weights is None:
+        weights = "ema" if has_average else "raw"
+    if weights not in ("raw", "ema"):
+        raise ValueError(f"weights must be 'raw' or 'ema', got {weights!r}")
+    if weights == "ema" and not has_average:
+        raise CheckpointError(f"checkpoint {file} holds no averaged weights (its run trained without train.ema); "
+                              f"use weights='raw'")
+    state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
+    if weights == "ema":
+        # the averaged parameters replace the trained ones; buffers stay the trained model's
+        state.update({k[len("ema."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("ema.")})
+    result = model.load_state_dict(state, strict=False)
+    wrong = [k for k, v in state.items() if k in model.state_dict() and model.state_dict()[k].shape != v.shape]
+    if result.missing_keys or result.unexpected_keys or wrong:
+        first = (result.missing_keys and f"missing {result.missing_keys[0]}" or result.unexpected_keys
+                 and f"unexpected {result.unexpected_keys[0]}" or f"{wrong[0]} has the wrong shape")
+        raise CheckpointError(f"checkpoint {file} does not fit the model its config describes ({first}; "
+                              f"{len(result.missing_keys)} missing, {len(result.unexpected_keys)} unexpected, "
+                              f"{len(wrong)} of another shape)")
     model.run_config = run_config
     model.checkpoint = file
-    model.iteration = int(meta.get("iteration", "0"))
+    try:
+        model.iteration = int(meta.get("iteration", "0"))
+    except ValueError:
+        raise CheckpointError(f"{file} has a corrupt iteration in its metadata ({meta.get('iteration')!r})") from None
+    model.weights = weights
     return model.to(device=device, dtype=dtype).eval()
 
 
@@ -138,11 +181,23 @@ def read_idx(path, limit=None, size=None):
     """Images of an IDX file (plain or .gz, as Fashion-MNIST's), as a (N, 1, H, W) uint8 tensor, zero-padded
     equally on every side to size x size when size is given (woodflow pads Fashion-MNIST to 32)."""
     import gzip
+    import zlib
     import numpy as np
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise DataError(f"image file {path} does not exist") from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"cannot read image file {path} ({getattr(e, 'strerror', None) or e})") from None
+    if len(raw) < 16 or int.from_bytes(raw[:4], "big") != 0x803:
+        raise DataError(f"{path} is not an IDX image file (it does not begin with 16 bytes of header and the magic "
+                        f"number 0x00000803); give e.g. t10k-images-idx3-ubyte.gz")
     n, rows, cols = (int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+    if len(raw) < 16 + n * rows * cols:
+        raise DataError(f"{path} is truncated: its header promises {n} images of {rows}x{cols}, the file holds "
+                        f"{len(raw) - 16} bytes of pixels")
     n = n if limit is None else min(n, limit)
     imgs = np.frombuffer(raw, dtype=np.uint8, count=n * rows * cols, offset=16).reshape(n, 1, rows, cols)
     t = torch.from_numpy(imgs.copy())

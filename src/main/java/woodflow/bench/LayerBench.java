@@ -40,6 +40,11 @@ import java.util.Map;
  * child JVM with {@code MALLOC_MMAP_THRESHOLD_} set) so freed tensors return to the system between measurements.
  */
 public final class LayerBench {
+    /** What {@link #write} fills: a folder with its layers.csv (or an empty one). */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = new woodflow.io.OutputGuard.FolderKind(
+            "a bench layers folder", dir -> Files.isRegularFile(dir.resolve("layers.csv")),
+            " and is not a bench layers folder (no layers.csv)", List.of());
+
     /** The layers compared: every permutation layer with parameters, in the order of the paper's table. */
     public static final List<Permutation> LAYERS = List.of(Permutation.CONV1X1, Permutation.CONV1X1_LU,
             Permutation.EMERGING, Permutation.PERIODIC, Permutation.WOODBURY, Permutation.ME_WOODBURY);

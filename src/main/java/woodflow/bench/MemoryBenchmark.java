@@ -55,6 +55,11 @@ import static woodflow.core.Tensors.s;
  * </pre>
  */
 public final class MemoryBenchmark {
+    /** What {@link #run} fills: a folder with its memory.csv (or an empty one). */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = new woodflow.io.OutputGuard.FolderKind(
+            "a bench memory folder", dir -> Files.isRegularFile(dir.resolve("memory.csv")),
+            " and is not a bench memory folder (no memory.csv)", List.of());
+
     /** One model and batch to measure. */
     public record Config(String name, int size, int levels, int steps, int hidden, int batch, int iterations,
                          double perturbation, double driftTolerance) {
@@ -148,15 +153,15 @@ public final class MemoryBenchmark {
         String md = markdown(rows);
         System.out.println(md);
         Files.createDirectories(out);
-        Files.writeString(out.resolve("memory.md"), md);
-        Files.writeString(out.resolve("memory.csv"), csv(rows));
+        woodflow.io.AtomicFiles.writeString(out.resolve("memory.md"), md);
+        woodflow.io.AtomicFiles.writeString(out.resolve("memory.csv"), csv(rows));
         System.out.println("written " + out.resolve("memory.md") + " and " + out.resolve("memory.csv"));
     }
 
     /** A child's entry point: {@code --child CONFIG_JSON MODE}, one measurement printed as a RESULT line. */
     public static void main(String[] args) throws Exception {
         if (args.length != 3 || !args[0].equals("--child")) {
-            throw new IllegalArgumentException("MemoryBenchmark runs as a child of `woodflow bench memory` "
+            throw new IllegalArgumentException("the memory benchmark's measurement runs as a child of `woodflow bench memory` "
                     + "(--child CONFIG_JSON MODE); run that command instead");
         }
         Config c = JSON.readValue(args[1], Config.class);

@@ -128,7 +128,8 @@ public final class TrainBench {
         Tensor data = bench.images();
         double[] times = new double[iterations], fwd = new double[iterations], bwd = new double[iterations],
                 upd = new double[iterations], sync = new double[iterations], cpu = new double[iterations];
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+                var c = model.classesInTurn(b)) {
             model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), -1), Quantization.bins(cfg.data().nBits()));
         }
         // the paths training would take on this machine (a wrong fast path is routed, as in a run)
@@ -170,7 +171,7 @@ public final class TrainBench {
         // the step's operations, counted on its autograd graph (deterministic, unlike the timings); after the peak
         // memory is read: the count holds a whole standard graph, which training with --backprop invertible never does
         Map<String, Integer> ops;
-        try (PointerScope scope = new PointerScope()) {
+        try (PointerScope scope = new PointerScope(); var c = model.classesInTurn(b)) {
             ops = AutogradOps.count(model.bitsPerDim(step.dequantize(data.narrow(0, 0, b), 0),
                     Quantization.bins(cfg.data().nBits())).mean());
         }
@@ -247,8 +248,11 @@ public final class TrainBench {
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
              woodflow.nn.ConvRouting.Recording rec = woodflow.nn.ConvRouting.recording()) {
             Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();
-            model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()), Quantization.bins(cfg.data().nBits()));
-            for (woodflow.nn.ConvShape c : rec.shapes()) convs.add(c.withBatch(n).forPeak());
+            try (var c = model.classesInTurn(data.size(0))) {
+                model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()),
+                        Quantization.bins(cfg.data().nBits()));
+            }
+            for (woodflow.nn.ConvShape shape : rec.shapes()) convs.add(shape.withBatch(n).forPeak());
         }
         model.train(false);
         double[] t = new double[repeats];

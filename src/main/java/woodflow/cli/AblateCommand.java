@@ -45,7 +45,7 @@ public final class AblateCommand implements Callable<Integer> {
         Ablation.Parameter p = param;
         var variants = Ablation.variants(m, base, p, Ablation.values(values));
         Study s = new Study("Ablation of " + p + " for " + m, p, base, variants, study.seedList(base),
-                study.budget(base), study.outOr("ablate-" + p), Studies.commandLine(spec), System.out);
+                study.budget(base), study.outOr("ablate-" + p, base), Studies.commandLine(spec), System.out);
         return Studies.finish(s.run());
     }
 }

@@ -48,11 +48,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--json", description = "Append the result as one JSON line to this file.")
         Path json;
 
+        @Mixin
+        ForceOption overwrite;
+
         RunConfig resolve() {
             if ((preset == null) == (config == null)) {
                 throw new IllegalArgumentException("give exactly one of --preset or --config");
             }
-            RunConfig c = preset != null ? Presets.load(preset) : RunConfig.read(config);
+            if (json != null) {
+                woodflow.io.OutputGuard.file("--json", json, woodflow.io.OutputGuard.FileKind.JSON_LINES,
+                        overwrite.force, woodflow.io.OutputGuard.Input.of("--config", config));
+            }
+            RunConfig c = (preset != null ? Presets.load(preset) : RunConfig.read(config)).withClassesFromData();
             return c.withTrain(c.train().toBuilder().batch(batch).precision(precision.orConfig()).build()).validate();
         }
 
@@ -198,6 +205,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             if (!inProcess && System.getenv("MALLOC_MMAP_THRESHOLD_") == null) return Child.rerun(this);
             common.setUp();
+            woodflow.io.OutputGuard.folder("--out", out, woodflow.bench.LayerBench.FOLDER);
             if (batch < 1 || repeats < 1 || warmup < 0 || d < 1 || !(minSeconds >= 0)) {
                 throw new IllegalArgumentException("need --batch >= 1, --repeats >= 1, --warmup >= 0, --d >= 1, "
                         + "--min-seconds >= 0");
@@ -267,6 +275,7 @@ public final class BenchCommand implements Runnable {
             if (threads != null && threads < 1) {
                 throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
             }
+            woodflow.io.OutputGuard.folder("--out", out, MemoryBenchmark.FOLDER);
             MemoryBenchmark.run(MemoryBenchmark.configs(configs, iterations, batch, perturbation, driftCheck),
                     timeout, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out);
             return 0;

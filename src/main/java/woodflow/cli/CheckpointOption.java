@@ -20,6 +20,11 @@ final class CheckpointOption {
         return resolve(checkpoint);
     }
 
+    /** What {@code --checkpoint} reads, for the output rule: the path given, {@code file} and its run folder. */
+    java.util.List<woodflow.io.OutputGuard.Input> inputs(Path file) {
+        return woodflow.train.RunFolder.checkpointInputs("--checkpoint", checkpoint, file);
+    }
+
     static Path resolve(Path p) throws IOException {
         if (p == null) throw new IllegalArgumentException("--checkpoint FILE (or a run folder) is required");
         if (Files.isDirectory(p)) {

@@ -52,7 +52,7 @@ public final class CompareCommand implements Callable<Integer> {
         var variants = paperSizes ? Methods.variantsFromPresets(list, base, Bases.dataPrefix(study.data))
                 : Methods.variants(list, base);
         Study s = new Study("Comparison of methods", null, base, variants, study.seedList(base),
-                study.budget(base), study.outOr("compare"), Studies.commandLine(spec), System.out);
+                study.budget(base), study.outOr("compare", base), Studies.commandLine(spec), System.out);
         return Studies.finish(s.run());
     }
 }

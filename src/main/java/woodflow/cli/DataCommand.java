@@ -4,11 +4,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import woodflow.data.DataCache;
 import woodflow.data.DataConfig;
 import woodflow.data.DataKind;
 import woodflow.data.DataInspect;
 import woodflow.data.DataSets;
 import woodflow.data.Splits;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 
@@ -42,6 +44,11 @@ public final class DataCommand implements Runnable {
 
         @Option(names = "--channels", description = "1 (grey) or 3 (RGB).")
         Integer channels;
+
+        /** The data path this command reads, by the option that named it (for the output rule). */
+        OutputGuard.Input input(DataConfig d) {
+            return OutputGuard.Input.of(path != null ? "the data path" : "data.path of --preset " + preset, d.path());
+        }
 
         /** How the kind was chosen, when it was guessed (printed, and added to an error). */
         String guessedFrom;
@@ -80,11 +87,14 @@ public final class DataCommand implements Runnable {
         Path out;
         @Option(names = "--sample", defaultValue = "1000", description = "Images used for statistics.")
         int sample;
+        @Mixin
+        ForceOption overwrite;
 
         @Override
         public Integer call() {
             common.setUp();
             DataConfig d = source.resolve();
+            OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, source.input(d));
             System.out.println("data: kind " + d.kind() + (source.guessedFrom == null || d.path() == null ? ""
                     : " (guessed from "
                     + source.guessedFrom + ")") + (d.path() == null ? "" : ", path " + d.path()));
@@ -115,7 +125,9 @@ public final class DataCommand implements Runnable {
         @Override
         public Integer call() {
             common.setUp();
-            DataConfig d = source.resolve().withCache(dir.toString());
+            DataConfig d = source.resolve();
+            OutputGuard.folder("--cache-dir", dir, DataCache.FOLDER, source.input(d));
+            d = d.withCache(dir.toString());
             int c = d.channels() != null ? d.channels() : 3;
             int s = d.size() != null ? d.size() : 32;
             long t0 = System.nanoTime();

@@ -33,19 +33,27 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print only the final summary.")
     boolean quiet;
 
+    @Option(names = "--conditional", description = "A class-conditional demo (the demo-conditional preset): the "
+            + "priors take the shape kind, the report shows a row of samples per kind, and the output how often the "
+            + "shape classifier names the requested shape.")
+    boolean conditional;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        RunConfig cfg = Presets.load("demo");
+        String preset = conditional ? "demo-conditional" : "demo";
+        RunConfig cfg = Presets.load(preset);
         cfg = cfg.withTrain(cfg.train().toBuilder().iterations(iterations).precision(precision.orConfig()).build()).validate();
         Path dir = out;
         if (dir == null) {
-            dir = Path.of("runs", "demo");
-            for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", "demo-" + i);
+            dir = Path.of("runs", preset);
+            for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", preset + "-" + i);
         }
+        // the demo trains a new run: a folder that holds one already is continued with train --resume instead
+        woodflow.io.OutputGuard.folder("--out", dir, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY);
         System.out.println("woodflow demo: " + cfg.description());
         if (!quiet) System.out.println("watch it train in the browser: " + ServeCommand.howToOpen(dir));
-        int code = new TrainingRun(cfg, dir, false, true, quiet, "the demo preset", common.device).alone();
+        int code = new TrainingRun(cfg, dir, false, true, quiet, "the " + preset + " preset", common.device).alone();
         System.out.println("dashboard: " + ServeCommand.howToOpen(dir));
         return code;
     }

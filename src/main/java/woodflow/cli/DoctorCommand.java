@@ -43,7 +43,7 @@ public final class DoctorCommand implements Callable<Integer> {
         RunConfig cfg = config != null ? RunConfig.read(config) : Presets.load(preset != null ? preset : "demo");
         if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         TrainConfig tc = cfg.train().toBuilder().batch(batch).precision(precision.orConfig()).build();
-        cfg = cfg.withTrain(tc).validate();
+        cfg = cfg.withTrain(tc).validate().withClassesFromData();
         return Doctor.run(cfg, preset != null ? preset : config != null ? config.toString() : "demo",
                 common.device, System.out);
     }

@@ -40,6 +40,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    WeightsOption weights;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
@@ -48,10 +51,16 @@ public final class EvalCommand implements Callable<Integer> {
         Path file = checkpoint.resolve();
         Checkpoint c = Checkpoint.read(file);
         Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
-                common.device);
-        System.out.printf(Locale.ROOT, "%s bpd %.4f over %d images (%s, iteration %d, %s, %.1f s)%n", split, r.bpd(),
-                r.images(), file, c.state().iteration(), precision.orFp32(), r.seconds());
+                common.device, weights.orDefault());
+        System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n", split,
+                woodflow.core.Figures.computed(r.bpd()), r.images(), file, c.state().iteration(), precision.orFp32(),
+                c.describeWeights(weights.orDefault()), r.seconds());
         System.out.println("data: " + r.data());
+        var m = c.config().model();
+        if (m.classConditional()) {
+            System.out.println("class-conditional: each image scored given its own class, -log2 p(x | y) per "
+                    + "dimension (classes " + String.join(", ", m.classes()) + ")");
+        }
         return 0;
     }
 }

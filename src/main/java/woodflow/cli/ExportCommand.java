@@ -4,6 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.interop.PaperExport;
+import woodflow.io.OutputGuard;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -23,14 +24,22 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The .pt file to write.")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     @Option(names = "--layout", defaultValue = "paper", description = "paper (default: the paper-style Glow class, "
             + "torch_glow.py) or official (the official code's WoodburyGlow, github yolu1055/WoodburyTransformations).")
     PaperExport.Layout layout;
 
+    @Mixin
+    WeightsOption weights;
+
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        PaperExport.run(checkpoint.resolve(), layout, out, System.out);
+        Path file = checkpoint.resolve();
+        OutputGuard.file("--out", out, OutputGuard.FileKind.TORCH_SAVE, overwrite.force, checkpoint.inputs(file));
+        PaperExport.run(file, layout, weights.orDefault(), out, System.out);
         return 0;
     }
 }

@@ -4,7 +4,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.interop.PaperImport;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
+import woodflow.train.RunConfig;
+import woodflow.train.RunFolder;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,7 +39,9 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
-        PaperImport.run(checkpoint, Presets.resolve(config), config, out, paperFactor, common.device, System.out);
+        RunConfig cfg = Presets.resolve(config);
+        RunFolder.checkOut("--out", out, Presets.fileOf(config), cfg, OutputGuard.Input.of("--checkpoint", checkpoint));
+        PaperImport.run(checkpoint, cfg, config, out, paperFactor, common.device, System.out);
         return 0;
     }
 }

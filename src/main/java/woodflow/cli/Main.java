@@ -18,7 +18,7 @@ import java.util.List;
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class,
                 ScoreCommand.class, InspectCommand.class, PresetsCommand.class, DataCommand.class, BenchCommand.class,
                 CompareCommand.class, AblateCommand.class, SoakCommand.class, DoctorCommand.class, ServeCommand.class,
-                ExportCommand.class, ImportCommand.class, ReplayCommand.class,
+                ExportCommand.class, ImportCommand.class, ReplayCommand.class, InterpolateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The version of the jar (its manifest), as the run report shows it. */
@@ -93,6 +93,9 @@ public final class Main implements Runnable {
         choice(cl, woodflow.compare.Ablation.Parameter.class, woodflow.compare.Ablation::parameter);
         choice(cl, woodflow.data.DataSplit.class, woodflow.data.DataSplit::parse);
         choice(cl, woodflow.interop.PaperExport.Layout.class, woodflow.interop.PaperExport.Layout::parse);
+        choice(cl, woodflow.train.Weights.class, woodflow.train.Weights::parse);
+        choice(cl, woodflow.sample.Interpolation.Mode.class, woodflow.sample.Interpolation.Mode::parse);
+        choice(cl, woodflow.train.LrSchedule.Kind.class, woodflow.train.LrSchedule.Kind::parse);
     }
 
     /** A name that is none of a closed choice's: its message lists them and suggests the nearest. */
@@ -112,28 +115,8 @@ public final class Main implements Runnable {
         });
     }
 
-    /** The one-line reason of a failure, without engine stack traces. */
+    /** The one-line reason of a failure, without engine stack traces or Java type names. */
     static String reason(Throwable ex) {
-        Throwable t = ex;
-        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.lang.reflect.UndeclaredThrowableException)) {
-            t = t.getCause();
-        }
-        String m = t.getMessage();
-        if (m == null) m = t.getClass().getSimpleName();
-        if (t instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
-            m = f.getFile() + ": " + (t instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
-                    : t instanceof java.nio.file.FileAlreadyExistsException ? "a file of that name exists"
-                    : t instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                    : t.getClass().getSimpleName());
-        }
-        if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof IOException
-                || t instanceof DataException || t instanceof woodflow.core.NumericalException)) {
-            int cut = m.indexOf("\nException raised from");
-            if (cut < 0) cut = m.indexOf('\n');
-            if (cut > 0) m = m.substring(0, cut);
-            m = t.getClass().getSimpleName() + ": " + m;
-        }
-        return m.strip();
+        return woodflow.core.Reasons.of(ex);
     }
 }

@@ -4,19 +4,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import woodflow.model.MultiScaleFlow;
+import woodflow.io.OutputGuard;
 import woodflow.model.Temperature;
+import woodflow.sample.ClassChoice;
 import woodflow.sample.SampleGrids;
 import woodflow.train.Checkpoint;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code woodflow sample}: draws samples at a temperature into a PNG grid, or a temperature sweep. */
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Draw samples from a checkpoint into a PNG grid (or a temperature sweep, one row per "
-                + "temperature).", "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
+                + "temperature); a class-conditional model draws one class (--class NAME) or a class per row.",
+                "Example: woodflow sample --checkpoint runs/fm --temperature 0.7 --out grid.png"})
 public final class SampleCommand implements Callable<Integer> {
     @Mixin
     Common common;
@@ -42,23 +45,21 @@ public final class SampleCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    WeightsOption weights;
+
+    @Option(names = "--class", description = "A class-conditional model: draw every sample of this class (by name, "
+            + "e.g. --class ring). Without it, each row of the grid is one class, in turn.")
+    String className;
+
     @Option(names = "--out", required = true, description = "PNG file to write.")
     Path out;
 
+    @Mixin
+    ForceOption overwrite;
+
     /** The most images in one grid (a grid is for looking at; all of them are sampled in one batch). */
     static final int MAX_IMAGES = 1024;
-
-    /** An output PNG: a file name (not a folder) ending in .png. */
-    static void checkOut(Path out) {
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a folder: give the PNG file to write, e.g. --out "
-                    + out.resolve("samples.png"));
-        }
-        if (!out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--out " + out + ": sample writes a PNG image; give a file name ending "
-                    + "in .png");
-        }
-    }
 
     @Override
     public Integer call() throws Exception {
@@ -70,7 +71,6 @@ public final class SampleCommand implements Callable<Integer> {
                     + " temperatures" : "") + " asks for " + images + " images in one grid; a grid holds at most "
                     + MAX_IMAGES + " (for more samples, run again with another --seed)");
         }
-        checkOut(out);
         if (columns < 1) throw new IllegalArgumentException("--columns must be at least 1, got " + columns);
         Temperature.COMMAND_LINE.check(temperature);
         if (sweep != null && sweep.length == 0) {
@@ -78,18 +78,23 @@ public final class SampleCommand implements Callable<Integer> {
         }
         if (sweep != null) for (double t : sweep) Temperature.COMMAND_LINE.check(t);
         Path file = checkpoint.resolve();
+        OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, checkpoint.inputs(file));
         Checkpoint c = Checkpoint.read(file);
-        MultiScaleFlow model = precision.apply(c.model(common.device));
+        var m = c.config().model();
+        Integer label = className == null ? null : ClassChoice.resolve(m.classConditional() ? m.classes()
+                : List.of(), className, "checkpoint " + file);
+        MultiScaleFlow model = precision.apply(c.model(common.device, weights.orDefault()));
         int nBits = c.config().data().nBits();
         long t0 = System.nanoTime();
         String from = "seed " + seed + ", iteration " + c.state().iteration();
         if (sweep != null) {
-            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, out);
+            SampleGrids.writeSweep(model, nBits, count, sweep, seed, from, label, out);
         } else {
-            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, out);
+            SampleGrids.write(model, nBits, count, temperature, columns, seed, from, label, out);
         }
-        System.out.printf(Locale.ROOT, "wrote %s (%d samples, %.2f s)%n", out,
-                sweep != null ? count * sweep.length : count, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(Locale.ROOT, "wrote %s (%d samples, weights %s, %.2f s)%n", out,
+                sweep != null ? count * sweep.length : count, c.describeWeights(weights.orDefault()),
+                (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

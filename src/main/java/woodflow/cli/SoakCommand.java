@@ -45,6 +45,8 @@ public final class SoakCommand implements Callable<Integer> {
         if (config != null && preset != null) throw new IllegalArgumentException("give --config or --preset, not both");
         RunConfig base = config != null ? RunConfig.read(config) : preset != null ? Presets.load(preset)
                 : Soak.tinyConfig();
+        woodflow.io.OutputGuard.folder("--out", out, woodflow.io.OutputGuard.FolderKind.NEW_OR_EMPTY,
+                woodflow.io.OutputGuard.Input.of("--config", config));
         return Soak.of(base, iterations, cycles, seed, out, Main.class).run(common.threads);
     }
 }

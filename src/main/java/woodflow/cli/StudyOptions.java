@@ -5,6 +5,7 @@ import picocli.CommandLine.Option;
 import woodflow.compare.Bases;
 import woodflow.compare.Budget;
 import woodflow.compare.Study;
+import woodflow.train.Presets;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
@@ -67,11 +68,17 @@ public class StudyOptions {
         return Study.seeds(base.train().seed(), seeds);
     }
 
-    /** The default study folder: runs/KIND-DATA. */
-    Path outOr(String kind) {
-        if (out != null) return out;
-        String what = base != null ? Path.of(base).getFileName().toString().replaceAll("\\.(ya?ml|json)$", "")
-                : data != null ? data : "study";
-        return Path.of("runs", kind + "-" + what);
+    /**
+     * The study folder (--out, else runs/KIND-DATA), checked by the output rule: new, empty or a study, not on or in
+     * the base config or the data.
+     */
+    Path outOr(String kind, RunConfig config) {
+        Path dir = out;
+        if (dir == null) {
+            String what = base != null ? Path.of(base).getFileName().toString().replaceAll("\\.(ya?ml|json)$", "")
+                    : data != null ? data : "study";
+            dir = Path.of("runs", kind + "-" + what);
+        }
+        return Study.checkOut("--out", dir, Presets.fileOf(base), config);
     }
 }

@@ -8,7 +8,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import woodflow.distributed.DistConfig;
 import woodflow.distributed.LocalLauncher;
 import woodflow.run.TrainingRun;
+import woodflow.io.OutputGuard;
 import woodflow.train.Presets;
+import woodflow.train.RunFolder;
 import woodflow.train.RunConfig;
 import woodflow.train.TrainConfig;
 
@@ -64,6 +66,15 @@ public final class TrainCommand implements Callable<Integer> {
             + "the config; a short run with few log lines has a learning curve of few points).")
     Integer logEvery;
 
+    @Option(names = "--ema", description = "Keep a moving average of the weights with this decay (e.g. 0.999; 0 "
+            + "turns it off): evaluation, samples and the report use it (overrides train.ema).")
+    Double ema;
+
+    @Option(names = "--schedule", description = "The learning-rate schedule: constant, exponential (x0.95 per epoch "
+            + "down to 1/100, as the official code) or cosine (to 1/100 over the run); overrides train.schedule, "
+            + "whose YAML form also sets decay and floor.")
+    woodflow.train.LrSchedule.Kind schedule;
+
     @Mixin
     DataOptions data;
 
@@ -102,6 +113,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         common.setUp();
+        if (out != null) OutputGuard.checkNotEmpty("--out", out, "runs/new");
         Path dir = out != null ? out : Path.of("runs", preset != null ? preset : "run");
         RunConfig cfg;
         if (resume && Files.exists(dir.resolve("config.yaml")) && preset == null && config == null) {
@@ -117,6 +129,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
         cfg = applyOverrides(cfg);
+        RunFolder.checkOut("--out", dir, config != null ? config : preset == null ? dir.resolve("config.yaml") : null,
+                cfg);
         if (nproc != null && (rank != null || worldSize != null)) {
             throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
         }
@@ -137,7 +151,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (iterations != null && iterations < 1) {
             throw new IllegalArgumentException("--iterations must be at least 1, got " + iterations);
         }
-        TrainConfig t = cfg.train().toBuilder().iterations(iterations).batch(batch).seed(seed)
+        TrainConfig t = cfg.train().toBuilder().iterations(iterations).batch(batch).seed(seed).ema(ema)
+                .schedule(schedule == null ? null : new woodflow.train.LrSchedule(schedule, null, null))
                 .precision(precision.orConfig()).backprop(backprop.orConfig()).evalEvery(evalEvery)
                 .checkpointEvery(checkpointEvery).logEvery(logEvery).build();
         return cfg.withTrain(t).withData(data.apply(cfg.data())).validate();

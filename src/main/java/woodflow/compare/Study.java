@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import woodflow.core.MachineInfo;
 import woodflow.io.AtomicFiles;
+import woodflow.io.OutputGuard;
 import woodflow.train.RunConfig;
 
 import java.io.IOException;
@@ -61,6 +62,28 @@ public final class Study {
         this.out = out;
         this.command = command;
         this.log = log;
+    }
+
+    /**
+     * A study folder: its {@code runs/} folder holds only run folders (each with the config.yaml a study writes
+     * first); the tables, plots and report lie beside it.
+     */
+    public static final OutputGuard.FolderKind FOLDER = new OutputGuard.FolderKind("a woodflow study folder",
+            dir -> {
+                Path runs = dir.resolve("runs");
+                if (!Files.isDirectory(runs)) return false;
+                try (java.util.stream.Stream<Path> s = Files.list(runs)) {
+                    return s.allMatch(r -> Files.isRegularFile(r.resolve("config.yaml")));
+                } catch (IOException e) {
+                    return false;
+                }
+            }, " and is not a woodflow study folder (a runs/ folder of run folders)", List.of());
+
+    /** Checks {@code out} as the folder of a study of {@code base} (read from {@code baseFile}, or a preset). */
+    public static Path checkOut(String option, Path out, Path baseFile, RunConfig base) {
+        return OutputGuard.folder(option, out, FOLDER, OutputGuard.Input.of("--base", baseFile),
+                OutputGuard.Input.of("data.path", base.data().kind() == woodflow.data.DataKind.EMBEDDED ? null
+                        : base.data().path()));
     }
 
     /** Seeds {@code first, first + 1, ..., first + n - 1}. */
@@ -147,8 +170,8 @@ public final class Study {
             String name = c.dir().getFileName().toString();
             JsonNode done = CellRunner.readJson(c.dir().resolve(CellRunner.CELL));
             if (done != null && budget.isMet(done)) {
-                log.printf(Locale.ROOT, "[%d/%d] %s: finished earlier (%d iterations, best test bpd %.4f)%n", i,
-                        cells.size(), name, done.path("iterations").asLong(), done.path("best_test_bpd").asDouble());
+                log.printf(Locale.ROOT, "[%d/%d] %s: finished earlier (%d iterations, best test bpd %s)%n", i,
+                        cells.size(), name, done.path("iterations").asLong(), bpd(done));
                 continue;
             }
             AtomicFiles.writeString(c.dir().resolve("config.yaml"), c.config().toYaml());
@@ -159,8 +182,8 @@ public final class Study {
             ChildJvm.Outcome o = ChildJvm.run(c.dir(), budget);
             JsonNode cell = CellRunner.readJson(c.dir().resolve(CellRunner.CELL));
             if (o.ok() && cell != null && budget.isMet(cell)) {
-                log.printf(Locale.ROOT, "[%d/%d] %s: %d iterations, best test bpd %.4f, %.1f images/s (%.0f s)%n", i,
-                        cells.size(), name, cell.path("iterations").asLong(), cell.path("best_test_bpd").asDouble(),
+                log.printf(Locale.ROOT, "[%d/%d] %s: %d iterations, best test bpd %s, %.1f images/s (%.0f s)%n", i,
+                        cells.size(), name, cell.path("iterations").asLong(), bpd(cell),
                         cell.path("images_per_s").asDouble(), (System.nanoTime() - t0) / 1e9);
             } else {
                 String why = name + " failed (exit code " + o.exitCode() + "): " + o.lastLine();
@@ -173,6 +196,12 @@ public final class Study {
         log.println("results: " + out.resolve("results.md") + ", " + out.resolve("results.csv") + ", "
                 + out.resolve("report.html"));
         return new Outcome(results, failures);
+    }
+
+    /** A cell's best test bpd as printed: "not measured" for none (null, or an older "NaN"), never 0 or NaN. */
+    private static String bpd(JsonNode cell) {
+        JsonNode b = cell.path("best_test_bpd");
+        return woodflow.core.Figures.bpd(b.isNumber() ? b.asDouble() : Double.NaN);
     }
 
     /** An existing run folder must hold the same run, apart from its iteration count (a budget can grow). */

@@ -1,7 +1,7 @@
 package woodflow.compare;
 
 import woodflow.io.AtomicFiles;
-import woodflow.report.Html;
+import woodflow.io.Html;
 import woodflow.picture.Plots;
 
 import java.io.IOException;
@@ -87,26 +87,25 @@ public final class StudyReport {
             }
         }
 
-        StringBuilder html = new StringBuilder();
-        html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(Html.esc(study.title()))
-                .append("</title>").append(Html.STYLE).append("</head><body>");
-        html.append("<h1>").append(Html.esc(study.title())).append("</h1><p class=\"sub\">")
-                .append(Html.esc(study.base().description())).append(" — ").append(Html.esc(study.budget().describe()))
-                .append(", seeds ").append(Html.esc(study.seeds().toString())).append("</p>");
-        html.append("<h2>Results</h2>").append(table.html());
-        for (String n : notes) html.append("<p>").append(Html.esc(n.replace("`", ""))).append("</p>");
-        html.append("<h2>Test bpd</h2><p>Averaged over seeds at the iterations every seed evaluated.</p>")
-                .append(Html.img(itPng, "test bpd against iterations")).append(Html.img(timePng,
-                        "test bpd against training time"));
-        html.append("<h2>Samples</h2><p>64 samples at T = 0.7 from the best checkpoint of each variant's first seed "
-                + "with finite samples (the same noise seed).</p>")
-                .append("<div class=\"grid\">");
-        grids.forEach((label, png) -> html.append("<figure>").append(Html.img(png, label)).append("<figcaption>")
-                .append(Html.esc(label)).append("</figcaption></figure>"));
-        html.append("</div><h2>Runs</h2><p>Each run is a normal run folder (config.yaml, metrics.jsonl, summary.json, "
-                + "checkpoints/, report.html, train.log) under runs/; the same command continues an interrupted "
-                + "study.</p><h2>Base configuration</h2><pre>").append(Html.esc(study.base().toYaml()))
-                .append("</pre></body></html>\n");
-        AtomicFiles.writeString(out.resolve("report.html"), html.toString());
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("title", study.title());
+        page.put("selfContained", true);
+        page.put("base", study.base().description());
+        page.put("budget", study.budget().describe());
+        page.put("seeds", study.seeds().toString());
+        page.put("header", table.header());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (List<String> row : table.cells()) {
+            rows.add(Map.of("first", row.get(0), "rest", row.subList(1, row.size())));
+        }
+        page.put("rows", rows);
+        page.put("notes", notes.stream().map(n -> n.replace("`", "")).toList());
+        page.put("byIteration", Html.dataUri(itPng));
+        page.put("byTime", Html.dataUri(timePng));
+        List<Map<String, String>> figures = new ArrayList<>();
+        grids.forEach((label, png) -> figures.add(Map.of("label", label, "png", Html.dataUri(png))));
+        page.put("grids", figures);
+        page.put("config", study.base().toYaml());
+        AtomicFiles.writeString(out.resolve("report.html"), Html.render("study-report.mustache", page));
     }
 }

@@ -2,7 +2,6 @@ package woodflow.compare;
 
 import woodflow.io.Csv;
 import woodflow.io.MarkdownTable;
-import woodflow.report.Html;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +10,7 @@ import java.util.StringJoiner;
 
 /**
  * A study's results as a table: one row per variant, the same formatted cells in the Markdown table and the HTML
- * report, and the unrounded numbers in the CSV. Columns: the variant, parameters, best test bpd (mean ± sample
+ * report (its template {@code study-report.mustache} lays them out), and the unrounded numbers in the CSV. Columns: the variant, parameters, best test bpd (mean ± sample
  * standard deviation over seeds, and each seed's), iterations, training-step time, training images/s, the time to
  * sample 64 images at T = 0.7, and the peak resident memory of the run's training process and its growth in
  * training.
@@ -72,20 +71,6 @@ public final class StudyTable {
 
     public String markdown() {
         return MarkdownTable.of(header(), cells(), 1);
-    }
-
-    public String html() {
-        StringBuilder b = new StringBuilder("<table><tr>");
-        for (String h : header()) b.append("<th>").append(Html.esc(h)).append("</th>");
-        b.append("</tr>");
-        for (List<String> row : cells()) {
-            b.append("<tr>");
-            for (int i = 0; i < row.size(); i++) {
-                b.append(i == 0 ? "<td>" : "<td class=\"num\">").append(Html.esc(row.get(i))).append("</td>");
-            }
-            b.append("</tr>");
-        }
-        return b.append("</table>").toString();
     }
 
     /** Unrounded numbers, one row per variant; per-seed values separated by ';'. */

@@ -57,8 +57,7 @@ public final class Foreach {
             return true;
         } catch (RuntimeException e) {
             refused = true;
-            String why = e.getMessage() == null ? e.getClass().getSimpleName()
-                    : e.getMessage().lines().findFirst().orElse("");
+            String why = Reasons.firstLine(e.getMessage());
             System.err.println("woodflow: libtorch refused its multi-tensor kernel (" + why
                     + "); using the per-tensor path");
             return false;

@@ -9,6 +9,19 @@ public final class ArraySource implements ImageSource {
     private final int h;
     private final int w;
     private final String description;
+    private ClassLabels labels;
+
+    /** The same images with class {@code labels} (null: none). */
+    public ArraySource withLabels(ClassLabels labels) {
+        ArraySource s = new ArraySource(images, c, h, w, description);
+        s.labels = labels;
+        return s;
+    }
+
+    @Override
+    public java.util.Optional<ClassLabels> labels() {
+        return java.util.Optional.ofNullable(labels);
+    }
 
     public ArraySource(List<byte[]> images, int c, int h, int w, String description) {
         for (int i = 0; i < images.size(); i++) {

@@ -35,9 +35,10 @@ public final class BatchStream implements AutoCloseable {
      * @param epoch    epoch of the batch's first image
      * @param indices  source index of each image
      * @param images   the images, CHW bytes each
+     * @param labels   each image's class label, when the source has labels ({@link ImageSource#labels()}), else null
      */
-    public record Batch(long index, long epoch, int[] indices, List<byte[]> images, int channels, int height,
-                        int width) {
+    public record Batch(long index, long epoch, int[] indices, List<byte[]> images, int[] labels, int channels,
+                        int height, int width) {
         /** The batch as a (B, C, H, W) uint8 tensor. */
         public Tensor tensor() {
             return Quantization.stack(images, channels, height, width);
@@ -53,6 +54,8 @@ public final class BatchStream implements AutoCloseable {
     private record Failure(Throwable error) {}
 
     private final ImageSource source;
+    /** The source's labels, when it has them and they were asked for; delivered with each batch. */
+    private final ClassLabels labels;
     private final int batchSize;
     private final long seed;
     private final boolean shuffle;
@@ -70,7 +73,7 @@ public final class BatchStream implements AutoCloseable {
     private volatile boolean closed;
 
     private BatchStream(ImageSource source, int batchSize, long seed, boolean shuffle, long startBatch, int workers,
-                        int prefetch) {
+                        int prefetch, boolean withLabels) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         if (startBatch < 0) throw new IllegalArgumentException("start batch must not be negative, got " + startBatch);
         if (workers < 0) throw new IllegalArgumentException("workers must not be negative, got " + workers);
@@ -78,6 +81,8 @@ public final class BatchStream implements AutoCloseable {
             throw new DataException(source.describe() + ": cannot stream batches from an empty data set");
         }
         this.source = source;
+        this.labels = withLabels ? source.labels().orElseThrow(() -> new DataException(source.describe()
+                + ": this data set has no class labels")) : null;
         this.batchSize = batchSize;
         this.seed = seed;
         this.shuffle = shuffle;
@@ -102,12 +107,21 @@ public final class BatchStream implements AutoCloseable {
      */
     public static BatchStream shuffled(ImageSource source, int batchSize, long seed, long startBatch, int workers,
                                        int prefetch) {
-        return new BatchStream(source, batchSize, seed, true, startBatch, workers, prefetch);
+        return shuffled(source, batchSize, seed, startBatch, workers, prefetch, false);
+    }
+
+    /**
+     * As above; with {@code withLabels} each batch also carries its images' class labels (decoded beside them on the
+     * workers), and a source without labels is an error naming it.
+     */
+    public static BatchStream shuffled(ImageSource source, int batchSize, long seed, long startBatch, int workers,
+                                       int prefetch, boolean withLabels) {
+        return new BatchStream(source, batchSize, seed, true, startBatch, workers, prefetch, withLabels);
     }
 
     /** One pass over {@code source} in index order (test-set evaluation); the last batch may be shorter. */
     public static BatchStream ordered(ImageSource source, int batchSize, int workers) {
-        return new BatchStream(source, batchSize, 0, false, 0, workers, 2 * Math.max(1, workers));
+        return new BatchStream(source, batchSize, 0, false, 0, workers, 2 * Math.max(1, workers), false);
     }
 
     private void produce(BlockingQueue<Object> q, long firstBatch, int stride) {
@@ -150,7 +164,8 @@ public final class BatchStream implements AutoCloseable {
             idx[i] = indexAt(from + i);
             images.add(source.image(idx[i]));
         }
-        return new Batch(k, from / source.size(), idx, images, source.channels(), source.height(), source.width());
+        return new Batch(k, from / source.size(), idx, images, labels == null ? null : labels.labels(idx),
+                source.channels(), source.height(), source.width());
     }
 
     public boolean hasNext() {

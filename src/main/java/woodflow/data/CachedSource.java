@@ -25,6 +25,7 @@ public final class CachedSource implements ImageSource {
     private final Path file;
     private final Header header;
     private final MappedBytes data;
+    private final ClassLabels labels;
 
     record Header(int channels, int height, int width, int count, String key, int dataOffset) {
         long imageBytes() {
@@ -33,6 +34,15 @@ public final class CachedSource implements ImageSource {
     }
 
     public CachedSource(Path file) {
+        this(file, null);
+    }
+
+    /**
+     * The cache at {@code file} with the labels of the source it was made from ({@code labels}, null for none): the
+     * cache holds pixels only; labels are small and come from the data set's own files (read when first used).
+     */
+    public CachedSource(Path file, ClassLabels labels) {
+        this.labels = labels;
         this.file = file;
         this.header = readHeader(file);
         this.data = new MappedBytes(file, header.dataOffset(), header.count() * header.imageBytes());
@@ -103,6 +113,11 @@ public final class CachedSource implements ImageSource {
         byte[] out = new byte[per];
         data.get((long) index * per, out, 0, per);
         return out;
+    }
+
+    @Override
+    public java.util.Optional<ClassLabels> labels() {
+        return java.util.Optional.ofNullable(labels);
     }
 
     @Override

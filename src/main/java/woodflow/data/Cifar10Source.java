@@ -87,6 +87,40 @@ public final class Cifar10Source implements ImageSource {
         return out;
     }
 
+    /** CIFAR-10's classes, in label order, as its {@code batches.meta.txt} names them. */
+    public static final List<String> CLASSES = List.of("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+            "horse", "ship", "truck");
+
+    /**
+     * Each image's class, its record's first byte; named by {@code batches.meta.txt} beside the batches when it is
+     * there (one name a line), else by {@link #CLASSES}.
+     */
+    @Override
+    public java.util.Optional<ClassLabels> labels() {
+        List<String> names = CLASSES;
+        Path meta = files.get(0).resolveSibling("batches.meta.txt");
+        if (Files.isRegularFile(meta)) {
+            try {
+                List<String> lines = Files.readAllLines(meta).stream().map(String::strip).filter(l -> !l.isEmpty())
+                        .map(ClassLabels::clean).toList();
+                if (!lines.isEmpty()) names = lines;
+            } catch (IOException e) {
+                throw new DataException(meta + ": cannot read the class names (" + e.getMessage() + ")", e);
+            }
+        }
+        List<String> classNames = names;
+        return java.util.Optional.of(ClassLabels.of(classNames, i -> {
+            int f = 0;
+            while (firstIndex[f + 1] <= i) f++;
+            int label = maps[f].get((i - firstIndex[f]) * RECORD) & 255; // absolute get: thread-safe
+            if (label >= classNames.size()) {
+                throw new DataException(files.get(f) + ": record " + (i - firstIndex[f]) + " has label " + label
+                        + ", but there are " + classNames.size() + " classes");
+            }
+            return label;
+        }));
+    }
+
     @Override
     public String describe() {
         Path dir = files.get(0).getParent();

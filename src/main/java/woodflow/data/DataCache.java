@@ -27,6 +27,10 @@ public final class DataCache {
 
     private DataCache() {}
 
+    /** A cache folder: only cache files (and the partial one of an interrupted build) in it. */
+    public static final woodflow.io.OutputGuard.FolderKind FOLDER = woodflow.io.OutputGuard.FolderKind.holding(
+            "a woodflow data cache folder", ".u8", ".u8.partial");
+
     /** The cache at {@code file} if it was made from this source (same description and shape), else a new one. */
     public static CachedSource openOrBuild(ImageSource source, Path file, int workers) {
         String key = source.describe();
@@ -35,7 +39,7 @@ public final class DataCache {
                 CachedSource.Header h = CachedSource.readHeader(file);
                 if (h.key().equals(key) && h.count() == source.size() && h.channels() == source.channels()
                         && h.height() == source.height() && h.width() == source.width()) {
-                    return new CachedSource(file);
+                    return new CachedSource(file, source.labels().orElse(null));
                 }
                 LOG.info("cache {} was made from [{}]; rebuilding for [{}]", file, h.key(), key);
             } catch (DataException e) {
@@ -43,7 +47,7 @@ public final class DataCache {
             }
         }
         write(source, file, workers, key);
-        return new CachedSource(file);
+        return new CachedSource(file, source.labels().orElse(null));
     }
 
     /** Decodes every image of {@code source} and writes them to {@code file}. */

@@ -102,10 +102,15 @@ public final class DataInspect {
             out.println("train: " + train.format());
             out.println("test:  " + test.format());
             if (gridPng != null) {
+                Path list = gridPng.resolveSibling("holdout.txt");
+                if (!splits.holdout().isEmpty()) {
+                    // a second output beside the grid: the same rule (it is never the user's own holdout.txt)
+                    woodflow.io.OutputGuard.file("--out's hold-out list", list, HoldoutSplit.LIST, false,
+                            woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
+                }
                 grid(splits.train(), 64, gridPng);
                 out.println("grid:  " + gridPng);
                 if (!splits.holdout().isEmpty()) {
-                    Path list = gridPng.resolveSibling("holdout.txt");
                     splits.writeHoldout(list);
                     out.println("hold-out list: " + list + " (" + splits.holdout().size() + " names)");
                 }

@@ -30,21 +30,22 @@ public enum DataKind implements Choice {
     IDX(true, 32, List.of("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
-            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size, null);
         }
     },
     /** MNIST's IDX files: as {@link #IDX}. */
     MNIST(true, 32, List.of(), List.of()) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
-            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size);
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : null, size, ClassLabels.numbered(10));
         }
     },
     /** Fashion-MNIST's IDX files, by default from Debian's dataset-fashion-mnist. */
     FASHION_MNIST(true, 32, List.of(), List.of("fashion", "mnist")) {
         @Override
         public Splits open(DataConfig cfg, int channels, int size) {
-            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : DataSets.FASHION_MNIST, size);
+            return idx(cfg, cfg.path() != null ? Path.of(cfg.path()) : DataSets.FASHION_MNIST, size,
+                    FASHION_MNIST_CLASSES);
         }
     },
     /** CIFAR-10's binary batches. */
@@ -88,8 +89,11 @@ public enum DataKind implements Choice {
             Path dir = DataSets.requireDirectory(DataSets.path(cfg), "image folder");
             Path test = DataSets.firstDirectory(dir, "test", "valid", "val");
             if (Files.isDirectory(dir.resolve("train")) && test != null) {
-                return new Splits(DataSets.folder(dir.resolve("train"), cfg, channels, size),
-                        DataSets.folder(test, cfg, channels, size), List.of());
+                // the training folder's class sub-folders name the classes of both
+                List<String> classes = FolderSource.classesOf(dir.resolve("train"),
+                        FolderSource.list(dir.resolve("train")));
+                return new Splits(DataSets.folder(dir.resolve("train"), cfg, channels, size, classes),
+                        DataSets.folder(test, cfg, channels, size, classes), List.of());
             }
             int n = FolderSource.list(dir).size();
             return DataSets.heldOutFolder(dir, cfg, channels, size, cfg.holdout() != null ? cfg.holdout()
@@ -165,12 +169,22 @@ public enum DataKind implements Choice {
     /** Opens this format's training and test sets as they are stored, before limits, checks and caching. */
     public abstract Splits open(DataConfig cfg, int channels, int size);
 
-    private static Splits idx(DataConfig cfg, Path dir, int size) {
+    /** Fashion-MNIST's ten classes, in label order (Xiao, Rasul and Vollgraf 2017), as names one can type. */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of("t-shirt", "trouser", "pullover", "dress", "coat",
+            "sandal", "shirt", "sneaker", "bag", "ankle-boot");
+
+    /**
+     * Training and test images of IDX files, with the label files beside them ({@code train-labels-idx1-ubyte},
+     * {@code t10k-labels-idx1-ubyte}, plain or gzipped; read only if a model asks for labels) named by
+     * {@code classNames}.
+     */
+    private static Splits idx(DataConfig cfg, Path dir, int size, List<String> classNames) {
         if (dir == null) throw new DataException("data.path is required for kind " + cfg.kind());
         DataSets.requireDirectory(dir, "IDX data directory (install Debian's dataset-fashion-mnist for Fashion-MNIST)");
         // the limits are applied while reading: only the images kept are held in memory
-        IdxSource train = new IdxSource(DataSets.idxFile(dir, "train-images-idx3-ubyte"), size, cfg.trainLimit());
+        IdxSource train = new IdxSource(DataSets.idxFile(dir, "train-images-idx3-ubyte"), size, cfg.trainLimit(),
+                DataSets.idxFile(dir, "train-labels-idx1-ubyte"), classNames);
         return new Splits(train, new IdxSource(DataSets.idxFile(dir, "t10k-images-idx3-ubyte"), size,
-                cfg.testLimit()), List.of());
+                cfg.testLimit(), DataSets.idxFile(dir, "t10k-labels-idx1-ubyte"), classNames), List.of());
     }
 }

@@ -48,6 +48,10 @@ public final class DataSets {
             throw new DataException("data.style (\"" + cfg.style() + "\") applies to the embedded data set only, not"
                     + " kind " + cfg.kind() + "; remove it");
         }
+        if (cfg.cache() != null) { // an output: never on or in the data, never a folder of other files
+            woodflow.io.OutputGuard.folder("data.cache", Path.of(cfg.cache()), DataCache.FOLDER,
+                    woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
+        }
         Splits raw = cfg.kind().open(cfg, channels, target);
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
@@ -79,7 +83,7 @@ public final class DataSets {
     private static void check(ImageSource s, DataSplit which, int channels, int size, boolean mayBeEmpty) {
         if (s.size() == 0 && !mayBeEmpty) {
             throw new DataException(s.describe() + ": the " + which.words() + " set is empty; check data.path and the"
-                    + " file layout (see DataSets), or data." + which.limitKey());
+                    + " file layout (README, \"Data\"), or data." + which.limitKey());
         }
         if (s.channels() != channels || s.height() != size || s.width() != size) {
             throw new DataException(s.describe() + ": the " + which.words() + " images are " + s.channels() + "x"
@@ -115,6 +119,11 @@ public final class DataSets {
         return new FolderSource(dir.toString(), FolderSource.list(dir), channels, size, cfg.onBadImage());
     }
 
+    /** A folder whose sub-folders are the classes {@code classes} (one class per sub-folder). */
+    static FolderSource folder(Path dir, DataConfig cfg, int channels, int size, List<String> classes) {
+        return new FolderSource(dir.toString(), FolderSource.list(dir), channels, size, cfg.onBadImage(), dir, classes);
+    }
+
     static Splits heldOutFolder(Path dir, DataConfig cfg, int channels, int size, int holdout) {
         List<Path> files = FolderSource.list(dir);
         if (files.isEmpty()) {
@@ -126,8 +135,9 @@ public final class DataSets {
         for (int i : split.train()) train.add(files.get(i));
         List<Path> test = new ArrayList<>();
         for (int i : split.test()) test.add(files.get(i));
-        return new Splits(new FolderSource(dir + " (train)", train, channels, size, cfg.onBadImage()),
-                new FolderSource(dir + " (hold-out)", test, channels, size, cfg.onBadImage()),
+        List<String> classes = FolderSource.classesOf(dir, files);
+        return new Splits(new FolderSource(dir + " (train)", train, channels, size, cfg.onBadImage(), dir, classes),
+                new FolderSource(dir + " (hold-out)", test, channels, size, cfg.onBadImage(), dir, classes),
                 split.testNames(names));
     }
 
@@ -201,25 +211,42 @@ public final class DataSets {
             }
         }
         requireDirectory(dir, "LSUN directory");
-        Path train = lmdbDirectory(dir, "_train_lmdb");
-        Path val = lmdbDirectory(dir, "_val_lmdb");
-        if (train == null || val == null) {
+        List<Path> trains = lmdbDirectories(dir, "_train_lmdb");
+        if (trains.isEmpty() || lmdbDirectories(dir, "_val_lmdb").isEmpty()) {
             throw new DataException(dir + ": no LSUN database found: expected <category>_train_lmdb/ and"
                     + " <category>_val_lmdb/, or a directory holding data.mdb");
         }
-        LmdbSource t = new LmdbSource(train, channels, size, cfg.onBadImage());
+        // one category, or several read as one and labelled by category (each needs its validation database)
+        List<String> categories = new ArrayList<>();
+        List<ImageSource> train = new ArrayList<>(), val = new ArrayList<>();
         try {
-            return new Splits(t, new LmdbSource(val, channels, size, cfg.onBadImage()), List.of());
+            for (Path t : trains) {
+                String name = t.getFileName().toString();
+                String category = name.substring(0, name.length() - "_train_lmdb".length());
+                Path v = dir.resolve(category + "_val_lmdb");
+                if (!Files.isDirectory(v)) {
+                    throw new DataException(dir + ": " + name + "/ has no " + category + "_val_lmdb/ beside it: every"
+                            + " category needs its validation database (or move " + name + "/ elsewhere)");
+                }
+                categories.add(category);
+                train.add(new LmdbSource(t, channels, size, cfg.onBadImage()));
+                val.add(new LmdbSource(v, channels, size, cfg.onBadImage()));
+            }
+            if (train.size() == 1) return new Splits(train.get(0), val.get(0), List.of());
+            return new Splits(new CategorySource("lsun " + dir + " train", categories, train),
+                    new CategorySource("lsun " + dir + " val", categories, val), List.of());
         } catch (RuntimeException e) {
-            t.close();
+            train.forEach(ImageSource::close);
+            val.forEach(ImageSource::close);
             throw e;
         }
     }
 
-    private static Path lmdbDirectory(Path dir, String suffix) {
+    /** The sub-directories of {@code dir} whose names end in {@code suffix}, sorted. */
+    private static List<Path> lmdbDirectories(Path dir, String suffix) {
         try (Stream<Path> list = Files.list(dir)) {
             return list.filter(p -> p.getFileName().toString().endsWith(suffix) && Files.isDirectory(p)).sorted()
-                    .findFirst().orElse(null);
+                    .toList();
         } catch (IOException e) {
             throw new DataException(dir + ": cannot list directory (" + e.getMessage() + ")", e);
         }

@@ -34,13 +34,26 @@ public final class FolderSource implements ImageSource {
     private final boolean skipBad;
     private final List<Path> skippedAtOpen;
     private final Set<Path> failedLater = ConcurrentHashMap.newKeySet();
+    /** The folder whose sub-folders are the classes, or null (no labels). */
+    private final Path classRoot;
+    private final List<String> classNames;
+    private volatile int[] classOf;
+
+    public FolderSource(String label, List<Path> files, int channels, int size, BadImagePolicy onBadImage) {
+        this(label, files, channels, size, onBadImage, null, List.of());
+    }
 
     /**
      * @param files      image files in a fixed order (see {@link #list})
      * @param onBadImage what to do with a file that does not decode
+     * @param classRoot  the folder whose sub-folders are the classes (one class per sub-folder), or null
+     * @param classNames the class names (the sub-folders' names), in label order; empty: no labels
      */
-    public FolderSource(String label, List<Path> files, int channels, int size, BadImagePolicy onBadImage) {
+    public FolderSource(String label, List<Path> files, int channels, int size, BadImagePolicy onBadImage,
+                        Path classRoot, List<String> classNames) {
         this.label = label;
+        this.classRoot = classRoot;
+        this.classNames = List.copyOf(classNames);
         this.channels = channels;
         this.size = size;
         this.skipBad = onBadImage == BadImagePolicy.SKIP;
@@ -88,6 +101,52 @@ public final class FolderSource implements ImageSource {
         }
     }
 
+    /**
+     * The classes of an image folder: the names of its sub-folders that hold images (anywhere below them), sorted;
+     * empty when every image lies directly in {@code dir}.
+     */
+    public static List<String> classesOf(Path dir, List<Path> files) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        for (Path f : files) {
+            Path rel = dir.relativize(f);
+            if (rel.getNameCount() > 1) names.add(rel.getName(0).toString());
+        }
+        return List.copyOf(names);
+    }
+
+    /**
+     * Each image's class, the sub-folder of the class folder it lies in, when the folder has class sub-folders. An
+     * image directly in the class folder, or in a sub-folder that is not one of the classes (a test image of a class
+     * the training folder lacks), is an error naming it.
+     */
+    @Override
+    public java.util.Optional<ClassLabels> labels() {
+        if (classRoot == null || classNames.isEmpty()) return java.util.Optional.empty();
+        return java.util.Optional.of(ClassLabels.of(classNames, i -> {
+            int c = classes()[i];
+            if (c >= 0) return c;
+            Path rel = classRoot.relativize(files.get(i));
+            throw new DataException(rel.getNameCount() < 2 ? files.get(i) + " lies directly in " + classRoot + ", not "
+                    + "in a class sub-folder: with labels, every image must be in the sub-folder of its class ("
+                    + String.join(", ", classNames) + "); move it or remove it"
+                    : files.get(i) + " is in sub-folder " + rel.getName(0) + ", which is not one of the classes of "
+                    + "the training images (" + String.join(", ", classNames) + ")");
+        }));
+    }
+
+    /** The class of every file (its sub-folder's position in the class names), -1 where it has none. */
+    private int[] classes() {
+        int[] c = classOf;
+        if (c != null) return c;
+        c = new int[files.size()];
+        for (int i = 0; i < c.length; i++) {
+            Path rel = classRoot.relativize(files.get(i));
+            c[i] = rel.getNameCount() < 2 ? -1 : classNames.indexOf(rel.getName(0).toString());
+        }
+        classOf = c;
+        return c;
+    }
+
     static String relative(Path dir, Path file) {
         return dir.relativize(file).toString().replace('\\', '/');
     }
@@ -121,8 +180,12 @@ public final class FolderSource implements ImageSource {
     public byte[] image(int index) {
         if (index < 0 || index >= files.size()) throw new IndexOutOfBoundsException(index + " of " + files.size());
         DataException first = null;
+        int[] classes = skipBad && classRoot != null && !classNames.isEmpty() ? classes() : null;
         for (int k = 0; k < files.size(); k++) {
-            Path file = files.get((index + k) % files.size());
+            int at = (index + k) % files.size();
+            // a skipped image's place goes to the next decodable one of the same class, so its label stays true
+            if (classes != null && classes[index] >= 0 && classes[at] != classes[index]) continue;
+            Path file = files.get(at);
             try {
                 return ImageDecoder.toChw(read(file), file.toString(), channels, size);
             } catch (DataException e) {

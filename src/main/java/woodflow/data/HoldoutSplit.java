@@ -42,10 +42,23 @@ public record HoldoutSplit(int[] train, int[] test) {
         return out;
     }
 
-    /** Writes one name per line (UTF-8), so a split can be checked or reproduced elsewhere. */
+    /** What {@link #write} writes: image file names, one a line. */
+    public static final woodflow.io.OutputGuard.FileKind LIST = new woodflow.io.OutputGuard.FileKind(
+            "a hold-out list (image file names, one a line)", List.of(".txt"), head -> {
+                String[] lines = new String(head, StandardCharsets.UTF_8).split("\n", -1);
+                // the last piece may be cut off by the length of the head
+                for (int i = 0; i < lines.length - 1; i++) {
+                    if (!lines[i].strip().toLowerCase(java.util.Locale.ROOT).matches(".+\\.(png|jpe?g|webp)")) {
+                        return false;
+                    }
+                }
+                return lines.length > 1;
+            });
+
+    /** Writes one name per line (UTF-8), atomically, so a split can be checked or reproduced elsewhere. */
     public static void write(List<String> names, Path file) {
         try {
-            Files.write(file, names, StandardCharsets.UTF_8);
+            woodflow.io.AtomicFiles.writeString(file, names.isEmpty() ? "" : String.join("\n", names) + "\n");
         } catch (IOException e) {
             throw new DataException(file + ": cannot write the hold-out list (" + e.getMessage() + ")", e);
         }

@@ -8,6 +8,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -26,16 +28,30 @@ public final class IdxSource implements ImageSource {
     private final int cols;
     private final int size;
     private final int pad;
+    private final Path labelFile;
+    private final List<String> classNames;
+    private volatile ClassLabels labels;
 
     public IdxSource(Path file, int size) {
         this(file, size, null);
+    }
+
+    public IdxSource(Path file, int size, Integer limit) {
+        this(file, size, limit, null, null);
     }
 
     /**
      * The file's first {@code limit} images (all of them when null or above the count): only those are kept in memory,
      * while the rest of the file is read through, so its length is checked against the header all the same.
      */
-    public IdxSource(Path file, int size, Integer limit) {
+    /**
+     * As above, with the IDX label file of the same images ({@code train-labels-idx1-ubyte} beside
+     * {@code train-images-idx3-ubyte}), read only when the labels are asked for; {@code classNames} names the labels
+     * (null: "0", "1", ... up to the largest label).
+     */
+    public IdxSource(Path file, int size, Integer limit, Path labelFile, List<String> classNames) {
+        this.labelFile = labelFile;
+        this.classNames = classNames == null ? null : List.copyOf(classNames);
         if (limit != null && limit < 0) throw new DataException("an image limit must not be negative, got " + limit);
         this.file = file;
         Pixels p = read(file, limit);
@@ -156,6 +172,75 @@ public final class IdxSource implements ImageSource {
         int src = index * rows * cols;
         for (int y = 0; y < rows; y++) System.arraycopy(pixels, src + y * cols, out, (y + pad) * size + pad, cols);
         return out;
+    }
+
+    /**
+     * The labels of the label file beside the images, when there is one: header {@code 00 00 08 01} (unsigned bytes,
+     * one dimension) and the count, which must be the image file's, then one byte per image.
+     */
+    @Override
+    public Optional<ClassLabels> labels() {
+        if (labelFile == null || !Files.exists(labelFile)) return Optional.empty();
+        // read when first used: a model without labels never reads (or fails on) the label file
+        return Optional.of(new ClassLabels() {
+            @Override
+            public List<String> names() {
+                return read().names();
+            }
+
+            @Override
+            public int label(int index) {
+                return read().label(index);
+            }
+        });
+    }
+
+    private synchronized ClassLabels read() {
+        if (labels == null) {
+            byte[] bytes = readLabels(labelFile, total, count);
+            int max = 0;
+            for (byte b : bytes) max = Math.max(max, b & 255);
+            List<String> names = classNames != null ? classNames : ClassLabels.numbered(max + 1);
+            if (max >= names.size()) {
+                throw new DataException(labelFile + ": label " + max + " is out of range: " + names.size()
+                        + " classes are named for this data set (" + String.join(", ", names) + ")");
+            }
+            labels = ClassLabels.of(names, i -> bytes[i] & 255);
+        }
+        return labels;
+    }
+
+    /** The first {@code kept} labels of an IDX label file that must hold {@code expected} of them. */
+    static byte[] readLabels(Path file, int expected, int kept) {
+        try (InputStream in = open(file)) {
+            byte[] header = in.readNBytes(8);
+            if (header.length < 8) {
+                throw new DataException(file + ": truncated IDX label file, " + header.length + " bytes (no header)");
+            }
+            int magic = readInt(header, 0);
+            if (magic != 0x00000801) {
+                throw new DataException(String.format("%s: wrong IDX magic number 0x%08X for a label file, expected "
+                        + "0x00000801 (unsigned bytes, 1 dimension)", file, magic));
+            }
+            int n = readInt(header, 4);
+            if (n != expected) {
+                throw new DataException(file + ": holds " + n + " labels but its image file holds " + expected
+                        + " images; the label file must belong to the images beside it");
+            }
+            byte[] out = in.readNBytes(kept);
+            long rest = in.transferTo(OutputStream.nullOutputStream());
+            if (out.length + rest != n) {
+                throw new DataException(file + ": truncated, " + (out.length + rest) + " labels but the header says "
+                        + n);
+            }
+            return out;
+        } catch (NoSuchFileException e) {
+            throw new DataException(file + ": file not found");
+        } catch (EOFException e) {
+            throw new DataException(file + ": truncated gzip stream (the download was cut short)", e);
+        } catch (IOException e) {
+            throw new DataException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
     }
 
     @Override

@@ -25,6 +25,14 @@ public interface ImageSource extends AutoCloseable {
      */
     byte[] image(int index);
 
+    /**
+     * The class of each image, where the format records one ({@link ClassLabels}); empty for formats without labels
+     * (generated scenes, ImageNet, CelebA, a folder without class sub-folders).
+     */
+    default java.util.Optional<ClassLabels> labels() {
+        return java.util.Optional.empty();
+    }
+
     /** A one-line description for logs and {@code data inspect}: format, path, count, shape. */
     String describe();
 

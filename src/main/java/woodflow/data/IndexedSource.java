@@ -58,6 +58,11 @@ public final class IndexedSource implements ImageSource {
     }
 
     @Override
+    public java.util.Optional<ClassLabels> labels() {
+        return base.labels().map(l -> l.mapped(i -> indices[i]));
+    }
+
+    @Override
     public String describe() {
         return what + " (" + indices.length + " images) of " + base.describe();
     }

@@ -38,6 +38,16 @@ public final class ShapeSource extends GeneratedSource {
         return kind * COLOURS.length + rng.nextInt(COLOURS.length);
     }
 
+    /** The classes of a conditional model on these images: the shape kinds, in the order of {@link Kind}. */
+    public static final java.util.List<String> KIND_NAMES = java.util.Arrays.stream(Kind.values())
+            .map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).toList();
+
+    /** Each image's class: the kind of shape drawn (disc, square, ring), whatever its colour. */
+    @Override
+    public java.util.Optional<ClassLabels> labels() {
+        return java.util.Optional.of(ClassLabels.of(KIND_NAMES, i -> kindOf(label(i)).ordinal()));
+    }
+
     /** The shape kind of a label. */
     public static Kind kindOf(int label) {
         if (label < 0 || label >= CLASSES) throw new IndexOutOfBoundsException(label + " of " + CLASSES);

@@ -75,8 +75,9 @@ public final class DistContext implements AutoCloseable {
     }
 
     /**
-     * Joins the group: rank 0 serves the store on MASTER_PORT, the others connect to it (retrying until the timeout),
-     * then all build the Gloo group.
+     * Joins the group ({@link Rendezvous}): rank 0 serves the store on MASTER_ADDR's interface and MASTER_PORT, the
+     * others connect to it once it listens; every rank waits for all the others, at most the join timeout, which
+     * names the ranks that did not come; then all build the Gloo group.
      */
     public static DistContext join(DistConfig c) {
         return join(c, "cpu");
@@ -89,23 +90,17 @@ public final class DistContext implements AutoCloseable {
     public static DistContext join(DistConfig c, String device) {
         CollectiveBackend backend = CollectiveBackend.forDevice(device);
         Tensors.load();
-        TCPStoreOptions o = new TCPStoreOptions();
-        o.port((short) c.masterPort());
-        o.isServer(c.rank() == 0);
-        o.numWorkers(new SizeTPointer(1).put(c.worldSize()));
-        o.waitWorkers(true);
-        o.timeout(new Milliseconds(c.timeoutMillis()));
-        o.useLibUV(false);
-        TCPStore store;
-        try {
-            store = new TCPStore(c.masterAddr(), o);
-        } catch (RuntimeException e) {
-            throw new DistException(storeProblem(c, e));
-        }
+        long deadline = System.nanoTime() + c.joinTimeoutMillis() * 1_000_000L;
+        TCPStore store = c.rank() == 0 ? Rendezvous.serve(c) : Rendezvous.connect(c, deadline);
         Backend group;
         try {
+            Rendezvous.await(store, c, deadline);
             group = backend.create(store, c.rank(), c.worldSize(), c.timeoutMillis(), c.deviceHost());
+        } catch (DistException e) {
+            store.close(); // rank 0's store stops listening
+            throw e;
         } catch (RuntimeException | LinkageError e) { // LinkageError: NCCL natives absent (the CPU build)
+            store.close();
             throw new DistException("rank " + c.rank() + ": setting up the " + backend.label() + " group failed: "
                     + oneLine(e));
         }
@@ -116,12 +111,12 @@ public final class DistContext implements AutoCloseable {
         return backend;
     }
 
-    private static String storeProblem(DistConfig c, RuntimeException e) {
+    static String storeProblem(DistConfig c, RuntimeException e) {
         String m = oneLine(e);
         String where = c.masterAddr() + ":" + c.masterPort();
         if (c.rank() == 0 && (m.contains("in use") || m.contains("EADDRINUSE") || m.contains("bind"))) {
             return "rank 0 cannot serve the rendezvous store on " + where + ": the port is already in use; choose "
-                    + "another MASTER_PORT (--master-port) (" + m + ")";
+                    + "another MASTER_PORT (" + m + ")";
         }
         if (c.rank() == 0 && (m.contains("Timed out") || m.contains("timed out") || m.contains("timeout"))) {
             return "rank 0: not all " + c.worldSize() + " ranks joined the store on " + where + " within "
@@ -137,9 +132,7 @@ public final class DistContext implements AutoCloseable {
     }
 
     static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        String first = m.strip().lines().filter(l -> !l.isBlank()).findFirst().orElse(m)
-                .replaceFirst("^\\[[^\\]]*\\]\\s*", ""); // libtorch's "[/path/file.cc:547] " prefix
+        String first = woodflow.core.Reasons.firstLine(e.getMessage()); // without libtorch's "[file.cc:547] "
         return first.length() > 300 ? first.substring(0, 300) + "..." : first;
     }
 

@@ -9,6 +9,7 @@ import woodflow.model.LatentDimension;
 import woodflow.model.ModelConfig;
 import woodflow.model.Permutation;
 import woodflow.train.Checkpoint;
+import woodflow.train.Weights;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -44,15 +45,30 @@ public final class PaperExport {
 
     /** Writes the model of the checkpoint {@code file} to {@code out} in {@code layout}; prints how to load it. */
     public static void run(Path file, Layout layout, Path out, PrintStream log) throws IOException {
+        run(file, layout, null, out, log);
+    }
+
+    /**
+     * As above with the chosen weights ({@code --weights}; null: the averaged ones when the checkpoint holds them,
+     * which the output says).
+     */
+    public static void run(Path file, Layout layout, Weights weights, Path out, PrintStream log) throws IOException {
         Checkpoint c = Checkpoint.read(file);
         ModelConfig m = c.config().model();
+        if (m.classConditional()) {
+            throw new IllegalArgumentException("checkpoint " + file + " is of a class-conditional model "
+                    + "(model.conditional: class): the paper's PyTorch model has no class-conditional priors, so there "
+                    + "is nothing to export it to; export takes unconditional models");
+        }
         boolean official = layout == Layout.OFFICIAL;
-        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(), m, official);
+        Map<String, Tensor> state = PaperStateDict.toPaper(c.modelState(weights), m, official);
         AtomicFiles.write(out, TorchArchive.write(state));
         long params = c.modelState().entrySet().stream().filter(e -> !e.getKey().endsWith(".initialised"))
                 .mapToLong(e -> e.getValue().numel()).sum();
         log.printf(Locale.ROOT, "exported %d tensors (%,d parameters) of %s (iteration %d) to %s%n",
                 state.size(), params, file, c.state().iteration(), out);
+        log.println("weights: " + c.describeWeights(weights) + (c.hasAverage() ? weights == Weights.RAW
+                ? " (--weights ema exports the averaged ones)" : " (--weights raw exports the trained ones)" : ""));
         if (official) {
             log.printf(Locale.ROOT, "in Python (the official code): model = WoodburyGlow(args) with "
                             + "image_shape=(%d, %d, %d), hidden_channels=%d, flow_depth=%d, num_levels=%d, is_me=%s, "

@@ -6,6 +6,7 @@ import woodflow.model.MultiScaleFlow;
 import woodflow.train.Checkpoint;
 import woodflow.train.CheckpointStore;
 import woodflow.train.RunConfig;
+import woodflow.train.RunLock;
 import woodflow.train.TrainStep;
 
 import java.io.IOException;
@@ -31,6 +32,11 @@ public final class PaperImport {
     public static void run(Path checkpoint, RunConfig cfg, String configName, Path out, double paperFactor,
                            String device, PrintStream log) throws IOException {
         ModelConfig m = cfg.model().validate();
+        if (m.classConditional()) {
+            throw new IllegalArgumentException("config " + configName + " is class-conditional (model.conditional: "
+                    + "class): the paper's PyTorch model has no class-conditional priors to import; give an "
+                    + "unconditional config");
+        }
         CheckpointStore store = new CheckpointStore(out, 1);
         if (Files.isDirectory(out) && !store.list().isEmpty()) {
             throw new IllegalArgumentException("run folder " + out + " already holds checkpoints: import into a new "
@@ -45,10 +51,11 @@ public final class PaperImport {
             throw new IllegalArgumentException(checkpoint + " does not fit the model of " + configName + ": "
                     + e.getMessage());
         }
-        Files.createDirectories(out);
-        AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
         Path file = store.pathFor(0);
-        Checkpoint.save(file, cfg, model, fresh.adam(), Checkpoint.TrainState.fresh(cfg.train().lr()));
+        try (RunLock lock = RunLock.acquire(out)) { // the run folder's marker, and no trainer in it meanwhile
+            AtomicFiles.writeString(out.resolve("config.yaml"), cfg.toYaml());
+            Checkpoint.save(file, cfg, model, fresh.adam(), Checkpoint.TrainState.fresh(cfg.train().lr()));
+        }
         log.printf(Locale.ROOT, "imported %d tensors (%,d parameters) from %s%s: %s, %d levels x %d steps, %s "
                         + "coupling%n", paper.tensors().size(), model.parameterCount(), checkpoint,
                 paper.via() == null ? "" : " (its '" + paper.via() + "' entry)", m.permutation(), m.levels(),

@@ -120,11 +120,7 @@ public final class TorchArchive {
             throw new IOException("checkpoint " + file + " does not exist");
         }
         String what = "checkpoint " + file;
-        if (bytes.length < 4 || bytes[0] != 'P' || bytes[1] != 'K') {
-            throw new IOException(what + " is not a torch.save zip file (it was perhaps written with "
-                    + "_use_new_zipfile_serialization=False, PyTorch < 1.6's format): load and save it again in Python "
-                    + "with torch.save(torch.load(f), f)");
-        }
+        if (bytes.length < 4 || bytes[0] != 'P' || bytes[1] != 'K') throw new IOException(notTorchSave(what, bytes));
         IValue root;
         try {
             root = torch.pickle_load(fromArray(withPlainDicts(file, what)));
@@ -152,6 +148,42 @@ public final class TorchArchive {
                     + "tensors) or a dict with one state_dict among its values, found " + dicts.size());
         }
         return new Contents(tensors(entries(top.get(dicts.get(0)).toGenericDict())), dicts.get(0));
+    }
+
+    /** The pickle that begins PyTorch's format before 1.6: protocol 2, then the long 0x1950a86a20f9469cfc6c. */
+    private static final byte[] LEGACY = {(byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+            (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
+    /** Why {@code bytes} (not a zip archive) are no torch.save file, by what they are instead. */
+    private static String notTorchSave(String what, byte[] bytes) {
+        if (bytes.length == 0) {
+            return what + " is empty (0 bytes): it was not written, or was cut off; save it again in Python with "
+                    + "torch.save(model.state_dict(), path)";
+        }
+        if (bytes.length >= LEGACY.length && java.util.Arrays.equals(bytes, 0, LEGACY.length, LEGACY, 0, LEGACY.length)) {
+            return what + " is in PyTorch's format before 1.6 (written with _use_new_zipfile_serialization=False): load "
+                    + "and save it again in Python with torch.save(torch.load(f), f)";
+        }
+        if (bytes.length >= 2 && (bytes[0] & 0xff) == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
+            return what + " is a Python pickle, not a torch.save zip file: if torch.save wrote it before PyTorch 1.6 "
+                    + "(or with _use_new_zipfile_serialization=False), load and save it again in Python with "
+                    + "torch.save(torch.load(f), f)";
+        }
+        if (bytes.length >= 9 && bytes[8] == '{') {
+            long n = java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            String head = new String(bytes, 8, (int) Math.max(0, Math.min(n, bytes.length - 8L)),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            String path = what.substring("checkpoint ".length());
+            if (head.contains("\"__metadata__\"") && head.contains("\"config\"")) {
+                return what + " is a woodflow checkpoint (safetensors), not a torch.save file: woodflow reads it as it "
+                        + "is (e.g. woodflow eval --checkpoint " + path + "); import takes the paper's PyTorch "
+                        + "checkpoints (.pt)";
+            }
+            return what + " is a safetensors file, not a torch.save file: import takes torch.save files (.pt); in "
+                    + "Python, torch.save(safetensors.torch.load_file(f), \"model.pt\") makes one";
+        }
+        return what + " is not a torch.save file: it is neither a zip archive (what torch.save writes since PyTorch "
+                + "1.6) nor PyTorch's older format; give the file that torch.save(model.state_dict(), path) wrote";
     }
 
     private static Map<String, IValue> entries(GenericDict d) {
@@ -183,7 +215,14 @@ public final class TorchArchive {
         boolean found = false;
         // ZipFile, not ZipInputStream: torch.save writes stored entries with data descriptors, which the stream
         // reader refuses.
-        try (ZipFile in = new ZipFile(zip.toFile());
+        ZipFile opened;
+        try {
+            opened = new ZipFile(zip.toFile());
+        } catch (java.util.zip.ZipException e) {
+            throw new IOException(what + " is a truncated or damaged torch.save file: its zip archive does not end "
+                    + "as a complete one does (the file was cut short, or changed); copy or save it again");
+        }
+        try (ZipFile in = opened;
              ZipOutputStream out = new ZipOutputStream(buf)) {
             out.setLevel(0);
             for (ZipEntry e : java.util.Collections.list(in.entries())) {

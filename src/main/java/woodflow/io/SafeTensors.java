@@ -172,10 +172,18 @@ public final class SafeTensors {
 
     private static Contents read(Source file, String what) throws IOException {
         long length = file.length();
+        if (length == 0) throw new IOException(what + " is empty (0 bytes), not a safetensors checkpoint");
         if (length < 8) throw new IOException(what + " is truncated: " + length + " bytes, not safetensors");
         ByteBuffer first = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         file.read(0, first);
         long n = first.flip().getLong();
+        if (first.get(0) == 'P' && first.get(1) == 'K' && first.get(2) == 3 && first.get(3) == 4) {
+            throw new IOException(what + " is a torch.save (.pt) file, not a woodflow checkpoint: woodflow reads its "
+                    + "own .safetensors checkpoints; to bring a .pt in, use woodflow import");
+        }
+        if (length == 8 && n > 0 && n <= MAX_HEADER) {
+            throw new IOException(what + " is truncated: it ends after the 8 bytes of its header's length");
+        }
         if (n <= 0 || n > length - 8 || n > MAX_HEADER) {
             throw new IOException(what + " is not a safetensors file or is truncated (header length " + n
                     + ", file length " + length + ")");

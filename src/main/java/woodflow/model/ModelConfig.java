@@ -13,6 +13,12 @@ import java.util.List;
  * permutation layer and coupling of every step, and the latent dimensions of the Woodbury layers per level.
  * Missing fields take the defaults below; {@link #validate()} rejects impossible values with a message that names
  * the field.
+ *
+ * <p>Class conditioning: {@code conditional: class} ({@link Conditioning}; {@code none} by default) conditions the top
+ * prior and every split prior on the image's class (Glow's {@code ycond}, docs/FORMULAS.md); {@code classes} are the
+ * class names in label order (training fills them in from the data's labels, so they travel with the run's config
+ * and checkpoints; a config that names them must name the data's); {@code class_loss_weight} (0 by default; Glow's
+ * {@code weight_y}) adds the class-prediction loss from the top latent.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelConfig(
@@ -32,7 +38,10 @@ public record ModelConfig(
         @JsonProperty("logscale_factor") Double logScaleFactor,
         @JsonProperty("kernel") Integer kernel,
         @JsonProperty("spline_bins") Integer splineBins,
-        @JsonProperty("spline_bound") Double splineBound) {
+        @JsonProperty("spline_bound") Double splineBound,
+        @JsonProperty("conditional") Conditioning conditional,
+        @JsonProperty("classes") List<String> classes,
+        @JsonProperty("class_loss_weight") Double classLossWeight) {
 
     public ModelConfig {
         channels = channels == null ? 3 : channels;
@@ -52,6 +61,9 @@ public record ModelConfig(
         dS = dS == null ? fill(levels, 16) : dS;
         dH = dH == null ? fill(levels, 16) : dH;
         dW = dW == null ? fill(levels, 16) : dW;
+        conditional = conditional == null ? Conditioning.NONE : conditional;
+        classes = classes == null ? null : List.copyOf(classes);
+        classLossWeight = classLossWeight == null ? 0.0 : classLossWeight;
     }
 
     private static Integer width(Integer height) {
@@ -112,7 +124,9 @@ public record ModelConfig(
         private CouplingType coupling;
         private int[] dC, dS, dH, dW;
         private Boolean learnTop;
-        private Double logScaleFactor, splineBound;
+        private Double logScaleFactor, splineBound, classLossWeight;
+        private Conditioning conditional;
+        private List<String> classes;
 
         Builder() {}
 
@@ -134,6 +148,9 @@ public record ModelConfig(
             kernel = m.kernel;
             splineBins = m.splineBins;
             splineBound = m.splineBound;
+            conditional = m.conditional;
+            classes = m.classes;
+            classLossWeight = m.classLossWeight;
         }
 
         private static <T> T or(T given, T kept) {
@@ -225,10 +242,45 @@ public record ModelConfig(
             return this;
         }
 
+        public Builder conditional(Conditioning v) {
+            conditional = or(v, conditional);
+            return this;
+        }
+
+        /** The class names; unlike the other fields, null here means "none yet" (training fills them from the data). */
+        public Builder classes(List<String> v) {
+            classes = v;
+            return this;
+        }
+
+        public Builder classLossWeight(Double v) {
+            classLossWeight = or(v, classLossWeight);
+            return this;
+        }
+
         public ModelConfig build() {
             return new ModelConfig(channels, height, width, levels, steps, hidden, permutation, coupling, dC, dS, dH,
-                    dW, learnTop, logScaleFactor, kernel, splineBins, splineBound);
+                    dW, learnTop, logScaleFactor, kernel, splineBins, splineBound, conditional, classes,
+                    classLossWeight);
         }
+    }
+
+    /**
+     * With class conditioning {@code c} on the classes {@code names} (their labels are their positions; null: to be
+     * filled from the data) and the weight of the class-prediction loss (0: none).
+     */
+    public ModelConfig withClasses(Conditioning c, List<String> names, double lossWeight) {
+        return toBuilder().conditional(c).classes(names).classLossWeight(lossWeight).build();
+    }
+
+    /** Whether the priors are conditioned on the class ({@code model.conditional: class}). */
+    public boolean classConditional() {
+        return conditional == Conditioning.CLASS;
+    }
+
+    /** The number of classes of a class-conditional model (its {@code classes}), 0 for any other. */
+    public int classCount() {
+        return classConditional() && classes != null ? classes.size() : 0;
     }
 
     /** Throws {@link IllegalArgumentException} naming every impossible value. */
@@ -252,6 +304,23 @@ public record ModelConfig(
         if (kernel <= 0 || kernel % 2 == 0) p.add("kernel must be a positive odd number, got " + kernel);
         if (splineBins < 1) p.add("spline_bins must be at least 1, got " + splineBins);
         if (!(splineBound > 0)) p.add("spline_bound must be positive, got " + splineBound);
+        if (!(classLossWeight >= 0) || Double.isInfinite(classLossWeight)) {
+            p.add("class_loss_weight must be a number >= 0 (0 = no class-prediction loss), got " + classLossWeight);
+        }
+        if (!classConditional() && classLossWeight > 0) {
+            p.add("class_loss_weight needs model.conditional: class (the class is predicted from the top latent of a "
+                    + "class-conditional model)");
+        }
+        if (classes != null) {
+            if (classConditional() && classes.size() < 2) {
+                p.add("a class-conditional model needs at least 2 classes, got " + classes.size() + " " + classes);
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (String c : classes) {
+                if (c == null || c.isBlank()) p.add("classes: a class name is empty");
+                else if (!seen.add(c.toLowerCase(java.util.Locale.ROOT))) p.add("classes: '" + c + "' appears twice");
+            }
+        }
         if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p));
         return this;
     }

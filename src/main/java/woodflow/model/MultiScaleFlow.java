@@ -9,6 +9,7 @@ import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
 import woodflow.core.Transform;
+import woodflow.layers.ClassCondition;
 import woodflow.layers.Split;
 import woodflow.layers.Squeeze;
 import woodflow.layers.TopPrior;
@@ -34,6 +35,12 @@ import static woodflow.core.Tensors.s;
  * {@code eps_l} are standard normal under the model and
  * {@code log p(x) = sum_l log N(eps_l; 0, I) + total log-det}. Encoding keeps every latent, so
  * {@code decode(encode(x)) = x} to float precision.
+ *
+ * <p>A class-conditional model ({@code model.conditional: class}) shifts the top prior and every split prior by a
+ * learned embedding of the class (Glow's {@code ycond}; {@link woodflow.layers.ClassEmbedding}): it computes
+ * {@code log p(x | y)}, and samples a chosen class. The classes are given for the duration of a call:
+ * {@code try (var c = model.conditionedOn(labels)) { ... }}. With {@code class_loss_weight} > 0 the class is also
+ * predicted from the top latent ({@link #objective}).
  */
 public final class MultiScaleFlow extends Module {
     private static final double LOG_2PI = Math.log(2 * Math.PI);
@@ -62,14 +69,17 @@ public final class MultiScaleFlow extends Module {
         /** What a level's inverse hands back: its input (the previous level's carried part, or the image). */
         public record Input(Tensor x, List<Tensor> logDets) {}
 
-        /** Level {@code l} of a model of {@code cfg}; the last level ends in {@code top}, the others in a split. */
-        Level(ModelConfig cfg, int l, Init init, TopPrior top) {
+        /**
+         * Level {@code l} of a model of {@code cfg}; the last level ends in {@code top}, the others in a split (whose
+         * prior takes the classes of {@code condition}, null for an unconditional model).
+         */
+        Level(ModelConfig cfg, int l, Init init, TopPrior top, ClassCondition condition) {
             int[] s = cfg.levelShape(l);
             for (int k = 0; k < cfg.steps(); k++) {
                 steps.add(child("step" + k, new FlowStep(cfg, l, s[0], s[1], s[2], init)));
             }
             boolean last = l == cfg.levels() - 1;
-            split = last ? null : child("split", new Split(s[0], init));
+            split = last ? null : child("split", new Split(s[0], s[1], s[2], init, condition));
             this.top = last ? top : null;
         }
 
@@ -196,18 +206,117 @@ public final class MultiScaleFlow extends Module {
     private final ModelConfig config;
     private final List<Level> levels = new ArrayList<>();
     private final TopPrior top;
+    /** The classes of the current call, shared by the priors; null for an unconditional model. */
+    private final ClassCondition condition;
+    private final ClassPredictor predictor;
 
     public MultiScaleFlow(ModelConfig config, Init init) {
         this.config = config.validate();
+        if (config.classConditional() && config.classCount() < 2) {
+            throw new IllegalArgumentException("model.conditional: class needs model.classes, the names of at least 2 "
+                    + "classes (training fills them in from the data's labels)");
+        }
+        condition = config.classConditional() ? new ClassCondition(config.classes()) : null;
         // The initial values (random draws, scaled copies) are temporaries: parameters and buffers keep their own
         // copies, so a scope frees the rest now instead of whenever the garbage collector runs (for a 60 M
         // parameter preset that is half a gigabyte).
         try (PointerScope scope = new PointerScope()) {
             int[] s = config.levelShape(config.levels() - 1);
-            TopPrior prior = new TopPrior(s[0], s[1], s[2], config.learnTop(), init); // zeros: no random draws
-            for (int l = 0; l < config.levels(); l++) levels.add(child("level" + l, new Level(config, l, init, prior)));
+            // zeros (the class embedding too): no random draws
+            TopPrior prior = new TopPrior(s[0], s[1], s[2], config.learnTop(), init, condition);
+            for (int l = 0; l < config.levels(); l++) {
+                levels.add(child("level" + l, new Level(config, l, init, prior, condition)));
+            }
             top = child("top", prior); // after the levels: the order of the state and the parameters
+            predictor = config.classLossWeight() > 0
+                    ? child("classifier", new ClassPredictor(s[0], config.classCount(), init)) : null;
         }
+    }
+
+    /** Whether the priors are conditioned on the class ({@code model.conditional: class}). */
+    public boolean classConditional() {
+        return condition != null;
+    }
+
+    /** The class names of a class-conditional model, in label order (empty for any other). */
+    public List<String> classes() {
+        return condition == null ? List.of() : condition.names();
+    }
+
+    /**
+     * Runs the model for the classes {@code labels} (one per sample, {@code 0 .. K-1}) until the returned scope
+     * closes: every call inside computes {@code log p(x | y)} and samples class y.
+     */
+    public ClassCondition.Scope conditionedOn(int[] labels) {
+        return conditionedOn(oneHot(labels));
+    }
+
+    /**
+     * For a class-conditional model, the classes in turn (0, 1, ..., K-1, 0, ...) for a batch of {@code batch} until
+     * the scope closes: what a benchmark or a check that has no labels runs; for any other model a scope that does
+     * nothing.
+     */
+    public ClassCondition.Scope classesInTurn(long batch) {
+        if (condition == null) return () -> {};
+        int[] y = new int[(int) batch];
+        for (int i = 0; i < y.length; i++) y[i] = i % condition.classes();
+        return conditionedOn(y);
+    }
+
+    /** As above with {@code (B, K)} label weights: one-hot rows, or soft labels between classes. */
+    public ClassCondition.Scope conditionedOn(Tensor labels) {
+        if (condition == null) {
+            throw new IllegalArgumentException("this model is not class-conditional (model.conditional is none): it "
+                    + "takes no classes");
+        }
+        return condition.set(labels);
+    }
+
+    /** One-hot rows {@code (B, K)} of {@code labels}, in the parameters' dtype and on their device. */
+    public Tensor oneHot(int[] labels) {
+        int k = classes().size();
+        double[] rows = new double[labels.length * k];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= k) {
+                throw new IllegalArgumentException("class label " + labels[i] + " is not one of the model's " + k
+                        + " classes");
+            }
+            rows[i * k + labels[i]] = 1;
+        }
+        Tensor like = anyParameter();
+        return Tensors.fromDoubles(rows, labels.length, k).to(like.device(), Tensors.dtype(like));
+    }
+
+    /**
+     * The training objective per sample: the bits per dimension, and the loss trained on, which adds the
+     * class-prediction bits times {@code class_loss_weight} when the model has that head (else the loss is the bpd).
+     */
+    public record Objective(Tensor bitsPerDim, Tensor loss) {}
+
+    /** {@link Objective} of dequantised images {@code x} (the classes set by {@link #conditionedOn}). */
+    public Objective objective(Tensor x, int nBins) {
+        if (predictor == null) {
+            Tensor bpd = bitsPerDim(x, nBins);
+            return new Objective(bpd, bpd);
+        }
+        Encoding e = encode(x);
+        Tensor bpd = bitsPerDim(x, logProb(e), nBins);
+        // the top level's output z, rebuilt exactly from its standardised latent
+        Tensor zTop = top.inverse(e.latents().get(e.latents().size() - 1)).out();
+        return new Objective(bpd, bpd.add(classBits(zTop).mul(s(config.classLossWeight()))));
+    }
+
+    /**
+     * The class-prediction bits per sample for the current classes from the top level's output z (null when the
+     * model has no class-prediction head).
+     */
+    public Tensor classBits(Tensor zTop) {
+        return predictor == null ? null : predictor.bits(zTop, condition.labels());
+    }
+
+    /** The class's logits predicted from the top level's output z ({@code class_loss_weight} > 0 only, else null). */
+    public Tensor classLogits(Tensor zTop) {
+        return predictor == null ? null : predictor.logits(zTop);
     }
 
     public ModelConfig config() {
@@ -285,7 +394,10 @@ public final class MultiScaleFlow extends Module {
 
     /** log p(x) per sample, shape (B), for continuous (dequantised) x. */
     public Tensor logProb(Tensor x) {
-        Encoding e = encode(x);
+        return logProb(encode(x));
+    }
+
+    private static Tensor logProb(Encoding e) {
         Tensor lp = e.logDet();
         for (Tensor z : e.latents()) lp = lp.add(standardNormalLogProb(z));
         return lp;

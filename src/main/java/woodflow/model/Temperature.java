@@ -9,15 +9,11 @@ package woodflow.model;
 public enum Temperature {
     /** What the model computes with: any finite T >= 0. */
     MODEL(true, Double.MAX_VALUE),
-    /** What a user may ask for on the command line: above 0, at most 10. */
-    COMMAND_LINE(false, 10),
-    /** What the dashboard's sampler offers: 0 to 1.2, the useful range and a little more. */
-    DASHBOARD(true, 1.2) {
-        @Override
-        String problem(double t) {
-            return "temperature must be between 0 and " + max + ", got " + t;
-        }
-    };
+    /**
+     * What a user may ask for, on the command line ({@code woodflow sample}) and in the dashboard's sampler alike:
+     * above 0 (T = 0 draws every latent at the priors' means, one image over and over), at most 10.
+     */
+    COMMAND_LINE(false, 10);
 
     private final boolean zero;
     final double max;

@@ -8,7 +8,6 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.awt.image.WritableRaster;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,7 +174,8 @@ public final class ImageGrid {
     public static List<byte[]> images(Tensor bchw) {
         if (bchw.dim() != 4 || Tensors.dtype(bchw) != ScalarType.Byte) {
             throw new IllegalArgumentException("image grids take a (B, C, H, W) uint8 tensor, got "
-                    + Tensors.dtype(bchw) + " " + Tensors.shapeString(bchw) + "; convert with Quantization.toPixels");
+                    + Tensors.dtype(bchw) + " " + Tensors.shapeString(bchw) + "; turn model-space samples into pixels first (floor((x + 0.5) "
+                    + "n_bins) scaled to 0..255)");
         }
         int b = (int) bchw.size(0);
         int per = (int) (bchw.size(1) * bchw.size(2) * bchw.size(3));

@@ -33,11 +33,25 @@ public record Recognisability(double samples, double real, double noise, int sam
      */
     public static Recognisability measure(ImageSource train, ImageSource test, List<byte[]> samples, int nBits,
                                           long seed) {
+        long t0 = System.nanoTime();
+        ShapeClassifier net = classifierFor(train, test, nBits, seed);
+        return net == null ? null : measure(net, train, test, samples, seed, t0);
+    }
+
+    /**
+     * The shape classifier for a run's data, trained on {@code train} with {@code seed}, or null when the data is not
+     * the labelled embedded shapes.
+     */
+    public static ShapeClassifier classifierFor(ImageSource train, ImageSource test, int nBits, long seed) {
         if (!(train instanceof ShapeSource labelled) || !(test instanceof ShapeSource) || train.height() < 8) {
             return null;
         }
-        long t0 = System.nanoTime();
-        ShapeClassifier net = ShapeClassifier.train(labelled, nBits, seed);
+        return ShapeClassifier.train(labelled, nBits, seed);
+    }
+
+    /** As above with a trained classifier; {@code t0} (System.nanoTime) is when its training began. */
+    public static Recognisability measure(ShapeClassifier net, ImageSource train, ImageSource test,
+                                          List<byte[]> samples, long seed, long t0) {
         List<byte[]> real = new ArrayList<>();
         for (int i = 0; i < Math.min(REFERENCE_IMAGES, test.size()); i++) real.add(test.image(i));
         int[] perKind = new int[ShapeSource.Kind.values().length];

@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Init;
 import woodflow.core.Module;
 import woodflow.core.Tensors;
-import woodflow.data.ImageSource;
 import woodflow.data.Quantization;
 import woodflow.data.ShapeSource;
 import woodflow.data.SplitMix64;

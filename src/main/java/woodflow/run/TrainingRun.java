@@ -1,5 +1,6 @@
 package woodflow.run;
 
+import woodflow.core.Figures;
 import woodflow.data.Splits;
 import woodflow.distributed.DistConfig;
 import woodflow.distributed.DistContext;
@@ -7,6 +8,7 @@ import woodflow.distributed.GradientReducer;
 import woodflow.distributed.LocalLauncher;
 import woodflow.report.RunReport;
 import woodflow.train.RunConfig;
+import woodflow.train.RunFolder;
 import woodflow.train.Trainer;
 
 import java.nio.file.Path;
@@ -63,6 +65,7 @@ public final class TrainingRun {
     public int run(Group group) throws Exception {
         if (group.nproc() != null) {
             LocalLauncher.checkGroup(group.nproc(), config.train().batch());
+            RunFolder.claim(dir); // before the ranks' logs: the ranks then find a run folder
             return new LocalLauncher(group.nproc(), group.threads(), dir, System.err).run(group.mainClass(),
                     group.rankArgs());
         }
@@ -111,23 +114,24 @@ public final class TrainingRun {
             if (group != null) {
                 printAllreduceWait(group, trainer.reducerStats(), r, overlap);
                 if (!root) {
-                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %.4f%n", group.rank(),
-                            r.iterations(), r.testBpd());
+                    System.out.printf(Locale.ROOT, "rank %d: done: %d iterations, test bpd %s%n", group.rank(),
+                            r.iterations(), Figures.bpd(r.testBpd()));
                     return 0;
                 }
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "done: %d iterations, test bpd %.4f, best %.4f, %.1f images/s, %d skipped "
-                    + "steps%n", r.iterations(), r.testBpd(), r.bestTestBpd(), r.imagesPerSecond(), r.skippedSteps());
+            System.out.println(r.line());
             String skippedWarning = skippedWarning(r.skippedSteps(), r.iterations(), dir.resolve("config.yaml"));
             if (skippedWarning != null) System.err.println(skippedWarning);
             // images that failed to decode during training (data.on_bad_image: skip) show in the description
             if (!data.train().describe().equals(dataAtStart)) System.out.println("data: " + data.train().describe());
             if (report) {
-                RunReport.Written written = RunReport.write(dir, trainer.model(), config, data.train(), data.test(), r,
+                RunReport.Written written = RunReport.write(dir, trainer.evaluationModel(), trainer.config(),
+                        data.train(), data.test(), r,
                         wall);
                 System.out.println("report: " + written.report());
                 if (written.recognisable() != null) System.out.println(written.recognisable().line());
+                if (written.byClass() != null) System.out.println(written.byClass().line());
             }
             System.out.println("run folder: " + dir);
         }

@@ -19,11 +19,36 @@ import java.util.List;
 public final class Sampler {
     private Sampler() {}
 
-    /** {@code n} samples at temperature T, seeded, as a (n, C, H, W) uint8 tensor. */
+    /**
+     * {@code n} samples at temperature T, seeded, as a (n, C, H, W) uint8 tensor; a class-conditional model draws its
+     * classes in turn (sample i is of class i mod K, see {@link #inTurn}).
+     */
     public static Tensor sample(MultiScaleFlow model, int n, double temperature, int nBits, long seed) {
+        return sample(model, n, temperature, nBits, seed, model.classConditional() ? inTurn(n, model) : null);
+    }
+
+    /** The classes in turn for {@code n} samples: 0, 1, ..., K-1, 0, 1, ... */
+    public static int[] inTurn(int n, MultiScaleFlow model) {
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) y[i] = i % model.classes().size();
+        return y;
+    }
+
+    /**
+     * As above, sample i of class {@code labels[i]} (a class-conditional model; null for any other). The latent noise
+     * is the same whatever the classes: the same seed draws the same eps, and only the priors' means and spreads move.
+     */
+    public static Tensor sample(MultiScaleFlow model, int n, double temperature, int nBits, long seed, int[] labels) {
+        if (labels != null && labels.length != n) {
+            throw new IllegalArgumentException(labels.length + " class labels for " + n + " samples");
+        }
+        if (model.classConditional() && labels == null) {
+            throw new IllegalArgumentException("this model is class-conditional (classes " + String.join(", ",
+                    model.classes()) + "): say which classes to draw");
+        }
         boolean was = model.isTraining();
         model.train(false);
-        try (NoGradGuard g = new NoGradGuard()) {
+        try (NoGradGuard g = new NoGradGuard(); var c = labels == null ? null : model.conditionedOn(labels)) {
             torch.manual_seed(seed);
             Tensor x = decode(model, n, temperature);
             if (!Tensors.allFinite(x)) {
@@ -44,11 +69,10 @@ public final class Sampler {
      * kernels' summation order can differ from one batch).
      */
     static Tensor decode(MultiScaleFlow model, int n, double temperature) {
-        Halves halves = n >= 2 ? Halves.forThisProcess() : null;
+        // a class-conditional model holds one set of labels for the whole batch: it decodes on this thread
+        Halves halves = n >= 2 && !model.classConditional() ? Halves.forThisProcess() : null;
         if (halves == null) return model.sample(n, temperature);
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
-        }
+        woodflow.model.Temperature.MODEL.check(temperature);
         List<Tensor> latents = model.drawLatents(n, temperature, model.parameters().get(0));
         int first = n / 2;
         Tensor[] parts = halves.tensors(() -> decodeRows(model, latents, 0, first),
@@ -64,19 +88,44 @@ public final class Sampler {
         }
     }
 
-    /** One row of {@code perRow} samples per temperature, the same noise in every row. */
+    /**
+     * One row of {@code perRow} samples per temperature, the same noise in every row (a class-conditional model: the
+     * classes in turn along each row, or all of class {@code label} when it is not null).
+     */
+    public static List<byte[]> temperatureSweep(MultiScaleFlow model, double[] temperatures, int perRow, int nBits,
+                                                long seed, Integer label) {
+        int[] labels = !model.classConditional() ? null : label == null ? inTurn(perRow, model) : fill(perRow, label);
+        List<byte[]> out = new ArrayList<>();
+        for (double t : temperatures) out.addAll(ImageGrid.images(sample(model, perRow, t, nBits, seed, labels)));
+        return out;
+    }
+
     public static List<byte[]> temperatureSweep(MultiScaleFlow model, double[] temperatures, int perRow, int nBits,
                                                 long seed) {
-        List<byte[]> out = new ArrayList<>();
-        for (double t : temperatures) out.addAll(ImageGrid.images(sample(model, perRow, t, nBits, seed)));
-        return out;
+        return temperatureSweep(model, temperatures, perRow, nBits, seed, null);
+    }
+
+    /** {@code n} copies of {@code label}. */
+    public static int[] fill(int n, int label) {
+        int[] y = new int[n];
+        java.util.Arrays.fill(y, label);
+        return y;
     }
 
     /** Pairs of rows: the images, then decode(encode(images)). */
     public static List<byte[]> reconstructions(MultiScaleFlow model, Tensor uint8, int nBits) {
+        return reconstructions(model, uint8, nBits, null);
+    }
+
+    /**
+     * As above; a class-conditional model encodes and decodes each image given the class {@code labels[i]} (null:
+     * the classes in turn): any class gives the image back, since decode inverts encode for the same class.
+     */
+    public static List<byte[]> reconstructions(MultiScaleFlow model, Tensor uint8, int nBits, int[] labels) {
         boolean was = model.isTraining();
         model.train(false);
-        try (NoGradGuard g = new NoGradGuard()) {
+        int[] y = labels == null && model.classConditional() ? inTurn((int) uint8.size(0), model) : labels;
+        try (NoGradGuard g = new NoGradGuard(); var c = y == null ? null : model.conditionedOn(y)) {
             // the centre of each pixel's bin, so the 8-bit round trip is exact
             Tensor x = Quantization.centred(woodflow.core.Devices.like(uint8, model.parameters().get(0)), nBits)
                     .add(Tensors.s(0.5 / Quantization.bins(nBits)));

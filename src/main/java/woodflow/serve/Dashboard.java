@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import woodflow.io.Html;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code woodflow serve}: a read-only web dashboard over the run folders under ROOT, on the JDK's HTTP server.
@@ -30,11 +33,20 @@ import java.util.concurrent.Executors;
  *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N&amp;version=V  records from line N
  *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=&amp;precision=  PNG
  *   /score?id=RUN     bpd of a dropped image  /api/reconstructions, /api/test-bpd, POST /api/score, /api/file?path=
+ *                                             /api/sample also takes class=NAME (a class-conditional model)
+ *                                             /api/interpolate?id=&amp;checkpoint=&amp;a=&amp;b=&amp;steps=&amp;mode=  PNG strip
  * </pre>
  * It never writes into ROOT and never takes a run's lock ({@link LockProbe}); pages poll for new metrics lines. Chart
  * drawing is uPlot's, served from its WebJar in the jar, so the pages work without internet.
  */
 public final class Dashboard implements AutoCloseable {
+    /** Requests that wait for the model worker behind the one it runs (README: four; more are told "busy"). */
+    static final int QUEUE = 4;
+    /** Threads answering requests: enough that the worker's queue, not the thread count, limits model requests. */
+    static final int HTTP_THREADS = 16;
+    /** The most characters of a request's own text (a path, a run id) that an error message repeats. */
+    static final int ECHO = 80;
+
     /** The largest upload for scoring. */
     public static final int MAX_UPLOAD = 8 << 20;
     private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
@@ -43,12 +55,41 @@ public final class Dashboard implements AutoCloseable {
             "/static/uplot.css", UPLOT + "uPlot.min.css",
             "/static/dashboard.js", "woodflow/serve/dashboard.js",
             "/static/dashboard.css", "woodflow/serve/dashboard.css");
-    private static final Map<String, String> PAGES = Map.of(
-            "/", "runs.html", "/run", "run.html", "/sampler", "sampler.html", "/compare", "compare.html",
-            "/score", "score.html");
+
+    /** The dashboard's pages: each is the one page template ({@code dashboard.mustache}) with its name and title. */
+    enum Page {
+        RUNS("/", "Runs"), RUN("/run", "Run"), SAMPLER("/sampler", "Sampler"), COMPARE("/compare", "Compare"),
+        SCORE("/score", "Score");
+
+        final String path;
+        private final String title;
+
+        Page(String path, String title) {
+            this.path = path;
+            this.title = title;
+        }
+
+        /** The page's HTML: the shared head (the dashboard's stylesheets and scripts), its name for dashboard.js. */
+        byte[] html() {
+            Map<String, Object> scope = new HashMap<>();
+            scope.put("title", "woodflow · " + title);
+            scope.put("page", name().toLowerCase(Locale.ROOT));
+            scope.put("stylesheets", List.of("/static/uplot.css", "/static/dashboard.css"));
+            scope.put("scripts", List.of(Map.of("src", "/static/uplot.js"),
+                    Map.of("src", "/static/dashboard.js", "deferred", true)));
+            return Html.render("dashboard.mustache", scope).getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** What answers a GET (or HEAD) of one path. */
+    @FunctionalInterface
+    private interface Route {
+        void answer(HttpExchange ex, Map<String, String> query) throws Exception;
+    }
 
     private final RunFolders runs;
     private final ModelWorker worker;
+    private final Map<String, Route> routes = new HashMap<>();
     private final HttpServer server;
     private final ExecutorService threads;
     private final boolean loopbackOnly;
@@ -61,15 +102,62 @@ public final class Dashboard implements AutoCloseable {
         javax.imageio.ImageIO.setUseCache(false); // PNGs are made in memory: no temporary files anywhere
         this.runs = new RunFolders(root);
         this.loopbackOnly = java.net.InetAddress.getByName(host).isLoopbackAddress();
-        this.worker = new ModelWorker(cacheBytes, 4);
+        this.worker = new ModelWorker(cacheBytes, QUEUE);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 32);
-        this.threads = Executors.newFixedThreadPool(4, r -> {
+        // more request threads than the model worker takes requests (one running, QUEUE waiting), so that a request
+        // past those finds the worker's queue full and is told "busy" at once, instead of waiting unseen in the HTTP
+        // server's own queue for a thread; idle threads end after a while
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(HTTP_THREADS, HTTP_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "woodflow-serve-http");
             t.setDaemon(true);
             return t;
         });
+        pool.allowCoreThreadTimeOut(true);
+        this.threads = pool;
         server.setExecutor(threads);
         server.createContext("/", this::handle);
+        for (Page p : Page.values()) {
+            byte[] html = p.html();
+            routes.put(p.path, (ex, q) -> send(ex, 200, "text/html; charset=utf-8", html));
+        }
+        STATIC.forEach((path, r) -> routes.put(path, (ex, q) -> resource(ex, r, r.endsWith(".js")
+                ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8")));
+        routes.put("/api/runs", (ex, q) -> {
+            ArrayNode a = RunFolders.JSON.createArrayNode();
+            for (Path d : runs.list()) a.add(runs.info(d));
+            json(ex, a);
+        });
+        routes.put("/api/run", (ex, q) -> {
+            ObjectNode details = runs.details(runs.run(q.get("id")));
+            // what the sampler offers and starts from on this CPU
+            details.put("sample_precision", ModelWorker.defaultPrecision().toString());
+            details.put("bf16_kernels", woodflow.nn.Bf16Kernels.current().describe());
+            json(ex, details);
+        });
+        routes.put("/api/metrics", this::metrics);
+        routes.put("/api/file", (ex, q) -> file(ex, runs.file(q.get("path"))));
+        routes.put("/api/sample", this::sample);
+        routes.put("/api/interpolate", (ex, q) -> {
+            String mode = q.get("mode");
+            send(ex, 200, "image/png", worker.interpolation(runs.checkpoint(runs.run(q.get("id")),
+                    q.get("checkpoint")), (int) number(q, "a", 0), (int) number(q, "b", 1), (int) number(q, "steps", 8),
+                    mode == null ? woodflow.sample.Interpolation.Mode.LINEAR
+                            : woodflow.sample.Interpolation.Mode.parse(mode)));
+        });
+        routes.put("/api/reconstructions", (ex, q) -> send(ex, 200, "image/png",
+                worker.reconstructions(runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint")))));
+        routes.put("/api/test-bpd", (ex, q) -> {
+            ObjectNode o = RunFolders.JSON.createObjectNode();
+            putArray(o, "test_bpd", worker.testBitsPerDim(runs.checkpoint(runs.run(q.get("id")),
+                    q.get("checkpoint"))));
+            json(ex, o);
+        });
+    }
+
+    /** The model worker (for tests). */
+    ModelWorker worker() {
+        return worker;
     }
 
     public Dashboard start() {
@@ -114,47 +202,11 @@ public final class Dashboard implements AutoCloseable {
                 error(ex, 405, method + " is not supported here");
                 return;
             }
-            if (PAGES.containsKey(path)) {
-                resource(ex, "woodflow/serve/" + PAGES.get(path), "text/html; charset=utf-8");
-            } else if (STATIC.containsKey(path)) {
-                String r = STATIC.get(path);
-                resource(ex, r, r.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
-            } else if (path.equals("/api/runs")) {
-                ArrayNode a = RunFolders.JSON.createArrayNode();
-                for (Path d : runs.list()) a.add(runs.info(d));
-                json(ex, a);
-            } else if (path.equals("/api/run")) {
-                ObjectNode details = runs.details(runs.run(q.get("id")));
-                // what the sampler offers and starts from on this CPU
-                details.put("sample_precision", ModelWorker.defaultPrecision().toString());
-                details.put("bf16_kernels", woodflow.nn.Bf16Kernels.current().describe());
-                json(ex, details);
-            } else if (path.equals("/api/metrics")) {
-                metrics(ex, q);
-            } else if (path.equals("/api/file")) {
-                file(ex, runs.file(q.get("path")));
-            } else if (path.equals("/api/sample")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                long t0 = System.nanoTime();
-                String p = q.get("precision");
-                woodflow.core.Precision precision = p == null || p.isBlank() ? ModelWorker.defaultPrecision()
-                        : woodflow.core.Precision.parse(p);
-                byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
-                        (int) number(q, "count", 16), precision);
-                ex.getResponseHeaders().set("X-Woodflow-Precision", precision.toString());
-                // the time in the server, queue and model loading included (the browser's own clock may be virtual)
-                ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
-                send(ex, 200, "image/png", png);
-            } else if (path.equals("/api/reconstructions")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                send(ex, 200, "image/png", worker.reconstructions(ckpt));
-            } else if (path.equals("/api/test-bpd")) {
-                Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
-                ObjectNode o = RunFolders.JSON.createObjectNode();
-                putArray(o, "test_bpd", worker.testBitsPerDim(ckpt));
-                json(ex, o);
+            Route route = routes.get(path);
+            if (route == null) {
+                error(ex, 404, "no page " + echo(path) + " here; the runs are at /");
             } else {
-                error(ex, 404, "no page " + path + " here; the runs are at /");
+                route.answer(ex, q);
             }
         } catch (RunFolders.Refused e) {
             error(ex, e.status, e.getMessage());
@@ -164,7 +216,7 @@ public final class Dashboard implements AutoCloseable {
             error(ex, 400, e.getMessage());
         } catch (Exception | Error e) {
             // the page shows one line; the console gets the class for whoever runs the server
-            System.err.println("woodflow serve: " + ex.getRequestURI() + ": " + e);
+            System.err.println("woodflow serve: " + echo(ex.getRequestURI().toString()) + ": " + e);
             error(ex, 500, reason(e));
         } finally {
             ex.close(); // after the catch clauses, which still answer on this exchange
@@ -176,6 +228,20 @@ public final class Dashboard implements AutoCloseable {
         String name = host.startsWith("[") ? host.substring(0, host.indexOf(']') + 1)
                 : host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
         return name.equals("127.0.0.1") || name.equalsIgnoreCase("localhost") || name.equals("[::1]");
+    }
+
+    private void sample(HttpExchange ex, Map<String, String> q) throws Exception {
+        Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
+        long t0 = System.nanoTime();
+        String p = q.get("precision");
+        woodflow.core.Precision precision = p == null || p.isBlank() ? ModelWorker.defaultPrecision()
+                : woodflow.core.Precision.parse(p);
+        byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
+                (int) number(q, "count", 16), q.get("class"), precision);
+        ex.getResponseHeaders().set("X-Woodflow-Precision", precision.toString());
+        // the time in the server, queue and model loading included (the browser's own clock may be virtual)
+        ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
+        send(ex, 200, "image/png", png);
     }
 
     private void metrics(HttpExchange ex, Map<String, String> q) throws IOException {
@@ -216,6 +282,7 @@ public final class Dashboard implements AutoCloseable {
         ModelWorker.Score s = worker.score(ckpt, body);
         ObjectNode o = RunFolders.JSON.createObjectNode();
         o.put("bpd", s.bpd());
+        if (s.likeliestClass() != null) o.put("likeliest_class", s.likeliestClass());
         o.put("image", "data:image/png;base64," + Base64.getEncoder().encodeToString(s.resizedPng()));
         putArray(o, "test_bpd", s.testBpd());
         json(ex, o);
@@ -227,10 +294,7 @@ public final class Dashboard implements AutoCloseable {
     }
 
     private static String reason(Throwable e) {
-        String m = e.getMessage();
-        if (m == null) return e.getClass().getSimpleName();
-        int cut = m.indexOf('\n');
-        return e.getClass().getSimpleName() + ": " + (cut > 0 ? m.substring(0, cut) : m);
+        return woodflow.core.Reasons.of(e);
     }
 
     private static double number(Map<String, String> q, String key, double fallback) {
@@ -241,7 +305,7 @@ public final class Dashboard implements AutoCloseable {
             if (!Double.isFinite(d)) throw new NumberFormatException();
             return d;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
+            throw new IllegalArgumentException(key + " must be a number, got '" + echo(v) + "'");
         }
     }
 
@@ -283,6 +347,12 @@ public final class Dashboard implements AutoCloseable {
     private static void json(HttpExchange ex, JsonNode body) throws IOException {
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         send(ex, 200, "application/json", RunFolders.JSON.writeValueAsBytes(body));
+    }
+
+    /** A request's own text in a message: at most {@link #ECHO} characters, and how long it was when cut. */
+    static String echo(String text) {
+        if (text == null || text.length() <= ECHO) return text;
+        return text.substring(0, ECHO) + "... (" + text.length() + " characters)";
     }
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {

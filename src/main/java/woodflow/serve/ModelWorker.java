@@ -14,6 +14,8 @@ import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.Bf16Kernels;
 import woodflow.model.Temperature;
+import woodflow.sample.ClassChoice;
+import woodflow.sample.Interpolation;
 import woodflow.sample.Sampler;
 import woodflow.train.Checkpoint;
 import woodflow.train.Evaluator;
@@ -88,24 +90,44 @@ final class ModelWorker implements AutoCloseable {
 
     /** A sample grid as PNG bytes, in the checkpoint's model's default sampling precision here. */
     byte[] samples(Path checkpoint, double temperature, long seed, int count) throws Exception {
-        return samples(checkpoint, temperature, seed, count, defaultPrecision());
+        return samples(checkpoint, temperature, seed, count, null, defaultPrecision());
+    }
+
+    /** A sample grid as PNG bytes of class {@code className} (or a class per row), in the default precision here. */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className) throws Exception {
+        return samples(checkpoint, temperature, seed, count, className, defaultPrecision());
+    }
+
+    /** A sample grid as PNG bytes, the conditioner networks in {@code precision}. */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, Precision precision) throws Exception {
+        return samples(checkpoint, temperature, seed, count, null, precision);
     }
 
     /**
-     * A sample grid as PNG bytes, the conditioner networks in {@code precision} (the invertible path stays float32;
+     * A sample grid as PNG bytes; a class-conditional model draws {@code className} (by name), or without it a class
+     * per row of 8, in turn. The conditioner networks run in {@code precision} (the invertible path stays float32;
      * Bf16SamplingTest bounds how far bf16's samples are from fp32's).
      */
-    byte[] samples(Path checkpoint, double temperature, long seed, int count, Precision precision) throws Exception {
-        Temperature.DASHBOARD.check(temperature);
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className, Precision precision)
+            throws Exception {
+        Temperature.COMMAND_LINE.check(temperature); // the temperatures `woodflow sample` takes, T = 0 refused
         if (count < 1 || count > MAX_SAMPLES) {
             throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
         }
         return run(() -> {
             Loaded m = load(checkpoint);
             ModelConfig mc = m.config.model();
+            List<String> classes = m.model.classes();
+            int[] labels = null;
+            if (className != null && !className.isBlank()) {
+                labels = Sampler.fill(count, ClassChoice.resolve(classes, className, checkpoint.getFileName()
+                        .toString()));
+            } else if (!classes.isEmpty()) {
+                labels = ClassChoice.byRow(count, Math.min(8, count), classes.size());
+            }
             try (PointerScope scope = new PointerScope()) {
                 m.model.precision(precision); // the model is shared between requests; each sets its own
-                Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed);
+                Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed, labels);
                 return ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), mc.channels(), mc.height(),
                         mc.width(), Math.min(8, count)));
             }
@@ -135,8 +157,12 @@ final class ModelWorker implements AutoCloseable {
         return run(() -> testBpdOnWorker(checkpoint));
     }
 
-    /** What scoring an uploaded image gives: its bpd, the image as the model sees it, and the test set's bpd. */
-    record Score(double bpd, byte[] resizedPng, double[] testBpd) {}
+    /**
+     * What scoring an uploaded image gives: its bpd, the image as the model sees it, and the test set's bpd; for a
+     * class-conditional model, the bpd of p(x) averaged over the classes and the class under which the image is
+     * likeliest (else null).
+     */
+    record Score(double bpd, byte[] resizedPng, double[] testBpd, String likeliestClass) {}
 
     Score score(Path checkpoint, byte[] imageBytes) throws Exception {
         checkSize(imageBytes);
@@ -146,11 +172,62 @@ final class ModelWorker implements AutoCloseable {
             // resized as a folder of images is (centre crop, area resampling), to the model's size
             byte[] chw = ImageDecoder.toChw(imageBytes, "the uploaded image", mc.channels(), mc.height());
             ArraySource one = new ArraySource(List.of(chw), mc.channels(), mc.height(), mc.width(), "upload");
-            double bpd = Evaluator.bitsPerDim(m.model, one, 1, m.config.data().nBits(), 1,
-                    m.config.train().evalSeed())[0];
+            double bpd;
+            String likeliest = null;
+            if (m.model.classConditional()) {
+                double[] byClass = Evaluator.bitsPerDimByClass(m.model, one, 1, m.config.data().nBits(), 1,
+                        m.config.train().evalSeed())[0];
+                bpd = Evaluator.marginalBitsPerDim(byClass, mc.dimensions());
+                int best = 0;
+                for (int k = 1; k < byClass.length; k++) if (byClass[k] < byClass[best]) best = k;
+                likeliest = m.model.classes().get(best);
+            } else {
+                bpd = Evaluator.bitsPerDim(m.model, one, 1, m.config.data().nBits(), 1,
+                        m.config.train().evalSeed())[0];
+            }
             byte[] png = ImageGrid.pngBytes(ImageGrid.renderForViewing(List.of(chw), mc.channels(), mc.height(),
                     mc.width(), 1));
-            return new Score(bpd, png, testBpdOnWorker(checkpoint));
+            return new Score(bpd, png, testBpdOnWorker(checkpoint), likeliest);
+        });
+    }
+
+    /**
+     * The latent interpolation between test images {@code a} and {@code b} of the run's data ({@link Interpolation}),
+     * as a labelled PNG strip; a class-conditional model takes the images' own classes.
+     */
+    byte[] interpolation(Path checkpoint, int a, int b, int steps, Interpolation.Mode mode) throws Exception {
+        if (steps < Interpolation.MIN_STEPS || steps > Interpolation.MAX_STEPS) {
+            throw new IllegalArgumentException("steps must be between " + Interpolation.MIN_STEPS + " and "
+                    + Interpolation.MAX_STEPS + ", got " + steps);
+        }
+        return run(() -> {
+            Loaded m = load(checkpoint);
+            ModelConfig mc = m.config.model();
+            byte[] ia, ib;
+            Integer la = null, lb = null;
+            try (Splits data = DataSets.open(m.config.data(), mc.channels(), mc.height())) {
+                ImageSource test = data.test();
+                for (int i : new int[] {a, b}) {
+                    if (i < 0 || i >= test.size()) {
+                        throw new IllegalArgumentException("test image " + i + " does not exist: the test set has "
+                                + test.size() + " images (0 to " + (test.size() - 1) + ")");
+                    }
+                }
+                ia = test.image(a);
+                ib = test.image(b);
+                if (m.model.classConditional()) {
+                    var labels = woodflow.data.ClassLabels.require(test, m.model.classes());
+                    la = labels.label(a);
+                    lb = labels.label(b);
+                }
+            }
+            try (PointerScope scope = new PointerScope()) {
+                Interpolation.Strip strip = Interpolation.between(m.model, ia, ib, steps, mode,
+                        m.config.data().nBits(), la, lb);
+                String title = "test image " + a + (la != null ? " (" + m.model.classes().get(la) + ")" : "")
+                        + " to test image " + b + (lb != null ? " (" + m.model.classes().get(lb) + ")" : "");
+                return strip.png(mc.channels(), mc.height(), mc.width(), title);
+            }
         });
     }
 
@@ -233,11 +310,22 @@ final class ModelWorker implements AutoCloseable {
         return run(models::size);
     }
 
+    /** Test hook: while set, every job waits for this latch before it starts (so a test can fill the queue). */
+    private volatile java.util.concurrent.CountDownLatch hold;
+
+    void holdJobs(java.util.concurrent.CountDownLatch latch) {
+        hold = latch;
+    }
+
     /** Runs a job on the worker, waiting for it; throws {@link Busy} at once when the queue is full. */
     <T> T run(Callable<T> job) throws Exception {
         Future<T> f;
+        java.util.concurrent.CountDownLatch h = hold;
         try {
-            f = executor.submit(job);
+            f = executor.submit(h == null ? job : () -> {
+                h.await(2, TimeUnit.MINUTES);
+                return job.call();
+            });
         } catch (RejectedExecutionException e) {
             throw new Busy("the model worker is busy (" + queue + " requests waiting); try again in a moment");
         }
@@ -246,7 +334,7 @@ final class ModelWorker implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof Exception ex) throw ex;
-            throw new IllegalStateException(c.getClass().getSimpleName() + ": " + c.getMessage());
+            throw new IllegalStateException(woodflow.core.Reasons.of(c));
         } catch (TimeoutException e) {
             f.cancel(true);
             throw new Busy("the model worker took too long");

@@ -87,7 +87,7 @@ final class RunFolders {
     Path run(String id) {
         Path dir = under(id == null ? null : id.equals(".") ? "" : id);
         if (!Files.isRegularFile(dir.resolve("metrics.jsonl")) && !Files.isRegularFile(dir.resolve("config.yaml"))) {
-            throw new Refused(404, "no run folder '" + id + "' under " + root);
+            throw new Refused(404, "no run folder '" + Dashboard.echo(id) + "' under " + root);
         }
         return dir;
     }
@@ -95,14 +95,14 @@ final class RunFolders {
     /** A regular file under ROOT named by the browser, e.g. {@code demo/samples/iter-00000250-t0.7.png}. */
     Path file(String relative) {
         Path p = under(relative);
-        if (!Files.isRegularFile(p)) throw new Refused(404, "no file '" + relative + "' under " + root);
+        if (!Files.isRegularFile(p)) throw new Refused(404, "no file '" + Dashboard.echo(relative) + "' under " + root);
         return p;
     }
 
     /** A checkpoint of a run by its file name ({@code best.safetensors} or {@code ckpt-N.safetensors}). */
     Path checkpoint(Path runDir, String name) {
         if (name == null || !CHECKPOINT.matcher(name).matches()) {
-            throw new Refused(403, "'" + name + "' is not a checkpoint name (best.safetensors or ckpt-N.safetensors)");
+            throw new Refused(403, "'" + Dashboard.echo(name) + "' is not a checkpoint name (best.safetensors or ckpt-N.safetensors)");
         }
         Path p = under(idOf(runDir) + "/checkpoints/" + name);
         if (!Files.isRegularFile(p)) throw new Refused(404, "run " + idOf(runDir) + " has no checkpoint " + name);
@@ -113,15 +113,15 @@ final class RunFolders {
     private Path under(String relative) {
         if (relative == null) throw new Refused(403, "a path under ROOT is required");
         if (relative.indexOf('\0') >= 0 || relative.startsWith("/") || relative.startsWith("\\")) {
-            throw new Refused(403, "refused: '" + relative + "' is not a path under ROOT");
+            throw new Refused(403, "refused: '" + Dashboard.echo(relative) + "' is not a path under ROOT");
         }
         Path p = root.resolve(relative).normalize();
-        if (!p.startsWith(root)) throw new Refused(403, "refused: '" + relative + "' is outside ROOT");
+        if (!p.startsWith(root)) throw new Refused(403, "refused: '" + Dashboard.echo(relative) + "' is outside ROOT");
         if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             try {
-                if (!p.toRealPath().startsWith(realRoot)) throw new Refused(403, "refused: '" + relative + "' leads outside ROOT");
+                if (!p.toRealPath().startsWith(realRoot)) throw new Refused(403, "refused: '" + Dashboard.echo(relative) + "' leads outside ROOT");
             } catch (IOException e) {
-                throw new Refused(404, "cannot read '" + relative + "'");
+                throw new Refused(404, "cannot read '" + Dashboard.echo(relative) + "'");
             }
         }
         return p;
@@ -203,6 +203,16 @@ final class RunFolders {
         ObjectNode o = info(runDir);
         Path config = runDir.resolve("config.yaml");
         o.put("config", Files.isRegularFile(config) ? Files.readString(config) : "");
+        // the classes of a class-conditional model, for the sampler's class selector
+        ArrayNode classes = o.putArray("classes");
+        if (Files.isRegularFile(config)) {
+            try {
+                var m = RunConfig.read(config).model();
+                if (m.classConditional() && m.classes() != null) m.classes().forEach(classes::add);
+            } catch (RuntimeException e) {
+                // an unreadable config shows as text; it has no classes to offer
+            }
+        }
         ArrayNode ckpts = o.putArray("checkpoints");
         CheckpointStore store = new CheckpointStore(runDir, 1);
         List<Path> files = new ArrayList<>();

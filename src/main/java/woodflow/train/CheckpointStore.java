@@ -85,9 +85,10 @@ public final class CheckpointStore {
             List<Path> all = list();
             if (all.isEmpty()) return "no checkpoint was written yet: fix the problem and start the run again";
             return "the run is kept up to " + dir.getParent().relativize(all.get(0)) + " (iteration "
-                    + iterationOf(all.get(0)) + "): fix the problem (e.g. free disk space) and continue with --resume";
+                    + iterationOf(all.get(0)) + "): fix the problem (e.g. free disk space) and continue with "
+                    + "`woodflow train --out " + dir.getParent() + " --resume`";
         } catch (IOException e) {
-            return "fix the problem and continue with --resume";
+            return "fix the problem and continue with `woodflow train --out " + dir.getParent() + " --resume`";
         }
     }
 

@@ -66,6 +66,12 @@ public final class DataParallel implements AutoCloseable {
         return global.subList(group.rank() * b, (group.rank() + 1) * b);
     }
 
+    /** This rank's rows of a global batch's class labels. */
+    public int[] rowsOf(int[] global) {
+        int b = global.length / worldSize();
+        return java.util.Arrays.copyOfRange(global, rank() * b, (rank() + 1) * b);
+    }
+
     /**
      * The mean test bpd over the group: each rank evaluates batch k of {@link Evaluator#bitsPerDim} when
      * {@code k mod worldSize} is its rank, and the sums and counts are added up over the group.

@@ -45,9 +45,10 @@ public final class Doctor {
             Tensor images = torch.randint(0, 256, new long[] {tc.batch(), mc.channels(), mc.height(), mc.width()})
                     .to(torch.ScalarType.Byte);
             java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
-            try (NoGradGuard g = new NoGradGuard(); ConvRouting.Recording rec = ConvRouting.recording()) {
+            try (NoGradGuard g = new NoGradGuard(); var c = model.classesInTurn(images.size(0));
+                 ConvRouting.Recording rec = ConvRouting.recording()) {
                 model.bitsPerDim(stepper.dequantize(images, -1), Quantization.bins(cfg.data().nBits()));
-                for (woodflow.nn.ConvShape c : rec.shapes()) convs.add(c.forPeak());
+                for (woodflow.nn.ConvShape shape : rec.shapes()) convs.add(shape.forPeak());
             }
             // the machine's rate, measured the way its best kernels run (the model's largest convolution included)
             Peak.measure(convs, Bf16Kernels.current() == Bf16Kernels.NATIVE).lines().forEach(out::println);

@@ -50,7 +50,7 @@ public final class Inspection {
 
     /** A new model of {@code cfg} ({@code source}: how the user named it), float32 on {@code device}. */
     public static Inspection ofConfig(RunConfig cfg, String source, String device) {
-        cfg.validate();
+        cfg = cfg.validate().withClassesFromData(); // a class-conditional preset: its classes from the data
         MultiScaleFlow model = TrainStep.newModel(cfg, device);
         model.precision(Precision.FP32); // the layers as they are, not the conditioners' training precision
         return new Inspection(cfg, model, source, false);
@@ -80,8 +80,15 @@ public final class Inspection {
             }
         }
         if (x == null) x = torch.rand(new long[] {batch, m.channels(), m.height(), m.width()}).sub(s(0.5));
-        List<ModelInspector.Row> rows = ModelInspector.inspect(model, x);
-        double bpd = model.bitsPerDim(x, Quantization.bins(config.data().nBits())).mean().item_double();
+        List<ModelInspector.Row> rows;
+        double bpd;
+        // a class-conditional model runs for the classes in turn
+        try (var c = model.classConditional() ? model.conditionedOn(woodflow.sample.Sampler.inTurn((int) x.size(0),
+                model)) : null) {
+            rows = ModelInspector.inspect(model, x);
+            bpd = model.bitsPerDim(x, Quantization.bins(config.data().nBits())).mean().item_double();
+        }
+        if (model.classConditional()) input += "; classes in turn (" + String.join(", ", model.classes()) + ")";
         return new Report(source, input, rows, model.parameterCount(), bpd, Flops.forward(m, 1) / 1e9,
                 model.parameterCount() * 4 / (1024.0 * 1024.0), m.notes(), dataProblem);
     }

@@ -66,7 +66,9 @@ import static woodflow.core.Tensors.s;
  *   evaluation:   ib.evaluate(x, nBins)                               // no gradient, memory of one step
  * </pre>
  * Parameters' gradients are accumulated into {@code p.grad()} (like {@code backward()}); zero them before the
- * call. The image's own gradient is not produced. Mixed precision works unchanged: layers run their conditioners
+ * call. A class-conditional model runs for the classes set around the call ({@code model.conditionedOn}); with a
+ * class-prediction head its weighted bits join the loss at the top level's output, as in
+ * {@link MultiScaleFlow#objective} (the returned loss stays the bits per dimension). The image's own gradient is not produced. Mixed precision works unchanged: layers run their conditioners
  * through {@link woodflow.core.Precision#conditioner} in the forward, the inverse and the recomputation alike.
  */
 public final class InvertibleBackprop {
@@ -223,6 +225,12 @@ public final class InvertibleBackprop {
             Tensor phi = MultiScaleFlow.standardNormalLogProb(end.latent()).sum().add(end.logDets().get(0).sum())
                     .mul(s(c));
             if (g != null) phi = phi.add(end.carried().mul(g).sum());
+            // the top level's output also predicts the class (class_loss_weight): its bits join the loss, weighted,
+            // averaged over the batch
+            Tensor classBits = g == null ? model.classBits(zr) : null;
+            if (classBits != null) {
+                phi = phi.add(classBits.sum().mul(s(model.config().classLossWeight() / z.size(0))));
+            }
             phi.backward();
             // grad() is a reference into zr's autograd state, freed with zr: detach() makes an owning handle.
             return zr.grad().detach();

@@ -79,6 +79,24 @@ public final class MetricsLog {
         }
     }
 
+    /** The last test bpd (and its iteration) and training speed of a metrics file; NaN where it has none. */
+    public record Last(double testBpd, long testIteration, double imagesPerSecond) {}
+
+    /** The last figures of {@code file} up to {@code iteration} (what a run resumed there has last measured). */
+    public static Last last(Path file, long iteration) throws IOException {
+        double test = Double.NaN, speed = Double.NaN;
+        long at = 0;
+        for (JsonNode n : read(file)) {
+            if (n.path("iteration").asLong() > iteration) continue;
+            if (n.path("test_bpd").isNumber()) {
+                test = n.get("test_bpd").asDouble();
+                at = n.path("iteration").asLong();
+            }
+            if (n.path("images_per_s").isNumber()) speed = n.get("images_per_s").asDouble();
+        }
+        return new Last(test, at, speed);
+    }
+
     /** All complete records of a metrics file (a torn last line is ignored). */
     public static List<JsonNode> read(Path file) throws IOException {
         List<JsonNode> out = new ArrayList<>();

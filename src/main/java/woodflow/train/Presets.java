@@ -49,10 +49,15 @@ public final class Presets {
 
     /** A preset name, or a path to a YAML/JSON file. */
     public static RunConfig resolve(String nameOrPath) {
-        if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.endsWith(".json")) {
-            return RunConfig.read(Path.of(nameOrPath));
-        }
-        return load(nameOrPath);
+        Path file = fileOf(nameOrPath);
+        return file != null ? RunConfig.read(file) : load(nameOrPath);
+    }
+
+    /** The file {@link #resolve} reads for {@code nameOrPath}, or null when it names a preset. */
+    public static Path fileOf(String nameOrPath) {
+        if (nameOrPath == null) return null;
+        return nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.endsWith(".json")
+                ? Path.of(nameOrPath) : null;
     }
 
     private static InputStream open(String name) {
@@ -62,7 +67,7 @@ public final class Presets {
             List<String> near = woodflow.core.Choices.closest(name, names());
             throw new IllegalArgumentException("unknown preset '" + name + "'" + (near.isEmpty() ? ""
                     : "; did you mean " + String.join(" or ", near) + "?") + " (`woodflow presets` lists all "
-                    + names().size() + "; or pass a .yaml/.json file with --config)");
+                    + names().size() + ")");
         }
         return in;
     }

@@ -24,10 +24,11 @@ public interface Progress extends AutoCloseable {
     /**
      * Every log interval. {@code testIteration}: where {@code testBpd} was measured; {@code trainSeconds}: the
      * training steps' time so far, over all sessions (what a time budget counts); {@code skippedSteps}: steps skipped
-     * as non-finite so far (shown when there are any).
+     * as non-finite so far (shown when there are any); {@code lr}: the learning rate of the last step (NaN: not
+     * shown).
      */
     void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd, long testIteration,
-            double trainSeconds, long skippedSteps);
+            double trainSeconds, long skippedSteps, double lr);
 
     /** A line of its own (an evaluation, a warning), never drawn over the bar. */
     void message(String line);
@@ -70,13 +71,13 @@ public interface Progress extends AutoCloseable {
 
         @Override
         public void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd,
-                long testIteration, double trainSeconds, long skippedSteps) {
+                long testIteration, double trainSeconds, long skippedSteps, double lr) {
             bar.stepTo(iteration);
             // short, so the bar keeps its width on an 80-column terminal: the log line above has the rest
             bar.setExtraMessage(String.format(Locale.ROOT, " bpd %.3f%s", trainBpd,
                     skippedSteps > 0 ? " skipped " + skippedSteps : ""));
             message(lines.line(iteration, trainBpd, imagesPerSecond, testBpd, testIteration, trainSeconds,
-                    skippedSteps));
+                    skippedSteps, lr));
         }
 
         @Override
@@ -112,26 +113,32 @@ public interface Progress extends AutoCloseable {
 
         @Override
         public void update(long iteration, double trainBpd, double imagesPerSecond, double testBpd,
-                long testIteration, double trainSeconds, long skippedSteps) {
+                long testIteration, double trainSeconds, long skippedSteps, double lr) {
             if (out != null) out.println(line(iteration, trainBpd, imagesPerSecond, testBpd, testIteration,
-                    trainSeconds, skippedSteps));
+                    trainSeconds, skippedSteps, lr));
+        }
+
+        /** The interval's mean training bpd; none when every step of the interval was skipped as non-finite. */
+        private static String trainBpd(double v) {
+            return woodflow.core.Figures.fixed(v, 4, "none (every step skipped)");
         }
 
         /** The log line of an update; its ETA is the pace since this session started. */
         String line(long iteration, double trainBpd, double imagesPerSecond, double testBpd, long testIteration,
-                double trainSeconds, long skippedSteps) {
+                double trainSeconds, long skippedSteps, double lr) {
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
             long done = iteration - firstIteration;
             String test = (Double.isNaN(testBpd) ? "" : String.format(Locale.ROOT, "  test %.4f (iter %d)", testBpd,
-                    testIteration)) + (skippedSteps > 0 ? "  skipped " + skippedSteps : "");
+                    testIteration)) + (skippedSteps > 0 ? "  skipped " + skippedSteps : "")
+                    + (Double.isNaN(lr) ? "" : String.format(Locale.ROOT, "  lr %.2e", lr));
             if (total < 0) {
                 double left = Math.max(0, timeLimitSeconds - trainSeconds);
-                return String.format(Locale.ROOT, "iter %d  bpd %.4f%s  %.1f img/s  %s of training left", iteration,
-                        trainBpd, test, imagesPerSecond, formatSeconds(left));
+                return String.format(Locale.ROOT, "iter %d  bpd %s%s  %.1f img/s  %s of training left", iteration,
+                        trainBpd(trainBpd), test, imagesPerSecond, formatSeconds(left));
             }
             double eta = done > 0 ? elapsed / done * (total - iteration) : Double.NaN;
-            return String.format(Locale.ROOT, "iter %d/%d  bpd %.4f%s  %.1f img/s  ETA %s", iteration, total,
-                    trainBpd, test, imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
+            return String.format(Locale.ROOT, "iter %d/%d  bpd %s%s  %.1f img/s  ETA %s", iteration, total,
+                    trainBpd(trainBpd), test, imagesPerSecond, Double.isNaN(eta) ? "?" : formatSeconds(eta));
         }
 
         @Override

@@ -54,6 +54,19 @@ public record RunConfig(
         return DataSets.open(data, m.channels(), m.height());
     }
 
+    /**
+     * A class-conditional config with its {@code model.classes} taken from the data's labels when it names none (a
+     * preset), so that a model can be built before training (inspect, doctor, bench); any other config as it is.
+     */
+    public RunConfig withClassesFromData() {
+        if (!model.classConditional() || model.classes() != null) return this;
+        try (Splits d = openData()) {
+            var labels = d.train().labels().orElseThrow(() -> new IllegalArgumentException("model.conditional: "
+                    + "class needs the images' classes, but the data has no labels (" + d.train().describe() + ")"));
+            return withModel(model.withClasses(model.conditional(), labels.names(), model.classLossWeight()));
+        }
+    }
+
     public RunConfig withModel(ModelConfig m) {
         return new RunConfig(description, m, data, train);
     }
@@ -64,6 +77,16 @@ public record RunConfig(
 
     public RunConfig withTrain(TrainConfig t) {
         return new RunConfig(description, model, data, t);
+    }
+
+    /** Whether {@code file} exists and reads as this config (whatever its comments and layout). */
+    public boolean isHeldBy(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString()).toYaml().equals(toYaml());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     public String toJson() {
@@ -95,7 +118,7 @@ public record RunConfig(
         if (Files.isDirectory(file)) {
             throw new IllegalArgumentException("config file " + file + " is a folder: give a YAML/JSON file"
                     + (Files.isRegularFile(file.resolve("config.yaml")) ? " (" + file.resolve("config.yaml") + " is "
-                    + "this run's config; --out " + file + " --resume continues the run)" : ""));
+                    + "this run's config; `woodflow train --out " + file + " --resume` continues the run)" : ""));
         }
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException("config file " + file + " does not exist");
         try (InputStream in = Files.newInputStream(file)) {
@@ -106,16 +129,17 @@ public record RunConfig(
     }
 
     static RunConfig parse(InputStream in, String what) {
+        byte[] bytes;
         try {
-            RunConfig c = YAML.readValue(in, RunConfig.class);
-            if (c == null) throw new IllegalArgumentException("config " + what + " is empty");
-            return c;
+            bytes = in.readAllBytes();
         } catch (IOException e) {
-            throw new IllegalArgumentException("invalid config " + what + ": " + describe(e));
+            throw new IllegalArgumentException("cannot read config " + what + ": " + e.getMessage());
         }
+        return ConfigFile.parse(bytes, what);
     }
 
-    private static String describe(IOException e) {
+    /** One line for a binding error: the key, what is wrong and, for a closed choice, the names it knows. */
+    static String describe(IOException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = new ArrayList<>();
             for (Object k : u.getKnownPropertyIds()) known.add(String.valueOf(k));
@@ -123,8 +147,7 @@ public record RunConfig(
                     + String.join(", ", known) + ")";
         }
         if (e instanceof InvalidFormatException f && !f.getPath().isEmpty()) {
-            return joined(f.getPath()) + ": '" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName()
-                    .replace("Integer", "integer").replace("Double", "number");
+            return joined(f.getPath()) + ": '" + f.getValue() + "' does not fit this key";
         }
         if (e instanceof JsonMappingException j && j.getCause() instanceof IllegalArgumentException choice) {
             // a closed choice's own message: the names it knows and the nearest to the typo

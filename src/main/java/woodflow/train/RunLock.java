@@ -11,7 +11,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Makes a run folder exclusive to one trainer: an OS file lock on {@code run.lock}, which the operating system
- * releases when the process ends in any way (so a killed trainer never leaves a stale lock).
+ * releases when the process ends in any way (so a killed trainer never leaves a stale lock). The file stays: it is
+ * also the marker that tells a woodflow run folder from any other ({@link woodflow.io.OutputGuard#RUN_MARKER}).
  */
 public final class RunLock implements AutoCloseable {
     private final FileChannel channel;
@@ -28,7 +29,7 @@ public final class RunLock implements AutoCloseable {
         } catch (IOException e) {
             throw new IOException("cannot create the run folder " + runDir + ": " + why(runDir, e), e);
         }
-        Path file = runDir.resolve("run.lock");
+        Path file = runDir.resolve(woodflow.io.OutputGuard.RUN_MARKER);
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
@@ -65,7 +66,7 @@ public final class RunLock implements AutoCloseable {
             if (Files.exists(p) && !Files.isDirectory(p)) return p + " is a file, not a folder; choose another --out";
         }
         String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
-                : e.getClass().getSimpleName().replace("Exception", "");
+                : woodflow.core.Reasons.of(e);
         return reason + "; choose a writable --out";
     }
 

@@ -25,16 +25,21 @@ public record SelfCheck(FastPathCheck.Report shapes, TrainStep.PathComparison fi
     public static final int REPEATS = 2;
 
     public static SelfCheck run(TrainStep stepper, Tensor uint8Batch, long iteration, String device) {
+        return run(stepper, uint8Batch, null, iteration, device);
+    }
+
+    /** As above with the batch's class labels, for a class-conditional model (null: the classes in turn). */
+    public static SelfCheck run(TrainStep stepper, Tensor uint8Batch, int[] labels, long iteration, String device) {
         long t0 = System.nanoTime();
         TrainStep.PathComparison first;
         Set<ConvShape> seen;
         try (ConvRouting.Recording rec = ConvRouting.recording()) {
-            first = stepper.compareWithReference(uint8Batch, iteration);
+            first = stepper.compareWithReference(uint8Batch, labels, iteration);
             seen = rec.shapes();
         }
         FastPathCheck.Report report = FastPathCheck.run(seen, REPEATS, device);
         TrainStep.PathComparison last = first;
-        if (!report.passed() || !first.agrees()) last = stepper.compareWithReference(uint8Batch, iteration);
+        if (!report.passed() || !first.agrees()) last = stepper.compareWithReference(uint8Batch, labels, iteration);
         boolean all = !last.agrees();
         if (all) ConvRouting.routeAll();
         return new SelfCheck(report, first, last, all, (System.nanoTime() - t0) / 1e9);
@@ -50,8 +55,9 @@ public record SelfCheck(FastPathCheck.Report shapes, TrainStep.PathComparison fi
      * warning for each shape that takes the reference path from now on, one more when every convolution does, or one
      * line saying that the fast path agrees. The check changes no state of the run.
      */
-    static SelfCheck beforeTraining(TrainStep stepper, Tensor uint8Batch, long iteration, String device, RunLog log) {
-        SelfCheck check = run(stepper, uint8Batch, iteration, device);
+    static SelfCheck beforeTraining(TrainStep stepper, Tensor uint8Batch, int[] labels, long iteration, String device,
+                                    RunLog log) {
+        SelfCheck check = run(stepper, uint8Batch, labels, iteration, device);
         for (FastPathCheck.Outcome o : check.shapes().failed()) {
             log.warn("self-check: the fast convolution path (oneDNN) is wrong on this CPU for " + o.shape() + " ("
                     + o.problem() + "): it takes the reference path from now on (slower; `woodflow doctor` lists every "

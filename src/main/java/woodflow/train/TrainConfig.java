@@ -13,6 +13,15 @@ import java.util.List;
  * default, optional linear warm-up, gradient-norm clipping and decoupled weight decay; the evaluation, sampling and
  * checkpoint intervals; precision and backpropagation mode. Missing fields take the defaults below.
  *
+ * <p>{@code ema: DECAY} (0, off, by default; e.g. 0.999) keeps an exponential moving average of the weights
+ * ({@link WeightAverage}, Polyak averaging as in Glow and Flow++): evaluation, the best checkpoint, samples, the
+ * report and the dashboard then use the averaged weights; checkpoints hold both sets ({@code --weights raw|ema}
+ * chooses in eval, sample, score, export and interpolate).
+ *
+ * <p>{@code schedule} ({@link LrSchedule}): {@code constant} (the default), {@code exponential} (per epoch, with
+ * {@code decay} and {@code floor}: 0.95 and 0.01 are the official code's rule) or {@code cosine} (to {@code floor}
+ * over the run), e.g. {@code schedule: {kind: exponential, decay: 0.95, floor: 0.01}}; the warm-up applies to all.
+ *
  * <p>{@code sample_every} is gone: it was validated and set in presets but never read (samples are drawn at each
  * evaluation). Configs and checkpoints that still hold it load as before; the key is accepted and ignored, and no
  * longer written.
@@ -40,7 +49,9 @@ public record TrainConfig(
         @JsonProperty("backprop") Backprop backprop,
         @JsonProperty("max_bad_steps") Integer maxBadSteps,
         @JsonProperty("temperatures") double[] temperatures,
-        @JsonProperty("drift_check") Double driftCheck) {
+        @JsonProperty("drift_check") Double driftCheck,
+        @JsonProperty("ema") Double ema,
+        @JsonProperty("schedule") LrSchedule schedule) {
 
     public TrainConfig {
         batch = batch == null ? 32 : batch;
@@ -64,17 +75,22 @@ public record TrainConfig(
         maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
         temperatures = temperatures == null ? new double[] {0.5, 0.7, 0.875, 1.0} : temperatures;
         driftCheck = driftCheck == null ? 0.0 : driftCheck;
+        ema = ema == null ? 0.0 : ema;
+        schedule = schedule == null ? LrSchedule.CONSTANT : schedule;
     }
 
     public static TrainConfig defaults() {
         return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 
     public TrainConfig validate() {
         List<String> p = new ArrayList<>();
         if (batch < 1) p.add("batch must be at least 1, got " + batch);
-        if (iterations < 0) p.add("iterations must be >= 0, got " + iterations);
+        if (iterations < 1) {
+            p.add("iterations must be at least 1 (a run of 0 iterations trains nothing), got " + iterations
+                    + "; to measure a checkpoint without training, use `woodflow eval`");
+        }
         if (!(lr > 0) || Double.isInfinite(lr)) p.add("lr must be a positive number, got " + lr);
         if (!(beta1 >= 0 && beta1 < 1)) p.add("beta1 must be in [0, 1), got " + beta1);
         if (!(beta2 >= 0 && beta2 < 1)) p.add("beta2 must be in [0, 1), got " + beta2);
@@ -89,11 +105,41 @@ public record TrainConfig(
         if (keepCheckpoints < 1) p.add("keep_checkpoints must be at least 1, got " + keepCheckpoints);
         if (maxBadSteps < 1) p.add("max_bad_steps must be at least 1, got " + maxBadSteps);
         if (!(driftCheck >= 0)) p.add("drift_check must be >= 0 (0 = off), got " + driftCheck);
+        if (!(ema == 0 || ema > 0 && ema < 1)) {
+            p.add("ema must be a decay in (0, 1), e.g. 0.999 (0 = off), got " + ema);
+        }
+        p.addAll(schedule.problems());
         for (double t : temperatures) {
             if (!(t > 0) || Double.isInfinite(t)) p.add("temperatures must be finite and > 0, got " + t);
         }
         if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p));
         return this;
+    }
+
+    /**
+     * The learning rate of iteration {@code it} (0-based) for base rate {@code base} (train.lr, or what a recovery
+     * lowered it to), in epochs of {@code stepsPerEpoch} iterations: the warm-up times the schedule
+     * ({@link LrSchedule}).
+     */
+    public double lrAt(double base, long it, long stepsPerEpoch) {
+        return schedule.lr(base, it, warmup, iterations, stepsPerEpoch);
+    }
+
+    /** Whether the weights are averaged ({@code train.ema} above 0). */
+    public boolean averagesWeights() {
+        return ema > 0;
+    }
+
+    /**
+     * Refuses a batch larger than the training set it is drawn from ({@code trainImages} images): every step would
+     * repeat images within its batch, which no one asking for that batch means.
+     */
+    public void checkFits(int trainImages) {
+        if (batch > trainImages) {
+            throw new IllegalArgumentException("train.batch " + batch + " is larger than the training set, which holds "
+                    + trainImages + " images: every step would repeat images within its batch; lower train.batch to "
+                    + "at most " + trainImages + ", or train on more images");
+        }
     }
 
     /** A builder holding this config's fields, to change some and {@link Builder#build()} a new one. */
@@ -129,6 +175,8 @@ public record TrainConfig(
         private Integer maxBadSteps;
         private double[] temperatures;
         private Double driftCheck;
+        private Double ema;
+        private LrSchedule schedule;
 
         private Builder(TrainConfig t) {
             batch = t.batch;
@@ -152,6 +200,8 @@ public record TrainConfig(
             maxBadSteps = t.maxBadSteps;
             temperatures = t.temperatures;
             driftCheck = t.driftCheck;
+            ema = t.ema;
+            schedule = t.schedule;
         }
 
         private static <T> T or(T given, T kept) {
@@ -263,10 +313,21 @@ public record TrainConfig(
             return this;
         }
 
+        /** The decay of the moving average of the weights; 0 turns it off. */
+        public Builder ema(Double v) {
+            ema = or(v, ema);
+            return this;
+        }
+
+        public Builder schedule(LrSchedule v) {
+            schedule = or(v, schedule);
+            return this;
+        }
+
         public TrainConfig build() {
             return new TrainConfig(batch, iterations, lr, beta1, beta2, eps, warmup, clip,
                     weightDecay, evalEvery, evalBatch, evalSeed, logEvery, checkpointEvery, keepCheckpoints,
-                    seed, precision, backprop, maxBadSteps, temperatures, driftCheck);
+                    seed, precision, backprop, maxBadSteps, temperatures, driftCheck, ema, schedule);
         }
     }
 }

@@ -186,10 +186,41 @@ public final class TrainStep {
      * mean bpd, or NaN when the loss or the gradient was not finite (the update is then skipped).
      */
     public double run(Tensor uint8, long it, double lr) {
+        return run(uint8, null, it, lr);
+    }
+
+    /**
+     * As above for a class-conditional model, with each image's class ({@code labels}, this process's rows): the
+     * loss is then {@code -log p(x | y)} in bits per dimension. Null labels for a class-conditional model (a
+     * benchmark, the doctor) stand for the classes in turn, 0, 1, ..., K-1, 0, ...
+     */
+    public double run(Tensor uint8, int[] labels, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = shardCount == 1 ? dequantize(uint8, it) : dequantizeShard(uint8, it);
             if (nanInput.test(it)) x = x.mul(woodflow.core.Tensors.s(Double.NaN));
-            return step(x, it, lr);
+            return step(x, classes(labels, x.size(0)), it, lr);
+        }
+    }
+
+    /** The one-hot labels a conditional model runs for (null for any other model). */
+    private Tensor classes(int[] labels, long batch) {
+        if (!model.classConditional()) return null;
+        int[] y = labels;
+        if (y == null) {
+            y = new int[(int) batch];
+            for (int i = 0; i < y.length; i++) y[i] = i % model.classes().size();
+        }
+        if (y.length != batch) {
+            throw new IllegalArgumentException(y.length + " class labels for a batch of " + batch + " images");
+        }
+        return model.oneHot(y);
+    }
+
+    /** {@code forwardBackward} for the classes {@code y} (none: unconditional). */
+    private double forwardBackward(Tensor x, Tensor y, boolean poisonGradient, boolean mayShard) {
+        if (y == null) return forwardBackward(x, poisonGradient, mayShard);
+        try (woodflow.layers.ClassCondition.Scope c = model.conditionedOn(y)) {
+            return forwardBackward(x, poisonGradient, false);
         }
     }
 
@@ -198,28 +229,33 @@ public final class TrainStep {
      * the noise. Tests drive it with the inputs of a reference implementation's trace.
      */
     public double runDequantized(Tensor x, double lr) {
-        return step(x, -1, lr);
+        return step(x, classes(null, x.size(0)), -1, lr);
     }
 
-    private double step(Tensor x, long it, double lr) {
+    private double step(Tensor x, Tensor y, long it, double lr) {
         // With the batch in halves the halves' threads have the cores: this thread's own parallel work (the gradient
         // norm, Adam) runs on one thread, as an intra-op team here would wait at every barrier for a core that is
         // busy (on a busy host, for a whole time slice of another process each time).
         int threads = torch.get_num_threads();
-        boolean split = halvesUsable(x);
+        boolean split = y == null && halvesUsable(x);
         if (split && threads > 1) torch.set_num_threads(1);
         try {
-            return stepOn(x, it, lr);
+            return stepOn(x, y, it, lr);
         } finally {
             if (split && threads > 1) torch.set_num_threads(threads);
         }
     }
 
+    /**
+     * Whether a step of {@code x} runs as two halves: not through inverses, not in a data-parallel group (its hooks
+     * count one backward per step), not for a class-conditional model (it holds one set of labels for the batch).
+     */
     private boolean halvesUsable(Tensor x) {
-        return invertible == null && gradientSync == null && x.size(0) >= 2 && halves() != null;
+        return invertible == null && gradientSync == null && !model.classConditional() && x.size(0) >= 2
+                && halves() != null;
     }
 
-    private double stepOn(Tensor x, long it, double lr) {
+    private double stepOn(Tensor x, Tensor y, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime();
@@ -227,7 +263,7 @@ public final class TrainStep {
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
             if (gradientSync != null) gradientSync.begin();
             forwardEnd = 0;
-            double loss = forwardBackward(x, poison, true);
+            double loss = forwardBackward(x, y, poison, true);
             long tf = forwardEnd;
             boolean recomputed = false;
             long t1 = System.nanoTime();
@@ -240,7 +276,7 @@ public final class TrainStep {
                 recomputed = true;
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
-                    again = forwardBackward(x, poison, false);
+                    again = forwardBackward(x, y, poison, false);
                 }
                 double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
                 if (Double.isFinite(againNorm)) {
@@ -296,10 +332,13 @@ public final class TrainStep {
                 forwardEnd = Math.max(h[0].forwardEnd(), h[1].forwardEnd());
                 if (!Double.isFinite(loss)) return Double.NaN;
             } else {
-                Tensor l = model.bitsPerDim(x, Quantization.bins(nBits)).mean();
-                loss = l.item_double();
+                // the loss trained on: the bpd, plus the weighted class-prediction bits of a model with that head
+                MultiScaleFlow.Objective o = model.objective(x, Quantization.bins(nBits));
+                Tensor l = o.loss().mean();
+                double trained = l.item_double();
+                loss = o.loss() == o.bitsPerDim() ? trained : o.bitsPerDim().mean().item_double();
                 forwardEnd = System.nanoTime();
-                if (!Double.isFinite(loss)) return Double.NaN;
+                if (!Double.isFinite(trained) || !Double.isFinite(loss)) return Double.NaN;
                 l.backward();
             }
             if (poisonGradient) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
@@ -316,10 +355,15 @@ public final class TrainStep {
      */
     private Half half(Tensor rows, long b) {
         try {
-            Tensor l = model.bitsPerDim(rows, Quantization.bins(nBits)).sum().div(woodflow.core.Tensors.s(b));
-            double loss = l.item_double();
+            // the loss trained on (with a class-prediction head's bits where the model has one) and the bpd reported
+            MultiScaleFlow.Objective o = model.objective(rows, Quantization.bins(nBits));
+            Tensor l = o.loss().sum().div(woodflow.core.Tensors.s(b));
+            double trained = l.item_double();
+            double loss = o.loss() == o.bitsPerDim() ? trained
+                    : o.bitsPerDim().sum().item_double() / b;
             long end = System.nanoTime();
-            if (Double.isFinite(loss)) l.backward();
+            if (!Double.isFinite(trained)) return new Half(Double.NaN, end);
+            l.backward();
             return new Half(loss, end);
         } catch (NumericalException e) {
             return new Half(Double.NaN, System.nanoTime());
@@ -378,10 +422,16 @@ public final class TrainStep {
      * and compares them; no parameter or optimiser state changes. The start-up self-check of a run.
      */
     public PathComparison compareWithReference(Tensor uint8, long it) {
+        return compareWithReference(uint8, null, it);
+    }
+
+    /** As above, for a class-conditional model with the images' classes (null: the classes in turn). */
+    public PathComparison compareWithReference(Tensor uint8, int[] labels, long it) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = dequantize(uint8, it);
+            Tensor y = classes(labels, x.size(0));
             adam.zeroGrad();
-            double fast = forwardBackward(x, false, false);
+            double fast = forwardBackward(x, y, false, false);
             List<Tensor> gFast = new ArrayList<>();
             for (Tensor p : model.parameters()) {
                 Tensor g = p.grad();
@@ -400,7 +450,8 @@ public final class TrainStep {
             try (ConvRouting.Scope r = ConvRouting.referenceScope()) {
                 for (long r0 = 0; r0 < rows; r0 += chunk) {
                     try (PointerScope inner = new PointerScope()) {
-                        ref += forwardBackward(x.narrow(0, r0, chunk), false, false) / chunks;
+                        ref += forwardBackward(x.narrow(0, r0, chunk), y == null ? null : y.narrow(0, r0, chunk),
+                                false, false) / chunks;
                     }
                 }
             }

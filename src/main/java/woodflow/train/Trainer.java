@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.Figures;
 import woodflow.core.Precision;
 import woodflow.data.BatchStream;
 import woodflow.data.ImageSource;
@@ -44,12 +45,25 @@ import java.util.function.LongPredicate;
  *
  * <p>The parts: this class is the loop; {@link TrainerEvaluation} the evaluations, {@link TrainerCheckpoints} the
  * run folder (checkpoints, resume, recovery, metrics, summary), {@link SelfCheck#beforeTraining} the check of the
- * fast paths before the first step, {@link DataParallel} the group, {@link RunState} the counters they share.
+ * fast paths before the first step, {@link DataParallel} the group, {@link RunState} the counters they share,
+ * {@link WeightAverage} the moving average of the weights ({@code train.ema}; {@link #evaluationModel()}).
+ *
+ * <p>The learning rate of an iteration is {@link TrainConfig#lrAt} (warm-up and {@code train.schedule}, on the base
+ * rate that a recovery halves); a class-conditional model trains on each image's class, from the data's labels
+ * ({@link #withClassesOf}).
  */
 public final class Trainer {
     /** What a finished (or stopped) run reports. */
     public record Result(long iterations, double testBpd, double bestTestBpd, double imagesPerSecond,
-                         long skippedSteps, double trainSeconds, Path runDir) {}
+                         long skippedSteps, double trainSeconds, Path runDir) {
+        /** "done: ..." as printed: a figure that was not measured is said so, never NaN. */
+        public String line() {
+            return String.format(Locale.ROOT, "done: %d iterations, test bpd %s, best %s, %s, %d skipped steps",
+                    iterations, Figures.bpd(testBpd), Figures.bpd(bestTestBpd),
+                    Double.isFinite(imagesPerSecond) ? String.format(Locale.ROOT, "%.1f images/s", imagesPerSecond)
+                            : "no training steps timed", skippedSteps);
+        }
+    }
 
     private final RunConfig config;
     private final Path runDir;
@@ -59,6 +73,8 @@ public final class Trainer {
     private final RunState state = new RunState();
     private MultiScaleFlow model;
     private Adam adam;
+    /** The moving average of the weights ({@code train.ema}), or null. */
+    private WeightAverage average;
     private TrainStep stepper;
     private TrainerCheckpoints checkpoints;
     private LongPredicate nanInput = it -> false;
@@ -75,13 +91,36 @@ public final class Trainer {
     private long bucketBytes = GradientReducer.BUCKET_BYTES;
 
     public Trainer(RunConfig config, Path runDir, ImageSource train, ImageSource test, PrintStream out, boolean quiet) {
-        this.config = config.validate();
+        this.config = withClassesOf(config, train, test).validate();
         this.runDir = runDir;
         this.train = train;
         this.test = test;
         this.log = new RunLog(out, quiet);
         checkShape(train, "training");
         checkShape(test, "test");
+    }
+
+    /**
+     * A class-conditional run's config with {@code model.classes} filled in from the training images' labels (so the
+     * class names travel with the run's config and checkpoints); a config that names classes must name the data's.
+     * Any other config is returned as it is. The test images must have the same classes.
+     */
+    static RunConfig withClassesOf(RunConfig config, ImageSource train, ImageSource test) {
+        var m = config.model();
+        if (!m.classConditional()) return config;
+        woodflow.data.ClassLabels labels = train.labels().orElseThrow(() -> new IllegalArgumentException(
+                "model.conditional: class needs the images' classes, but the training data has no labels ("
+                        + train.describe() + "); labels come from CIFAR-10's label byte, IDX label files beside the "
+                        + "images (train-labels-idx1-ubyte), class sub-folders of an image folder, LSUN categories "
+                        + "and the embedded shapes (data.style: shapes)"));
+        List<String> names = labels.names();
+        if (m.classes() != null && !m.classes().equals(names)) {
+            throw new IllegalArgumentException("model.classes (" + String.join(", ", m.classes()) + ") are not the "
+                    + "classes of the training data (" + String.join(", ", names) + "); remove model.classes to take "
+                    + "the data's");
+        }
+        woodflow.data.ClassLabels.require(test, names);
+        return config.withModel(m.withClasses(m.conditional(), names, m.classLossWeight()));
     }
 
     private void checkShape(ImageSource s, String what) {
@@ -95,6 +134,19 @@ public final class Trainer {
 
     public MultiScaleFlow model() {
         return model;
+    }
+
+    /**
+     * The model that evaluation, sampling and the report use: the averaged weights when {@code train.ema} is on
+     * ({@link WeightAverage}), else the trained model itself.
+     */
+    public MultiScaleFlow evaluationModel() {
+        return average != null ? average.model() : model;
+    }
+
+    /** The run's config as trained: a class-conditional model's classes filled in from the data. */
+    public RunConfig config() {
+        return config;
     }
 
     /**
@@ -190,6 +242,7 @@ public final class Trainer {
 
     /** Starts a new run in an empty (or new) folder, or resumes the latest intact checkpoint of the folder. */
     public Result run(boolean resume) throws IOException {
+        config.train().checkFits(train.size()); // before the run folder is touched
         if (!writer()) return runLocked(resume); // rank 0 holds the lock for the group
         try (RunLock lock = RunLock.acquire(runDir)) {
             try {
@@ -203,10 +256,11 @@ public final class Trainer {
 
     private Result runLocked(boolean resume) throws IOException {
         TrainConfig tc = config.train();
-        checkpoints = new TrainerCheckpoints(config, runDir, writer(), log, configSource);
         stepper = TrainStep.of(config, device);
         model = stepper.model();
         adam = stepper.adam();
+        average = tc.averagesWeights() ? new WeightAverage(model, tc.ema(), device) : null;
+        checkpoints = new TrainerCheckpoints(config, runDir, writer(), log, configSource, average, stepsPerEpoch());
         stepper.injectFaults(nanInput, nanGradient);
         stepper.onFastPathFault(log::warn);
         if (dist != null) {
@@ -226,6 +280,20 @@ public final class Trainer {
         log.say(String.format(Locale.ROOT, "model: %s, %d levels x %d steps, %s coupling, %,d parameters; data: %s",
                 config.model().permutation(), config.model().levels(), config.model().steps(),
                 config.model().coupling(), model.parameterCount(), train.describe()));
+        if (config.model().classConditional()) {
+            log.say("classes: " + String.join(", ", config.model().classes()) + " (the top and split priors are "
+                    + "conditioned on the class" + (config.model().classLossWeight() > 0 ? ", which the top latent also "
+                    + "predicts, weight " + config.model().classLossWeight() : "") + ")");
+        }
+        if (tc.schedule().kind() != LrSchedule.Kind.CONSTANT) {
+            log.say(String.format(Locale.ROOT, "learning rate: %s from train.lr %s%s; an epoch is %d iterations",
+                    tc.schedule().describe(), tc.lr(), tc.warmup() > 0 ? " after " + tc.warmup() + " iterations of "
+                    + "warm-up" : "", stepsPerEpoch()));
+        }
+        if (average != null) {
+            log.say(String.format(Locale.ROOT, "weights: evaluation, samples and the best checkpoint use the moving "
+                    + "average of the weights (train.ema %s); checkpoints hold both sets", tc.ema()));
+        }
         if (tc.precision() == Precision.BF16_MIXED) {
             log.say("precision: bf16-mixed, bf16 convolutions " + Bf16Kernels.current().describe());
         }
@@ -251,18 +319,23 @@ public final class Trainer {
             log.progress(progress);
             if (state.iteration == 0) {
                 initialiseActNorm(stream, bins);
-                evaluation.atStart(model, state, checkpoints.metrics());
+                if (average != null) average.reset(); // the average starts at the initialised weights
+                evaluation.atStart(evaluationModel(), state, checkpoints.metrics());
             }
             // identical on every rank already (same init and data, or the same checkpoint); made exact anyway
-            if (dist != null) dist.broadcastFromRoot(new ArrayList<>(model.stateDict().values()));
+            if (dist != null) {
+                List<Tensor> shared = new ArrayList<>(model.stateDict().values());
+                if (average != null) shared.addAll(average.state().values());
+                dist.broadcastFromRoot(shared);
+            }
             selfCheck(stream);
             long windowStart = System.nanoTime();
             long windowImages = 0;
             while (state.iteration < total && state.trainSeconds < timeLimitSeconds) {
-                List<byte[]> imgs = stream.next().images();
+                BatchStream.Batch batch = stream.next();
                 long it = state.iteration;
                 long t0 = System.nanoTime();
-                double loss = step(imgs, it);
+                double loss = step(batch.images(), batch.labels(), it);
                 state.trainSeconds += (System.nanoTime() - t0) / 1e9;
                 state.iteration = it + 1;
                 progress.tick(state.iteration);
@@ -289,7 +362,7 @@ public final class Trainer {
                     windowImages = 0;
                 }
                 if (evalNow) {
-                    evaluation.evaluate(model, adam, state, checkpoints);
+                    evaluation.evaluate(evaluationModel(), model, adam, state, checkpoints);
                     windowStart = System.nanoTime();
                 }
                 if (state.iteration % tc.checkpointEvery() == 0 || last) checkpoints.save(model, adam, state);
@@ -307,25 +380,29 @@ public final class Trainer {
         double trainBpd = state.closeLogInterval();
         MetricsLog metrics = checkpoints.metrics();
         ObjectNode r = metrics.newRecord();
+        double stepLr = currentLr(state.iteration - 1); // the rate the last step trained at
         r.put("iteration", state.iteration).put("train_bpd", trainBpd).put("images_per_s", state.lastImagesPerSecond)
-                .put("lr", currentLr(state.iteration)).put("skipped_steps", state.skipped)
+                .put("lr", stepLr).put("skipped_steps", state.skipped)
                 .put("train_seconds", state.trainSeconds);
         metrics.append(r);
         progress.update(state.iteration, trainBpd, state.lastImagesPerSecond, state.lastTest, state.lastTestIteration,
-                state.trainSeconds, state.skipped);
+                state.trainSeconds, state.skipped, stepLr);
     }
 
     /** The training stream from the current iteration: batch i depends only on (seed, i). */
     private BatchStream openStream() {
         int workers = config.data().workers() != null ? config.data().workers() : 2;
-        return BatchStream.shuffled(train, config.train().batch(), config.train().seed(), state.iteration, workers, 4);
+        return BatchStream.shuffled(train, config.train().batch(), config.train().seed(), state.iteration, workers, 4,
+                config.model().classConditional());
     }
 
     /** ActNorm's data-dependent initialisation on the first training batch. */
     private void initialiseActNorm(BatchStream stream, int bins) {
         List<byte[]> first = new ArrayList<>();
-        for (int p = 0; p < config.train().batch(); p++) first.add(train.image(stream.indexAt(p)));
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        int[] at = new int[config.train().batch()];
+        for (int p = 0; p < at.length; p++) first.add(train.image(at[p] = stream.indexAt(p)));
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+                var c = model.classConditional() ? model.conditionedOn(labelsOf(at)) : null) {
             model.bitsPerDim(stepper.dequantize(batchTensor(first), -1), bins);
         }
     }
@@ -336,28 +413,50 @@ public final class Trainer {
         ConvRouting.reset();
         List<byte[]> next = new ArrayList<>();
         long from = state.iteration * config.train().batch();
-        for (int p = 0; p < config.train().batch(); p++) next.add(train.image(stream.indexAt(from + p)));
+        int[] at = new int[config.train().batch()];
+        for (int p = 0; p < at.length; p++) next.add(train.image(at[p] = stream.indexAt(from + p)));
+        int[] labels = model.classConditional() ? labelsOf(at) : null;
         // a rank checks the shapes it trains on: its rows of the batch (the batch size is part of a shape)
-        if (group != null) next = group.rowsOf(next);
+        if (group != null) {
+            next = group.rowsOf(next);
+            if (labels != null) labels = group.rowsOf(labels);
+        }
         try (PointerScope scope = new PointerScope()) {
-            SelfCheck.beforeTraining(stepper, batchTensor(next), state.iteration,
+            SelfCheck.beforeTraining(stepper, batchTensor(next), labels, state.iteration,
                     model.parameters().get(0).device().str().getString(), log);
         }
     }
 
+    /** The learning rate of iteration {@code it}: the warm-up and {@code train.schedule} applied to the base rate. */
     private double currentLr(long it) {
-        int warm = config.train().warmup();
-        return warm > 0 ? state.lr * Math.min(1.0, (it + 1) / (double) warm) : state.lr;
+        return config.train().lrAt(state.lr, it, stepsPerEpoch());
     }
 
-    /** One training iteration; returns the batch's mean bpd, or NaN when the step was skipped. */
-    private double step(List<byte[]> imgs, long it) {
+    /** Iterations per epoch, as the paper's data loader counts them (the last partial batch dropped), at least 1. */
+    private long stepsPerEpoch() {
+        return Math.max(1, train.size() / config.train().batch());
+    }
+
+    /** The training images' class labels at {@code indices} (a class-conditional run). */
+    private int[] labelsOf(int[] indices) {
+        return train.labels().orElseThrow().labels(indices);
+    }
+
+    /**
+     * One training iteration on a batch (and its images' classes, or null); returns the batch's mean bpd, or NaN when
+     * the step was skipped. An applied step also moves the average of the weights.
+     */
+    private double step(List<byte[]> imgs, int[] labels, long it) {
         double loss;
-        if (group != null) imgs = group.rowsOf(imgs);
+        if (group != null) {
+            imgs = group.rowsOf(imgs);
+            if (labels != null) labels = group.rowsOf(labels);
+        }
         try (PointerScope scope = new PointerScope()) {
-            loss = stepper.run(batchTensor(imgs), it, currentLr(it));
+            loss = stepper.run(batchTensor(imgs), labels, it, currentLr(it));
         }
         state.stepped(loss);
+        if (!Double.isNaN(loss) && average != null) average.update(adam.step());
         return loss;
     }
 

@@ -1,12 +1,15 @@
 package woodflow.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import woodflow.core.Figures;
 import woodflow.core.NumericalException;
+import woodflow.core.Reasons;
 import woodflow.core.StateMismatchException;
 import woodflow.io.AtomicFiles;
 import woodflow.model.MultiScaleFlow;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -28,9 +31,19 @@ final class TrainerCheckpoints {
     private final boolean writer;
     private final RunLog log;
     private final String configSource;
+    /** The moving average of the weights, saved and restored with the model; null when train.ema is off. */
+    private final WeightAverage average;
+    private final long stepsPerEpoch;
     private MetricsLog metrics;
 
-    TrainerCheckpoints(RunConfig config, Path runDir, boolean writer, RunLog log, String configSource) {
+    /**
+     * {@code average}: the run's moving average of the weights (null: none); {@code stepsPerEpoch}: the iterations of
+     * an epoch, for the learning rate a resumed run says it moves to.
+     */
+    TrainerCheckpoints(RunConfig config, Path runDir, boolean writer, RunLog log, String configSource,
+                       WeightAverage average, long stepsPerEpoch) {
+        this.average = average;
+        this.stepsPerEpoch = stepsPerEpoch;
         this.config = config;
         this.runDir = runDir;
         this.store = new CheckpointStore(runDir, config.train().keepCheckpoints());
@@ -59,8 +72,13 @@ final class TrainerCheckpoints {
             restore(ckpt, model, adam, state);
             metrics = writer ? MetricsLog.openForResume(runDir.resolve("metrics.jsonl"), state.iteration)
                     : MetricsLog.discarding();
-            log.say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %.4f)",
-                    runDir.relativize(ckpt.file()), state.iteration, state.best));
+            // what the run measured last, so a run resumed at its end reports it (not NaN) and keeps it in the summary
+            MetricsLog.Last last = MetricsLog.last(runDir.resolve("metrics.jsonl"), state.iteration);
+            state.lastTest = last.testBpd();
+            state.lastTestIteration = last.testIteration();
+            state.lastImagesPerSecond = last.imagesPerSecond();
+            log.say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %s)",
+                    runDir.relativize(ckpt.file()), state.iteration, Figures.bpd(state.best)));
         } else {
             if (!resume && store.list().size() > 0) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoints: pass --resume to "
@@ -75,7 +93,10 @@ final class TrainerCheckpoints {
     /** Writes {@code config.yaml} and, for a seeded hold-out, {@code holdout.txt}. */
     void writeConfig(List<String> holdout) throws IOException {
         if (!writer) return;
-        AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        // the user's own config.yaml (resumed with it) keeps its comments when it says what the run does
+        if (!config.isHeldBy(runDir.resolve("config.yaml"))) {
+            AtomicFiles.writeString(runDir.resolve("config.yaml"), config.toYaml());
+        }
         if (!holdout.isEmpty()) {
             AtomicFiles.writeString(runDir.resolve("holdout.txt"), String.join("\n", holdout) + "\n");
         }
@@ -85,23 +106,52 @@ final class TrainerCheckpoints {
         try {
             model.loadStateDict(ckpt.modelState());
         } catch (StateMismatchException e) {
-            throw ckpt.doesNotFit(config.model(), configSource, e);
+            throw ckpt.doesNotFit(config.model(), configSource, e, ownConfigFile());
         }
         adam.load(ckpt.tensors(), ckpt.state().adamStep());
+        if (average != null && !average.load(ckpt.tensors())) {
+            average.reset();
+            log.say("note: " + runDir.relativize(ckpt.file()) + " holds no averaged weights (train.ema was off): the "
+                    + "average starts from this checkpoint's weights");
+        }
+        TrainConfig was = ckpt.config().train(), now = config.train();
+        if (now.schedule().kind() == LrSchedule.Kind.COSINE && was.iterations().intValue() != now.iterations()
+                && state.recoveries == 0) {
+            log.say(String.format(Locale.ROOT, "note: the cosine schedule now spans %d iterations instead of %d: at "
+                    + "iteration %d the learning rate moves from %.3g to %.3g", now.iterations(), was.iterations(),
+                    ckpt.state().iteration(), was.lrAt(ckpt.state().lr(), ckpt.state().iteration(), stepsPerEpoch),
+                    now.lrAt(ckpt.state().lr(), ckpt.state().iteration(), stepsPerEpoch)));
+        }
         state.restore(ckpt.state());
+    }
+
+    /** What a checkpoint holds beside the model and Adam: the averaged weights, when they are kept. */
+    private java.util.Map<String, org.bytedeco.pytorch.Tensor> extra() {
+        return average != null ? average.state() : java.util.Map.of();
+    }
+
+    /** The run's own config.yaml when the config was read from it (--resume alone, or --config RUN/config.yaml). */
+    private Path ownConfigFile() {
+        Path own = runDir.resolve("config.yaml");
+        String given = configSource.startsWith("--config ") ? configSource.substring("--config ".length()) : configSource;
+        try {
+            return Files.exists(own) && Files.isSameFile(own, Path.of(given)) ? own : null;
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     /** The checkpoint of the current iteration (the older ones beyond the kept number removed). */
     void save(MultiScaleFlow model, Adam adam, RunState state) throws IOException {
         state.recoveries = 0; // on every rank: they must give up on the same recovery
         if (!writer) return;
-        Checkpoint.save(store.pathFor(state.iteration), config, model, adam, state.saved(adam.step()));
+        Checkpoint.save(store.pathFor(state.iteration), config, model, adam, state.saved(adam.step()), extra());
         store.prune();
     }
 
     /** {@code best.safetensors}: the model of the best test bpd so far. */
     void saveBest(MultiScaleFlow model, Adam adam, RunState state) throws IOException {
-        if (writer) Checkpoint.save(store.best(), config, model, adam, state.saved(adam.step()));
+        if (writer) Checkpoint.save(store.best(), config, model, adam, state.saved(adam.step()), extra());
     }
 
     /**
@@ -139,7 +189,7 @@ final class TrainerCheckpoints {
                 .put("restored", c.file().getFileName().toString()).put("lr", state.lr)
                 .put("skipped_steps", state.skipped);
         metrics.append(r);
-        if (writer) Checkpoint.save(c.file(), config, model, adam, state.saved(adam.step()));
+        if (writer) Checkpoint.save(c.file(), config, model, adam, state.saved(adam.step()), extra());
         log.notice(String.format(Locale.ROOT, "%d non-finite steps in a row: restored %s and lowered the learning rate "
                 + "to %.3g", bad, c.file().getFileName(), state.lr));
     }
@@ -159,7 +209,7 @@ final class TrainerCheckpoints {
         if (metrics == null || !writer) return; // before the run started, or not rank 0
         try {
             ObjectNode s = summary(SummaryStatus.FAILED, state, parameters);
-            s.put("error", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+            s.put("error", Reasons.of(e));
             AtomicFiles.writeString(runDir.resolve("summary.json"), s.toPrettyString() + "\n");
         } catch (IOException | RuntimeException ignored) {
             // e.g. the disk is full: the run folder then shows a stopped run without a summary
@@ -168,12 +218,20 @@ final class TrainerCheckpoints {
 
     private ObjectNode summary(SummaryStatus status, RunState state, long parameters) {
         ObjectNode s = metrics.newRecord();
-        s.put("status", status.label()).put("iterations", state.iteration).put("test_bpd", state.lastTest)
-                .put("best_test_bpd", state.best).put("images_per_s", state.lastImagesPerSecond)
-                .put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
+        s.put("status", status.label()).put("iterations", state.iteration);
+        figure(s, "test_bpd", state.lastTest);
+        figure(s, "best_test_bpd", state.best);
+        figure(s, "images_per_s", state.lastImagesPerSecond);
+        s.put("skipped_steps", state.skipped).put("train_seconds", state.trainSeconds)
                 .put("parameters", parameters).put("precision", config.train().precision().label())
-                .put("description", config.description());
+                .put("description", config.description()).put("weights", average != null ? "ema" : "raw");
         return s;
+    }
+
+    /** A figure of the summary: null (not "NaN") when it was not measured. */
+    private static void figure(ObjectNode s, String key, double v) {
+        if (Double.isFinite(v)) s.put(key, v);
+        else s.putNull(key);
     }
 
     /** The advice a failed write ends with: up to which checkpoint the run is kept, and how to continue it. */

@@ -47,10 +47,14 @@ final class TrainerEvaluation {
         state.lastTestIteration = 0;
     }
 
-    /** The evaluation at the current iteration: test bpd, summary, best checkpoint, sample grid. */
-    void evaluate(MultiScaleFlow model, Adam adam, RunState state, TrainerCheckpoints checkpoints)
-            throws IOException {
+    /**
+     * The evaluation at the current iteration: test bpd, summary, best checkpoint, sample grid. {@code evaluated} is
+     * scored and sampled (the averaged weights when train.ema is on), {@code trained} (and Adam) go into the checkpoint.
+     */
+    void evaluate(MultiScaleFlow evaluated, MultiScaleFlow trained, Adam adam, RunState state,
+                  TrainerCheckpoints checkpoints) throws IOException {
         TrainConfig tc = config.train();
+        MultiScaleFlow model = evaluated;
         double bpd = testBitsPerDim(model);
         state.lastTest = bpd;
         state.lastTestIteration = state.iteration;
@@ -59,8 +63,8 @@ final class TrainerEvaluation {
         ObjectNode r = checkpoints.metrics().newRecord();
         r.put("iteration", state.iteration).put("test_bpd", bpd).put("best_test_bpd", state.best);
         checkpoints.metrics().append(r);
-        checkpoints.writeSummary(SummaryStatus.RUNNING, state, model.parameterCount());
-        if (improved) checkpoints.saveBest(model, adam, state);
+        checkpoints.writeSummary(SummaryStatus.RUNNING, state, trained.parameterCount());
+        if (improved) checkpoints.saveBest(trained, adam, state);
         if (writer) {
             try (PointerScope scope = new PointerScope()) {
                 Tensor s = Sampler.sample(model, 16, 0.7, config.data().nBits(), tc.seed() + 17);
@@ -75,8 +79,8 @@ final class TrainerEvaluation {
                 log.warn(e.getMessage());
             }
         }
-        log.progress().message(String.format(Locale.ROOT, "iteration %d: test bpd %.4f (best %.4f)", state.iteration,
-                bpd, state.best));
+        log.progress().message(String.format(Locale.ROOT, "iteration %d: test bpd %s (best %s)", state.iteration,
+                woodflow.core.Figures.computed(bpd), woodflow.core.Figures.bpd(state.best)));
     }
 
     /** Mean test bpd; in a group, each rank evaluates its share of the batches and the sums are added up. */

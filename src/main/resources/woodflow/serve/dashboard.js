@@ -148,6 +148,24 @@ function curveChart(container, title, xLabel) {
   }, [[], [], [], [], []], container);
 }
 
+// The learning rate of the last step of each log interval (train.warmup and train.schedule applied).
+function lrColumns(records) {
+  const points = records.filter(r => num(r.lr) != null && num(r.train_bpd) != null && num(r.iteration) != null)
+    .map(r => [r.iteration, r.lr]).sort((a, b) => a[0] - b[0]);
+  return [points.map(p => p[0]), points.map(p => p[1])];
+}
+
+function lrChart(container) {
+  const width = Math.max(300, container.clientWidth - 28);
+  return new uPlot({
+    title: 'learning rate vs iteration', width, height: 200,
+    scales: { x: { time: false } },
+    axes: [{ label: 'iteration' }, { label: 'learning rate', size: 70, values: (u, v) => v.map(x => x.toExponential(1)) }],
+    series: [{ label: 'iteration' }, { label: 'learning rate', stroke: COLOURS[2], width: 1.5,
+      value: (u, v) => v == null ? '—' : v.toExponential(2) }],
+  }, [[], []], container);
+}
+
 // ---------------------------------------------------------------- run page
 async function runPage() {
   const id = params.get('id');
@@ -160,12 +178,13 @@ async function runPage() {
   const headline = el('p', {});
   const iterPanel = el('div', { class: 'panel chart', id: 'curve-iteration' });
   const timePanel = el('div', { class: 'panel chart', id: 'curve-time' });
+  const lrPanel = el('div', { class: 'panel chart', id: 'curve-lr' });
   const events = el('ul', { id: 'events', class: 'small' });
   const ckpts = el('div', {}), samples = el('div', { class: 'grids' });
   main.replaceChildren(
     el('h1', {}, id, ' ', status),
     el('p', { class: 'muted' }, info.description || ''), headline,
-    el('div', { class: 'row' }, iterPanel, timePanel),
+    el('div', { class: 'row' }, iterPanel, timePanel), lrPanel,
     el('p', { class: 'muted small' }, 'Train bpd is the mean over each log interval; test bpd is over the test set at each ',
       'evaluation. Training time excludes evaluation. Markers: recoveries (restored a checkpoint after non-finite steps) ',
       'and intervals with skipped steps.'),
@@ -175,6 +194,7 @@ async function runPage() {
       el('div', { class: 'panel' }, el('h2', {}, 'Config'), el('pre', { class: 'config' }, info.config))),
     el('h2', {}, 'Sample grids'), samples);
   const charts = [curveChart(iterPanel, 'bpd vs iteration', 'iteration'), curveChart(timePanel, 'bpd vs training time', 'training time (s)')];
+  const rates = lrChart(lrPanel);
   dash.charts = charts;
   let records = [];
   const showInfo = r => {
@@ -201,6 +221,9 @@ async function runPage() {
     const a = curveColumns(records, byIteration), b = curveColumns(records, byTime);
     charts[0].setData(a.cols);
     charts[1].setData(b.cols);
+    const lr = lrColumns(records);
+    rates.setData(lr);
+    dash.lrPoints = lr[0].length;
     dash.points = a.points;
     events.replaceChildren(...records.filter(r => r.event).map(r => el('li', {},
       'iteration ' + r.iteration + ': ' + r.event + (r.restored ? ' from ' + r.restored : '') + (num(r.lr) != null ? ', learning rate now ' + r.lr.toPrecision(3) : ''))));
@@ -235,7 +258,7 @@ async function samplerPage() {
   let picker;
   try { picker = await checkpointPicker(id); } catch (e) { main.replaceChildren(el('p', { class: 'error' }, e.message)); return; }
   if (!picker.info.checkpoints.length) { main.replaceChildren(el('h1', {}, 'Sampler · ' + id), el('p', { class: 'muted' }, 'This run has no checkpoint yet.')); return; }
-  const temperature = el('input', { type: 'range', id: 'temperature', min: 0, max: 1.2, step: 0.05, value: params.get('temperature') || 0.7 });
+  const temperature = el('input', { type: 'range', id: 'temperature', min: 0.05, max: 1.2, step: 0.05, value: params.get('temperature') || 0.7 });
   const tValue = el('b', { id: 'temperature-value' });
   const seed = el('input', { type: 'number', id: 'seed', value: params.get('seed') || 0, min: 0 });
   const count = el('select', { id: 'count' }, [16, 32, 64].map(n => el('option', { value: n }, n)));
@@ -248,6 +271,18 @@ async function samplerPage() {
   const status = el('p', { class: 'muted', id: 'sample-status' });
   const recon = el('img', { id: 'reconstructions', class: 'samples', alt: 'reconstructions', hidden: true });
   const reconStatus = el('p', { class: 'muted' });
+  // a class-conditional model: one class, or a row per class
+  const classes = picker.info.classes || [];
+  const klass = el('select', { id: 'class' }, [el('option', { value: '' }, 'a row per class')]
+    .concat(classes.map(c => el('option', { value: c }, c))));
+  if (params.get('class')) klass.value = params.get('class');
+  // latent interpolation between two test images
+  const pointA = el('input', { type: 'number', id: 'interp-a', value: 0, min: 0 });
+  const pointB = el('input', { type: 'number', id: 'interp-b', value: 1, min: 0 });
+  const steps = el('input', { type: 'number', id: 'interp-steps', value: 8, min: 2, max: 64 });
+  const mode = el('select', { id: 'interp-mode' }, ['linear', 'spherical', 'both'].map(m => el('option', { value: m }, m)));
+  const strip = el('img', { id: 'interpolation', class: 'samples', alt: 'interpolation', hidden: true });
+  const stripStatus = el('p', { class: 'muted', id: 'interp-status' });
   main.replaceChildren(el('h1', {}, 'Sampler · ' + id),
     el('p', { class: 'muted' }, 'Samples drawn exactly from the model: latents from the prior with their spread scaled by ',
       'the temperature, run backwards through the flow. The same seed gives the same noise, so moving the slider shows ',
@@ -257,8 +292,16 @@ async function samplerPage() {
       el('label', {}, 'temperature', temperature, tValue),
       el('label', {}, 'seed', seed, el('button', { onclick: () => { seed.value = Number(seed.value) + 1; request(); } }, 'another')),
       el('label', {}, 'samples', count),
-      el('label', {}, 'precision', precision)),
+      el('label', {}, 'precision', precision),
+      classes.length ? el('label', {}, 'class', klass) : ''),
     el('div', { class: 'panel' }, image, status),
+    el('h2', {}, 'Interpolation'),
+    el('div', { class: 'panel' }, el('p', { class: 'muted' }, 'Two test images are encoded (every level\'s latent), ',
+      'the latents interpolated (linear, or spherical: along the great circle, which keeps the Gaussian latents\' norm) and ',
+      'decoded; the ends are the images themselves.' + (classes.length ? ' The classes are the images\' own, mixed along the path.' : '')),
+      el('div', { class: 'controls' }, el('label', {}, 'test image A', pointA), el('label', {}, 'test image B', pointB),
+        el('label', {}, 'steps', steps), el('label', {}, 'path', mode),
+        el('button', { id: 'interpolate', onclick: interpolate }, 'interpolate')), strip, stripStatus),
     el('h2', {}, 'Reconstructions'),
     el('div', { class: 'panel' }, el('p', { class: 'muted' }, 'Top: test images; bottom: decode(encode(x)), exact up to ',
       'rounding.'), el('button', { id: 'reconstruct', onclick: reconstruct }, 'reconstruct test images'), recon, reconStatus));
@@ -268,7 +311,8 @@ async function samplerPage() {
     const mine = ++seq;
     const url = '/api/sample?id=' + encodeURIComponent(id) + '&checkpoint=' + encodeURIComponent(picker.select.value)
       + '&temperature=' + temperature.value + '&seed=' + seed.value + '&count=' + count.value
-      + '&precision=' + precision.value;
+      + '&precision=' + precision.value
+      + (classes.length && klass.value ? '&class=' + encodeURIComponent(klass.value) : '');
     const t0 = performance.now();
     status.textContent = 'sampling…';
     try {
@@ -282,11 +326,26 @@ async function samplerPage() {
       dash.sampleDigest = digest(bytes);
       dash.sampleCount++;
       status.textContent = count.value + ' samples at temperature ' + Number(temperature.value).toFixed(2) + ', seed '
-        + seed.value + ', ' + (r.headers.get('X-Woodflow-Precision') ?? precision.value) + ' ('
+        + seed.value + (classes.length ? ', ' + (klass.value ? 'class ' + klass.value : 'a row per class (' + classes.join(', ') + ')') : '')
+        + ', ' + (r.headers.get('X-Woodflow-Precision') ?? precision.value) + ' ('
         + (r.headers.get('X-Woodflow-Milliseconds') ?? Math.round(performance.now() - t0)) + ' ms in the server)';
     } catch (e) {
       if (mine === seq) status.replaceChildren(el('span', { class: 'error' }, e.message));
     }
+  }
+  async function interpolate() {
+    stripStatus.textContent = 'interpolating…';
+    try {
+      const r = await fetch('/api/interpolate?id=' + encodeURIComponent(id) + '&checkpoint=' + encodeURIComponent(picker.select.value)
+        + '&a=' + pointA.value + '&b=' + pointB.value + '&steps=' + steps.value + '&mode=' + mode.value);
+      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
+      const bytes = await r.arrayBuffer();
+      strip.src = URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+      strip.hidden = false;
+      dash.interpolationDigest = digest(bytes);
+      dash.interpolations = (dash.interpolations || 0) + 1;
+      stripStatus.textContent = '';
+    } catch (e) { stripStatus.replaceChildren(el('span', { class: 'error' }, e.message)); }
   }
   async function reconstruct() {
     reconStatus.textContent = 'reconstructing…';
@@ -300,7 +359,7 @@ async function samplerPage() {
   }
   const soon = () => { tValue.textContent = Number(temperature.value).toFixed(2); clearTimeout(timer); timer = setTimeout(request, 120); };
   temperature.addEventListener('input', soon);
-  for (const c of [seed, count, precision, picker.select]) c.addEventListener('change', request);
+  for (const c of [seed, count, precision, picker.select, klass]) c.addEventListener('change', request);
   picker.select.addEventListener('change', reconstruct);
   request().then(reconstruct);
 }
@@ -446,6 +505,8 @@ async function scorePage() {
       const below = test.filter(v => v < mine).length;
       result.replaceChildren(el('p', { class: 'big', id: 'score-bpd' }, s.bpd.toFixed(4) + ' bpd'),
         el('p', {}, f.name + ': more bits than ' + Math.round(100 * below / test.length) + '% of the test images'),
+        s.likeliest_class ? el('p', { id: 'score-class' }, 'likeliest class: ' + s.likeliest_class
+          + ' (the bpd is of p(x) averaged over the classes; the test images are scored given their own)') : '',
         el('figure', {}, el('img', { src: s.image, class: 'samples', alt: 'the image as the model sees it' }),
           el('figcaption', { class: 'small muted' }, 'as the model sees it')));
       draw();

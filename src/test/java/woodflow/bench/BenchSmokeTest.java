@@ -106,9 +106,9 @@ class BenchSmokeTest {
         RunConfig c = Presets.load("yardstick-a");
         var t0 = c.train();
         // a learning rate that blows the model up within a step or two: the timed steps are all non-finite
-        var blowUp = new woodflow.train.TrainConfig(4, 10, 1e12, t0.beta1(), t0.beta2(), t0.eps(), 0, 0.0, 0.0,
-                t0.evalEvery(), t0.evalBatch(), t0.evalSeed(), t0.logEvery(), t0.checkpointEvery(),
-                t0.keepCheckpoints(), t0.seed(), woodflow.core.Precision.FP32, woodflow.train.Backprop.STANDARD, t0.maxBadSteps(), t0.temperatures(), 0.0);
+        var blowUp = t0.toBuilder().batch(4).iterations(10).lr(1e12).warmup(0).clip(0.0).weightDecay(0.0)
+                .precision(woodflow.core.Precision.FP32).backprop(woodflow.train.Backprop.STANDARD).driftCheck(0.0)
+                .build();
         c = c.withModel(c.model().withSteps(1).withHidden(8)).withTrain(blowUp);
         Map<String, Object> t = TrainBench.train(c, "cpu", 2, 3);
         assertThat((Integer) t.get("skipped_steps")).isPositive();

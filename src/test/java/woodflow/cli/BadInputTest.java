@@ -34,8 +34,8 @@ class BadInputTest {
     static Path run;
 
     static String config(String model, String data, String train) {
-        return "model: " + model + "\ndata: " + data + "\ntrain: {batch: 8, iterations: 4, eval_every: 5, "
-                + "checkpoint_every: 5, log_every: 2, seed: 1" + (train.isEmpty() ? "" : ", " + train) + "}\n";
+        return "model: " + model + "\ndata: " + data + "\ntrain: {" + woodflow.train.FlowMappings.merge("batch: 8, "
+                + "iterations: 4, eval_every: 5, checkpoint_every: 5, log_every: 2, seed: 1", train) + "}\n";
     }
 
     static Path write(String name, String yaml) throws Exception {
@@ -182,7 +182,7 @@ class BadInputTest {
         fails(train(write("unknown-nested", config(MODEL, data, "lr_decay: 0.5"))),
                 "unknown key 'lr_decay' at train (known keys: ", "max_bad_steps");
         fails(train(write("mistyped", config(MODEL, data, "batch: many"))), "invalid config",
-                "train.batch: 'many' is not a valid integer");
+                "train.batch: the text 'many' where a whole number goes; write e.g. batch: 16");
         fails(train(write("mistyped-list", config(MODEL.replace("d_c: [2, 2]", "d_c: [2, x]"), data, ""))),
                 "model.d_c[1]: ");
         fails(train(write("zero-batch", config(MODEL, data, "keep_checkpoints: 0, max_bad_steps: 0")
@@ -230,7 +230,8 @@ class BadInputTest {
         Files.write(images.resolve("a.png"), png(new Random(1)));
         fails(cli("score", "--checkpoint", run.toString(), "--images", images.toString(), "--out",
                 file.resolve("scores.csv").toString()), "cannot write " + file.resolve("scores.csv"));
-        fails(cli("soak", "--cycles", "1", "--out", run.toString()), "--out " + run + " is not empty");
+        fails(cli("soak", "--cycles", "1", "--out", run.toString()), "--out " + run + " holds other files (this command "
+                + "needs a new or empty folder)");
     }
 
     @Test

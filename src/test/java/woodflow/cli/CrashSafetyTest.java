@@ -96,7 +96,7 @@ class CrashSafetyTest {
         assertThat(o.err().strip()).isEqualTo("woodflow: error: cannot write "
                 + run.resolve("checkpoints/ckpt-00000015.safetensors") + ": No space left on device (simulated); "
                 + "the run is kept up to checkpoints/ckpt-00000010.safetensors (iteration 10): fix the problem (e.g. "
-                + "free disk space) and continue with --resume");
+                + "free disk space) and continue with `woodflow train --out " + run + " --resume`");
         assertThat(Files.readAllBytes(ckpt10)).isEqualTo(before);
         assertThat(names(run.resolve("checkpoints")))
                 .containsExactly("best.safetensors", "ckpt-00000005.safetensors", "ckpt-00000010.safetensors");

@@ -119,7 +119,7 @@ class FirstHourTest {
             assertThat(l.charAt(description)).as(l).isNotEqualTo(' ');
             assertThat(l.substring(description - 2, description)).as(l).isEqualTo("  ");
         }
-        assertThat(o.out()).contains("(paper, Tables 2–3)").doesNotContain("seed Tables");
+        assertThat(o.out()).contains("(paper, Tables 2–3; learning rate as the official code").doesNotContain("seed Tables");
 
         BadInputTest.fails(cli("train", "--preset", "fmnist-woodbry"), "unknown preset 'fmnist-woodbry'; did you "
                 + "mean fmnist-woodbury?", "`woodflow presets` lists all");
@@ -217,7 +217,7 @@ class FirstHourTest {
         BadInputTest.fails(cli("train", "--config", cfg.toString(), "--out", root.resolve("zero-run").toString(),
                 "--iterations", "0"), "--iterations must be at least 1, got 0");
         BadInputTest.fails(cli("train", "--config", run.toString(), "--out", root.resolve("r").toString()),
-                "config file " + run + " is a folder", "--resume continues the run");
+                "config file " + run + " is a folder", "--resume` continues the run");
         CliTest.Outcome done = cli("train", "--out", run.toString(), "--resume", "--iterations", "2", "--no-report");
         assertThat(done.code()).as(done.err()).isZero();
         assertThat(done.out()).contains("warning: the run is already at iteration 4, at or past its 2 iterations: "

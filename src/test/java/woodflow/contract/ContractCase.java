@@ -28,6 +28,25 @@ public record ContractCase(String name, Function<Init, ? extends Module> factory
 
     /** The bijection under test: the module itself, or a model viewed as x -> all latents. */
     public static Transform asTransform(Module m) {
+        if (m instanceof woodflow.model.MultiScaleFlow f && f.classConditional()) {
+            // a class-conditional model, for fixed soft labels of the batch (see Conditioned)
+            Transform t = f.asTransform();
+            return new Transform() {
+                @Override
+                public woodflow.core.FlowResult forward(org.bytedeco.pytorch.Tensor x) {
+                    try (var c = f.conditionedOn(Conditioned.softLabels(x.size(0), f.classes().size(), x))) {
+                        return t.forward(x);
+                    }
+                }
+
+                @Override
+                public woodflow.core.FlowResult inverse(org.bytedeco.pytorch.Tensor y) {
+                    try (var c = f.conditionedOn(Conditioned.softLabels(y.size(0), f.classes().size(), y))) {
+                        return t.inverse(y);
+                    }
+                }
+            };
+        }
         if (m instanceof woodflow.model.MultiScaleFlow f) return f.asTransform();
         if (m instanceof Transform t) return t;
         throw new IllegalArgumentException(m.getClass().getSimpleName() + " is neither a flow layer nor a model");

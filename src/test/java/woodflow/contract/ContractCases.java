@@ -43,6 +43,13 @@ public final class ContractCases {
         c.add(new ContractCase("split", i -> new Split(4, i), 2, 4, 4, 4));
         c.add(new ContractCase("top-prior-learned", i -> new TopPrior(4, 4, 4, true, i), 2, 4, 4, 4));
         c.add(new ContractCase("top-prior-standard", i -> new TopPrior(4, 4, 4, false, i), 2, 4, 4, 4));
+        // class-conditional priors (Glow's ycond), for fixed soft labels per sample
+        c.add(new ContractCase("split-class-conditional",
+                Conditioned.of(3, (i, cond) -> new Split(4, 4, 4, i, cond)), 2, 4, 4, 4));
+        c.add(new ContractCase("top-prior-class-conditional",
+                Conditioned.of(3, (i, cond) -> new TopPrior(4, 4, 4, true, i, cond)), 2, 4, 4, 4));
+        c.add(new ContractCase("top-prior-standard-class-conditional",
+                Conditioned.of(2, (i, cond) -> new TopPrior(4, 4, 4, false, i, cond)), 2, 4, 4, 4));
         c.add(new ContractCase("conv1x1", i -> new Conv1x1(4, false, i), 2, 4, 4, 4));
         c.add(new ContractCase("conv1x1-lu", i -> new Conv1x1(4, true, i), 2, 4, 4, 4));
         c.add(new ContractCase("woodbury", i -> new WoodburyTransform(3, 3, 5, 2, 4, i), 2, 3, 3, 5));
@@ -56,6 +63,9 @@ public final class ContractCases {
                         0, 4, 4, 4, i), 2, 4, 4, 4));
         c.add(new ContractCase("model-woodbury-glow",
                 i -> new MultiScaleFlow(tiny("woodbury", 2, 2), i), 2, 2, 8, 8));
+        c.add(new ContractCase("model-woodbury-glow-class-conditional",
+                i -> new MultiScaleFlow(tiny("woodbury", 2, 2).withClasses(woodflow.model.Conditioning.CLASS,
+                        List.of("a", "b", "c"), 0), i), 2, 2, 8, 8));
         c.add(new ContractCase("model-me-woodbury-glow",
                 i -> new MultiScaleFlow(tiny("me-woodbury", 2, 2), i), 2, 2, 8, 8));
         c.add(new ContractCase("model-glow-1x1-additive",

@@ -114,4 +114,28 @@ class LmdbSourceTest {
             assertThat(s.test().image(0)).isEqualTo(again.test().image(0));
         }
     }
+
+    @Test
+    void severalCategoriesAreReadAsOneLabelledByCategory() throws Exception {
+        writeLmdb(dir.resolve("church_outdoor_train_lmdb"), images());
+        writeLmdb(dir.resolve("church_outdoor_val_lmdb"), Map.of("v1", TestFiles.WEBP_LOSSY_SOLID));
+        Map<String, byte[]> bedroom = new LinkedHashMap<>();
+        bedroom.put("b1", TestFiles.encode(TestFiles.solid(40, 40, 200, 10, 10), "png"));
+        bedroom.put("b2", TestFiles.encode(TestFiles.solid(40, 40, 10, 200, 10), "png"));
+        writeLmdb(dir.resolve("bedroom_train_lmdb"), bedroom);
+        writeLmdb(dir.resolve("bedroom_val_lmdb"), Map.of("w1", TestFiles.encode(TestFiles.solid(40, 40, 9, 9, 9), "png")));
+        try (Splits s = DataSets.open(DataConfig.of(DataKind.LSUN, dir.toString()), 3, 8)) {
+            assertThat(s.train().size()).isEqualTo(5);
+            ClassLabels l = s.train().labels().orElseThrow();
+            assertThat(l.names()).containsExactly("bedroom", "church_outdoor");
+            assertThat(l.labels(new int[] {0, 1, 2, 3, 4})).containsExactly(0, 0, 1, 1, 1);
+            assertThat(s.train().image(0)[0] & 255).isGreaterThan(150); // bedroom's red first
+            assertThat(s.test().labels().orElseThrow().labels(new int[] {0, 1})).containsExactly(0, 1);
+            assertThat(s.train().describe()).contains("2 categories: bedroom 2, church_outdoor 3");
+        }
+        // a category without its validation database is named
+        Files.walk(dir.resolve("bedroom_val_lmdb")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        assertThatThrownBy(() -> DataSets.open(DataConfig.of(DataKind.LSUN, dir.toString()), 3, 8))
+                .hasMessageContaining("bedroom_train_lmdb/ has no bedroom_val_lmdb/ beside it");
+    }
 }

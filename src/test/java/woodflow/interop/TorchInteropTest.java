@@ -169,10 +169,29 @@ class TorchInteropTest {
             expected.add(bpd(model, x));
             javaRecon.add(reconstructionError(model, x));
         }
+        // the moving average of the weights (train.ema): woodflow_torch takes it by default, as woodflow's commands do
+        {
+            ModelConfig cfg = tiny("woodbury", "affine", 3);
+            MultiScaleFlow model = trainedLike(cfg, 150);
+            Map<String, Tensor> average = new java.util.LinkedHashMap<>();
+            torch.manual_seed(151);
+            model.namedParameters().forEach((k, p) -> average.put("ema." + k,
+                    p.detach().add(torch.randn_like(p).mul(woodflow.core.Tensors.s(0.02)))));
+            Tensor x = inputs(250);
+            Path ckpt = dir.resolve("ema.safetensors"), in = dir.resolve("ema-x.safetensors");
+            Checkpoint.save(ckpt, run(cfg), model, null, Checkpoint.TrainState.fresh(1e-3), average);
+            writeInputs(in, x);
+            args.add(ckpt.toString());
+            args.add(in.toString());
+            MultiScaleFlow averaged = Checkpoint.read(ckpt).model("cpu");
+            expected.add(bpd(averaged, x));
+            javaRecon.add(reconstructionError(averaged, x));
+            assertThat(bpd(averaged, x)[0]).isNotEqualTo(bpd(model, x)[0]);
+        }
         List<JsonNode> out = python("woodflow_torch_check.py", args.toArray(String[]::new));
-        assertThat(out).hasSize(cases.length);
-        for (int i = 0; i < cases.length; i++) {
-            String what = cases[i][0] + " + " + cases[i][1];
+        assertThat(out).hasSize(cases.length + 1);
+        for (int i = 0; i <= cases.length; i++) {
+            String what = i < cases.length ? cases[i][0] + " + " + cases[i][1] : "woodbury + affine, averaged weights";
             assertClose(expected.get(i), out.get(i).get("bpd"), what);
             // 1e-5, or a few times woodflow's own float32 round trip where that is worse: spline couplings and the
             // periodic convolution of these random models lose up to ~1e-3 in woodflow itself, which is float32's

@@ -50,6 +50,14 @@ class DashboardBrowserTest {
             data: {kind: embedded, count: 128, holdout: 16, n_bits: 8}
             train: {batch: 8, iterations: 10, eval_every: 5, log_every: 2, seed: SEED}
             """;
+    /** A class-conditional run of the shapes, with averaged weights: the sampler's class selector. */
+    static final String CONDITIONAL = """
+            description: tiny class-conditional dashboard test run
+            model: {channels: 3, height: 8, width: 8, levels: 2, steps: 1, hidden: 8, permutation: woodbury,
+                    d_c: [2, 2], d_s: [4, 4], conditional: class}
+            data: {kind: embedded, style: shapes, count: 128, holdout: 16, n_bits: 5}
+            train: {batch: 8, iterations: 6, eval_every: 6, log_every: 2, seed: 3, ema: 0.9}
+            """;
 
     @TempDir
     static Path dir;
@@ -64,9 +72,9 @@ class DashboardBrowserTest {
                 + "Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER + "): apt-get install "
                 + "chromium chromium-driver");
         root = dir.resolve("runs");
-        for (String name : List.of("a", "b")) {
+        for (String name : List.of("a", "b", "c")) {
             Path config = dir.resolve(name + ".yaml");
-            Files.writeString(config, TINY.replace("SEED", name.equals("a") ? "1" : "2"));
+            Files.writeString(config, name.equals("c") ? CONDITIONAL : TINY.replace("SEED", name.equals("a") ? "1" : "2"));
             PrintStream out = System.out;
             ByteArrayOutputStream captured = new ByteArrayOutputStream();
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -123,9 +131,9 @@ class DashboardBrowserTest {
         driver.get(base + "/");
         WebElement row = waiting().until(d -> d.findElement(By.cssSelector("#runs-table tr[data-run='a']")));
         assertThat(row.getText()).contains("a").contains("finished").contains("10 / 10");
-        assertThat(driver.findElements(By.cssSelector("#runs-table tbody tr"))).hasSize(2);
+        assertThat(driver.findElements(By.cssSelector("#runs-table tbody tr"))).hasSize(3);
         driver.findElement(By.cssSelector("th[data-key='best_test_bpd']")).click(); // sorts without a failure
-        waiting().until(d -> d.findElements(By.cssSelector("#runs-table tbody tr")).size() == 2);
+        waiting().until(d -> d.findElements(By.cssSelector("#runs-table tbody tr")).size() == 3);
         screenshot("runs");
     }
 
@@ -141,6 +149,10 @@ class DashboardBrowserTest {
         waiting().until(d -> ((Number) js("return window.dash.points")).longValue() == expected + 1);
         assertThat(js("return window.notReloaded === true")).isEqualTo(true);
         assertThat(driver.findElements(By.cssSelector("#curve-iteration canvas"))).isNotEmpty();
+        // the learning rate: a point per log line (each carries the rate of its last step)
+        long logLines = MetricsLog.read(metrics).stream().filter(n -> n.has("train_bpd")).count();
+        assertThat(((Number) js("return window.dash.lrPoints")).longValue()).isEqualTo(logLines);
+        assertThat(driver.findElements(By.cssSelector("#curve-lr canvas"))).isNotEmpty();
         screenshot("run");
         // a recovery cuts the file back and appends an event: the page starts over from the shorter file and lists it
         List<String> lines = Files.readAllLines(metrics);
@@ -175,6 +187,40 @@ class DashboardBrowserTest {
         precision.selectByValue(other);
         waiting().until(d -> d.findElement(By.id("sample-status")).getText().contains(", " + other + " ("));
         screenshot("sampler");
+    }
+
+    @Test
+    void aClassConditionalRunSamplesTheChosenClassAndInterpolates() throws Exception {
+        driver.get(base + "/sampler?id=c");
+        waiting().until(d -> ((Number) js("return window.dash.sampleCount")).intValue() >= 1);
+        WebElement klass = driver.findElement(By.id("class"));
+        assertThat(klass.findElements(By.tagName("option")).stream().map(WebElement::getText).toList())
+                .containsExactly("a row per class", "disc", "square", "ring");
+        assertThat(driver.findElement(By.id("sample-status")).getText()).contains("a row per class (disc, square, ring)");
+        String rows = (String) js("return window.dash.sampleDigest");
+        new org.openqa.selenium.support.ui.Select(klass).selectByValue("ring");
+        waiting().until(d -> !rows.equals(js("return window.dash.sampleDigest")));
+        assertThat(driver.findElement(By.id("sample-status")).getText()).contains("class ring");
+        driver.findElement(By.id("interpolate")).click();
+        waiting().until(d -> js("return window.dash.interpolations") != null);
+        assertThat(driver.findElement(By.id("interpolation")).isDisplayed()).isTrue();
+        screenshot("sampler-conditional");
+        // an unconditional run has no class selector, and interpolates too; a test image that does not exist is named
+        driver.get(base + "/sampler?id=a");
+        waiting().until(d -> ((Number) js("return window.dash.sampleCount")).intValue() >= 1);
+        assertThat(driver.findElements(By.id("class"))).isEmpty();
+        WebElement b = driver.findElement(By.id("interp-b"));
+        b.clear();
+        b.sendKeys("999");
+        driver.findElement(By.id("interpolate")).click();
+        WebElement status = waiting().until(d -> d.findElement(By.cssSelector("#interp-status .error")));
+        assertThat(status.getText()).contains("test image 999 does not exist").doesNotContain("Exception");
+        b.clear();
+        b.sendKeys("3");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("interp-mode"))).selectByValue("both");
+        driver.findElement(By.id("interpolate")).click();
+        waiting().until(d -> js("return window.dash.interpolations") != null);
+        assertThat(driver.findElement(By.id("interpolation")).isDisplayed()).isTrue();
     }
 
     @Test

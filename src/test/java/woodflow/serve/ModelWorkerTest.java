@@ -53,10 +53,13 @@ class ModelWorkerTest {
             large.samples(last, 0.7, 1, 4);
             assertThat(large.cachedModels()).isEqualTo(2);
             assertThat(large.samples(best, 0.7, 1, 4)).isEqualTo(cold); // seeded: the same grid again
-            for (double t : new double[] {-0.1, 1.21, Double.NaN}) {
+            // the temperatures `woodflow sample` takes: above 0, at most 10
+            for (double t : new double[] {-0.1, 0, Double.NaN}) {
                 assertThatThrownBy(() -> small.samples(best, t, 1, 4)).isInstanceOf(IllegalArgumentException.class)
-                        .hasMessageContaining("temperature must be between 0 and 1.2");
+                        .hasMessageContaining("temperature must be a finite number > 0");
             }
+            assertThatThrownBy(() -> small.samples(best, 10.5, 1, 4)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("temperature 10.5 is too large");
             for (int n : new int[] {0, 65}) {
                 assertThatThrownBy(() -> small.samples(best, 0.7, 1, n)).isInstanceOf(IllegalArgumentException.class)
                         .hasMessageContaining("count must be between 1 and 64");

@@ -26,7 +26,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The same run whatever the world size: 2 ranks (child JVMs on 127.0.0.1) with batch 8 each against one process with
  * batch 16, same seed, compute the same steps to float32 rounding: per-step losses, test bpd and final parameters.
- * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook).
+ * In fp32 and bf16-mixed, with standard backprop and through inverses (the same gradient hook); with a moving average
+ * of the weights, which every rank must hold to the bit; and a class-conditional run, whose labels shard with the
+ * images.
  *
  * <p>In bf16-mixed the shard's convolutions (batch 8, not 16) may round differently in bfloat16: the losses still
  * agree to about 1e-6, but Adam's first steps move a parameter by about the learning rate whatever its gradient's size,
@@ -40,20 +42,38 @@ class DataParallelTest {
     static final String NAN_RUN = "fp32-nan-on-rank-1";
     /** The run whose ranks average the gradients after the backward; the others overlap it, in small buckets. */
     static final String AFTER_BACKWARD_RUN = "fp32-after-backward";
+    /** A class-conditional run on the labelled shapes: each rank gets its rows' labels. */
+    static final String CONDITIONAL_RUN = "fp32-class-conditional";
     /** The runs each JVM trains one after the other, on one group: name, precision, backprop. */
     static final String[][] RUNS = {{"fp32-standard", "fp32", "standard"}, {"fp32-invertible", "fp32", "invertible"},
             {"bf16-standard", "bf16-mixed", "standard"}, {"bf16-invertible", "bf16-mixed", "invertible"},
             {AFTER_BACKWARD_RUN, "fp32", "standard"},
-            {NAN_RUN, "fp32", "standard"}};
+            {NAN_RUN, "fp32", "standard"}, {CONDITIONAL_RUN, "fp32", "invertible"}};
 
-    static RunConfig config(String precision, String backprop) {
+    /** Every run but {@value #AFTER_BACKWARD_RUN} keeps a moving average of the weights (train.ema). */
+    static RunConfig config(String name, String precision, String backprop) {
         RunConfig tiny = TestData.tinyRun(ITERATIONS, ITERATIONS);
+        if (name.equals(CONDITIONAL_RUN)) {
+            tiny = tiny.withModel(tiny.model().withClasses(woodflow.model.Conditioning.CLASS, null, 0.01));
+        }
         return tiny.withTrain(tiny.train().toBuilder().batch(16).precision(Precision.parse(precision))
-                .backprop(Backprop.parse(backprop)).logEvery(1).build());
+                .backprop(Backprop.parse(backprop)).logEvery(1).ema(name.equals(AFTER_BACKWARD_RUN) ? 0 : 0.9)
+                .build());
+    }
+
+    /** A hash of the bits of a model's parameters: equal on two ranks only if every bit is. */
+    static long bits(woodflow.model.MultiScaleFlow m) {
+        long h = 17;
+        for (Tensor p : m.parameters()) for (float v : Tensors.toFloats(p.contiguous())) h = 31 * h + Float.floatToIntBits(v);
+        return h;
     }
 
     static Trainer trainer(RunConfig cfg, Path out) {
         // 250 test images: evaluation batches of 100, 100 and 50, so both ranks evaluate a share
+        if (cfg.model().classConditional()) {
+            return new Trainer(cfg, out, new woodflow.data.ShapeSource(256, 1, 8, 0, 0),
+                    new woodflow.data.ShapeSource(250, 1, 8, 0, 256), System.out, true);
+        }
         return new Trainer(cfg, out, TestData.squares(256, 1), TestData.squares(250, 2), System.out, true);
     }
 
@@ -65,11 +85,12 @@ class DataParallelTest {
                 DistConfig c = DistConfig.resolve(System.getenv(), null, null, null, null);
                 try (DistContext group = DistContext.join(c)) {
                     for (String[] r : RUNS) {
-                        Trainer t = trainer(config(r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
+                        Trainer t = trainer(config(r[0], r[1], r[2]), Path.of(args[0], r[0])).distributed(group)
                                 .overlap(!r[0].equals(AFTER_BACKWARD_RUN)).buckets(256, 1024);
                         if (r[0].equals(NAN_RUN) && group.rank() == 1) t.injectFaults(it -> false, it -> it == NAN_STEP);
                         t.run(false);
                         t.finish();
+                        System.out.printf("average %s: %d%n", r[0], bits(t.evaluationModel()));
                         GradientReducer.Stats s = t.reducerStats();
                         if (s != null) {
                             System.out.printf(java.util.Locale.ROOT, "reducer %s: %d buckets, %.3f started during "
@@ -106,7 +127,7 @@ class DataParallelTest {
         try {
             // the one-process reference, here, while the ranks start
             for (String[] r : RUNS) {
-                Trainer t = trainer(config(r[1], r[2]), tmp.resolve("one").resolve(r[0]));
+                Trainer t = trainer(config(r[0], r[1], r[2]), tmp.resolve("one").resolve(r[0]));
                 if (r[0].equals(NAN_RUN)) t.injectFaults(it -> false, it -> it == NAN_STEP);
                 t.run(false);
                 t.finish();
@@ -123,6 +144,15 @@ class DataParallelTest {
             // the overlapping reducer: many buckets, started while the backward ran (not all at its end), and the
             // step whose gradient rank 1 recomputed averaged again on both ranks
             String log0 = Files.readString(tmp.resolve("rank-0.log"), StandardCharsets.UTF_8);
+            String log1 = Files.readString(tmp.resolve("rank-1.log"), StandardCharsets.UTF_8);
+            for (String[] r : RUNS) {
+                // every rank holds the same average of the weights, to the bit
+                java.util.regex.Matcher a0 = java.util.regex.Pattern.compile("average " + r[0] + ": (-?\\d+)")
+                        .matcher(log0), a1 = java.util.regex.Pattern.compile("average " + r[0] + ": (-?\\d+)")
+                        .matcher(log1);
+                assertThat(a0.find() && a1.find()).as("%s: both ranks printed their average", r[0]).isTrue();
+                assertThat(a1.group(1)).as("%s: rank 1's average against rank 0's", r[0]).isEqualTo(a0.group(1));
+            }
             for (String[] r : RUNS) {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("reducer " + r[0] + ": (\\d+) buckets, "
                         + "([0-9.]+) started during the backward, (\\d+) steps redone").matcher(log0);
@@ -166,8 +196,13 @@ class DataParallelTest {
             double ta = testBpd(one), tb = testBpd(two);
             assertThat(tb).as("%s: test bpd (sharded evaluation)", r[0])
                     .isCloseTo(ta, org.assertj.core.data.Offset.offset(tol * Math.abs(ta)));
-            Map<String, Tensor> pa = Checkpoint.read(one.resolve("checkpoints").resolve(ckpt())).modelState();
-            Map<String, Tensor> pb = Checkpoint.read(two.resolve("checkpoints").resolve(ckpt())).modelState();
+            // the trained weights, and (but in one run) their average
+            Map<String, Tensor> pa = new java.util.LinkedHashMap<>(Checkpoint.read(one.resolve("checkpoints").resolve(ckpt())).tensors());
+            Map<String, Tensor> pb = new java.util.LinkedHashMap<>(Checkpoint.read(two.resolve("checkpoints").resolve(ckpt())).tensors());
+            pa.keySet().removeIf(k -> k.startsWith("adam."));
+            pb.keySet().removeIf(k -> k.startsWith("adam."));
+            assertThat(pa.keySet().stream().anyMatch(k -> k.startsWith("ema.")))
+                    .isEqualTo(!r[0].equals(AFTER_BACKWARD_RUN));
             assertThat(pb.keySet()).isEqualTo(pa.keySet());
             double worst = 0;
             String where = "";

@@ -19,8 +19,8 @@ class ProgressTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
                 Progress p = Progress.create(0, total, timeLimit, out, false)) {
-            p.update(20, 5.25, 100.0, Double.NaN, 0, trainSeconds, 0);
-            p.update(40, 5.0, 110.0, 4.9, 0, trainSeconds * 2, 0);
+            p.update(20, 5.25, 100.0, Double.NaN, 0, trainSeconds, 0, 1e-3);
+            p.update(40, 5.0, 110.0, 4.9, 0, trainSeconds * 2, 0, 2.5e-4);
         }
         return bytes.toString(StandardCharsets.UTF_8);
     }
@@ -28,15 +28,26 @@ class ProgressTest {
     @Test
     void iterationBudgetShowsTheCountAndAnEta() {
         String s = run(600, Double.POSITIVE_INFINITY, 1);
-        assertThat(s).contains("iter 20/600  bpd 5.2500  100.0 img/s  ETA 0s")
-                .contains("iter 40/600  bpd 5.0000  test 4.9000 (iter 0)  110.0 img/s  ETA ");
+        assertThat(s).contains("iter 20/600  bpd 5.2500  lr 1.00e-03  100.0 img/s  ETA 0s")
+                .contains("iter 40/600  bpd 5.0000  test 4.9000 (iter 0)  lr 2.50e-04  110.0 img/s  ETA ");
+    }
+
+    @Test
+    void anIntervalWhoseStepsWereAllSkippedSaysSoRatherThanNaN() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+                Progress p = Progress.create(0, 600, Double.POSITIVE_INFINITY, out, false)) {
+            p.update(20, Double.NaN, 100.0, Double.NaN, 0, 1, 20, Double.NaN);
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("iter 20/600  bpd none (every step skipped)  "
+                + "skipped 20  100.0 img/s").doesNotContain("NaN");
     }
 
     @Test
     void timeBudgetShowsTheTrainingTimeLeftNotAnEndlessCount() {
         String s = run(Integer.MAX_VALUE, 180, 30);
-        assertThat(s).contains("iter 20  bpd 5.2500  100.0 img/s  2m30s of training left")
-                .contains("iter 40  bpd 5.0000  test 4.9000 (iter 0)  110.0 img/s  2m00s of training left")
+        assertThat(s).contains("iter 20  bpd 5.2500  lr 1.00e-03  100.0 img/s  2m30s of training left")
+                .contains("iter 40  bpd 5.0000  test 4.9000 (iter 0)  lr 2.50e-04  110.0 img/s  2m00s of training left")
                 .doesNotContain("2147483647").doesNotContain("ETA");
     }
 
@@ -53,7 +64,7 @@ class ProgressTest {
             }
             assertThat(bytes.toString(StandardCharsets.UTF_8)).as("the bar moved before any log line")
                     .contains(" 3/40");
-            p.update(4, 5.0, 110.0, 4.9, 0, 1, 3);
+            p.update(4, 5.0, 110.0, 4.9, 0, 1, 3, Double.NaN);
             p.message("iteration 4: test bpd 4.8000 (best 4.8000)");
         }
         String s = bytes.toString(StandardCharsets.UTF_8);

@@ -51,9 +51,9 @@ class RobustnessTest {
         String yaml = """
                 model: {channels: 1, height: 8, width: 8, levels: 2, steps: 1, hidden: 8, permutation: woodbury,
                         d_c: [2, 2], d_s: [2, 2]}
-                train: {batch: 8, iterations: %d, eval_every: 10, checkpoint_every: 5, log_every: 5,
-                        keep_checkpoints: 2, seed: 3%s}
-                """.formatted(iterations, extra.isEmpty() ? "" : ", " + extra);
+                train: {%s}
+                """.formatted(FlowMappings.merge("batch: 8, iterations: " + iterations + ", eval_every: 10, "
+                + "checkpoint_every: 5, log_every: 5, keep_checkpoints: 2, seed: 3", extra));
         return RunConfig.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)), "test").validate();
     }
 
