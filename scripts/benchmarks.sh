@@ -46,8 +46,10 @@ git rev-parse --short HEAD > "$out/commit.txt"   # the code measured (--report-o
 sed -n 's/^cpu: *//p' "$out/doctor.txt" > "$out/cpu.txt"
 sed -n 's/^env: *//p' "$out/doctor.txt" > "$out/env.txt"
 if [ -n "$layers" ]; then
-./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 3 --warmup 1 --budget-seconds 20 \
-  --out "$out/layers" | tee "$out/layers.log"
+# one thread: a layer at batch 1, as in the paper, its complexity read from the slope (which intra-op threads
+# flatten); and with two intra-op threads every call above ATen's grain size waits at a barrier on a busy host
+./woodflow bench layers --channels 12,48 --sizes "$sizes" --repeats 7 --warmup 2 --min-seconds 0.5 \
+  --budget-seconds 20 --threads 1 --out "$out/layers" | tee "$out/layers.log"
 cp "$out"/layers/layers-*.png docs/bench/
 fi
 # woodflow and the yardstick interleaved, round after round: the report takes the median of each measurement over
@@ -99,6 +101,14 @@ wa_train=$(j '.what=="train" and .precision=="fp32" and (.config|startswith("1x3
 wa_trainbf=$(j '.what=="train" and .precision=="bf16-mixed" and (.config|startswith("1x32x32"))'" and $std" .images_per_s "$out/runs.jsonl")
 mm32=$(j '.what=="train"' .matmul_fp32_gflops "$out/runs.jsonl")
 mmbf=$(j '.what=="train"' .matmul_bf16_gflops "$out/runs.jsonl")
+# the machine's peak, measured once in every run (core/Peak): its median over the runs, its range, what reached it
+peak=$(j '.peak_gflops' .peak_gflops "$out/runs.jsonl")
+peak_range=$(jq -s -r '[.[] | .peak_gflops | numbers] | if length == 0 then "–" else "\(min | round)–\(max | round)" end' "$out/runs.jsonl")
+peak_kernels=$(jq -s -r '[.[] | .peak_kernel | strings] | group_by(.) | map("\(.[0]) (\(length) runs)") | join("; ")' "$out/runs.jsonl")
+peak_theory=$(jq -s -r '[.[] | .peak_theoretical | strings] | unique | join("; ")' "$out/runs.jsonl")
+peak_rates=$(jq -s -r '[.[] | select(.what=="sample" and .precision=="fp32") | .peak_rates | strings] | .[0] // "–"' "$out/runs.jsonl")
+max_share=$(jq -s -r '[.[] | (.model_share_of_peak, .model_share_of_precision_peak) | numbers] | if length == 0 then "–" else (max * 100 | round / 100 | tostring) end' "$out/runs.jsonl")
+share_rows=$(jq -s -r '[.[] | select(.model_share_of_peak != null) | "\(.what) \(.config | split(" ")[0]) \(.precision)\(if (.backprop // "standard") == "invertible" then " invertible" else "" end): \(.model_gflops | round) GFLOP/s, \(.model_share_of_peak * 1000 | round / 1000) of the peak, \(.model_share_of_precision_peak * 1000 | round / 1000) of the \(if .bf16_kernels != null and (.bf16_kernels | startswith("native")) then "bf16" else "fp32" end) peak"] | group_by(.) | map(.[0]) | join("<br>")' "$out/runs.jsonl")
 yc_train32=$(j '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s "$out/yardstick.jsonl")
 yc_trainbf=$(j '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s "$out/yardstick.jsonl")
 yc_samp=$(j '.config=="c" and .what=="sample"' .sample64_s_median "$out/yardstick.jsonl")
@@ -129,7 +139,8 @@ wc_inv=$(j "$winv" .images_per_s "$out/runs.jsonl"); wc_rssinv=$(j "$winv" .peak
 pr_rssinv=$(pr "$winv" .peak_rss_mib '.config=="c" and .what=="train" and .precision=="fp32"' .peak_rss_mb)
 pr_inv32=$(pr "$winv" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
 samp_gflops=$(j '.what=="sample" and .precision=="fp32"' .model_gflops "$out/runs.jsonl")
-samp_share=$(j '.what=="sample" and .precision=="fp32"' .model_share_of_matmul "$out/runs.jsonl")
+samp_share=$(j '.what=="sample" and .precision=="fp32"' .model_share_of_peak "$out/runs.jsonl")
+samp_share32=$(j '.what=="sample" and .precision=="fp32"' .model_share_of_precision_peak "$out/runs.jsonl")
 pr_train32=$(pr "$wc and .precision==\"fp32\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
 pr_trainbf=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="bf16-mixed"' .images_per_s)
 pr_trainbf32=$(pr "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
@@ -146,7 +157,19 @@ pr_abf32=$(pr "$wa and .precision==\"bf16-mixed\"" .images_per_s '.config=="a" a
 cpus=$(jq -s -r '[.[] | .cpu | strings] | unique | join("; ")' "$out/runs.jsonl" "$out/yardstick.jsonl")
 invalid=$(jq -s '[.[] | select(.what=="train" and .valid != true)] | length' "$out/runs.jsonl")
 skipped=$(jq -s '[.[] | select(.what=="train") | .skipped_steps // 0] | add // 0' "$out/runs.jsonl")
-mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .matmul_bf16_gflops | . * 10 | round / 10 | tostring] | join(" / ")' "$out/runs.jsonl")
+mm_rounds=$(jq -s -r '[.[] | select(.what=="train" and (.config|startswith("3x32x32"))) | .peak_gflops | round | tostring] | join(" / ")' "$out/runs.jsonl")
+# the median of the per-round ratios alone (for the targets' table)
+prm() { pr "$@" | sed -n 's/.*(median \([0-9.]*\)×)$/\1/p'; }
+# a target's verdict: prm value, comparison (ge / le), bound
+tv() { if [ -z "${1:-}" ]; then printf '–'; return; fi
+  awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { ok = (op == "ge") ? a >= b : a <= b; printf "%s×: %s", a, ok ? "met" : "missed" }'; }
+# the checks of issue 33 (medians of per-round ratios)
+t_a32=$(prm "$wa and .precision==\"fp32\"" .images_per_s '.config=="a" and .what=="train" and .precision=="fp32"' .images_per_s)
+t_c32=$(prm "$wc and .precision==\"fp32\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
+t_cbf=$(prm "$wc and .precision==\"bf16-mixed\"" .images_per_s '.config=="c" and .what=="train" and .precision=="fp32"' .images_per_s)
+t_sbf=$(prm '.what=="sample" and .precision=="bf16-mixed"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
+t_s32=$(prm '.what=="sample" and .precision=="fp32"' .sample_s_median '.config=="c" and .what=="sample"' .sample64_s_median)
+rounds_done=$(jq -s '[.[] | select(.what=="train" and .config=="a" and .precision=="fp32")] | length' "$out/yardstick.jsonl")
 f() { if [ -z "${1:-}" ]; then printf '–'; return; fi; awk -v a="$1" 'BEGIN { if (a >= 100) printf "%.0f", a; else printf "%.3g", a }'; }
 
 {
@@ -157,6 +180,16 @@ Measured by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d) (commit $(cat "$ou
 on **$(cat "$out/cpu.txt" 2>/dev/null || grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')**, $(nproc) cores;
 every number below is read from the benchmark outputs in \`bench-out/\`, none typed. Shared machines are noisy: compare ratios
 within one run; the benchmarks report medians after warm-up.
+
+| check ($rounds_done interleaved rounds; medians of per-round ratios) | result |
+|---|---|
+| config a fp32 training ≥ 1.3× the yardstick's images/s | $(tv "$t_a32" ge 1.3) |
+| config c fp32 training ≥ 1.25× | $(tv "$t_c32" ge 1.25) |
+| config c bf16-mixed training ≥ 2.0× the yardstick's fp32 | $(tv "$t_cbf" ge 2.0) |
+| sampling 64 images of config c at T = 0.7, bf16-mixed ≤ 0.2× the yardstick's fp32 time | $(tv "$t_sbf" le 0.2) |
+| the same in fp32 ≤ 0.33× | $(tv "$t_s32" le 0.33) |
+| no printed share of the machine's peak above 1.0 | largest $max_share |
+| skipped steps in woodflow's timed iterations | $skipped |
 
 ## Training and sampling against the paper's PyTorch code (yardstick)
 
@@ -181,7 +214,7 @@ Per round (each woodflow run against the yardstick run of the same round; the me
 figure on a shared host): training fp32 $pr_train32; bf16-mixed against the yardstick's bf16 $pr_trainbf;
 woodflow bf16-mixed against the yardstick's fp32 $pr_trainbf32; sampling time in fp32 $pr_samp32, in bf16-mixed
 $pr_sampbf; peak training memory in fp32 $pr_rss32. The
-bfloat16 matrix-multiply rate measured at the start of each config c training run, in GFLOP/s: $mm_rounds.
+machine's peak (below) as measured in each config c training run, in GFLOP/s: $mm_rounds.
 
 Config a (Fashion-MNIST 1×32×32, K=4, L=2, 64 channels, batch 32; both train on the same Fashion-MNIST images):
 fp32, woodflow $(f $wa_train) images/s against the yardstick's $(f $ya_train) ($(r $wa_train $ya_train)); bf16-mixed, woodflow
@@ -192,17 +225,36 @@ Peak resident memory of training, config a, fp32: woodflow $(f $wa_rss) MiB agai
 (per round $pr_rssa). Config c with \`--backprop invertible\` (activations recomputed from the inverses, one flow
 step's held at a time), fp32: $(f ${wc_rssinv:-0}) MiB, per round against the yardstick's fp32 training
 $pr_rssinv, at $(f ${wc_inv:-0}) images/s ($pr_inv32 the yardstick's fp32 rate). Sampling's counted work (the
-forward pass of its 64 images) ran at $(f ${samp_gflops:-0}) GFLOP/s, $(awk -v a="${samp_share:-0}" 'BEGIN { printf "%.2f", a }')× the
-512×512×512 matmul rate measured in the same run (median over the rounds).
+forward pass of its 64 images) ran at $(f ${samp_gflops:-0}) GFLOP/s in fp32: $(awk -v a="${samp_share:-0}" 'BEGIN { printf "%.2f", a }') of the
+machine's measured peak and $(awk -v a="${samp_share32:-0}" 'BEGIN { printf "%.2f", a }') of its fp32 peak, both measured in the same run (medians over the rounds).
 
 Every run names its CPU: $cpus. Kernel-selecting environment: $(cat "$out/env.txt" 2>/dev/null || echo "not recorded").
 Skipped (non-finite) steps in woodflow's timed iterations: $skipped, in $invalid invalid runs (a run with one is
 invalid, and \`bench train\` exits 1 on it, which stops this script).
 
-Matrix-multiply rate measured in the same run (512×512×512): $(f $mm32) GFLOP/s in float32, $(f $mmbf) GFLOP/s in
-bfloat16. CPU time the host gave to other tenants during woodflow's timed runs (steal, from /proc/stat):
-$steal. The model work per second of each training run (convolutions and matrix products counted analytically,
-3× the forward pass) is in the \`model_gflops\` field of each line below, beside these rates.
+CPU time the host gave to other tenants during woodflow's timed runs (steal, from /proc/stat): $steal. The model
+work per second of each run (convolutions and matrix products counted analytically, 3× the forward pass for
+training) is in the \`model_gflops\` field of each line below, beside the machine's peak measured in the same run
+and the model's share of it.
+
+## The machine's peak
+
+Measured once in every \`bench train\` and \`bench sample\` run (and by \`woodflow doctor\`) the way the library's best
+kernels run: float32 and bf16 matrix products at the size that runs fastest (512, growing while the rate grows) and
+the model's largest convolution in both precisions, on both batch-half threads at once (one libtorch thread each,
+their rates summed), each thread's rate its best of at least five calls (a busy host only ever slows a call down).
+Every share of the machine a run prints is taken against the best of these. On $(cat "$out/cpu.txt" 2>/dev/null || echo "this CPU"):
+
+| | GFLOP/s |
+|---|---|
+| measured peak, median over the $(jq -s '[.[] | .peak_gflops | numbers] | length' "$out/runs.jsonl") runs | $(f ${peak:-}) (range $peak_range) |
+| what reached it | $peak_kernels |
+| the rates of one sampling run | ${peak_rates//; /<br>} |
+| theoretical | $peak_theory |
+| matrix products alone (median over the training runs) | fp32 $(f ${mm32:-}), bf16 $(f ${mmbf:-}) |
+| the runs' shares of the peak | ${share_rows:-–} |
+
+The largest share of the machine printed in any run: $max_share.
 
 \`\`\`
 $(cat "$out/runs.jsonl")
@@ -210,9 +262,12 @@ $(cat "$out/runs.jsonl")
 
 ## Permutation layers (the paper's Table 1, on measured timings)
 
-\`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 3 --warmup 1 --budget-seconds 20\`: batch 1,
+\`./woodflow bench layers --channels 12,48 --sizes $sizes --repeats 7 --warmup 2 --min-seconds 0.5 --budget-seconds 20 --threads 1\`
+on $(cat "$out/cpu.txt" 2>/dev/null || echo "this CPU"), one libtorch thread: batch 1,
 d = 16 for the Woodbury layers, 3×3 kernels for emerging and periodic convolutions; inverse without cached
-factorisations. Slopes are least-squares fits of log(time) against log(h·w) over sizes ≥ 32: 1 means linear in the
+factorisations. Each row is timed until its calls add up to 0.5 s (at least 7 calls): the tables give the median and
+the minimum, and mark (†) a row whose median is over 1.5× its minimum (a burst of load from another tenant during
+it); the plots and slopes use the minima. Slopes are least-squares fits of log(time) against log(h·w) over sizes ≥ 32: 1 means linear in the
 number of pixels.
 
 ![forward](docs/bench/layers-forward.png)
@@ -256,5 +311,29 @@ mvn -q -Pjmh -DskipTests package && java -cp 'target/woodflow.jar:target/lib/*' 
 runs the Woodbury and ME-Woodbury transforms both ways, the d×d solves, the emerging inverse and the spline
 (src/jmh/java/woodflow/jmh/KernelBenchmarks.java).
 MD
-} > BENCHMARKS.md
+} > "$out/BENCHMARKS.current.md"
+
+# The sections of earlier CPUs stay below this CPU's: when the CPU changed since BENCHMARKS.md was last written, its
+# sections move down under "Earlier CPUs" (their headings two levels deeper), so a reader sees how ratios move across
+# CPUs; a rerun on the same CPU replaces its own sections only.
+marker='## Earlier CPUs'
+intro='Kept from earlier regenerations on other CPUs, newest first. They hold for the CPU each names, not for the one above.'
+old_current=; old_earlier=; old_cpu=
+if [ -f BENCHMARKS.md ]; then
+  old_current=$(awk -v m="$marker" '$0 == m { exit } { print }' BENCHMARKS.md)
+  old_earlier=$(awk -v m="$marker" -v i="$intro" 'f && $0 != i { print } $0 == m { f = 1 }' BENCHMARKS.md)
+  old_cpu=$(printf '%s\n' "$old_current" | sed -n 's/^on \*\*\(.*\)\*\*, .*/\1/p' | head -1)
+fi
+new_cpu=$(cat "$out/cpu.txt" 2>/dev/null || true)
+{
+  cat "$out/BENCHMARKS.current.md"
+  echo; echo "$marker"; echo; echo "$intro"
+  if [ -n "$old_cpu" ] && [ "$old_cpu" != "$new_cpu" ]; then
+    echo
+    # (the plots are redrawn for each CPU: an earlier section keeps its tables, not the pictures)
+    printf '%s\n' "$old_current" | sed -E '/^!\[/d; s/^(#+) /\1## /; 1s/^### Benchmarks$/### '"$(printf '%s' "$old_cpu" | sed 's/[&/\]/\\&/g')"'/'
+  fi
+  printf '%s\n' "$old_earlier"
+} > BENCHMARKS.md.tmp
+mv BENCHMARKS.md.tmp BENCHMARKS.md
 echo "wrote BENCHMARKS.md"

@@ -29,7 +29,9 @@ import java.util.Map;
 /**
  * The paper's speed comparison (the paper's Table 1) on measured timings: every permutation layer, at several channel
  * counts and image sizes, in three directions — forward, inverse (the sampling direction) and forward+backward —
- * with the median time after warm-up and the peak memory the operation adds. Writes {@code layers.csv}, a log-log
+ * with the median and the minimum time after warm-up (enough calls that one burst of load on a shared host moves
+ * neither; a row whose median is over 1.5x its minimum is flagged, beside the host's steal while it ran) and the peak
+ * memory the operation adds. Writes {@code layers.csv}, a log-log
  * plot per direction (time against h*w, one line per layer and channel count) and {@code slopes.csv}: the fitted
  * exponent of time in h*w over the larger sizes, from which the complexities can be read off.
  *
@@ -98,13 +100,28 @@ public final class LayerBench {
         abstract void run(FlowLayer t, Tensor x, Tensor y);
     }
 
-    /** One measurement. */
-    public record Row(Permutation layer, int channels, int size, Direction direction, double medianMs,
-                      double peakMiB) {}
+    /** A row whose median is more than this times its minimum is flagged: the host was busy while it ran. */
+    public static final double WIDE_SPREAD = 1.5;
 
-    /** Settings of a sweep. */
+    /**
+     * One measurement: the median and the minimum of its timed calls, how many there were, the share of CPU time the
+     * host gave to other tenants while they ran (steal, from /proc/stat; NaN where unknown) and the peak memory added.
+     */
+    public record Row(Permutation layer, int channels, int size, Direction direction, double medianMs, double minMs,
+                      int calls, double stealPct, double peakMiB) {
+        /** The median is more than {@link #WIDE_SPREAD} times the minimum: a burst of load moved the row. */
+        public boolean wide() {
+            return medianMs > WIDE_SPREAD * minMs;
+        }
+    }
+
+    /**
+     * Settings of a sweep: at least {@code repeats} timed calls per row after {@code warmup}, and more (up to ten
+     * times as many) until they add up to {@code minSeconds}: a row of fast calls gets many, so one burst of load on
+     * a shared host moves neither its minimum nor its median.
+     */
     public record Settings(List<Permutation> layers, int[] channels, int[] sizes, int batch, int latentDim, int warmup,
-                           int repeats, double budgetSeconds) {}
+                           int repeats, double budgetSeconds, double minSeconds) {}
 
     private LayerBench() {}
 
@@ -117,7 +134,7 @@ public final class LayerBench {
                 torch.get_num_threads(), s.batch(), s.latentDim(), java.time.LocalDate.now());
         List<Row> rows = run(s, log);
         write(rows, slopeFrom, dir);
-        log.println("slopes of time against h*w (sizes >= " + slopeFrom + "):");
+        log.println("slopes of the minimum time against h*w (sizes >= " + slopeFrom + "):");
         slopes(rows, slopeFrom).forEach((k, v) -> log.printf(Locale.ROOT, "  %-40s %.2f%n", k.replace('|', ' '), v));
         log.println("wrote " + dir.resolve("layers.csv") + ", slopes.csv and layers-*.png");
     }
@@ -140,8 +157,10 @@ public final class LayerBench {
                     for (Direction dir : Direction.values()) {
                         Row r = measure(layer, c, size, dir, s);
                         rows.add(r);
-                        log.printf(Locale.ROOT, "%-12s c=%-3d %4dx%-4d %-17s %10.3f ms %9.1f MiB%n", layer, c, size,
-                                size, dir, r.medianMs(), r.peakMiB());
+                        log.printf(Locale.ROOT, "%-12s c=%-3d %4dx%-4d %-17s %10.3f ms (min %.3f, %d calls, steal "
+                                        + "%.0f%%) %9.1f MiB%s%n", layer, c, size, size, dir, r.medianMs(), r.minMs(),
+                                r.calls(), r.stealPct(), r.peakMiB(), r.wide() ? "  wide spread: the host was busy"
+                                        : "");
                         if (r.medianMs() / 1000 * (s.warmup() + s.repeats()) > s.budgetSeconds()) tooSlow = true;
                     }
                 }
@@ -160,38 +179,48 @@ public final class LayerBench {
     static Row measure(Permutation layer, int c, int size, Direction direction, Settings s) {
         FlowLayer t = build(layer, c, size, s.latentDim());
         t.train(true); // no cached inverses: every direction pays for its own d x d solves, as a 1x1 conv pays for W^-1
-        double[] times = new double[s.repeats()];
-        double peak = 0;
+        int most = Math.max(s.repeats(), 10 * s.repeats());
+        double[] times = new double[most];
+        int calls = 0;
+        double peak = 0, total = 0;
+        long[] ticks = null;
         try (PointerScope outer = new PointerScope()) {
             Tensor x = torch.randn(new long[] {s.batch(), c, size, size});
             Tensor y;
             try (NoGradGuard g = new NoGradGuard()) {
                 y = t.forward(x).out();
             }
-            for (int i = 0; i < s.warmup() + s.repeats(); i++) {
+            for (int i = 0; i < s.warmup() || calls < s.repeats() || (total < s.minSeconds() && calls < most); i++) {
                 try (PointerScope scope = new PointerScope()) {
                     boolean timed = i >= s.warmup();
+                    if (timed && ticks == null) ticks = MachineInfo.cpuTicks();
                     double base = timed ? ProcessMemory.resetPeak() : 0;
                     long t0 = System.nanoTime();
                     direction.run(t, x, y);
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (timed) {
-                        times[i - s.warmup()] = ms;
+                        times[calls++] = ms;
+                        total += ms / 1000;
                         peak = Math.max(peak, ProcessMemory.peakSince(base));
                     }
                 }
             }
         }
-        return new Row(layer, c, size, direction, Timing.median(times), peak);
+        double[] timed = java.util.Arrays.copyOf(times, calls);
+        return new Row(layer, c, size, direction, Timing.median(timed), java.util.Arrays.stream(timed).min().orElseThrow(),
+                calls, MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()), peak);
     }
 
-    /** Least-squares slope of log(time) against log(h*w) over sizes >= minSize, per layer, channels, direction. */
+    /**
+     * Least-squares slope of log(time) against log(h*w) over sizes >= minSize, per layer, channels, direction; fitted
+     * to each row's minimum time, the one other processes on the host disturb least.
+     */
     public static Map<String, Double> slopes(List<Row> rows, int minSize) {
         Map<String, List<double[]>> pts = new LinkedHashMap<>();
         for (Row r : rows) {
-            if (r.size() < minSize || !(r.medianMs() > 0)) continue;
+            if (r.size() < minSize || !(r.minMs() > 0)) continue;
             pts.computeIfAbsent(r.layer().label() + "|" + r.channels() + "|" + r.direction(), k -> new ArrayList<>())
-                    .add(new double[] {Math.log((double) r.size() * r.size()), Math.log(r.medianMs())});
+                    .add(new double[] {Math.log((double) r.size() * r.size()), Math.log(r.minMs())});
         }
         Map<String, Double> out = new LinkedHashMap<>();
         pts.forEach((k, p) -> {
@@ -222,19 +251,27 @@ public final class LayerBench {
             layers.add(r.layer());
         }
         Map<String, Double> slopes = slopes(rows, minSlopeSize);
+        double[] steal = rows.stream().mapToDouble(Row::stealPct).filter(Double::isFinite).toArray();
+        long wide = rows.stream().filter(Row::wide).count();
+        int calls = rows.stream().mapToInt(Row::calls).min().orElse(0);
+        b.append(String.format(Locale.ROOT, "%nEvery row: at least %d timed calls; the host's steal while a row ran: %s; "
+                        + "%d of %d rows with a wide spread (†).%n", calls, steal.length == 0 ? "not measured"
+                        : String.format(Locale.ROOT, "%.1f–%.1f%%", java.util.Arrays.stream(steal).min().orElse(0),
+                        java.util.Arrays.stream(steal).max().orElse(0)), wide, rows.size()));
         for (Direction dir : Direction.values()) {
             for (int c : chans) {
-                b.append("\n**").append(dir).append(", c = ").append(c).append("** (median ms; peak MiB)\n\n");
+                b.append("\n**").append(dir).append(", c = ").append(c)
+                        .append("** (median / minimum ms; peak MiB; † the median is over 1.5× the minimum)\n\n");
                 List<String> header = new ArrayList<>(List.of("layer"));
                 for (int sz : sizes) header.add(sz + "×" + sz);
-                header.add("slope vs h·w (≥" + minSlopeSize + ")");
+                header.add("slope vs h·w (≥" + minSlopeSize + ", of the minima)");
                 List<List<?>> table = new ArrayList<>();
                 for (Permutation layer : layers) {
                     List<String> cells = new ArrayList<>(List.of(layer.label()));
                     for (int sz : sizes) {
                         Row r = find(rows, layer, c, sz, dir);
-                        cells.add(r == null ? "—" : String.format(Locale.ROOT, "%.3g; %.1f", r.medianMs(),
-                                r.peakMiB()));
+                        cells.add(r == null ? "—" : String.format(Locale.ROOT, "%.3g / %.3g; %.1f%s", r.medianMs(),
+                                r.minMs(), r.peakMiB(), r.wide() ? " †" : ""));
                     }
                     Double sl = slopes.get(layer.label() + "|" + c + "|" + dir);
                     cells.add(sl == null ? "—" : String.format(Locale.ROOT, "%.2f", sl));
@@ -259,10 +296,12 @@ public final class LayerBench {
         List<List<?>> csv = new ArrayList<>();
         for (Row r : rows) {
             csv.add(List.of(r.layer().label(), r.channels(), r.size(), r.size() * r.size(), r.direction().label(),
-                    String.format(Locale.ROOT, "%.4f", r.medianMs()), String.format(Locale.ROOT, "%.2f", r.peakMiB())));
+                    String.format(Locale.ROOT, "%.4f", r.medianMs()), String.format(Locale.ROOT, "%.4f", r.minMs()),
+                    r.calls(), String.format(Locale.ROOT, "%.2f", r.stealPct()), r.wide(),
+                    String.format(Locale.ROOT, "%.2f", r.peakMiB())));
         }
         woodflow.io.AtomicFiles.writeString(dir.resolve("layers.csv"), Csv.write(List.of("layer", "channels", "size",
-                "hw", "direction", "median_ms", "peak_mib"), csv));
+                "hw", "direction", "median_ms", "min_ms", "calls", "steal_pct", "wide_spread", "peak_mib"), csv));
         List<List<?>> sl = new ArrayList<>();
         slopes(rows, minSlopeSize).forEach((k, v) -> {
             String[] f = k.split("\\|");
@@ -276,12 +315,12 @@ public final class LayerBench {
             for (Row r : rows) {
                 if (r.direction() != direction) continue;
                 series.computeIfAbsent(r.layer().label() + " c=" + r.channels(), k -> new ArrayList<>())
-                        .add(new double[] {(double) r.size() * r.size(), r.medianMs()});
+                        .add(new double[] {(double) r.size() * r.size(), r.minMs()});
             }
             List<Plots.Series> list = new ArrayList<>();
             series.forEach((k, v) -> list.add(Plots.series(k, v)));
             Plots.writeLinePng(dir.resolve("layers-" + direction.fileName() + ".png"),
-                    "Permutation layers: " + direction + " (median ms)", "h*w (pixels)", "ms", list, true);
+                    "Permutation layers: " + direction + " (minimum ms)", "h*w (pixels)", "ms", list, true);
         }
     }
 }

@@ -4,8 +4,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import woodflow.core.MachineInfo;
+import woodflow.core.Peak;
 import woodflow.core.ProcessMemory;
 import woodflow.data.Quantization;
 import woodflow.distributed.DistContext;
@@ -37,7 +37,7 @@ import java.util.Map;
 /**
  * Throughput of a full training iteration (forward, backward, Adam) and of sampling for any run config, on real
  * batches of the config's data set ({@link BenchData}): medians after warm-up, peak resident memory, and the model's
- * floating-point work per second beside the machine's matrix-multiply rate measured in the same run. A timing that
+ * floating-point work per second beside the machine's peak ({@link Peak}) measured in the same run. A timing that
  * contains a skipped (non-finite) step is marked invalid: a skipped step does less work and would flatter it.
  */
 public final class TrainBench {
@@ -194,6 +194,7 @@ public final class TrainBench {
         r.put("backprop", tc.backprop());
         r.put("batch", b);
         r.put("threads", torch.get_num_threads());
+        r.put("parallelism", step.parallelism());
         r.put("iterations_timed", iterations);
         r.put("iter_s_median", med);
         r.put("images_per_s", b / med);
@@ -216,17 +217,14 @@ public final class TrainBench {
             parallel.close();
         }
         r.put("model_gflop_per_iter", flops / 1e9);
-        r.put("model_gflops", flops / med / 1e9);
-        double mm32 = Timing.matmulGflops(512, ScalarType.Float, 9);
-        double mm16 = Timing.matmulGflops(512, ScalarType.BFloat16, 9);
-        r.put("matmul_fp32_gflops", mm32);
-        r.put("matmul_bf16_gflops", mm16);
-        // the machine's rate in the precision the model's heavy work (the conditioner convolutions) runs in, and the
-        // share of it the whole training step reaches
-        // (emulated bf16 convolutions run float32 kernels, so the float32 rate is theirs)
+        // the machine's rate, measured once in this run (after the timed part, which it cannot disturb)
+        java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
+        for (var o : check.shapes().outcomes()) convs.add(o.shape().forPeak());
+        Peak peak = Peak.measure(convs, woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE);
+        // the model's heavy work (the conditioner convolutions) runs in bf16 only on native bf16 kernels (emulated
+        // bf16 convolutions run float32 kernels)
         boolean bf16Kernels = bf16Kernels(tc, r);
-        r.put("matmul_same_precision_gflops", bf16Kernels ? mm16 : mm32);
-        r.put("model_share_of_matmul", flops / med / 1e9 / (bf16Kernels ? mm16 : mm32));
+        putPeak(r, peak, flops / med / 1e9, bf16Kernels ? "bf16" : "fp32");
         r.put("cpu_steal_pct", steal);
         r.put("peak_rss_mib", peakRss);
         r.put("peak_rss_self_check_mib", checkPeakRss);
@@ -244,12 +242,17 @@ public final class TrainBench {
         TrainConfig tc = cfg.train();
         MultiScaleFlow model = TrainStep.newModel(cfg, device);
         var m = cfg.model();
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        // the convolutions of sampling are the coupling networks' forward ones (recorded on this thread; sampling
+        // itself may run on two), at the sampled batch
+        java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard();
+             woodflow.nn.ConvRouting.Recording rec = woodflow.nn.ConvRouting.recording()) {
             Tensor data = BenchData.load(cfg, tc.batch(), tc.batch()).images();
             try (var c = model.classesInTurn(data.size(0))) {
                 model.bitsPerDim(Quantization.dequantize(data, cfg.data().nBits()),
                         Quantization.bins(cfg.data().nBits()));
             }
+            for (woodflow.nn.ConvShape shape : rec.shapes()) convs.add(shape.withBatch(n).forPeak());
         }
         model.train(false);
         double[] t = new double[repeats];
@@ -278,15 +281,37 @@ public final class TrainBench {
         r.put("images_per_s", n / Timing.median(t));
         r.put("cpu_steal_pct", MachineInfo.stealPercent(ticks, MachineInfo.cpuTicks()));
         // sampling runs every coupling network once per image, as the forward pass does: the same counted work,
-        // beside the machine's matrix-multiply rate in the same precision (how close sampling is to the machine)
+        // beside the machine's measured peak (how close sampling is to the machine)
         double flops = Flops.forward(m, n);
-        double mm = Timing.matmulGflops(512, bf16Kernels(tc, r) ? ScalarType.BFloat16 : ScalarType.Float, 9);
+        Peak peak = Peak.measure(convs, woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE);
         r.put("model_gflop", flops / 1e9);
-        r.put("model_gflops", flops / Timing.median(t) / 1e9);
-        r.put("matmul_same_precision_gflops", mm);
-        r.put("model_share_of_matmul", flops / Timing.median(t) / 1e9 / mm);
+        putPeak(r, peak, flops / Timing.median(t) / 1e9, bf16Kernels(tc, r) ? "bf16" : "fp32");
         r.put("peak_rss_mib", ProcessMemory.peakMib());
         return r;
+    }
+
+    /**
+     * The machine's measured and theoretical peaks beside the model's rate: {@code model_share_of_peak} against the
+     * best rate measured (whatever its precision), {@code model_share_of_precision_peak} against the best in the
+     * precision the model's heavy kernels run in ({@code fp32} or {@code bf16}).
+     */
+    static void putPeak(Map<String, Object> r, Peak peak, double modelGflops, String precision) {
+        r.put("model_gflops", modelGflops);
+        Peak.Rate best = peak.best(), same = peak.best(precision);
+        Peak.Rate mm32 = peak.best("matmul", "fp32"), mm16 = peak.best("matmul", "bf16");
+        r.put("matmul_fp32_gflops", mm32.bestGflops());
+        if (mm16 != null) r.put("matmul_bf16_gflops", mm16.bestGflops());
+        r.put("peak_gflops", best.bestGflops());
+        r.put("peak_kernel", best.precision() + " " + best.kernel());
+        r.put("peak_rates", String.join("; ", peak.rates().stream().map(Peak.Rate::describe).toList()));
+        r.put("peak_theoretical_fp32_gflops", peak.theoretical().fp32Gflops());
+        if (peak.theoretical().bf16PerCycle() > 0) r.put("peak_theoretical_bf16_gflops", peak.theoretical().bf16Gflops());
+        r.put("peak_theoretical", peak.theoretical().describe());
+        r.put("model_share_of_peak", peak.share(modelGflops));
+        if (same != null) {
+            r.put("peak_same_precision_gflops", same.bestGflops());
+            r.put("model_share_of_precision_peak", modelGflops / same.bestGflops());
+        }
     }
 
     /**

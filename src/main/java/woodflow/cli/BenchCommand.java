@@ -164,8 +164,9 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "layers", mixinStandardHelpOptions = true,
-            description = {"Median time (forward, inverse, forward+backward) and peak memory of every permutation "
-                    + "layer across channel counts and image sizes; CSV, log-log plots and fitted slopes.",
+            description = {"Median and minimum time (forward, inverse, forward+backward) and peak memory of every "
+                    + "permutation layer across channel counts and image sizes, with the host's steal and rows whose "
+                    + "spread is wide flagged; CSV, log-log plots and fitted slopes.",
                     "Example: woodflow bench layers --channels 12,48 --sizes 8,16,32,64,128,256 --out bench-out/layers"})
     static final class LayersBench implements Callable<Integer> {
         @Mixin
@@ -183,8 +184,12 @@ public final class BenchCommand implements Runnable {
         int d;
         @Option(names = "--warmup", defaultValue = "2", description = "Untimed calls (default 2).")
         int warmup;
-        @Option(names = "--repeats", defaultValue = "5", description = "Timed calls (default 5).")
+        @Option(names = "--repeats", defaultValue = "7", description = "Timed calls at least (default 7).")
         int repeats;
+        @Option(names = "--min-seconds", defaultValue = "0.5", description = "More timed calls (up to ten times "
+                + "--repeats) until a row's calls add up to this many seconds (default 0.5): on a shared host one "
+                + "burst of load then moves neither the minimum nor the median.")
+        double minSeconds;
         @Option(names = "--budget-seconds", defaultValue = "60", description = "Stop growing a layer's size once "
                 + "one measurement takes longer than this (default 60).")
         double budget;
@@ -201,10 +206,12 @@ public final class BenchCommand implements Runnable {
             if (!inProcess && System.getenv("MALLOC_MMAP_THRESHOLD_") == null) return Child.rerun(this);
             common.setUp();
             woodflow.io.OutputGuard.folder("--out", out, woodflow.bench.LayerBench.FOLDER);
-            if (batch < 1 || repeats < 1 || warmup < 0 || d < 1) {
-                throw new IllegalArgumentException("need --batch >= 1, --repeats >= 1, --warmup >= 0, --d >= 1");
+            if (batch < 1 || repeats < 1 || warmup < 0 || d < 1 || !(minSeconds >= 0)) {
+                throw new IllegalArgumentException("need --batch >= 1, --repeats >= 1, --warmup >= 0, --d >= 1, "
+                        + "--min-seconds >= 0");
             }
-            var settings = new LayerBench.Settings(layers, channels, sizes, batch, d, warmup, repeats, budget);
+            var settings = new LayerBench.Settings(layers, channels, sizes, batch, d, warmup, repeats, budget,
+                    minSeconds);
             LayerBench.runAndWrite(settings, slopeFrom, out, System.out);
             return 0;
         }

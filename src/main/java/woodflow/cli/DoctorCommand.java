@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
  * start-up self-check of {@code train} does, with every result printed. Exit 1 when a fast path is wrong.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch, oneDNN) and check the fast convolution "
+        description = {"Print the machine (CPU, ISA, AMX, threads, libtorch, oneDNN, its measured and theoretical peak "
+                + "rates) and check the fast convolution "
                 + "path against the reference path for a preset or config, forward and backward; exit 1 if it is "
                 + "wrong here.", "Example: woodflow doctor --preset cifar10-woodbury"})
 public final class DoctorCommand implements Callable<Integer> {

@@ -43,6 +43,11 @@ public enum Precision implements Choice {
         DeviceType dev = like.device().type();
         boolean was = torch.is_autocast_enabled(dev);
         ScalarType wasType = torch.get_autocast_dtype(dev);
+        // Autocast's cache of bf16 weight copies is per thread and on by default: on any thread but the one that
+        // loaded the engine (a batch half's, a server's worker) it would keep a parameter's bf16 copy across
+        // optimiser steps and serve the stale weights. Off while the network runs, whichever thread runs it.
+        boolean cached = torch.is_autocast_cache_enabled();
+        if (cached) torch.set_autocast_cache_enabled(false);
         torch.set_autocast_enabled(dev, true);
         torch.set_autocast_dtype(dev, ScalarType.BFloat16);
         try {
@@ -51,6 +56,7 @@ public enum Precision implements Choice {
         } finally {
             torch.set_autocast_enabled(dev, was);
             torch.set_autocast_dtype(dev, wasType);
+            if (cached) torch.set_autocast_cache_enabled(true);
         }
     }
 }

@@ -118,7 +118,7 @@ public final class Tensors {
      * A new handle, owned by the current scope, to a tensor retained across a closed inner scope; the retained
      * handle is released (whether the inner scope or an outer one created it).
      */
-    private static Tensor handOut(Tensor retained) {
+    static Tensor handOut(Tensor retained) {
         Tensor out = new Tensor(retained);
         retained.releaseReference();
         return out;

@@ -61,8 +61,10 @@ public final class LowRankFactor extends Module {
     /** log|det(I_n + U V)| in float64 (0-dim), differentiable. */
     public Tensor logAbsDet() {
         if (cacheable()) {
-            refresh();
-            return cachedLogDet;
+            synchronized (this) { // two halves of a sampled batch may ask at once
+                refresh();
+                return cachedLogDet;
+            }
         }
         return LowRank.logAbsDet(LowRank.capacitance(u, v));
     }
@@ -110,9 +112,11 @@ public final class LowRankFactor extends Module {
      */
     public Inverse inverse() {
         if (cacheable()) {
-            refresh();
-            checkSingular(cachedLogDet);
-            return new Inverse(cachedInv, cachedLogDet);
+            synchronized (this) { // two halves of a sampled batch may ask at once
+                refresh();
+                checkSingular(cachedLogDet);
+                return new Inverse(cachedInv, cachedLogDet);
+            }
         }
         Tensor cap = LowRank.capacitance(u, v);
         Tensor ld = LowRank.logAbsDet(cap);

@@ -35,6 +35,11 @@ public record ConvShape(long batch, long in, long out, long kh, long kw, long ph
         return new ConvShape(0, in, out, kh, kw, ph, pw, height, width, dtype, channelsLast);
     }
 
+    /** This convolution as the machine's peak measures it ({@link woodflow.core.Peak}). */
+    public woodflow.core.Peak.Conv forPeak() {
+        return new woodflow.core.Peak.Conv(batch, in, out, kh, kw, ph, pw, height, width, channelsLast);
+    }
+
     public ConvShape withBatch(long b) {
         return new ConvShape(b, in, out, kh, kw, ph, pw, height, width, dtype, channelsLast);
     }

@@ -3,6 +3,7 @@ package woodflow.sample;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import woodflow.core.Halves;
 import woodflow.core.Tensors;
 import woodflow.picture.ImageGrid;
 import woodflow.data.Quantization;
@@ -49,7 +50,7 @@ public final class Sampler {
         model.train(false);
         try (NoGradGuard g = new NoGradGuard(); var c = labels == null ? null : model.conditionedOn(labels)) {
             torch.manual_seed(seed);
-            Tensor x = model.sample(n, temperature);
+            Tensor x = decode(model, n, temperature);
             if (!Tensors.allFinite(x)) {
                 throw new woodflow.core.NumericalException("sampling at temperature " + temperature
                         + " produced non-finite pixels: " + (temperature > 1 ? "the temperature is too large for "
@@ -59,6 +60,31 @@ public final class Sampler {
             return Quantization.toPixels(x, nBits);
         } finally {
             model.train(was);
+        }
+    }
+
+    /**
+     * {@code model.sample(n, T)}: the latents drawn here (the same numbers for the same seed), decoded as two halves
+     * on two threads where the process has them ({@link Halves}; each image is decoded on its own, so only the
+     * kernels' summation order can differ from one batch).
+     */
+    static Tensor decode(MultiScaleFlow model, int n, double temperature) {
+        // a class-conditional model holds one set of labels for the whole batch: it decodes on this thread
+        Halves halves = n >= 2 && !model.classConditional() ? Halves.forThisProcess() : null;
+        if (halves == null) return model.sample(n, temperature);
+        woodflow.model.Temperature.MODEL.check(temperature);
+        List<Tensor> latents = model.drawLatents(n, temperature, model.parameters().get(0));
+        int first = n / 2;
+        Tensor[] parts = halves.tensors(() -> decodeRows(model, latents, 0, first),
+                () -> decodeRows(model, latents, first, n - first));
+        return Tensors.cat(0, parts[0], parts[1]);
+    }
+
+    private static Tensor decodeRows(MultiScaleFlow model, List<Tensor> latents, long from, long rows) {
+        try (NoGradGuard g = new NoGradGuard()) { // grad mode is per thread
+            List<Tensor> part = new ArrayList<>();
+            for (Tensor z : latents) part.add(z.narrow(0, from, rows));
+            return model.decode(part);
         }
     }
 

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  *   /                 runs table              /api/runs                      every run's row
  *   /run?id=RUN       curves, config, files   /api/run?id=RUN                config, checkpoints, samples
  *   /sampler?id=RUN   samples at T, seed      /api/metrics?id=RUN&amp;since=N&amp;version=V  records from line N
- *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=  PNG
+ *   /compare?runs=A,B overlaid curves         /api/sample?id=&amp;checkpoint=&amp;temperature=&amp;seed=&amp;count=&amp;precision=  PNG
  *   /score?id=RUN     bpd of a dropped image  /api/reconstructions, /api/test-bpd, POST /api/score, /api/file?path=
  *                                             /api/sample also takes class=NAME (a class-conditional model)
  *                                             /api/interpolate?id=&amp;checkpoint=&amp;a=&amp;b=&amp;steps=&amp;mode=  PNG strip
@@ -128,7 +128,13 @@ public final class Dashboard implements AutoCloseable {
             for (Path d : runs.list()) a.add(runs.info(d));
             json(ex, a);
         });
-        routes.put("/api/run", (ex, q) -> json(ex, runs.details(runs.run(q.get("id")))));
+        routes.put("/api/run", (ex, q) -> {
+            ObjectNode details = runs.details(runs.run(q.get("id")));
+            // what the sampler offers and starts from on this CPU
+            details.put("sample_precision", ModelWorker.defaultPrecision().toString());
+            details.put("bf16_kernels", woodflow.nn.Bf16Kernels.current().describe());
+            json(ex, details);
+        });
         routes.put("/api/metrics", this::metrics);
         routes.put("/api/file", (ex, q) -> file(ex, runs.file(q.get("path"))));
         routes.put("/api/sample", this::sample);
@@ -227,8 +233,12 @@ public final class Dashboard implements AutoCloseable {
     private void sample(HttpExchange ex, Map<String, String> q) throws Exception {
         Path ckpt = runs.checkpoint(runs.run(q.get("id")), q.get("checkpoint"));
         long t0 = System.nanoTime();
+        String p = q.get("precision");
+        woodflow.core.Precision precision = p == null || p.isBlank() ? ModelWorker.defaultPrecision()
+                : woodflow.core.Precision.parse(p);
         byte[] png = worker.samples(ckpt, number(q, "temperature", 0.7), (long) number(q, "seed", 0),
-                (int) number(q, "count", 16), q.get("class"));
+                (int) number(q, "count", 16), q.get("class"), precision);
+        ex.getResponseHeaders().set("X-Woodflow-Precision", precision.toString());
         // the time in the server, queue and model loading included (the browser's own clock may be virtual)
         ex.getResponseHeaders().set("X-Woodflow-Milliseconds", Long.toString((System.nanoTime() - t0) / 1_000_000));
         send(ex, 200, "image/png", png);

@@ -2,6 +2,7 @@ package woodflow.serve;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import woodflow.core.Precision;
 import woodflow.data.ArraySource;
 import woodflow.data.DataSets;
 import woodflow.data.ImageDecoder;
@@ -11,6 +12,7 @@ import woodflow.data.Quantization;
 import woodflow.data.Splits;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
+import woodflow.nn.Bf16Kernels;
 import woodflow.model.Temperature;
 import woodflow.sample.ClassChoice;
 import woodflow.sample.Interpolation;
@@ -78,16 +80,36 @@ final class ModelWorker implements AutoCloseable {
         }, new ThreadPoolExecutor.AbortPolicy());
     }
 
-    /** A sample grid as PNG bytes. */
+    /**
+     * The precision the sampler uses when a request names none: bf16-mixed where this CPU runs the engine's native
+     * bf16 kernels (AVX512_BF16 or AMX: several times faster), fp32 where bf16 would be emulated (no faster than fp32).
+     */
+    static Precision defaultPrecision() {
+        return Bf16Kernels.current() == Bf16Kernels.NATIVE ? Precision.BF16_MIXED : Precision.FP32;
+    }
+
+    /** A sample grid as PNG bytes, in the checkpoint's model's default sampling precision here. */
     byte[] samples(Path checkpoint, double temperature, long seed, int count) throws Exception {
-        return samples(checkpoint, temperature, seed, count, null);
+        return samples(checkpoint, temperature, seed, count, null, defaultPrecision());
+    }
+
+    /** A sample grid as PNG bytes of class {@code className} (or a class per row), in the default precision here. */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className) throws Exception {
+        return samples(checkpoint, temperature, seed, count, className, defaultPrecision());
+    }
+
+    /** A sample grid as PNG bytes, the conditioner networks in {@code precision}. */
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, Precision precision) throws Exception {
+        return samples(checkpoint, temperature, seed, count, null, precision);
     }
 
     /**
      * A sample grid as PNG bytes; a class-conditional model draws {@code className} (by name), or without it a class
-     * per row of 8, in turn.
+     * per row of 8, in turn. The conditioner networks run in {@code precision} (the invertible path stays float32;
+     * Bf16SamplingTest bounds how far bf16's samples are from fp32's).
      */
-    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className) throws Exception {
+    byte[] samples(Path checkpoint, double temperature, long seed, int count, String className, Precision precision)
+            throws Exception {
         Temperature.COMMAND_LINE.check(temperature); // the temperatures `woodflow sample` takes, T = 0 refused
         if (count < 1 || count > MAX_SAMPLES) {
             throw new IllegalArgumentException("count must be between 1 and " + MAX_SAMPLES + ", got " + count);
@@ -104,6 +126,7 @@ final class ModelWorker implements AutoCloseable {
                 labels = ClassChoice.byRow(count, Math.min(8, count), classes.size());
             }
             try (PointerScope scope = new PointerScope()) {
+                m.model.precision(precision); // the model is shared between requests; each sets its own
                 Tensor s = Sampler.sample(m.model, count, temperature, m.config.data().nBits(), seed, labels);
                 return ImageGrid.pngBytes(ImageGrid.renderForViewing(ImageGrid.images(s), mc.channels(), mc.height(),
                         mc.width(), Math.min(8, count)));

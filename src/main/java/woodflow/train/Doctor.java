@@ -5,17 +5,20 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.MachineInfo;
+import woodflow.core.Peak;
 import woodflow.data.Quantization;
 import woodflow.model.ModelConfig;
 import woodflow.model.MultiScaleFlow;
 import woodflow.nn.Bf16Kernels;
+import woodflow.nn.ConvRouting;
 import woodflow.nn.FastPathCheck;
 
 import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * {@code woodflow doctor}: the machine a figure depends on ({@link MachineInfo}), and the fast convolution path
+ * {@code woodflow doctor}: the machine a figure depends on ({@link MachineInfo}) with its measured and theoretical
+ * peak rates ({@link Peak}), and the fast convolution path
  * checked against the reference path for a run's model, as the start-up {@link SelfCheck} of training checks it,
  * with every result printed: each convolution shape forward and backward, then the whole training gradient of one
  * batch. The batch is random images of the model's shape: the check needs the shapes and realistic values, not the
@@ -41,9 +44,14 @@ public final class Doctor {
         try (PointerScope scope = new PointerScope()) {
             Tensor images = torch.randint(0, 256, new long[] {tc.batch(), mc.channels(), mc.height(), mc.width()})
                     .to(torch.ScalarType.Byte);
-            try (NoGradGuard g = new NoGradGuard(); var c = model.classesInTurn(images.size(0))) {
+            java.util.List<Peak.Conv> convs = new java.util.ArrayList<>();
+            try (NoGradGuard g = new NoGradGuard(); var c = model.classesInTurn(images.size(0));
+                 ConvRouting.Recording rec = ConvRouting.recording()) {
                 model.bitsPerDim(stepper.dequantize(images, -1), Quantization.bins(cfg.data().nBits()));
+                for (woodflow.nn.ConvShape shape : rec.shapes()) convs.add(shape.forPeak());
             }
+            // the machine's rate, measured the way its best kernels run (the model's largest convolution included)
+            Peak.measure(convs, Bf16Kernels.current() == Bf16Kernels.NATIVE).lines().forEach(out::println);
             check = SelfCheck.run(stepper, images, 0, model.parameters().get(0).device().str().getString());
         }
         out.printf(Locale.ROOT, "%nconvolutions, fast path (oneDNN) against reference (im2col + matmul), forward and "

@@ -76,7 +76,7 @@ public final class Evaluator {
                     if (probe != null) probe.accept(x.x());
                     double[] b;
                     if (labels == null) {
-                        b = Tensors.toDoubles(model.bitsPerDim(x, bins));
+                        b = Tensors.toDoubles(bitsPerDim(model, x, bins));
                     } else {
                         int[] y = new int[end - start];
                         for (int i = start; i < end; i++) y[i - start] = labels.label(i);
@@ -91,6 +91,35 @@ public final class Evaluator {
             model.train(wasTraining);
         }
         return out;
+    }
+
+    /**
+     * Per-image bpd of a dequantised batch, without graph: as two halves on two threads where the process has them
+     * ({@link woodflow.core.Halves}; each image is scored on its own, so only the kernels' summation order can differ
+     * from one batch).
+     */
+    static Tensor bitsPerDim(MultiScaleFlow model, Dequantizer.Dequantized x, int bins) {
+        // a class-conditional model holds one set of labels for the whole batch: it scores on this thread
+        long rows = x.x().size(0);
+        woodflow.core.Halves halves = rows >= 2 && !model.classConditional()
+                ? woodflow.core.Halves.forThisProcess() : null;
+        if (halves == null) return model.bitsPerDim(x, bins);
+        long first = rows / 2;
+        Dequantizer.Dequantized a = rows(x, 0, first), b = rows(x, first, rows - first);
+        Tensor[] parts = halves.tensors(() -> noGrad(() -> model.bitsPerDim(a, bins)),
+                () -> noGrad(() -> model.bitsPerDim(b, bins)));
+        return Tensors.cat(0, parts[0], parts[1]);
+    }
+
+    private static Dequantizer.Dequantized rows(Dequantizer.Dequantized x, long from, long count) {
+        return new Dequantizer.Dequantized(x.x().narrow(0, from, count),
+                x.logQ() == null ? null : x.logQ().narrow(0, from, count));
+    }
+
+    private static Tensor noGrad(java.util.function.Supplier<Tensor> work) {
+        try (NoGradGuard g = new NoGradGuard()) { // grad mode is per thread
+            return work.get();
+        }
     }
 
     /**

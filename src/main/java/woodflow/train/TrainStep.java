@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import woodflow.core.Devices;
+import woodflow.core.Halves;
 import woodflow.core.Init;
 import woodflow.core.NumericalException;
 import woodflow.data.Quantization;
@@ -44,6 +45,9 @@ public final class TrainStep {
     private int shardCount = 1;
     private GradientSync gradientSync;
     private java.util.function.Consumer<String> fastPathFault = line -> System.err.println("warning: " + line);
+    /** Two batch halves on two threads ({@link Halves}), chosen on the first step; null for the whole batch. */
+    private Halves halves;
+    private boolean halvesChosen;
 
     /**
      * A new model of {@code run}, with its Adam and its training step: the one way a run is set up for training, used
@@ -247,10 +251,10 @@ public final class TrainStep {
     }
 
     /** {@code forwardBackward} for the classes {@code y} (none: unconditional). */
-    private double forwardBackward(Batch x, Tensor y, boolean poisonGradient) {
-        if (y == null) return forwardBackward(x, poisonGradient);
+    private double forwardBackward(Batch x, Tensor y, boolean poisonGradient, boolean mayShard) {
+        if (y == null) return forwardBackward(x, poisonGradient, mayShard);
         try (woodflow.layers.ClassCondition.Scope c = model.conditionedOn(y)) {
-            return forwardBackward(x, poisonGradient);
+            return forwardBackward(x, poisonGradient, false);
         }
     }
 
@@ -267,6 +271,29 @@ public final class TrainStep {
     }
 
     private double step(Batch x, Tensor y, long it, double lr) {
+        // With the batch in halves the halves' threads have the cores: this thread's own parallel work (the gradient
+        // norm, Adam) runs on one thread, as an intra-op team here would wait at every barrier for a core that is
+        // busy (on a busy host, for a whole time slice of another process each time).
+        int threads = torch.get_num_threads();
+        boolean split = y == null && halvesUsable(x);
+        if (split && threads > 1) torch.set_num_threads(1);
+        try {
+            return stepOn(x, y, it, lr);
+        } finally {
+            if (split && threads > 1) torch.set_num_threads(threads);
+        }
+    }
+
+    /**
+     * Whether a step of {@code x} runs as two halves: not through inverses, not in a data-parallel group (its hooks
+     * count one backward per step), not for a class-conditional model (it holds one set of labels for the batch).
+     */
+    private boolean halvesUsable(Batch x) {
+        return invertible == null && gradientSync == null && !model.classConditional() && x.rows() >= 2
+                && halves() != null;
+    }
+
+    private double stepOn(Batch x, Tensor y, long it, double lr) {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             long t0 = System.nanoTime();
@@ -274,7 +301,7 @@ public final class TrainStep {
             boolean poison = nanGradient.test(it); // asked once: a recompute must meet the same fault
             if (gradientSync != null) gradientSync.begin();
             forwardEnd = 0;
-            double loss = forwardBackward(x, y, poison);
+            double loss = forwardBackward(x, y, poison, true);
             long tf = forwardEnd;
             boolean recomputed = false;
             long t1 = System.nanoTime();
@@ -287,7 +314,7 @@ public final class TrainStep {
                 recomputed = true;
                 double again;
                 try (ConvRouting.Scope ref = ConvRouting.referenceScope()) {
-                    again = forwardBackward(x, y, poison);
+                    again = forwardBackward(x, y, poison, false);
                 }
                 double againNorm = Double.isFinite(again) ? adam.gradNorm() : Double.NaN;
                 if (Double.isFinite(againNorm)) {
@@ -330,17 +357,32 @@ public final class TrainStep {
         try (PointerScope scope = new PointerScope()) {
             adam.zeroGrad();
             Batch b = batch(uint8, it);
-            return forwardBackward(b, classes(null, b.rows()), false);
+            return forwardBackward(b, classes(null, b.rows()), false, false);
         }
     }
 
-    /** Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. */
-    private double forwardBackward(Batch batch, boolean poisonGradient) {
+    /**
+     * Forward and backward into the parameters' gradients; the loss, or NaN when it is not finite. With
+     * {@code mayShard} a standard step may run as two batch halves on two threads ({@link Halves}), each dequantising
+     * its own rows; the recomputations and checks on the reference path always run the whole batch on this thread
+     * (the routing they force is this thread's).
+     */
+    private double forwardBackward(Batch batch, boolean poisonGradient, boolean mayShard) {
         double loss;
         int bins = Quantization.bins(nBits);
         try {
-            Dequantizer.Dequantized x = batch.x() != null ? new Dequantizer.Dequantized(batch.x(), null)
-                    : model.dequantizer().dequantize(batch.centred(), batch.noise(), bins);
+            if (mayShard && halvesUsable(batch)) {
+                long b = batch.rows(), first = b / 2;
+                Batch xa = batch.narrow(0, first), xb = batch.narrow(first, b - first);
+                Half[] h = halves.run(() -> half(xa, b, bins), () -> half(xb, b, bins), Half[]::new);
+                // in row order: the sum is the same whichever half finished first
+                loss = h[0].loss() + h[1].loss();
+                forwardEnd = Math.max(h[0].forwardEnd(), h[1].forwardEnd());
+                if (!Double.isFinite(loss)) return Double.NaN;
+                if (poisonGradient) model.parameters().get(0).grad().fill_(woodflow.core.Tensors.s(Double.NaN));
+                return loss;
+            }
+            Dequantizer.Dequantized x = dequantized(batch, bins);
             if (invertible != null && x.logQ() != null) {
                 loss = throughInverses(x, bins);
                 if (!Double.isFinite(loss)) return Double.NaN;
@@ -363,6 +405,68 @@ public final class TrainStep {
             return Double.NaN;
         }
         return loss;
+    }
+
+    /** The batch through the model's dequantiser (a batch dequantised already passes as it is). */
+    private Dequantizer.Dequantized dequantized(Batch batch, int bins) {
+        return batch.x() != null ? new Dequantizer.Dequantized(batch.x(), null)
+                : model.dequantizer().dequantize(batch.centred(), batch.noise(), bins);
+    }
+
+    /**
+     * One half of a sharded step, on its own thread: its images dequantised, their bpd summed over the whole batch's
+     * size {@code b} (the two halves' losses add up to the batch mean), and its backward when finite. A non-finite
+     * half skips its backward; the step is then skipped as a whole.
+     */
+    private Half half(Batch rows, long b, int bins) {
+        try {
+            // the loss trained on (with a class-prediction head's bits where the model has one) and the bpd reported
+            MultiScaleFlow.Objective o = model.objective(dequantized(rows, bins), bins);
+            Tensor l = o.loss().sum().div(woodflow.core.Tensors.s(b));
+            double trained = l.item_double();
+            double loss = o.loss() == o.bitsPerDim() ? trained
+                    : o.bitsPerDim().sum().item_double() / b;
+            long end = System.nanoTime();
+            if (!Double.isFinite(trained)) return new Half(Double.NaN, end);
+            l.backward();
+            return new Half(loss, end);
+        } catch (NumericalException e) {
+            return new Half(Double.NaN, System.nanoTime());
+        }
+    }
+
+    /** One half's share of the loss (NaN when not finite) and when its forward ended. */
+    private record Half(double loss, long forwardEnd) {}
+
+    /** Test hook: the batch split to use ({@code null}: the whole batch on the calling thread). */
+    TrainStep halves(Halves h) {
+        halves = h;
+        halvesChosen = true;
+        return this;
+    }
+
+    /** Test hook: the parameters' gradients of a dequantised batch, as a step computes them; returns the loss. */
+    double gradients(Tensor x) {
+        adam.zeroGrad();
+        return forwardBackward(new Batch(null, null, x), false, true);
+    }
+
+    /** The step's batch split, chosen once, the first time a step may use it. */
+    private Halves halves() {
+        if (!halvesChosen) {
+            halves = Halves.forThisProcess();
+            halvesChosen = true;
+        }
+        return halves;
+    }
+
+    /** How this step runs its batch, e.g. {@code two batch halves on two threads, 1 libtorch thread each}. */
+    public String parallelism() {
+        if (invertible != null || gradientSync != null || halves() == null) {
+            return "the whole batch, " + torch.get_num_threads() + " libtorch thread"
+                    + (torch.get_num_threads() == 1 ? "" : "s");
+        }
+        return halves.describe();
     }
 
     /**
@@ -412,7 +516,7 @@ public final class TrainStep {
             Batch x = batch(uint8, it);
             Tensor y = classes(labels, x.rows());
             adam.zeroGrad();
-            double fast = forwardBackward(x, y, false);
+            double fast = forwardBackward(x, y, false, false);
             List<Tensor> gFast = new ArrayList<>();
             for (Tensor p : model.parameters()) {
                 Tensor g = p.grad();
@@ -432,7 +536,7 @@ public final class TrainStep {
                 for (long r0 = 0; r0 < rows; r0 += chunk) {
                     try (PointerScope inner = new PointerScope()) {
                         ref += forwardBackward(x.narrow(r0, chunk), y == null ? null : y.narrow(0, r0, chunk),
-                                false) / chunks;
+                                false, false) / chunks;
                     }
                 }
             }

@@ -272,6 +272,11 @@ async function samplerPage() {
   const tValue = el('b', { id: 'temperature-value' });
   const seed = el('input', { type: 'number', id: 'seed', value: params.get('seed') || 0, min: 0 });
   const count = el('select', { id: 'count' }, [16, 32, 64].map(n => el('option', { value: n }, n)));
+  // bf16-mixed: the coupling networks in bfloat16 (the default where this CPU has native bf16 kernels), the invertible
+  // path in float32
+  const precision = el('select', { id: 'precision', title: 'this CPU: bf16 kernels ' + (picker.info.bf16_kernels || '?') },
+    ['bf16-mixed', 'fp32'].map(p => el('option', { value: p }, p)));
+  precision.value = params.get('precision') || picker.info.sample_precision || 'fp32';
   const image = el('img', { id: 'samples', class: 'samples', alt: 'samples' });
   const status = el('p', { class: 'muted', id: 'sample-status' });
   const recon = el('img', { id: 'reconstructions', class: 'samples', alt: 'reconstructions', hidden: true });
@@ -297,6 +302,7 @@ async function samplerPage() {
       el('label', {}, 'temperature', temperature, tValue),
       el('label', {}, 'seed', seed, el('button', { onclick: () => { seed.value = Number(seed.value) + 1; request(); } }, 'another')),
       el('label', {}, 'samples', count),
+      el('label', {}, 'precision', precision),
       classes.length ? el('label', {}, 'class', klass) : ''),
     el('div', { class: 'panel' }, image, status),
     el('h2', {}, 'Interpolation'),
@@ -315,6 +321,7 @@ async function samplerPage() {
     const mine = ++seq;
     const url = '/api/sample?id=' + encodeURIComponent(id) + '&checkpoint=' + encodeURIComponent(picker.select.value)
       + '&temperature=' + temperature.value + '&seed=' + seed.value + '&count=' + count.value
+      + '&precision=' + precision.value
       + (classes.length && klass.value ? '&class=' + encodeURIComponent(klass.value) : '');
     const t0 = performance.now();
     status.textContent = 'sampling…';
@@ -329,7 +336,9 @@ async function samplerPage() {
       dash.sampleDigest = digest(bytes);
       dash.sampleCount++;
       status.textContent = count.value + ' samples at temperature ' + Number(temperature.value).toFixed(2) + ', seed '
-        + seed.value + (classes.length ? ', ' + (klass.value ? 'class ' + klass.value : 'a row per class (' + classes.join(', ') + ')') : '') + ' (' + (r.headers.get('X-Woodflow-Milliseconds') ?? Math.round(performance.now() - t0)) + ' ms in the server)';
+        + seed.value + (classes.length ? ', ' + (klass.value ? 'class ' + klass.value : 'a row per class (' + classes.join(', ') + ')') : '')
+        + ', ' + (r.headers.get('X-Woodflow-Precision') ?? precision.value) + ' ('
+        + (r.headers.get('X-Woodflow-Milliseconds') ?? Math.round(performance.now() - t0)) + ' ms in the server)';
     } catch (e) {
       if (mine === seq) status.replaceChildren(el('span', { class: 'error' }, e.message));
     }
@@ -360,7 +369,7 @@ async function samplerPage() {
   }
   const soon = () => { tValue.textContent = Number(temperature.value).toFixed(2); clearTimeout(timer); timer = setTimeout(request, 120); };
   temperature.addEventListener('input', soon);
-  for (const c of [seed, count, picker.select, klass]) c.addEventListener('change', request);
+  for (const c of [seed, count, precision, picker.select, klass]) c.addEventListener('change', request);
   picker.select.addEventListener('change', reconstruct);
   request().then(reconstruct);
 }

@@ -27,18 +27,24 @@ class BenchSmokeTest {
 
     @Test
     void layerBenchWritesCsvSlopesAndPlots(@TempDir Path dir) throws Exception {
-        var s = new LayerBench.Settings(LayerBench.LAYERS, new int[] {4}, new int[] {4, 8}, 1, 2, 0, 1, 60);
+        var s = new LayerBench.Settings(LayerBench.LAYERS, new int[] {4}, new int[] {4, 8}, 1, 2, 0, 3, 60, 0.01);
         List<LayerBench.Row> rows = LayerBench.run(s, new PrintStream(OutputStream.nullOutputStream()));
         assertThat(rows).hasSize(LayerBench.LAYERS.size() * 2 * 3);
         LayerBench.write(rows, 4, dir);
         List<String> csv = Files.readAllLines(dir.resolve("layers.csv"));
-        assertThat(csv.get(0)).isEqualTo("layer,channels,size,hw,direction,median_ms,peak_mib");
+        assertThat(csv.get(0)).isEqualTo("layer,channels,size,hw,direction,median_ms,min_ms,calls,steal_pct,"
+                + "wide_spread,peak_mib");
         assertThat(csv).hasSize(rows.size() + 1);
         for (String line : csv.subList(1, csv.size())) {
             String[] f = line.split(",");
-            assertThat(f).hasSize(7);
-            assertThat(Double.parseDouble(f[5])).isPositive();
+            assertThat(f).hasSize(11);
+            // the minimum is positive and at most the median; at least the asked-for calls, at most ten times as many
+            assertThat(Double.parseDouble(f[6])).isPositive().isLessThanOrEqualTo(Double.parseDouble(f[5]));
+            assertThat(Integer.parseInt(f[7])).isBetween(3, 30);
+            assertThat(Boolean.parseBoolean(f[9])).isEqualTo(Double.parseDouble(f[5]) > 1.5 * Double.parseDouble(f[6]));
         }
+        assertThat(Files.readString(dir.resolve("layers.md"))).contains("the host's steal while a row ran")
+                .contains("median / minimum ms");
         List<String> slopes = Files.readAllLines(dir.resolve("slopes.csv"));
         assertThat(slopes).hasSize(LayerBench.LAYERS.size() * 3 + 1);
         for (String d : new String[] {"forward", "inverse", "forward-backward"}) {
@@ -48,11 +54,15 @@ class BenchSmokeTest {
 
     @Test
     void slopesRecoverAKnownExponent() {
+        // fitted to the minima (the medians here are noise: one burst of load)
         var x = woodflow.model.Permutation.CONV1X1;
         var forward = LayerBench.Direction.FORWARD;
-        List<LayerBench.Row> rows = List.of(new LayerBench.Row(x, 1, 32, forward, 2.0, 0),
-                new LayerBench.Row(x, 1, 64, forward, 8.0, 0), new LayerBench.Row(x, 1, 128, forward, 32.0, 0));
+        List<LayerBench.Row> rows = List.of(new LayerBench.Row(x, 1, 32, forward, 9.0, 2.0, 7, 0, 0),
+                new LayerBench.Row(x, 1, 64, forward, 8.5, 8.0, 7, 0, 0),
+                new LayerBench.Row(x, 1, 128, forward, 90.0, 32.0, 7, 0, 0));
         assertThat(LayerBench.slopes(rows, 32).get("conv1x1|1|forward")).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(rows.get(0).wide()).isTrue();
+        assertThat(rows.get(1).wide()).isFalse();
     }
 
     @Test
@@ -76,7 +86,11 @@ class BenchSmokeTest {
         // sampling's counted work is the forward pass of its images, reported beside the matmul rate
         assertThat((Double) s.get("model_gflop")).isCloseTo(Flops.forward(c.model(), 16) / 1e9,
                 org.assertj.core.api.Assertions.within(1e-9));
-        assertThat((Double) s.get("model_share_of_matmul")).isPositive();
+        // ... beside the machine's measured peak (its best kernel) and the theoretical one
+        assertThat((Double) s.get("model_share_of_peak")).isPositive();
+        assertThat((Double) s.get("peak_gflops")).isGreaterThanOrEqualTo((Double) s.get("matmul_fp32_gflops"));
+        assertThat((String) s.get("peak_rates")).contains("fp32 matmul").contains("fp32 conv");
+        assertThat((String) s.get("peak_theoretical")).contains("cores x").contains("GHz");
 
         // the memory-bounded backward is timed when asked for, and named in the record
         Map<String, Object> inv = TrainBench.train(c.withTrain(c.train().toBuilder()

@@ -198,6 +198,16 @@ class DashboardBrowserTest {
         waiting().until(d -> !first.equals(js("return window.dash.sampleDigest")));
         assertThat(driver.findElement(By.id("temperature-value")).getText()).isEqualTo("1.20");
         assertThat(driver.findElement(By.id("sample-status")).getText()).contains("temperature 1.20");
+        // the precision starts at this CPU's default (bf16-mixed where its bf16 kernels are native) and can be changed
+        org.openqa.selenium.support.ui.Select precision =
+                new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("precision")));
+        String shown = precision.getFirstSelectedOption().getAttribute("value");
+        assertThat(shown).isEqualTo(woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE
+                ? "bf16-mixed" : "fp32");
+        waiting().until(d -> d.findElement(By.id("sample-status")).getText().contains(", " + shown + " ("));
+        String other = shown.equals("fp32") ? "bf16-mixed" : "fp32";
+        precision.selectByValue(other);
+        waiting().until(d -> d.findElement(By.id("sample-status")).getText().contains(", " + other + " ("));
         screenshot("sampler");
     }
 

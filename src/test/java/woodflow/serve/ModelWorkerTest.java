@@ -68,6 +68,22 @@ class ModelWorkerTest {
     }
 
     @Test
+    void theSamplerTakesAPrecisionAndDefaultsToBf16WhereItIsNative() throws Exception {
+        assertThat(ModelWorker.defaultPrecision()).isEqualTo(
+                woodflow.nn.Bf16Kernels.current() == woodflow.nn.Bf16Kernels.NATIVE
+                        ? woodflow.core.Precision.BF16_MIXED : woodflow.core.Precision.FP32);
+        try (ModelWorker worker = new ModelWorker(1L << 30, 4)) {
+            byte[] fp32 = worker.samples(best, 0.7, 2, 8, woodflow.core.Precision.FP32);
+            byte[] bf16 = worker.samples(best, 0.7, 2, 8, woodflow.core.Precision.BF16_MIXED);
+            assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bf16)).getWidth()).isPositive();
+            // the cached model is shared: each request runs in its own precision, whatever the one before asked for
+            assertThat(worker.samples(best, 0.7, 2, 8, woodflow.core.Precision.FP32)).isEqualTo(fp32);
+            assertThat(worker.samples(best, 0.7, 2, 8)).isEqualTo(
+                    ModelWorker.defaultPrecision() == woodflow.core.Precision.FP32 ? fp32 : bf16);
+        }
+    }
+
+    @Test
     void aFullQueueRefusesAtOnce() throws Exception {
         try (ModelWorker worker = new ModelWorker(1L << 30, 1)) {
             CountDownLatch started = new CountDownLatch(1), release = new CountDownLatch(1);
