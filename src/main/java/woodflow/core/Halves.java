@@ -88,6 +88,22 @@ public final class Halves {
         return on && threads >= 2 ? SHARED.computeIfAbsent(threads / 2, Halves::new) : null;
     }
 
+    /**
+     * The rows of the first half of {@code rows} (at least 3): never the same as the second half's. oneDNN caches one
+     * primitive per shape, so two equal halves run one primitive on two threads at once, and on an AMD EPYC Zen 5
+     * (libtorch 2.10's oneDNN 3.7.1, its AVX-512 brgemm convolutions) that crashed the process in 5 of 12
+     * `bench train --preset yardstick-a` runs (a SIGSEGV in the backward's brgemm_convolution_fwd_t::init_batch),
+     * against 0 of 12 with halves of 17 and 15 rows (0 of 6, and 0 of 6 with the whole batch on one thread). Halves
+     * of different sizes each get their own primitives.
+     */
+    public static long firstRows(long rows) {
+        if (rows < MIN_ROWS) throw new IllegalArgumentException("two unequal halves need at least " + MIN_ROWS + " rows");
+        return rows / 2 + 1;
+    }
+
+    /** The fewest rows that split into two unequal, non-empty halves ({@link #firstRows}). */
+    public static final long MIN_ROWS = 3;
+
     public int threadsPerHalf() {
         return threadsPerHalf;
     }

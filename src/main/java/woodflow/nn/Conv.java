@@ -59,6 +59,14 @@ public final class Conv {
      * {@link Bf16Kernels#EMULATED}.
      */
     public static Tensor fast(Tensor x, Tensor weight, Tensor bias, long ph, long pw) {
+        // An NCHW call on a CPU runs in channels-last and gives its output back in NCHW: oneDNN runs an NCHW float32
+        // convolution in blocked formats (channels padded to 8 or 16), and libtorch 2.10's oneDNN 3.7.1 computes
+        // those wrongly on an AMD Zen 5 (NaN or 30-50% off input gradients, even outputs, where the channels are
+        // not a multiple of 16; FastPathCheckTest), while channels-last there is right and no slower for these
+        // small maps. The copies are one pass over a tensor each way, the autograd graph reverses them.
+        if (x.dim() == 4 && x.is_cpu() && !x.is_contiguous(MemoryFormat.ChannelsLast)) {
+            return fast(x.contiguous(MemoryFormat.ChannelsLast), weight, bias, ph, pw).contiguous();
+        }
         long k = weight.size(2) * weight.size(3);
         boolean clKernel = k > 1 && x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(MemoryFormat.ChannelsLast);
         Tensor y;

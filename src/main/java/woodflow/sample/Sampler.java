@@ -70,11 +70,11 @@ public final class Sampler {
      */
     static Tensor decode(MultiScaleFlow model, int n, double temperature) {
         // a class-conditional model holds one set of labels for the whole batch: it decodes on this thread
-        Halves halves = n >= 2 && !model.classConditional() ? Halves.forThisProcess() : null;
+        Halves halves = n >= Halves.MIN_ROWS && !model.classConditional() ? Halves.forThisProcess() : null;
         if (halves == null) return model.sample(n, temperature);
         woodflow.model.Temperature.MODEL.check(temperature);
         List<Tensor> latents = model.drawLatents(n, temperature, model.parameters().get(0));
-        int first = n / 2;
+        int first = (int) Halves.firstRows(n);
         Tensor[] parts = halves.tensors(() -> decodeRows(model, latents, 0, first),
                 () -> decodeRows(model, latents, first, n - first));
         return Tensors.cat(0, parts[0], parts[1]);

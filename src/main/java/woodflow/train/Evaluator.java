@@ -101,10 +101,10 @@ public final class Evaluator {
     static Tensor bitsPerDim(MultiScaleFlow model, Dequantizer.Dequantized x, int bins) {
         // a class-conditional model holds one set of labels for the whole batch: it scores on this thread
         long rows = x.x().size(0);
-        woodflow.core.Halves halves = rows >= 2 && !model.classConditional()
+        woodflow.core.Halves halves = rows >= woodflow.core.Halves.MIN_ROWS && !model.classConditional()
                 ? woodflow.core.Halves.forThisProcess() : null;
         if (halves == null) return model.bitsPerDim(x, bins);
-        long first = rows / 2;
+        long first = woodflow.core.Halves.firstRows(rows);
         Dequantizer.Dequantized a = rows(x, 0, first), b = rows(x, first, rows - first);
         Tensor[] parts = halves.tensors(() -> noGrad(() -> model.bitsPerDim(a, bins)),
                 () -> noGrad(() -> model.bitsPerDim(b, bins)));

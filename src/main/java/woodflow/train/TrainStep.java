@@ -289,7 +289,7 @@ public final class TrainStep {
      * count one backward per step), not for a class-conditional model (it holds one set of labels for the batch).
      */
     private boolean halvesUsable(Batch x) {
-        return invertible == null && gradientSync == null && !model.classConditional() && x.rows() >= 2
+        return invertible == null && gradientSync == null && !model.classConditional() && x.rows() >= Halves.MIN_ROWS
                 && halves() != null;
     }
 
@@ -372,7 +372,7 @@ public final class TrainStep {
         int bins = Quantization.bins(nBits);
         try {
             if (mayShard && halvesUsable(batch)) {
-                long b = batch.rows(), first = b / 2;
+                long b = batch.rows(), first = Halves.firstRows(b);
                 Batch xa = batch.narrow(0, first), xb = batch.narrow(first, b - first);
                 Half[] h = halves.run(() -> half(xa, b, bins), () -> half(xb, b, bins), Half[]::new);
                 // in row order: the sum is the same whichever half finished first

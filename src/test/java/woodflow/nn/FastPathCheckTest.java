@@ -79,4 +79,42 @@ class FastPathCheckTest {
         assertThat(SMALL_IN.toString()).isEqualTo("3x3 conv 6->16 at 8x8, batch 8, fp32, channels-last");
         assertThat(BF16.geometry().toString()).isEqualTo("3x3 conv 6->16 at 8x8, bf16, channels-last");
     }
+
+    /**
+     * On an AMD EPYC Zen 5 (family 26 model 2) libtorch 2.10's oneDNN gets float32 convolutions in NCHW wrong for
+     * channel counts that are not multiples of 16 (the blocked formats it pads them to): NaN or 30-50% off input
+     * gradients (6->12, 12->6, 3->12 at batch 2 and up) and even a 30% off output (24->48 at 16x16), on its AVX-512 and
+     * AVX2 kernels alike, while the same calls in channels-last are right. The fast path therefore runs every CPU
+     * call in channels-last; here each is held against float64 on the reference kernels, output and gradients.
+     */
+    @Test
+    void nchwCallsOfTheFastPathAreRightAgainstFloat64() {
+        int[][] shapes = {{6, 12, 8}, {12, 6, 8}, {3, 12, 8}, {24, 48, 16}, {6, 16, 8}};
+        for (int[] sh : shapes) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x0 = torch.randn(32, sh[0], sh[2], sh[2]).to(ScalarType.Double);
+                Tensor w0 = torch.randn(sh[1], sh[0], 3, 3).to(ScalarType.Double);
+                Tensor b0 = torch.randn(sh[1]).to(ScalarType.Double);
+                Tensor gy = torch.randn(32, sh[1], sh[2], sh[2]).to(ScalarType.Double);
+                Tensor[] truth = grads(x0, w0, b0, gy, ScalarType.Double, false);
+                Tensor[] fast = grads(x0, w0, b0, gy, ScalarType.Float, true);
+                String[] names = {"output", "input gradient", "weight gradient", "bias gradient"};
+                for (int i = 0; i < 4; i++) {
+                    double e = FastPathCheck.relativeError(fast[i], truth[i]);
+                    assertThat(e).as("%d->%d at %dx%d NCHW, %s", sh[0], sh[1], sh[2], sh[2], names[i]).isLessThan(1e-5);
+                }
+                assertThat(fast[0].is_contiguous()).as("an NCHW call gets an NCHW output").isTrue();
+            }
+        }
+    }
+
+    private static Tensor[] grads(Tensor x0, Tensor w0, Tensor b0, Tensor gy, ScalarType dt, boolean fast) {
+        Tensor x = x0.to(dt).detach().requires_grad_(true);
+        Tensor w = w0.to(dt).detach().requires_grad_(true);
+        Tensor b = b0.to(dt).detach().requires_grad_(true);
+        Tensor y = fast ? Conv.fast(x, w, b, 1, 1) : Conv.reference(x, w, b, 1, 1);
+        org.bytedeco.pytorch.TensorVector g = torch.grad(new org.bytedeco.pytorch.TensorVector(y.mul(gy.to(dt)).sum()),
+                new org.bytedeco.pytorch.TensorVector(x, w, b));
+        return new Tensor[] {y.detach(), g.get(0), g.get(1), g.get(2)};
+    }
 }
