@@ -120,7 +120,30 @@ public record Peak(List<Rate> rates, Theoretical theoretical) {
                 + "against this)", fmt(b.bestGflops()), b.precision(), b.kernel()));
         for (Rate r : rates) out.add("            " + r.describe());
         out.add("          theoretical: " + theoretical.describe());
+        String above = aboveTheoretical();
+        if (above != null) out.add("          " + above);
         return out;
+    }
+
+    /**
+     * What a measured rate above the theoretical figure of its precision says, or null when none is: the theoretical
+     * figure takes the nominal clock, and a boosting core runs faster; the clock the rate implies at the ISA's FLOP per
+     * cycle is a lower bound on the clock the kernel ran at.
+     */
+    public String aboveTheoretical() {
+        StringBuilder sb = new StringBuilder();
+        for (String precision : List.of("fp32", "bf16")) {
+            Rate r = best(precision);
+            int perCycle = precision.equals("fp32") ? theoretical.fp32PerCycle() : theoretical.bf16PerCycle();
+            double limit = precision.equals("fp32") ? theoretical.fp32Gflops() : theoretical.bf16Gflops();
+            if (r == null || perCycle == 0 || theoretical.ghz() <= 0 || r.bestGflops() <= limit) continue;
+            double ghz = r.bestGflops() / (theoretical.cores() * (double) perCycle);
+            sb.append(sb.length() == 0 ? "" : "; ").append(String.format(Locale.ROOT, "%s measured %s GFLOP/s, above "
+                    + "its theoretical %s: at %d FLOP/cycle the cores ran at %.2f GHz or more, not the nominal %.2f",
+                    precision, fmt(r.bestGflops()), fmt(limit), perCycle, ghz, theoretical.ghz()));
+        }
+        return sb.length() == 0 ? null : "above the theoretical peak: " + sb + " (a boost clock, or more FLOP per "
+                + "cycle than the ISA's count assumes)";
     }
 
     /**
