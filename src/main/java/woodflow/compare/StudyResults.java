@@ -147,7 +147,8 @@ public final class StudyResults {
             long it = n.path("iteration").asLong();
             if (n.has("train_seconds")) seconds.put(it, n.get("train_seconds").asDouble());
             if (n.has("test_bpd")) {
-                out.add(new double[] {it, seconds.getOrDefault(it, Double.NaN), n.get("test_bpd").asDouble()});
+                double bpd = n.get("test_bpd").isNumber() ? n.get("test_bpd").asDouble() : Double.NaN; // null: not finite
+                out.add(new double[] {it, seconds.getOrDefault(it, Double.NaN), bpd});
             }
         }
         return out;

@@ -110,11 +110,11 @@ public final class RunReport {
         List<double[]> trainPts = new ArrayList<>(), testPts = new ArrayList<>(), lrPts = new ArrayList<>();
         int recoveries = 0;
         for (JsonNode n : MetricsLog.read(runDir.resolve("metrics.jsonl"))) {
-            if (n.has("train_bpd") && Double.isFinite(n.get("train_bpd").asDouble())) {
+            if (n.path("train_bpd").isNumber() && Double.isFinite(n.get("train_bpd").asDouble())) {
                 trainPts.add(new double[] {n.get("iteration").asDouble(), n.get("train_bpd").asDouble()});
                 if (n.has("lr")) lrPts.add(new double[] {n.get("iteration").asDouble(), n.get("lr").asDouble()});
             }
-            if (n.has("test_bpd")) {
+            if (n.path("test_bpd").isNumber()) {
                 testPts.add(new double[] {n.get("iteration").asDouble(), n.get("test_bpd").asDouble()});
             }
             if (n.has("event") && n.get("event").asText().equals(MetricsLog.RECOVERED)) recoveries++;

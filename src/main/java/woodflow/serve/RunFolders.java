@@ -184,7 +184,7 @@ final class RunFolders {
                     latestTest = r.get("test_bpd").asDouble();
                     if (Double.isFinite(latestTest) && !(latestTest >= best)) best = latestTest;
                 }
-                if (r.has("images_per_s")) imagesPerS = r.get("images_per_s").asDouble();
+                if (r.path("images_per_s").isNumber()) imagesPerS = r.get("images_per_s").asDouble();
                 if (r.has("skipped_steps")) skipped = r.get("skipped_steps").asLong();
             }
             o.put("iterations", iteration);

@@ -69,8 +69,17 @@ public final class MetricsLog {
         return JSON.createObjectNode();
     }
 
+    /**
+     * Appends one record; a figure that is not finite (the training bpd of an interval whose every step was skipped)
+     * is written as {@code null}, so every line is strict JSON.
+     */
     public void append(ObjectNode record) throws IOException {
         if (file == null) return;
+        List<String> nonFinite = new ArrayList<>();
+        record.fields().forEachRemaining(e -> {
+            if (e.getValue().isNumber() && !Double.isFinite(e.getValue().asDouble())) nonFinite.add(e.getKey());
+        });
+        nonFinite.forEach(record::putNull);
         byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             Files.write(file, line, StandardOpenOption.APPEND, StandardOpenOption.CREATE, StandardOpenOption.SYNC);
