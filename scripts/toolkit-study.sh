@@ -6,7 +6,8 @@
 # raw and the averaged weights). The table is written by scripts/toolkit_table.py.
 #
 # Usage: scripts/toolkit-study.sh OUT ITERATIONS SEEDS K NAME=CONFIG [NAME=CONFIG ...]
-#   OUT         the study folder: OUT/NAME-sSEED/ per run, OUT/NAME-sSEED/eval-*.json per evaluation, OUT/log/
+#   OUT         the study folder: OUT/NAME-sSEED/ per run, OUT/evals/NAME-sSEED/eval-*.json per evaluation (a run
+#               folder holds only its trainer's files), OUT/log/
 #   ITERATIONS  the budget of every run (evaluated every ITERATIONS/4 during training)
 #   SEEDS       e.g. 0,1,2
 #   K           the samples of the importance-weighted evaluation (e.g. 16)
@@ -39,9 +40,11 @@ one() {  # NAME CONFIG SEED
   local weights=raw
   grep -Eq '^  ema: "?0*\.[0-9]*[1-9]' "$run/config.yaml" 2>/dev/null && weights="raw ema"  # train.ema above 0
   for w in $weights; do
-    local flag=; [ "$w" = ema ] && flag="--weights ema"
+    # named whenever the run has both sets: eval's default is the averaged weights when the checkpoint holds them
+    local flag=; [ "$weights" != raw ] && flag="--weights $w"
     for kk in 1 "$k"; do
-      local json="$run/eval-$w-k$kk.json"
+      local json="$out/evals/$name-s$seed/eval-$w-k$kk.json"
+      mkdir -p "$out/evals/$name-s$seed"
       [ -f "$json" ] && continue
       # shellcheck disable=SC2086
       ./woodflow eval --checkpoint "$run/checkpoints/$final" --samples "$kk" --threads 1 $flag --json "$json" \

@@ -2,7 +2,9 @@
 """The table of scripts/toolkit-study.sh: per variant, the test bpd of the last checkpoint over its seeds.
 
 Usage: scripts/toolkit_table.py OUT
-Reads OUT/NAME-sSEED/eval-WEIGHTS-kK.json (woodflow eval --json) and OUT/NAME-sSEED/summary.json, and prints a
+Reads OUT/evals/NAME-sSEED/eval-WEIGHTS-kK.json (woodflow eval --json; a run folder is its trainer's, so the
+evaluations are written beside it; an older study's OUT/NAME-sSEED/eval-*.json are read too) and
+OUT/NAME-sSEED/summary.json, and prints a
 Markdown table: one-sample test bpd and the K-sample bound (mean and sample standard deviation over the seeds, and
 each seed's value), training seconds and images per second.
 """
@@ -26,7 +28,8 @@ def main():
         if os.path.exists(os.path.join(run, "summary.json")):
             with open(os.path.join(run, "summary.json")) as f:
                 summary = json.load(f)
-        for path in glob.glob(os.path.join(run, "eval-*-k*.json")):
+        evals = glob.glob(os.path.join(out, "evals", os.path.basename(run), "eval-*-k*.json"))
+        for path in evals or glob.glob(os.path.join(run, "eval-*-k*.json")):
             e = re.fullmatch(r"eval-(\w+)-k(\d+)\.json", os.path.basename(path))
             with open(path) as f:
                 ev = json.load(f)
