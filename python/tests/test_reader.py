@@ -198,6 +198,16 @@ class ReaderTest(unittest.TestCase):
         self.assertEqual(meta["k"], "v")
         np.testing.assert_array_equal(tensors["a"], np.arange(6, dtype=np.float32).reshape(2, 3))
 
+    def test_averaged_weights_asked_of_a_checkpoint_without_them_name_the_fix_where_it_is_given(self):
+        with self.assertRaises(woodflow_torch.CheckpointError) as caught:
+            woodflow_torch.load(self.good, weights="ema")
+        self.assertIn("holds no averaged weights", str(caught.exception))
+        self.assertTrue(str(caught.exception).endswith("use weights='raw'"), caught.exception)
+        code, out, err = command(self.good, "--idx", self.idx, "--weights", "ema")
+        self.assertEqual(code, 1, out + err)
+        self.assertTrue(err.strip().endswith("use --weights raw"), err)
+        self.assertNotIn("weights='raw'", err)
+
     def test_bad_arguments_and_a_bad_image_file_give_one_line(self):
         for args in ([self.good, "--limit", "many"], [self.good, "--idx", os.path.join(self.dir, "none.idx")],
                      [self.good, "--idx", self.variant("bad.idx", b"\x00\x00\x08\x03\x00\x00")],

@@ -109,11 +109,12 @@ def build(run_config):
     return MultiScaleFlow(cfg, n_bits, dequantizer_config(run_config))
 
 
-def load(path, dtype=torch.float32, device="cpu", weights=None):
+def load(path, dtype=torch.float32, device="cpu", weights=None, *, _command=False):
     """The model of a woodflow run folder (its best checkpoint) or checkpoint file, in evaluation mode.
 
     weights: "raw" (as trained) or "ema" (the moving average of the weights, kept when train.ema is on); None takes
-    the averaged ones when the checkpoint holds them, as woodflow's commands do.
+    the averaged ones when the checkpoint holds them, as woodflow's commands do. _command: called by
+    ``python3 -m woodflow_torch``, whose advice names its option (--weights raw) instead of this argument.
     """
     file = resolve(path)
     tensors, meta = safetensors.read(file)
@@ -130,7 +131,7 @@ def load(path, dtype=torch.float32, device="cpu", weights=None):
         raise ValueError(f"weights must be 'raw' or 'ema', got {weights!r}")
     if weights == "ema" and not has_average:
         raise CheckpointError(f"checkpoint {file} holds no averaged weights (its run trained without train.ema); "
-                              f"use weights='raw'")
+                              + ("use --weights raw" if _command else "use weights='raw'"))
     state = {k[len("model."):]: torch.from_numpy(v) for k, v in tensors.items() if k.startswith("model.")}
     if weights == "ema":
         # the averaged parameters replace the trained ones; buffers stay the trained model's

@@ -35,7 +35,7 @@ def main():
     import torch
     from . import evaluate, load, read_idx
     torch.set_num_threads(a.threads)
-    model = load(a.checkpoint, weights=a.weights)
+    model = load(a.checkpoint, weights=a.weights, _command=True)
     data = model.run_config.get("data") or {}
     idx = a.idx
     if idx is None:

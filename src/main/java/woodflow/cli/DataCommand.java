@@ -92,6 +92,10 @@ public final class DataCommand implements Runnable {
 
         @Override
         public Integer call() {
+            if (sample < 1) {
+                throw new IllegalArgumentException("--sample must be at least 1 (the number of images the statistics "
+                        + "are computed from), got " + sample + "; e.g. --sample 1000");
+            }
             common.setUp();
             DataConfig d = source.resolve();
             OutputGuard.file("--out", out, OutputGuard.FileKind.PNG, overwrite.force, source.input(d));

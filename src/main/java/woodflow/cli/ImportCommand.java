@@ -38,6 +38,10 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!Double.isFinite(paperFactor) || paperFactor <= 0) {
+            throw new IllegalArgumentException("--logscale-factor must be a finite number > 0 (the f of exp(logs * f)),"
+                    + " got " + paperFactor + "; e.g. --logscale-factor 1 (the paper's code) or 3 (Glow's)");
+        }
         common.setUp();
         RunConfig cfg = Presets.resolve(config);
         RunFolder.checkOut("--out", out, Presets.fileOf(config), cfg, OutputGuard.Input.of("--checkpoint", checkpoint));

@@ -29,8 +29,12 @@ public final class InterpolateCommand implements Callable<Integer> {
     @Mixin
     CheckpointOption checkpoint;
 
-    @Parameters(arity = "2", paramLabel = "IMAGE", description = "The two images (PNG, JPEG or WebP): A, then B.")
-    List<Path> images;
+    // any number is read, so that a wrong count is said as such (the parser's own message would name its positions)
+    @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "The two images (PNG, JPEG or WebP): A, then B.")
+    List<Path> images = List.of();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--steps", defaultValue = "8", description = "Images in the strip, both ends included "
             + "(default 8, at most " + Interpolation.MAX_STEPS + ").")
@@ -58,12 +62,21 @@ public final class InterpolateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (images.size() != 2) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "interpolate takes exactly two images, "
+                    + "got " + images.size() + ": name image A, then image B, e.g. woodflow interpolate --checkpoint "
+                    + "RUN a.png b.png --out path.png");
+        }
         common.setUp();
         if (steps < Interpolation.MIN_STEPS || steps > Interpolation.MAX_STEPS) {
             throw new IllegalArgumentException("--steps must be between " + Interpolation.MIN_STEPS + " and "
                     + Interpolation.MAX_STEPS + " (images in the strip, both ends included), got " + steps);
         }
         for (Path p : images) {
+            if (Files.isDirectory(p)) {
+                throw new IllegalArgumentException("image " + p + " is a folder, not an image file: give one image "
+                        + "file (PNG, JPEG or WebP) for A and one for B");
+            }
             if (!Files.isRegularFile(p)) throw new IllegalArgumentException("image " + p + " does not exist");
         }
         Path file = checkpoint.resolve();

@@ -57,7 +57,7 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler((ex, arguments) -> {
             CommandLine cmd = ex.getCommandLine();
             PrintWriter err = cmd.getErr();
-            err.println("woodflow: error: " + ex.getMessage());
+            err.println("woodflow: error: " + plainWords(ex.getMessage()));
             CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
             // a closed choice's error lists the names and the nearest one: no need to send the user to --help
             if (!(ex.getCause() instanceof UnknownChoice)) {
@@ -67,6 +67,19 @@ public final class Main implements Runnable {
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The parser's message in the user's words: a number's kind instead of the Java type it converts to ("'abc' is not
+     * a number", "is not a whole number"), "unexpected argument 'x'" instead of "Unmatched argument at index N".
+     */
+    static String plainWords(String message) {
+        if (message == null) return "the command line could not be read";
+        return message
+                .replaceAll("'([^']*)' is not an? (?:double|float|BigDecimal)$", "'$1' is not a number")
+                .replaceAll("'([^']*)' is not an? (?:int|long|short|byte|BigInteger)$", "'$1' is not a whole number")
+                .replaceAll("^Unmatched arguments? (?:at|from) index \\d+: ", "unexpected argument ")
+                .replaceAll("^unexpected argument ('[^']*'(?:, '[^']*')+)$", "unexpected arguments $1");
     }
 
     /**

@@ -128,18 +128,45 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("say what to train: --preset NAME (see `woodflow presets`) or "
                     + "--config FILE" + (resume ? ", or --resume with an --out folder that holds a run" : ""));
         }
+        checkResumeBatch(dir);
         cfg = applyOverrides(cfg);
         RunFolder.checkOut("--out", dir, config != null ? config : preset == null ? dir.resolve("config.yaml") : null,
                 cfg);
         if (nproc != null && (rank != null || worldSize != null)) {
             throw new IllegalArgumentException("--nproc starts its own ranks: leave out --rank and --world-size");
         }
+        checkLauncherVariables(nproc, System.getenv());
         String source = preset != null ? "--preset " + preset : config != null ? "--config " + config
                 : dir.resolve("config.yaml").toString();
         int threads = common.threads != null ? common.threads : Runtime.getRuntime().availableProcessors();
         TrainingRun.Group group = new TrainingRun.Group(nproc, rank, worldSize, masterAddr, masterPort, !noOverlap,
                 threads, Main.class.getName(), nproc != null ? childArgs() : List.of());
         return new TrainingRun(cfg, dir, resume, !noReport, quiet, source, common.device).run(group);
+    }
+
+    /** --nproc starts its ranks itself: a launcher's RANK / WORLD_SIZE beside it would start them twice. */
+    static void checkLauncherVariables(Integer nproc, java.util.Map<String, String> env) {
+        if (nproc == null) return;
+        for (String name : List.of("RANK", "WORLD_SIZE")) {
+            if (env.get(name) != null) {
+                throw new IllegalArgumentException(name + "=" + env.get(name) + " is set (a launcher's rank variable) "
+                        + "and --nproc " + nproc + " starts its own ranks: both would start ranks; unset RANK and "
+                        + "WORLD_SIZE to use --nproc, or leave out --nproc to join the launcher's group");
+            }
+        }
+    }
+
+    /**
+     * --resume continues the run at the batch it trained at: the learning rate, the epoch boundaries and the data
+     * order were set for it, so a --batch that changes it is refused rather than rewritten into config.yaml.
+     */
+    private void checkResumeBatch(Path dir) {
+        if (!resume || batch == null || !Files.exists(dir.resolve("config.yaml"))) return;
+        Integer trained = RunConfig.read(dir.resolve("config.yaml")).train().batch();
+        if (trained != null && !trained.equals(batch)) {
+            throw new IllegalArgumentException("--batch " + batch + ": the run " + dir + " trained at batch " + trained
+                    + "; resume without --batch, or start a new run with --batch " + batch + " and another --out");
+        }
     }
 
     /** This command's arguments for a rank of {@code --nproc}: the same, without --nproc and --threads. */

@@ -97,17 +97,14 @@ public final class DataInspect {
      */
     public static List<Report> run(DataConfig cfg, int sample, Path gridPng, PrintStream out) {
         try (Splits splits = DataSets.open(cfg)) {
+            Path list = gridPng == null ? null : gridPng.resolveSibling("holdout.txt");
+            // checked before the statistics, which take a while: the command writes nothing when it refuses
+            if (list != null && !splits.holdout().isEmpty()) checkHoldoutList(list, gridPng, cfg);
             Report train = inspect(splits.train(), sample);
             Report test = inspect(splits.test(), sample);
             out.println("train: " + train.format());
             out.println("test:  " + test.format());
             if (gridPng != null) {
-                Path list = gridPng.resolveSibling("holdout.txt");
-                if (!splits.holdout().isEmpty()) {
-                    // a second output beside the grid: the same rule (it is never the user's own holdout.txt)
-                    woodflow.io.OutputGuard.file("--out's hold-out list", list, HoldoutSplit.LIST, false,
-                            woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
-                }
                 grid(splits.train(), 64, gridPng);
                 out.println("grid:  " + gridPng);
                 if (!splits.holdout().isEmpty()) {
@@ -116,6 +113,21 @@ public final class DataInspect {
                 }
             }
             return List.of(train, test);
+        }
+    }
+
+    /**
+     * The hold-out list goes beside the grid, under a name the user did not choose: never over a file of another kind
+     * (it may be the user's own holdout.txt), not even with --force, so the fix is another folder for --out.
+     */
+    private static void checkHoldoutList(Path list, Path gridPng, DataConfig cfg) {
+        try {
+            woodflow.io.OutputGuard.file("--out", list, HoldoutSplit.LIST, false,
+                    woodflow.io.OutputGuard.Input.of("data.path", cfg.path()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--out " + gridPng + ": this command writes the hold-out list beside "
+                    + "it, as " + list + ", but that exists and is not a hold-out list (image file names, one a line), "
+                    + "so it is not replaced: choose an --out in another folder, or move " + list + " away", e);
         }
     }
 }

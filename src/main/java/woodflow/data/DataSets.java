@@ -56,8 +56,8 @@ public final class DataSets {
         try {
             ImageSource train = limit(raw.train(), cfg.trainLimit());
             ImageSource test = limit(raw.test(), cfg.testLimit());
-            check(train, DataSplit.TRAIN, channels, size, false);
-            check(test, DataSplit.TEST, channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
+            check(cfg, train, DataSplit.TRAIN, channels, size, false);
+            check(cfg, test, DataSplit.TEST, channels, size, cfg.testLimit() != null && cfg.testLimit() == 0);
             if (cfg.cache() != null) {
                 Path dir = Path.of(cfg.cache());
                 String tag = cfg.kind() + (cfg.style() == null ? "" : "-" + cfg.style()) + "-" + channels + "x" + size + "x" + size;
@@ -80,16 +80,29 @@ public final class DataSets {
         return n == null ? s : IndexedSource.first(s, n);
     }
 
-    private static void check(ImageSource s, DataSplit which, int channels, int size, boolean mayBeEmpty) {
+    private static void check(DataConfig cfg, ImageSource s, DataSplit which, int channels, int size,
+                              boolean mayBeEmpty) {
         if (s.size() == 0 && !mayBeEmpty) {
-            throw new DataException(s.describe() + ": the " + which.words() + " set is empty; check data.path and the"
-                    + " file layout (README, \"Data\"), or data." + which.limitKey());
+            throw new DataException(s.describe() + ": the " + which.words() + " set is empty; " + emptyFix(cfg, which));
         }
         if (s.channels() != channels || s.height() != size || s.width() != size) {
             throw new DataException(s.describe() + ": the " + which.words() + " images are " + s.channels() + "x"
                     + s.height() + "x" + s.width() + " but the model expects " + channels + "x" + size + "x" + size
                     + "; set the model's channels/size to match the data, or data.size for formats that pad or resize");
         }
+    }
+
+    /** What to change when a split holds no images: the keys of this kind of data (embedded data has no path). */
+    private static String emptyFix(DataConfig cfg, DataSplit which) {
+        String limit = "data." + which.limitKey();
+        Integer set = which == DataSplit.TRAIN ? cfg.trainLimit() : cfg.testLimit();
+        if (cfg.kind() != DataKind.EMBEDDED) {
+            return "check data.path and the file layout (README, \"Data\"), or " + limit;
+        }
+        String count = which == DataSplit.TRAIN ? "data.count" : "data.holdout";
+        if (set != null && set == 0) return limit + " is 0: raise it, or remove it to use all " + count + " images";
+        return "the embedded data set generates " + count + " images: set " + count + " to at least 1, e.g. "
+                + count.substring("data.".length()) + ": 1000";
     }
 
     static Path path(DataConfig cfg) {

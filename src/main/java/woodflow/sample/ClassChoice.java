@@ -18,15 +18,23 @@ public final class ClassChoice {
      * runs/x/checkpoints/best.safetensors".
      */
     public static int resolve(List<String> classes, String name, String model) {
+        return resolve(classes, name, model, "--class");
+    }
+
+    /**
+     * As {@link #resolve(List, String, String)}, for a class named by {@code option} ({@code --class} on the command
+     * line, the parameter {@code class} of the dashboard's API), which the message names.
+     */
+    public static int resolve(List<String> classes, String name, String model, String option) {
         if (classes.isEmpty()) {
-            throw new IllegalArgumentException("--class " + name + ": " + model + " is not class-conditional (its "
-                    + "model.conditional is none), so it has no classes to choose from; leave out --class, or train a "
-                    + "model with model.conditional: class");
+            throw new IllegalArgumentException(option + " " + name + ": " + model + " is not class-conditional (its "
+                    + "model.conditional is none), so it has no classes to choose from; leave out " + option
+                    + ", or train a model with model.conditional: class");
         }
         String wanted = name.strip();
         for (int i = 0; i < classes.size(); i++) if (classes.get(i).equalsIgnoreCase(wanted)) return i;
         List<String> near = Choices.closest(wanted, classes);
-        throw new IllegalArgumentException("--class " + name + " is not a class of " + model + " (its classes: "
+        throw new IllegalArgumentException(option + " " + name + " is not a class of " + model + " (its classes: "
                 + String.join(", ", classes) + ")" + (near.isEmpty() ? "" : "; did you mean " + String.join(" or ",
                 near) + "?"));
     }

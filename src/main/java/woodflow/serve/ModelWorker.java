@@ -121,7 +121,7 @@ final class ModelWorker implements AutoCloseable {
             int[] labels = null;
             if (className != null && !className.isBlank()) {
                 labels = Sampler.fill(count, ClassChoice.resolve(classes, className, checkpoint.getFileName()
-                        .toString()));
+                        .toString(), "class"));
             } else if (!classes.isEmpty()) {
                 labels = ClassChoice.byRow(count, Math.min(8, count), classes.size());
             }

@@ -36,7 +36,10 @@ final class RunFolders {
 
     /** A browser asked for something outside ROOT, or for a name that is not allowed. */
     static final class Refused extends RuntimeException {
-        /** 403 for a path outside ROOT or a name that is not allowed, 404 for one that does not exist. */
+        /**
+         * 400 for a missing parameter, 403 for a path outside ROOT or a name that is not allowed, 404 for one that does
+         * not exist.
+         */
         final int status;
 
         Refused(int status, String message) {
@@ -88,6 +91,9 @@ final class RunFolders {
 
     /** A run folder named by the browser: a path relative to ROOT that stays under it. */
     Path run(String id) {
+        if (id == null) {
+            throw new Refused(400, "the id parameter is missing: add id=RUN (a run folder under ROOT) to the request");
+        }
         Path dir = under(id == null ? null : id.equals(".") ? "" : id);
         if (!Files.isRegularFile(dir.resolve("metrics.jsonl")) && !Files.isRegularFile(dir.resolve("config.yaml"))) {
             throw new Refused(404, "no run folder '" + Dashboard.echo(id) + "' under " + root);
@@ -104,7 +110,11 @@ final class RunFolders {
 
     /** A checkpoint of a run by its file name ({@code best.safetensors} or {@code ckpt-N.safetensors}). */
     Path checkpoint(Path runDir, String name) {
-        if (name == null || !CHECKPOINT.matcher(name).matches()) {
+        if (name == null || name.isBlank()) {
+            throw new Refused(400, "the checkpoint parameter is missing: add checkpoint=best.safetensors (or "
+                    + "ckpt-N.safetensors, one of the run's checkpoints) to the request");
+        }
+        if (!CHECKPOINT.matcher(name).matches()) {
             throw new Refused(403, "'" + Dashboard.echo(name) + "' is not a checkpoint name (best.safetensors or ckpt-N.safetensors)");
         }
         Path p = under(idOf(runDir) + "/checkpoints/" + name);

@@ -53,11 +53,21 @@ public final class Presets {
         return file != null ? RunConfig.read(file) : load(nameOrPath);
     }
 
-    /** The file {@link #resolve} reads for {@code nameOrPath}, or null when it names a preset. */
+    /**
+     * The file {@link #resolve} reads for {@code nameOrPath}, or null when it names a preset: a name ending in .yaml,
+     * .yml or .json, or an existing file that is not a preset's name (as train's --config reads any file).
+     */
     public static Path fileOf(String nameOrPath) {
         if (nameOrPath == null) return null;
-        return nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.endsWith(".json")
-                ? Path.of(nameOrPath) : null;
+        if (nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.endsWith(".json")) {
+            return Path.of(nameOrPath);
+        }
+        if (names().contains(nameOrPath)) return null;
+        try {
+            return java.nio.file.Files.isRegularFile(Path.of(nameOrPath)) ? Path.of(nameOrPath) : null;
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     private static InputStream open(String name) {

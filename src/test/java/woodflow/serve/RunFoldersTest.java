@@ -36,6 +36,24 @@ class RunFoldersTest {
     }
 
     @Test
+    void aMissingParameterIsABadRequestThatNamesIt(@TempDir Path root) throws Exception {
+        Path run = Files.createDirectories(root.resolve("r"));
+        Files.writeString(run.resolve("config.yaml"), "model: {}\n");
+        RunFolders folders = new RunFolders(root);
+        assertThatThrownBy(() -> folders.checkpoint(run, null)).isInstanceOfSatisfying(RunFolders.Refused.class,
+                e -> {
+                    assertThat(e.status).isEqualTo(400);
+                    assertThat(e.getMessage()).startsWith("the checkpoint parameter is missing").doesNotContain("null");
+                });
+        assertThatThrownBy(() -> folders.run(null)).isInstanceOfSatisfying(RunFolders.Refused.class,
+                e -> assertThat(e.status).isEqualTo(400));
+        // the API's class parameter is named as the API names it, not as the command line's option
+        assertThatThrownBy(() -> woodflow.sample.ClassChoice.resolve(java.util.List.of(), "ring", "best.safetensors",
+                "class")).hasMessageStartingWith("class ring: ").hasMessageContaining("leave out class,")
+                .hasMessageNotContaining("--class");
+    }
+
+    @Test
     void refusesPathsOutsideRoot(@TempDir Path dir) throws Exception {
         Path root = dir.resolve("runs");
         Path run = root.resolve("r");
