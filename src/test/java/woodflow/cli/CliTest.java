@@ -239,7 +239,7 @@ public class CliTest {
     void usageErrorsSayWhatIsWrongOnOneLineAndPointToHelp() {
         Outcome unknownCommand = cli("trian");
         assertThat(unknownCommand.code()).isEqualTo(2);
-        assertThat(unknownCommand.err()).startsWith("woodflow: error: Unmatched argument at index 0: 'trian'");
+        assertThat(unknownCommand.err()).startsWith("woodflow: error: unexpected argument 'trian'");
         assertThat(unknownCommand.err()).contains("Did you mean: woodflow train?").contains("woodflow --help");
         assertThat(unknownCommand.err()).doesNotContain("Commands:");   // no page of usage to scroll past
 
