@@ -66,6 +66,6 @@ class PythonReaderTest {
         Path file = dir.resolve("woodflow.safetensors");
         Checkpoint.save(file, cfg, step.model(), step.adam(), Checkpoint.TrainState.fresh(1e-3));
         String out = unittest(file);
-        assertThat(out).contains("Ran 9 tests").contains("OK").doesNotContain("skipped");
+        assertThat(out).contains("Ran 12 tests").contains("OK").doesNotContain("skipped");
     }
 }
