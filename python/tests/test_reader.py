@@ -148,6 +148,37 @@ class ReaderTest(unittest.TestCase):
         damaged[digit] = ord("0") if damaged[digit] != ord("0") else ord("1")
         self.refused(self.variant("sha.safetensors", bytes(damaged)), "does not match the checksum")
 
+    def test_a_changed_run_config_or_tensor_table_fails_the_header_checksum(self):
+        header = json.loads(self.bytes[8:8 + self.header_length])
+        self.assertIn("header_sha256", header["__metadata__"])
+        config = header["__metadata__"]["config"]
+        for i, (old, new) in enumerate(((config, config.replace('"n_bits"', '"n_bitz"', 1)),
+                                        (b'"model.', b'"modem.'))):
+            if isinstance(old, str):  # the config as it is escaped inside the header's JSON
+                old, new = json.dumps(old).encode()[1:-1], json.dumps(new).encode()[1:-1]
+            damaged = self.bytes.replace(old, new, 1)
+            self.assertNotEqual(damaged, self.bytes)
+            self.refused(self.variant(f"header-sum-{i}.safetensors", damaged),
+                         "is corrupt: its header (run config and tensor table) does not match the checksum in its "
+                         "header", "use another checkpoint of the run")
+
+    def test_a_checkpoint_without_the_header_checksum_still_reads(self):
+        header = json.loads(self.bytes[8:8 + self.header_length])
+        del header["__metadata__"]["header_sha256"]
+        head = json.dumps(header).encode()
+        head += b" " * ((8 - len(head) % 8) % 8)
+        path = self.variant("before-header-sum.safetensors",
+                            struct.pack("<Q", len(head)) + head + self.bytes[8 + self.header_length:])
+        tensors, meta = safetensors.read(path)
+        self.assertNotIn("header_sha256", meta)
+        code, out, err = command(path, "--idx", self.idx)
+        self.assertEqual((code, err), (0, ""))
+
+    def test_the_header_checksum_is_woodflows(self):
+        """The writer's canonical header digest is the one woodflow's SafeTensors writes (WOODFLOW_TEST_CHECKPOINT)."""
+        header = json.loads(self.bytes[8:8 + self.header_length])
+        self.assertEqual(header["__metadata__"]["header_sha256"], safetensors.header_digest(header))
+
     def test_truncated_files_are_named_as_truncated(self):
         for size in (0, 4, 8, 8 + self.header_length // 2, 8 + self.header_length, len(self.bytes) - 1):
             path = self.variant(f"cut-{size}.safetensors", self.bytes[:size])
@@ -195,6 +226,7 @@ class ReaderTest(unittest.TestCase):
             raw = f.read()
         (n,) = struct.unpack("<Q", raw[:8])
         self.assertEqual(meta["sha256"], hashlib.sha256(raw[8 + n:]).hexdigest())
+        self.assertEqual(meta["header_sha256"], safetensors.header_digest(json.loads(raw[8:8 + n])))
         self.assertEqual(meta["k"], "v")
         np.testing.assert_array_equal(tensors["a"], np.arange(6, dtype=np.float32).reshape(2, 3))
 

@@ -4,9 +4,11 @@ Layout: 8 bytes (little-endian unsigned 64-bit) giving N, then N bytes of UTF-8 
 each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the end of the header), and
 an optional "__metadata__" maps strings to strings. Data are little-endian and C-ordered.
 
-woodflow adds the SHA-256 of the data section (everything after the header) to the metadata as "sha256"; the reader
-checks it, as woodflow's own reader does, so a torn or damaged checkpoint is refused instead of giving plausible wrong
-numbers. Every problem is a CheckpointError naming the file.
+woodflow adds the SHA-256 of the data section (everything after the header) to the metadata as "sha256", and that of
+the header (metadata, the run config among it, and the tensor table, in the canonical form of header_digest) as
+"header_sha256"; the reader checks both, as woodflow's own reader does, so a torn or damaged checkpoint, or one whose
+run config was changed, is refused instead of giving plausible wrong numbers. A file written before "header_sha256"
+existed is read as before. Every problem is a CheckpointError naming the file.
 """
 import hashlib
 import json
@@ -95,11 +97,38 @@ def read(path):
     if expected is not None and hashlib.sha256(memoryview(raw)[base:]).hexdigest() != expected:
         raise CheckpointError(f"{name} is corrupt: its data does not match the checksum in its header (the file "
                               f"was damaged or only partly written); use another checkpoint of the run")
+    expected = metadata.get(HEADER_SHA256)
+    if expected is not None and header_digest({"__metadata__": metadata, **header}) != expected:
+        raise CheckpointError(f"{name} is corrupt: its header (run config and tensor table) does not match the "
+                              f"checksum in its header (the file was damaged after it was written); use another "
+                              f"checkpoint of the run")
     data = memoryview(raw)[base:]
     tensors = {}
     for key, (dtype, shape, (begin, end)) in entries.items():
         tensors[key] = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).copy()
     return tensors, metadata
+
+
+HEADER_SHA256 = "header_sha256"
+
+
+def header_digest(header):
+    """The SHA-256 (hex) of a parsed header in canonical form, as woodflow's SafeTensors.headerDigest: the number of
+    metadata entries other than "header_sha256", then each in the order of its key's UTF-8 bytes as key and value;
+    then the number of tensors, then each in the order of its name's UTF-8 bytes as its name and the text
+    "DTYPE D0,D1,... BEGIN END". Every count is a little-endian u32, every text a little-endian u32 byte length and its
+    UTF-8 bytes."""
+    metadata = {k: v for k, v in (header.get("__metadata__") or {}).items() if k != HEADER_SHA256}
+    table = {k: f"{v['dtype']} {','.join(str(d) for d in v['shape'])} {v['data_offsets'][0]} {v['data_offsets'][1]}"
+             for k, v in header.items() if k != "__metadata__"}
+    digest = hashlib.sha256()
+    for part in (metadata, table):
+        digest.update(struct.pack("<I", len(part)))
+        for key in sorted(part, key=lambda k: k.encode("utf-8")):
+            for text in (key.encode("utf-8"), str(part[key]).encode("utf-8")):
+                digest.update(struct.pack("<I", len(text)))
+                digest.update(text)
+    return digest.hexdigest()
 
 
 def _json_kind(v):
@@ -133,7 +162,8 @@ def _entry(name, key, info):
 
 def write(path, tensors, metadata=None):
     """Writes a dict of numpy arrays (float32, float64, int64, ...) and an optional str -> str metadata dict, with the
-    SHA-256 of the data section in the metadata ("sha256"), as woodflow writes it."""
+    SHA-256 of the data section ("sha256") and of the header ("header_sha256") in the metadata, as woodflow writes
+    them."""
     inverse = {np.dtype(v).str: k for k, v in _DTYPES.items()}
     header, blobs, offset = {}, [], 0
     digest = hashlib.sha256()
@@ -151,6 +181,7 @@ def write(path, tensors, metadata=None):
     meta = {str(k): str(v) for k, v in (metadata or {}).items()}
     meta["sha256"] = digest.hexdigest()
     header = {"__metadata__": meta, **header}
+    meta[HEADER_SHA256] = header_digest(header)
     head = json.dumps(header).encode("utf-8")
     head += b" " * ((8 - len(head) % 8) % 8)
     with open(path, "wb") as f:

@@ -8,6 +8,7 @@ import woodflow.train.Checkpoint;
 import woodflow.core.Figures;
 import woodflow.io.OutputGuard;
 import woodflow.train.EvalLog;
+import woodflow.train.DrawProgress;
 import woodflow.train.Evaluator;
 import woodflow.train.ImportanceWeightedBound;
 
@@ -44,7 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--samples", defaultValue = "1", paramLabel = "K", description = "Also report the K-sample "
             + "importance-weighted bound: K dequantisations per image, log-mean-exp (default 1: the one-sample figure "
-            + "only).")
+            + "only; at most 4096, each sample being one evaluation of the split; a progress bar on a terminal).")
     int samples;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as a JSON object to FILE.")
@@ -62,16 +63,21 @@ public final class EvalCommand implements Callable<Integer> {
         if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         if (limit != null && limit < 1) throw new IllegalArgumentException("--limit must be at least 1, got " + limit);
         if (samples < 1) throw new IllegalArgumentException("--samples must be at least 1, got " + samples);
+        if (samples > ImportanceWeightedBound.MAX_SAMPLES) {
+            throw new IllegalArgumentException("--samples " + samples + " is above the maximum of "
+                    + ImportanceWeightedBound.MAX_SAMPLES + " (Flow++'s K; each sample is one evaluation of the whole "
+                    + "split): give at most --samples " + ImportanceWeightedBound.MAX_SAMPLES);
+        }
         Path file = checkpoint.resolve();
         if (json != null) {
             OutputGuard.file("--json", json, EvalLog.JSON_FILE, false, OutputGuard.Input.of("--checkpoint", file));
         }
         Checkpoint c = Checkpoint.read(file);
-        boolean terminal = samples > 1 && System.console() != null; // a draw counter, on a terminal only
-        Evaluator.Report r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(),
-                common.device, weights.orDefault(), samples, terminal ? (k, bpd) -> System.err.printf(Locale.ROOT,
-                        "\rdraw %d of %d: %s bpd", k + 1, samples, Figures.computed(bpd)) : null);
-        if (terminal) System.err.print("\r" + " ".repeat(40) + "\r");
+        Evaluator.Report r;
+        try (DrawProgress bar = DrawProgress.onTerminal(samples)) { // a bar over the draws, on a terminal only
+            r = Evaluator.ofCheckpoint(c, split, limit, batch, dataPath, noiseSeed, precision.orFp32(), common.device,
+                    weights.orDefault(), samples, bar);
+        }
         String usedWeights = c.describeWeights(weights.orDefault());
         System.out.printf(Locale.ROOT, "%s bpd %s over %d images (%s, iteration %d, %s, weights %s, %.1f s)%n", split,
                 Figures.computed(r.bpd()), r.images(), file, c.state().iteration(), precision.orFp32(), usedWeights,

@@ -47,11 +47,34 @@ public final class Reasons {
                     + "WOODFLOW_JAVA_OPTS=-Xmx8g, or use a smaller batch";
         }
         if (t.getClass() == RuntimeException.class && m != null && !m.isBlank()) {
+            java.util.regex.Matcher alloc = ALLOCATION.matcher(m);
+            if (alloc.find()) {
+                return "out of memory: libtorch could not allocate " + bytes(Long.parseLong(alloc.group(1)))
+                        + "; make the model or the batch smaller (model.hidden, model.steps, model.levels, "
+                        + "train.batch)";
+            }
             return "libtorch: " + firstLine(m); // JavaCPP's wrapper of a C++ exception (c10::Error)
         }
         return "an internal error stopped the command" + (t instanceof StackOverflowError ? " (too deep a recursion)"
                 : "") + "; this is a bug: please report it with the command line (run it again with "
                 + "WOODFLOW_JAVA_OPTS=-Dwoodflow.debug=true for the details)";
+    }
+
+    /** libtorch's CPU allocator refusing a request (c10's DefaultCPUAllocator): the bytes asked for. */
+    private static final java.util.regex.Pattern ALLOCATION =
+            java.util.regex.Pattern.compile("can't allocate memory: you tried to allocate (\\d{1,18}) bytes");
+
+    /** A size in decimal units, as a person reads it: "432 GB", "1.5 GB", "300 MB". */
+    static String bytes(long n) {
+        String[] units = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+        double v = n;
+        int u = 0;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return u == 0 ? n + " bytes" : String.format(java.util.Locale.ROOT, v < 10 ? "%.1f %s" : "%.0f %s", v,
+                units[u]);
     }
 
     /** The first line of a message, without libtorch's "[file.cc:123] " prefix and C++ trace. */

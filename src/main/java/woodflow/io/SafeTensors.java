@@ -40,9 +40,20 @@ public final class SafeTensors {
     /** A file's tensors (as CPU tensors) and metadata. */
     public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
 
+    /** The metadata key of the data section's SHA-256. */
+    static final String DATA_SHA256 = "sha256";
+
+    /**
+     * The metadata key of the header's SHA-256: over the metadata (the run config among it, and {@code sha256}) and
+     * the tensor table, in the canonical form of {@link #headerDigest}. Files written before it existed lack it and
+     * are read as before.
+     */
+    static final String HEADER_SHA256 = "header_sha256";
+
     /**
      * Serialises tensors and string metadata. The SHA-256 of the data section is added to the metadata as
-     * {@code sha256}, so {@link #read} detects a torn or corrupted file.
+     * {@code sha256}, and that of the header as {@code header_sha256}, so {@link #read} detects a torn or corrupted
+     * file, including a changed run config.
      */
     public static byte[] write(Map<String, Tensor> tensors, Map<String, String> metadata) {
         Layout l = layout(tensors, metadata);
@@ -90,7 +101,8 @@ public final class SafeTensors {
             data.add(t);
             offset += bytes;
         }
-        m.put("sha256", HexFormat.of().formatHex(digest.digest()));
+        m.put(DATA_SHA256, HexFormat.of().formatHex(digest.digest()));
+        m.put(HEADER_SHA256, headerDigest(header));
         byte[] h;
         try {
             h = JSON.writeValueAsBytes(header);
@@ -196,19 +208,28 @@ public final class SafeTensors {
         } catch (IOException e) {
             throw new IOException(what + " has a corrupt safetensors header: " + e.getMessage());
         }
+        if (!header.isObject()) {
+            throw new IOException(what + " has a corrupt safetensors header (not a mapping of tensors)");
+        }
         long base = 8 + n;
         long dataEnd = 0;
         for (Iterator<Map.Entry<String, JsonNode>> f = header.fields(); f.hasNext(); ) {
             var e = f.next();
-            if (!e.getKey().equals("__metadata__")) {
-                dataEnd = Math.max(dataEnd, e.getValue().path("data_offsets").path(1).asLong(0));
+            if (e.getKey().equals("__metadata__")) {
+                if (!e.getValue().isObject()) {
+                    throw new IOException(what + " has a corrupt safetensors header (its __metadata__ is not a "
+                            + "mapping of text to text)");
+                }
+                continue;
             }
+            checkEntry(e.getKey(), e.getValue(), what);
+            dataEnd = Math.max(dataEnd, e.getValue().path("data_offsets").path(1).asLong(0));
         }
         if (base + dataEnd > length) {
             throw new IOException(what + " is truncated: its header describes " + (base + dataEnd)
                     + " bytes but the file has " + length);
         }
-        String expected = header.path("__metadata__").path("sha256").asText(null);
+        String expected = header.path("__metadata__").path(DATA_SHA256).asText(null);
         MessageDigest digest = sha256();
         ByteBuffer piece = ByteBuffer.allocate(1 << 20);
         for (long at = base; at < length; at += piece.capacity()) {
@@ -218,6 +239,12 @@ public final class SafeTensors {
         }
         if (expected != null && !expected.equals(HexFormat.of().formatHex(digest.digest()))) {
             throw new IOException(what + " is corrupt: its data does not match the checksum in its header");
+        }
+        String expectedHeader = header.path("__metadata__").path(HEADER_SHA256).asText(null);
+        if (expectedHeader != null && !expectedHeader.equals(headerDigest(header))) {
+            throw new IOException(what + " is corrupt: its header (run config and tensor table) does not match the "
+                    + "checksum in its header; the file was damaged after it was written: use another checkpoint of "
+                    + "the run");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
@@ -229,7 +256,7 @@ public final class SafeTensors {
                 continue;
             }
             JsonNode t = e.getValue();
-            ScalarType dt = dtype(t.path("dtype").asText(), what);
+            ScalarType dt = dtype(t.path("dtype").asText(), printable(e.getKey()), what);
             JsonNode sh = t.path("shape");
             long[] shape = new long[sh.size()];
             long count = 1;
@@ -254,6 +281,81 @@ public final class SafeTensors {
         return new Contents(tensors, meta);
     }
 
+    /**
+     * A header entry is a tensor's {@code dtype} (text), {@code shape} (sizes) and {@code data_offsets} (begin, end),
+     * nothing else: any other shape of entry is a damaged header (a flipped byte in {@code "__metadata__"} makes the
+     * metadata look like a tensor), named as such rather than as a strange tensor.
+     */
+    private static void checkEntry(String name, JsonNode t, String what) throws IOException {
+        String where = what + " has a corrupt safetensors header (tensor " + printable(name);
+        boolean fields = t.isObject() && t.size() == 3 && t.has("dtype") && t.has("shape") && t.has("data_offsets");
+        if (!fields) throw new IOException(where + ": expected dtype, shape and data_offsets)");
+        if (!t.get("dtype").isTextual()) throw new IOException(where + ": its dtype is not text)");
+        JsonNode shape = t.get("shape"), offsets = t.get("data_offsets");
+        boolean sizes = shape.isArray();
+        for (JsonNode d : shape) sizes &= d.canConvertToLong() && d.isIntegralNumber() && d.asLong() >= 0;
+        if (!sizes) throw new IOException(where + ": its shape " + shape + " is not a list of sizes)");
+        boolean range = offsets.isArray() && offsets.size() == 2;
+        for (JsonNode o : offsets) range &= o.isIntegralNumber() && o.canConvertToLong() && o.asLong() >= 0;
+        if (!range || offsets.get(0).asLong() > offsets.get(1).asLong()) {
+            throw new IOException(where + ": its data_offsets " + offsets + " are not [begin, end])");
+        }
+    }
+
+    /** A name from a file, with control characters shown as '?' (a damaged byte must not garble the terminal). */
+    private static String printable(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        name.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return b.toString();
+    }
+
+    /**
+     * The SHA-256 (hex) of a header in canonical form, so that any writer that keeps the same metadata and tensor
+     * table gets the same digest however it lays out its JSON. The canonical bytes: the number of metadata entries
+     * other than {@code header_sha256}, then each such entry in the order of its key's UTF-8 bytes as key and value;
+     * then the number of tensors, then each in the order of its name's UTF-8 bytes as its name and the text
+     * {@code "DTYPE D0,D1,... BEGIN END"}. Every count is a little-endian u32, every text a little-endian u32 byte
+     * length and its UTF-8 bytes. (woodflow_torch's safetensors.py computes the same.)
+     */
+    static String headerDigest(JsonNode header) {
+        java.util.TreeMap<byte[], String> meta = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        java.util.TreeMap<byte[], String> table = new java.util.TreeMap<>(java.util.Arrays::compareUnsigned);
+        for (Iterator<Map.Entry<String, JsonNode>> f = header.fields(); f.hasNext(); ) {
+            var e = f.next();
+            if (e.getKey().equals("__metadata__")) {
+                e.getValue().fields().forEachRemaining(m -> {
+                    if (!m.getKey().equals(HEADER_SHA256)) meta.put(utf8(m.getKey()), m.getValue().asText());
+                });
+                continue;
+            }
+            JsonNode t = e.getValue();
+            StringBuilder dims = new StringBuilder();
+            for (JsonNode d : t.path("shape")) dims.append(dims.length() == 0 ? "" : ",").append(d.asLong());
+            table.put(utf8(e.getKey()), t.path("dtype").asText() + " " + dims + " "
+                    + t.path("data_offsets").path(0).asLong() + " " + t.path("data_offsets").path(1).asLong());
+        }
+        MessageDigest digest = sha256();
+        for (var part : List.of(meta, table)) {
+            digest.update(u32(part.size()));
+            part.forEach((k, v) -> {
+                byte[] value = utf8(v);
+                digest.update(u32(k.length));
+                digest.update(k);
+                digest.update(u32(value.length));
+                digest.update(value);
+            });
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] u32(int n) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(n).array();
+    }
+
     private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -275,7 +377,7 @@ public final class SafeTensors {
         };
     }
 
-    private static ScalarType dtype(String name, String what) throws IOException {
+    private static ScalarType dtype(String name, String tensor, String what) throws IOException {
         return switch (name) {
             case "F32" -> ScalarType.Float;
             case "F64" -> ScalarType.Double;
@@ -284,7 +386,8 @@ public final class SafeTensors {
             case "I64" -> ScalarType.Long;
             case "I32" -> ScalarType.Int;
             case "U8" -> ScalarType.Byte;
-            default -> throw new IOException(what + " holds a tensor of unsupported dtype '" + name + "'");
+            default -> throw new IOException(what + " holds tensor " + tensor + " of dtype '" + printable(name)
+                    + "', which woodflow does not read (it reads F32, F64, BF16, F16, I64, I32, U8)");
         };
     }
 

@@ -1,5 +1,7 @@
 package woodflow.train;
 
+import org.bytedeco.javacpp.PointerScope;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +56,14 @@ public final class CheckpointStore {
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
+    /**
+     * Whether the folder holds a checkpoint a run could continue from: a {@code ckpt-*} or {@code best.safetensors}
+     * (the first evaluation writes it, and a full disk can stop the run before any {@code ckpt-*} is written).
+     */
+    public boolean holdsAny() throws IOException {
+        return !list().isEmpty() || Files.isRegularFile(best());
+    }
+
     /** Deletes all but the newest {@code keep} checkpoints (best.safetensors is separate and kept). */
     public void prune() throws IOException {
         List<Path> all = list();
@@ -62,7 +72,8 @@ public final class CheckpointStore {
 
     /**
      * The checkpoint a resumed run starts from: the newest that reads back intact (each unreadable one passed to
-     * {@code warn}), or null when there is no checkpoint at all. When checkpoints exist but none reads back, this
+     * {@code warn}), else {@code best.safetensors} when it is the only one (a run stopped before its first
+     * {@code ckpt-*}: it holds the whole state too), or null when there is no checkpoint at all. When checkpoints exist but none reads back, this
      * throws rather than let the run start over and overwrite the folder.
      */
     public Checkpoint forResume(Consumer<String> warn) throws IOException {
@@ -71,6 +82,7 @@ public final class CheckpointStore {
             problems.add(msg);
             warn.accept(msg);
         });
+        if (c == null && problems.isEmpty() && Files.isRegularFile(best())) c = Checkpoint.read(best());
         if (c == null && !problems.isEmpty()) {
             throw new IOException("no checkpoint in " + dir + " reads back intact (" + problems.get(0)
                     + (problems.size() > 1 ? "; and " + (problems.size() - 1) + " more" : "") + "); move the folder "
@@ -83,11 +95,21 @@ public final class CheckpointStore {
     String resumeHint() {
         try {
             List<Path> all = list();
+            if (all.isEmpty() && Files.isRegularFile(best())) {
+                long iteration;
+                try (PointerScope scope = new PointerScope()) {
+                    iteration = Checkpoint.read(best()).state().iteration();
+                }
+                return "the run is kept in " + dir.getParent().relativize(best()) + " (iteration "
+                        + iteration + "): fix the problem (e.g. free disk space) and "
+                        + "continue with `woodflow train --out " + dir.getParent() + " --resume`, or evaluate it with "
+                        + "`woodflow eval --checkpoint " + dir.getParent() + "`";
+            }
             if (all.isEmpty()) return "no checkpoint was written yet: fix the problem and start the run again";
             return "the run is kept up to " + dir.getParent().relativize(all.get(0)) + " (iteration "
                     + iterationOf(all.get(0)) + "): fix the problem (e.g. free disk space) and continue with "
                     + "`woodflow train --out " + dir.getParent() + " --resume`";
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return "fix the problem and continue with `woodflow train --out " + dir.getParent() + " --resume`";
         }
     }

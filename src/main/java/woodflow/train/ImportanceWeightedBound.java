@@ -49,6 +49,12 @@ public final class ImportanceWeightedBound {
         }
     }
 
+    /**
+     * The largest K {@code eval --samples} takes: Flow++'s (Ho et al. 2019). Each draw is one evaluation of the whole
+     * split, so K draws take K times one evaluation; past this the bound barely moves and the time is unbounded.
+     */
+    public static final int MAX_SAMPLES = 4096;
+
     /** Told after each draw: its index (0..K-1) and its mean one-sample figure. */
     @FunctionalInterface
     public interface Progress {

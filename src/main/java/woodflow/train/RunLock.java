@@ -17,13 +17,21 @@ import java.nio.file.StandardOpenOption;
 public final class RunLock implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
+    private final Path file;
+    /** Whether {@link #acquire} created the folder, and the marker file. */
+    private final boolean newFolder, newMarker;
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private RunLock(FileChannel channel, FileLock lock, Path file, boolean newFolder, boolean newMarker) {
         this.channel = channel;
         this.lock = lock;
+        this.file = file;
+        this.newFolder = newFolder;
+        this.newMarker = newMarker;
     }
 
     public static RunLock acquire(Path runDir) throws IOException {
+        boolean newFolder = !Files.exists(runDir);
+        boolean newMarker = !Files.exists(runDir.resolve(woodflow.io.OutputGuard.RUN_MARKER));
         try {
             Files.createDirectories(runDir);
         } catch (IOException e) {
@@ -57,7 +65,7 @@ public final class RunLock implements AutoCloseable {
             // The pid is only shown to a second trainer; the lock holds without it (e.g. on a full disk, where the
             // first real write reports the problem).
         }
-        return new RunLock(ch, l);
+        return new RunLock(ch, l, file, newFolder, newMarker);
     }
 
     /** Why a folder could not be created: a file in the way (here or above), or the operating system's reason. */
@@ -68,6 +76,22 @@ public final class RunLock implements AutoCloseable {
         String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
                 : woodflow.core.Reasons.of(e);
         return reason + "; choose a writable --out";
+    }
+
+    /**
+     * For a run that failed before it wrote anything: releases the lock and, when this lock made the marker and the
+     * folder holds nothing else, removes the marker (and the folder, when this lock made it too), so that a failed
+     * start does not leave a run folder of nothing behind. A folder with anything else in it is kept as it is.
+     */
+    public void closeAndRemoveIfUnused() throws IOException {
+        close();
+        if (!newMarker) return;
+        Path dir = file.getParent();
+        try (var files = Files.list(dir)) {
+            if (files.anyMatch(p -> !p.equals(file))) return;
+        }
+        Files.deleteIfExists(file);
+        if (newFolder) Files.deleteIfExists(dir);
     }
 
     @Override

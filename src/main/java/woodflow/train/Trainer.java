@@ -244,13 +244,18 @@ public final class Trainer {
     public Result run(boolean resume) throws IOException {
         config.train().checkFits(train.size()); // before the run folder is touched
         if (!writer()) return runLocked(resume); // rank 0 holds the lock for the group
-        try (RunLock lock = RunLock.acquire(runDir)) {
-            try {
-                return runLocked(resume);
-            } catch (RuntimeException | IOException e) {
-                if (model != null && checkpoints != null) checkpoints.markFailed(e, state, model.parameterCount());
-                throw e;
-            }
+        RunLock lock = RunLock.acquire(runDir);
+        boolean done = false;
+        try {
+            Result r = runLocked(resume);
+            done = true;
+            return r;
+        } catch (RuntimeException | IOException e) {
+            if (model != null && checkpoints != null) checkpoints.markFailed(e, state, model.parameterCount());
+            throw e;
+        } finally {
+            if (done) lock.close();
+            else lock.closeAndRemoveIfUnused(); // a start that failed before writing anything leaves no folder
         }
     }
 

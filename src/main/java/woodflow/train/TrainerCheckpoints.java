@@ -80,7 +80,7 @@ final class TrainerCheckpoints {
             log.say(String.format(Locale.ROOT, "resumed from %s at iteration %d (best test bpd %s)",
                     runDir.relativize(ckpt.file()), state.iteration, Figures.bpd(state.best)));
         } else {
-            if (!resume && store.list().size() > 0) {
+            if (!resume && store.holdsAny()) {
                 throw new IllegalStateException("run folder " + runDir + " already holds checkpoints: pass --resume to "
                         + "continue it, or choose another --out");
             }

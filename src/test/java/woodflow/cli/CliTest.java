@@ -94,6 +94,8 @@ public class CliTest {
         assertThat(recorded).isNotEmpty();
         assertThat(recorded.get(recorded.size() - 1)).isEqualTo(o);
         fails(cli("eval", "--checkpoint", run.toString(), "--samples", "0"), "--samples must be at least 1, got 0");
+        fails(cli("eval", "--checkpoint", run.toString(), "--samples", "1000000000"), "--samples 1000000000 is "
+                + "above the maximum of 4096");
         Path best = run.resolve("checkpoints/best.safetensors");
         fails(cli("eval", "--checkpoint", best.toString(), "--json", best.toString()),
                 "(--checkpoint) that this command reads");

@@ -103,6 +103,43 @@ class CrashSafetyTest {
         resumeAndCompare(cfg, run, dir.resolve("reference"));
     }
 
+    /**
+     * The disk fills after best.safetensors was written but before any ckpt-*: the message names best.safetensors and
+     * how to go on (it is not "no checkpoint was written"); a fresh train into the folder is refused rather than
+     * overwrite it; --resume continues from it.
+     */
+    @Test
+    void aFullDiskBeforeTheFirstCheckpointNamesTheBestOneAndAFreshTrainKeepsIt(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("run.yaml");
+        Files.writeString(cfg, RUN.replace("eval_every: 10", "eval_every: 5"));
+        Path run = dir.resolve("run");
+        CliTest.Outcome o;
+        DiskFull.forWritesOf("ckpt-");
+        try {
+            o = cli("train", "--config", cfg.toString(), "--out", run.toString(), "--no-report", "--quiet");
+        } finally {
+            DiskFull.clear();
+        }
+        assertThat(o.code()).isEqualTo(1);
+        assertThat(o.err().strip()).isEqualTo("woodflow: error: cannot write "
+                + run.resolve("checkpoints/ckpt-00000005.safetensors") + ": No space left on device (simulated); "
+                + "the run is kept in checkpoints/best.safetensors (iteration 5): fix the problem (e.g. free disk "
+                + "space) and continue with `woodflow train --out " + run + " --resume`, or evaluate it with "
+                + "`woodflow eval --checkpoint " + run + "`");
+        Path best = run.resolve("checkpoints/best.safetensors");
+        byte[] before = Files.readAllBytes(best);
+        CliTest.Outcome again = cli("train", "--config", cfg.toString(), "--out", run.toString(), "--no-report",
+                "--quiet");
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err().strip()).isEqualTo("woodflow: error: run folder " + run + " already holds checkpoints: "
+                + "pass --resume to continue it, or choose another --out");
+        assertThat(Files.readAllBytes(best)).isEqualTo(before);
+        CliTest.Outcome resumed = cli("train", "--out", run.toString(), "--resume", "--iterations", "10",
+                "--no-report");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("resumed from checkpoints/best.safetensors at iteration 5");
+    }
+
     @Test
     void aRealFullDiskStopsTheRunWithOneLineAndLosesNothing(@TempDir Path dir) throws Exception {
         Path disk = Files.createDirectories(dir.resolve("disk"));

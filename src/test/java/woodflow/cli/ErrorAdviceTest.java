@@ -49,6 +49,29 @@ class ErrorAdviceTest {
         }
     }
 
+    /** libtorch's allocator failing is "out of memory", with the size and the keys that make the model smaller. */
+    @Test
+    void libtorchsAllocationFailureIsOutOfMemoryNamingTheKeys() {
+        String m = woodflow.core.Reasons.of(new RuntimeException("[enforce fail at alloc_cpu.cpp:117] err == 0. "
+                + "DefaultCPUAllocator: can't allocate memory: you tried to allocate 432000000000 bytes. Error code 12 "
+                + "(Cannot allocate memory)\nException raised from alloc_cpu at ..."));
+        assertThat(m).isEqualTo("out of memory: libtorch could not allocate 432 GB; make the model or the batch "
+                + "smaller (model.hidden, model.steps, model.levels, train.batch)");
+    }
+
+    /** A run that fails at its start (here: a model too large to allocate) leaves no run folder behind. */
+    @Test
+    void aRunThatFailsAtItsStartLeavesNoRunFolder() throws Exception {
+        Path cfg = Files.writeString(root.resolve("huge.yaml"), CliTest.TINY.replace("hidden: 8",
+                "hidden: 2000000000"));
+        Path out = root.resolve("huge");
+        CliTest.Outcome o = cli("train", "--config", cfg.toString(), "--out", out.toString(), "--no-report",
+                "--quiet");
+        fails(o, "out of memory: libtorch could not allocate ", " GB; make the model or the batch smaller "
+                + "(model.hidden, model.steps, model.levels, train.batch)");
+        assertThat(out).doesNotExist();
+    }
+
     @Test
     void importNamesTheFileAndWhatItIs() throws Exception {
         Path pt = root.resolve("model.pt");

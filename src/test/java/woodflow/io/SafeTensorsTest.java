@@ -81,6 +81,64 @@ class SafeTensorsTest {
         }
     }
 
+    /**
+     * The header (metadata, the run config among it, and the tensor table) is covered by its own checksum: one changed
+     * byte there is refused as the data's is; a file written before that checksum existed still reads, silently.
+     */
+    @Test
+    void aChangedHeaderIsRefusedAndAFileWithoutTheHeaderChecksumStillReads() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Path f = dir.resolve("h.safetensors");
+            SafeTensors.save(f, sample(), Map.of("config", "data: {n_bits: 3}", "logscale_factor", "1.0"));
+            String text = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertThat(text).contains("\"header_sha256\"");
+            for (String[] change : new String[][] {{"n_bits: 3", "n_bits: 2"}, {"\"1.0\"", "\"3.0\""},
+                    {"\"strided\"", "\"stridex\""}}) {
+                Path changed = dir.resolve("changed.safetensors");
+                Files.write(changed, text.replace(change[0], change[1])
+                        .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                assertThatThrownBy(() -> SafeTensors.read(changed, "checkpoint changed.safetensors"))
+                        .as(change[1]).isInstanceOf(IOException.class)
+                        .hasMessage("checkpoint changed.safetensors is corrupt: its header (run config and tensor "
+                                + "table) does not match the checksum in its header; the file was damaged after it "
+                                + "was written: use another checkpoint of the run");
+            }
+            String old = "{\"__metadata__\":{\"config\":\"data: {n_bits: 3}\"},"
+                    + "\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + old.length() + 8)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.putLong(old.length()).put(old.getBytes(java.nio.charset.StandardCharsets.UTF_8)).putFloat(1f).putFloat(2f);
+            Path before = dir.resolve("before.safetensors");
+            Files.write(before, b.array());
+            SafeTensors.Contents c = SafeTensors.read(before, "checkpoint before.safetensors");
+            assertThat(c.metadata()).containsEntry("config", "data: {n_bits: 3}");
+            assertThat(c.tensors().get("x").sum().item_float()).isEqualTo(3f);
+        }
+    }
+
+    /** A header byte damaged into a value of the wrong kind says the header is damaged, naming the file. */
+    @Test
+    void aDamagedTensorEntryIsNamedAsACorruptHeader() throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Path f = dir.resolve("d.safetensors");
+            SafeTensors.save(f, Map.of("w", torch.randn(2, 3)), Map.of());
+            String text = new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1);
+            Path damaged = dir.resolve("hdrflip.safetensors");
+            Files.write(damaged, text.replace("\"dtype\"", "\"dtypf\"")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertThatThrownBy(() -> SafeTensors.read(damaged, "checkpoint hdrflip.safetensors"))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("checkpoint hdrflip.safetensors has a corrupt safetensors header "
+                            + "(tensor w: expected dtype, shape and data_offsets)");
+            Files.write(damaged, text.replace("\"__metadata__\"", "\"__metadata\u007f_\"")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            assertThatThrownBy(() -> SafeTensors.read(damaged, "checkpoint hdrflip.safetensors"))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("checkpoint hdrflip.safetensors has a corrupt safetensors header "
+                            + "(tensor __metadata?_: expected dtype, shape and data_offsets)");
+        }
+    }
+
     /** A 64 MB state is written and read with under 4 MB allocated on the heap by this thread. */
     @Test
     void aLargeStateIsStreamedWithoutCopiesOnTheHeap() throws IOException {

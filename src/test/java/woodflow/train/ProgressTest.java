@@ -72,6 +72,22 @@ class ProgressTest {
                 .contains(Progress.Bar.CLEAR_LINE + "iteration 4: test bpd 4.8000 (best 4.8000)");
     }
 
+    /** {@code eval --samples K} on a terminal: a bar over the K draws (count, rate, ETA) and the last draw's bpd. */
+    @Test
+    void theDrawsOfAnImportanceWeightedBoundMoveABar() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+                DrawProgress p = new DrawProgress(4, err)) {
+            p.drawDone(0, 3.25);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!bytes.toString(StandardCharsets.UTF_8).contains(" 1/4") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("eval").contains(" 1/4").contains("draw")
+                .contains("bpd 3.2500");
+    }
+
     @Test
     void nnpackIsOffSoLibtorchNeverComplainsAboutIt() {
         Tensors.load();
