@@ -1,13 +1,9 @@
 package woodflow.train;
 
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 import java.io.PrintStream;
 import java.time.temporal.ChronoUnit;
-import java.util.Locale;
 
 /**
  * The draws of {@code eval --samples K} for a person at a terminal: a bar as training's ({@link Progress.Bar}) over
@@ -18,9 +14,7 @@ public final class DrawProgress implements ImportanceWeightedBound.Progress, Aut
     private final ProgressBar bar;
 
     public DrawProgress(int samples, PrintStream err) {
-        bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(samples).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(200).setConsumer(new ConsoleProgressBarConsumer(err)).setUnit(" draws", 1)
-                .setSpeedUnit(ChronoUnit.MINUTES).showSpeed().build();
+        bar = Progress.Bar.style("eval", samples, " draws", ChronoUnit.MINUTES, err).build();
     }
 
     /** A bar on stderr when it is a terminal and there is more than one draw; otherwise null (nothing shown). */

@@ -58,10 +58,15 @@ public interface Progress extends AutoCloseable {
         Bar(long start, long total, double timeLimitSeconds, PrintStream err) {
             this.err = err;
             lines = new Plain(start, total, timeLimitSeconds, null);
-            bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(Math.max(total, 0))
-                    .startsFrom(start, Duration.ZERO).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200)
-                    .setConsumer(new ConsoleProgressBarConsumer(err)).setUnit(" it", 1)
-                    .setSpeedUnit(ChronoUnit.SECONDS).showSpeed().build();
+            bar = style("train", Math.max(total, 0), " it", ChronoUnit.SECONDS, err).startsFrom(start, Duration.ZERO)
+                    .build();
+        }
+
+        /** The look every woodflow bar shares: ASCII, redrawn every 200 ms on {@code err}, with its speed. */
+        static ProgressBarBuilder style(String task, long max, String unit, ChronoUnit speedUnit, PrintStream err) {
+            return new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
+                    .setUpdateIntervalMillis(200).setConsumer(new ConsoleProgressBarConsumer(err)).setUnit(unit, 1)
+                    .setSpeedUnit(speedUnit).showSpeed();
         }
 
         @Override

@@ -14,6 +14,20 @@ import java.util.Random;
 final class TestData {
     private TestData() {}
 
+    /** Trains {@code cfg} into {@code dir} on {@link #squares} (64 training images, 16 test), its log on stdout. */
+    static Trainer.Result train(RunConfig cfg, java.nio.file.Path dir, boolean resume) throws Exception {
+        return train(cfg, dir, resume, System.out);
+    }
+
+    /** As above, the log to {@code log} (null: none). */
+    static Trainer.Result train(RunConfig cfg, java.nio.file.Path dir, boolean resume, java.io.PrintStream log)
+            throws Exception {
+        Trainer t = new Trainer(cfg, dir, squares(64, 1), squares(16, 2), log, true);
+        Trainer.Result r = t.run(resume);
+        t.finish();
+        return r;
+    }
+
     /** {@code n} 1x8x8 images: a bright square at a random place on a dark, slightly noisy background. */
     static ArraySource squares(int n, long seed) {
         Random r = new Random(seed);

@@ -24,11 +24,7 @@ class TrainerTest {
     }
 
     private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {
-        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
-        Trainer t = new Trainer(cfg, dir, train, test, System.out, true);
-        Trainer.Result r = t.run(resume);
-        t.finish();
-        return r;
+        return TestData.train(cfg, dir, resume);
     }
 
     @Test

@@ -11,7 +11,6 @@ import woodflow.contract.ContractCases;
 import woodflow.core.Init;
 import woodflow.core.Precision;
 import woodflow.core.Tensors;
-import woodflow.data.ArraySource;
 import woodflow.data.DataConfig;
 import woodflow.data.Dequantization;
 import woodflow.data.Quantization;
@@ -48,11 +47,7 @@ class VariationalDequantizationTrainingTest {
     }
 
     private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {
-        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
-        Trainer t = new Trainer(cfg, dir, train, test, System.out, true);
-        Trainer.Result r = t.run(resume);
-        t.finish();
-        return r;
+        return TestData.train(cfg, dir, resume);
     }
 
     @Test

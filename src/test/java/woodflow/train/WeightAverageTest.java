@@ -5,7 +5,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import woodflow.core.Tensors;
-import woodflow.data.ArraySource;
 import woodflow.model.MultiScaleFlow;
 
 import java.nio.file.Path;
@@ -27,11 +26,7 @@ class WeightAverageTest {
     }
 
     private static Trainer.Result train(RunConfig cfg, Path dir, boolean resume) throws Exception {
-        ArraySource train = TestData.squares(64, 1), test = TestData.squares(16, 2);
-        Trainer t = new Trainer(cfg, dir, train, test, null, true);
-        Trainer.Result r = t.run(resume);
-        t.finish();
-        return r;
+        return TestData.train(cfg, dir, resume, null);
     }
 
     private static Checkpoint at(Path dir, int iteration) throws Exception {
